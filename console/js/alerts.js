@@ -1,0 +1,108 @@
+// The "Larm" list of the command console: the gateway's alerts, live from the WebSocket model.
+// Chiefs and admins acknowledge and assign them (the API refuses everyone else anyway).
+// Everything is built with h(): alert texts, names and assignees are always text nodes.
+
+import { api } from "./api.js";
+import { h, statusIcon, toast } from "./dom.js";
+import { formatTime, getLang, t } from "./i18n.js";
+import { describeError, field, openFormDialog } from "./ui.js";
+
+const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
+const LEVEL_ORDER = { program: 0, multi: 1, team: 2 };
+const SEVERITY_ICON = { critical: "red", warning: "yellow", info: "info" };
+
+export const canHandleAlerts = (role) => ["chief", "admin"].includes(role);
+
+/** Unacknowledged first, then the most severe, the highest level, the newest. */
+export function sortAlerts(alerts) {
+  return [...alerts].sort((a, b) =>
+    (a.status === "open" ? 0 : 1) - (b.status === "open" ? 0 : 1)
+    || (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3)
+    || (LEVEL_ORDER[a.level] ?? 3) - (LEVEL_ORDER[b.level] ?? 3)
+    || String(b.raised_at).localeCompare(String(a.raised_at))
+    || b.id - a.id);
+}
+
+/** Critical, warning or info as icon + text (never colour alone). */
+export function severityBadge(severity) {
+  const value = SEVERITY_ORDER[severity] === undefined ? "info" : severity;
+  return h("span", { class: ["badge", `badge--${SEVERITY_ICON[value]}`], dataset: { severity: value } },
+    statusIcon(SEVERITY_ICON[value]), h("span", { class: "badge-text" }, t(`severity.${value}`)));
+}
+
+const pct = (v) => `${Math.round(v * 100)}%`;
+// English renderings by kind (the Swedish message comes from the gateway).
+const MESSAGES_EN = {
+  login_failure_rate: (a) => `Login failures ${pct(a.value)} in the last 15 min (limit ${pct(a.threshold)})`,
+  ticket_open_too_long: (a) => `Ticket open for ${a.value} min (limit ${a.threshold} min)`,
+  patient_safety_ticket: (a) => `${a.value} open tickets with a patient-safety risk`,
+  unvisited_with_open_tickets: (a) => `No floor-walker visit for ${a.value} min despite open tickets (limit ${a.threshold / 60} h)`,
+  ed_waiting_over_capacity: (a) => `Waiting patients at ${pct(a.value)} of the ED's capacity`,
+  ed_status_missing: (a) => `No ED status report for ${a.value} min (limit ${a.threshold} min)`,
+};
+
+export function alertText(alert) {
+  const english = getLang() === "en" ? MESSAGES_EN[alert.kind] : null;
+  return english && alert.value !== null ? english(alert) : alert.message;
+}
+
+function minutesSince(iso) {
+  return Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000));
+}
+
+/** One alert as a list item; ``href`` links its node, ``handlers`` only for chiefs and admins. */
+export function alertItem(alert, { href, handlers }) {
+  const meta = [
+    t(`alert.level.${alert.level}`),
+    t("minutes.ago", { n: minutesSince(alert.raised_at) }),
+    alert.acknowledged_by ? t("alert.acknowledged.by", { name: alert.acknowledged_by }) : null,
+    alert.assigned_to ? t("alert.assigned.to", { name: alert.assigned_to }) : null,
+  ].filter(Boolean);
+  const actions = handlers ? h("div", { class: "alert-actions" },
+    alert.status === "open" ? h("button", {
+      type: "button", class: "button button--small button--primary",
+      dataset: { key: `ack-${alert.id}`, action: "ack-alert" }, onclick: () => handlers.acknowledge(alert),
+    }, t("alert.acknowledge")) : null,
+    h("button", {
+      type: "button", class: "button button--small",
+      dataset: { key: `assign-${alert.id}`, action: "assign-alert" }, onclick: () => handlers.assign(alert),
+    }, t("alert.assign"))) : null;
+  return h("li", {
+    class: ["alert", `alert--${alert.severity}`, `alert--${alert.status}`],
+    dataset: { alertId: String(alert.id), status: alert.status, nodeId: alert.node_id, rule: alert.rule },
+  },
+  severityBadge(alert.severity),
+  h("div", { class: "alert-body" },
+    href ? h("a", { href, dataset: { key: `alert-${alert.id}` } }, alert.node_name) : h("strong", {}, alert.node_name),
+    h("span", { class: "alert-text" }, alertText(alert)),
+    h("span", { class: "alert-meta muted small" }, meta.join(" · ")),
+    actions),
+  h("time", { datetime: alert.raised_at, class: "muted small" }, formatTime(alert.raised_at)));
+}
+
+export async function acknowledgeAlert(alert) {
+  try {
+    await api(`/api/v1/alerts/${alert.id}/acknowledge`, { method: "POST" });
+    toast(t("alert.acknowledged"));
+  } catch (error) {
+    toast(t("error.generic", { reason: describeError(error) }), "error");
+  }
+}
+
+export function openAssignDialog(alert) {
+  const who = h("input", {
+    type: "text", name: "assigned_to", maxlength: 200, required: true, autocomplete: "off", value: alert.assigned_to || "",
+  });
+  openFormDialog({
+    title: t("alert.assign.title", { node: alert.node_name }),
+    fields: [field(t("alert.assign.field"), who, t("alert.assign.hint"))],
+    submitLabel: t("alert.assign.submit"),
+    onSubmit: async () => {
+      if (!who.value.trim()) throw new Error(t("form.required", { field: t("alert.assign.field") }));
+      try {
+        await api(`/api/v1/alerts/${alert.id}/assign`, { method: "POST", body: { assigned_to: who.value } });
+      } catch (error) { throw new Error(describeError(error)); }
+      toast(t("alert.assigned"));
+    },
+  });
+}

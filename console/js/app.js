@@ -1,0 +1,195 @@
+// Hypercare console: sign-in, role-based views, header (connection state, language), routing.
+
+import { api, ApiError, getToken, setToken } from "./api.js";
+import { h, statusIcon } from "./dom.js";
+import { getLang, onLangChange, setLang, t } from "./i18n.js";
+import { KnownIssues } from "./known.js";
+import { LiveSituation } from "./live.js";
+import { Outbox } from "./outbox.js";
+import { AgentView } from "./views/agent.js";
+import { ConsoleView } from "./views/console.js";
+import { DecisionsView } from "./views/decisions.js";
+import { renderSignIn } from "./views/signin.js";
+import { TabletView } from "./views/tablet.js";
+
+const ME_KEY = "hc.me";
+// Which views each role gets, the first being its home.
+const ROLE_VIEWS = {
+  admin: ["console", "decisions", "agent", "tablet"],
+  chief: ["console", "decisions", "agent"],
+  agent: ["agent", "console", "decisions"],
+  viewer: ["console", "decisions"],
+  floorwalker: ["tablet"],
+  source: [],
+};
+const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView };
+
+let session = null;  // {token, me, live, known, outbox}
+let current = null;  // {name, view}
+let signInMessage = "";
+
+const main = () => document.getElementById("main");
+
+function parseRoute() {
+  const parts = window.location.hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const [name = "", a, b] = parts;
+  if (name === "console") return { name, kind: a || "region", id: b || null };
+  if (name === "tablet") return { name, id: a || null };
+  return { name };
+}
+
+function allowedViews() {
+  return session ? ROLE_VIEWS[session.me.role] || [] : [];
+}
+
+function route({ focus = true } = {}) {
+  if (current) { current.view.unmount(); current = null; }
+  renderHeader();
+  if (!session) {
+    document.body.dataset.view = "signin";
+    renderSignIn(main(), { onSignedIn: signIn, message: signInMessage });
+    return;
+  }
+  const views = allowedViews();
+  if (!views.length) {
+    document.body.dataset.view = "none";
+    main().replaceChildren(h("div", { class: "signin-wrap" }, h("div", { class: "card" }, h("p", {}, t("signin.source")))));
+    return;
+  }
+  const wanted = parseRoute();
+  if (!views.includes(wanted.name)) {
+    window.location.replace(`#/${views[0]}`);
+    return;  // hashchange routes again
+  }
+  document.body.dataset.view = wanted.name;
+  const view = new VIEWS[wanted.name](session);
+  current = { name: wanted.name, view };
+  view.mount(main(), wanted);
+  renderHeader();
+  if (focus) main().focus({ preventScroll: true });
+}
+
+function renderHeader() {
+  const nav = document.getElementById("nav");
+  const name = parseRoute().name;
+  nav.setAttribute("aria-label", t("nav.label"));
+  nav.replaceChildren(h("ul", {}, allowedViews().map((view) => h("li", {},
+    h("a", { href: `#/${view}`, "aria-current": view === name ? "page" : null }, t(`nav.${view}`))))));
+  const lang = document.getElementById("lang");
+  lang.textContent = t("lang.toggle");
+  lang.title = t("lang.toggle.label");
+  lang.lang = getLang() === "sv" ? "en" : "sv";
+  const who = document.getElementById("who");
+  const signout = document.getElementById("signout");
+  if (session) {
+    who.textContent = t("signed.in.as", { name: session.me.name, role: t(`role.${session.me.role}`) });
+    signout.hidden = false;
+    signout.textContent = t("signout");
+  } else {
+    who.textContent = "";
+    signout.hidden = true;
+  }
+  document.querySelector(".skip-link").textContent = t("skip");
+  renderConnection();
+  renderBanner();
+}
+
+function renderConnection() {
+  const el = document.getElementById("conn");
+  if (!session || !session.live) { el.hidden = true; el.textContent = ""; return; }
+  el.hidden = false;
+  const state = session.live.state;
+  const icon = state === "live" ? "green" : state === "offline" ? "red" : "yellow";
+  el.className = `conn conn--${state}`;
+  el.dataset.state = state;
+  el.replaceChildren(statusIcon(icon), h("span", {}, t("conn.label", { state: t(`conn.${state}`) })));
+}
+
+function renderBanner() {
+  const el = document.getElementById("banner");
+  const issues = session ? session.known.active() : [];
+  if (!issues.length) { el.hidden = true; el.replaceChildren(); return; }
+  const wasOpen = el.querySelector("details")?.open || false;
+  el.hidden = false;
+  el.replaceChildren(h("details", { class: "banner", open: wasOpen },
+    h("summary", {},
+      h("span", { class: "banner-title" }, statusIcon("yellow"), h("span", {}, t("known.banner", { n: issues.length }))),
+      h("span", { class: "banner-titles" }, issues.map((issue) => `KI-${issue.id} ${issue.title}`).join("  ·  "))),
+    h("ul", {}, issues.map((issue) => h("li", {},
+      h("strong", {}, `KI-${issue.id} `, issue.title),
+      issue.workaround ? h("span", { class: "banner-workaround" }, ` — ${issue.workaround}`) : null)))));
+}
+
+function startSession(token, me) {
+  const live = ROLE_VIEWS[me.role]?.length ? new LiveSituation(() => token) : null;
+  const known = new KnownIssues();
+  const outbox = (ROLE_VIEWS[me.role] || []).includes("tablet") ? new Outbox(() => token) : null;
+  session = { token, me, live, known, outbox };
+  if (live) {
+    live.addEventListener("state", renderConnection);
+    live.addEventListener("unauthorized", () => signOut(t("signin.bad")));
+    live.start();
+  }
+  known.addEventListener("change", renderBanner);
+  known.start();
+  if (outbox) outbox.start();
+}
+
+function signIn(token, me, { focus = true } = {}) {
+  setToken(token);
+  try { localStorage.setItem(ME_KEY, JSON.stringify({ token, me })); } catch { /* private mode */ }
+  signInMessage = "";
+  startSession(token, me);
+  if (window.location.hash.startsWith("#/signin") || !window.location.hash) {
+    window.history.replaceState(null, "", `#/${ROLE_VIEWS[me.role]?.[0] || ""}`);  // no hashchange
+  }
+  route({ focus });
+}
+
+function signOut(message = "") {
+  if (current) { current.view.unmount(); current = null; }
+  if (session) {
+    session.live?.stop();
+    session.known.stop();
+    session.outbox?.stop();
+  }
+  session = null;
+  setToken("");
+  try { localStorage.removeItem(ME_KEY); } catch { /* ignore */ }
+  signInMessage = message;
+  window.location.hash = "#/signin";
+  route();
+}
+
+async function boot() {
+  document.documentElement.lang = getLang();
+  document.getElementById("lang").addEventListener("click", () => setLang(getLang() === "sv" ? "en" : "sv"));
+  document.getElementById("signout").addEventListener("click", () => signOut());
+  onLangChange(() => route({ focus: false }));
+  window.addEventListener("hashchange", () => route());
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => { /* the console works without it */ });
+  }
+  const token = getToken();
+  if (token) {
+    try {
+      signIn(token, await api("/api/v1/me", { token }), { focus: false });
+      return;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        setToken("");
+        signInMessage = t("signin.bad");
+      } else {
+        // Offline start (a tablet on a ward): use the identity remembered at the last sign-in.
+        let cached = null;
+        try { cached = JSON.parse(localStorage.getItem(ME_KEY)); } catch { cached = null; }
+        if (cached && cached.token === token && cached.me) {
+          startSession(token, cached.me);
+        }
+      }
+    }
+  }
+  route({ focus: false });
+}
+
+boot();

@@ -1,0 +1,233 @@
+// The live situation: one WebSocket, a local model keyed by id, and the connection state.
+//
+// The server sends a snapshot, then deltas with consecutive seq numbers carrying whole objects.
+// A gap in seq means something was missed: we ask for {"type": "resync"} and ignore deltas until
+// the new snapshot arrives. A lost connection is retried with exponential backoff and jitter.
+// Alerts come along: every active one in the snapshot's "alerts", then changed ones in a delta's
+// "alerts" (a resolved alert arrives with status "resolved" and is dropped from the model).
+
+const PING_EVERY_MS = 20000;
+const SILENCE_LIMIT_MS = 45000;
+const BACKOFF_MIN_MS = 500;
+const BACKOFF_MAX_MS = 15000;
+const POLICY_VIOLATION = 1008;
+
+export class LiveSituation extends EventTarget {
+  constructor(tokenProvider) {
+    super();
+    this.tokenProvider = tokenProvider;
+    this.state = "connecting";  // connecting | live | reconnecting | offline
+    this.seq = null;
+    this.awaitingSnapshot = true;
+    this.region = null;
+    this.administrations = new Map();  // id -> object (with site_ids)
+    this.sites = new Map();  // id -> object (with unit_ids)
+    this.units = new Map();
+    this.alerts = new Map();  // id -> active (open or acknowledged) alert
+    this.asOf = null;
+    this.ready = false;
+    this.attempt = 0;
+    this.socket = null;
+    this.stopped = false;
+    this.lastMessageAt = 0;
+    this.timers = [];
+    window.addEventListener("online", () => this.reconnectNow());
+    window.addEventListener("offline", () => this.setState("offline"));
+  }
+
+  start() {
+    this.stopped = false;
+    this.connect();
+    this.timers.push(setInterval(() => this.heartbeat(), PING_EVERY_MS / 2));
+  }
+
+  stop() {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    clearTimeout(this.retryTimer);
+    if (this.socket) this.socket.close(1000, "signed out");
+    this.socket = null;
+  }
+
+  setState(state) {
+    if (state === this.state) return;
+    this.state = state;
+    this.dispatchEvent(new CustomEvent("state", { detail: state }));
+  }
+
+  connect() {
+    if (this.stopped) return;
+    if (!navigator.onLine) { this.setState("offline"); this.scheduleRetry(); return; }
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const url = `${scheme}//${window.location.host}/ws/situation?token=${encodeURIComponent(this.tokenProvider())}`;
+    let socket;
+    try { socket = new WebSocket(url); } catch { this.scheduleRetry(); return; }
+    this.socket = socket;
+    this.awaitingSnapshot = true;
+    socket.addEventListener("open", () => { this.lastMessageAt = Date.now(); });
+    socket.addEventListener("message", (event) => {
+      if (socket !== this.socket) return;
+      this.lastMessageAt = Date.now();
+      let message;
+      try { message = JSON.parse(event.data); } catch { return; }
+      this.receive(message);
+    });
+    socket.addEventListener("close", (event) => {
+      if (socket !== this.socket) return;
+      this.socket = null;
+      if (event.code === POLICY_VIOLATION) {
+        this.dispatchEvent(new CustomEvent("unauthorized", { detail: event.reason }));
+        this.setState("offline");
+        return;
+      }
+      this.scheduleRetry();
+    });
+  }
+
+  scheduleRetry() {
+    if (this.stopped) return;
+    if (navigator.onLine) this.setState(this.ready ? "reconnecting" : "connecting");
+    else this.setState("offline");
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** this.attempt);
+    this.attempt += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), base / 2 + Math.random() * base / 2);
+  }
+
+  reconnectNow() {
+    if (this.stopped) return;
+    this.attempt = 0;
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN) return;
+    clearTimeout(this.retryTimer);
+    this.connect();
+  }
+
+  heartbeat() {
+    const socket = this.socket;
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    if (Date.now() - this.lastMessageAt > SILENCE_LIMIT_MS) {
+      socket.close(4000, "silent");  // close event schedules the reconnect
+      this.socket = null;
+      this.scheduleRetry();
+      return;
+    }
+    socket.send(JSON.stringify({ type: "ping" }));
+  }
+
+  receive(message) {
+    if (message.type === "snapshot") {
+      this.applySnapshot(message.situation);
+      this.alerts.clear();
+      this.applyAlerts(message.alerts || []);
+      this.seq = message.seq;
+      this.awaitingSnapshot = false;
+      this.attempt = 0;
+      this.ready = true;
+      this.setState("live");
+      this.dispatchEvent(new CustomEvent("change", { detail: { snapshot: true } }));
+    } else if (message.type === "delta") {
+      if (this.awaitingSnapshot) return;
+      if (this.seq === null || message.seq !== this.seq + 1) {
+        this.resync();
+        return;
+      }
+      this.seq = message.seq;
+      this.applyDelta(message);
+      this.dispatchEvent(new CustomEvent("change", { detail: { snapshot: false, message } }));
+    }
+  }
+
+  resync() {
+    this.awaitingSnapshot = true;
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(JSON.stringify({ type: "resync" }));
+    }
+  }
+
+  applySnapshot(situation) {
+    this.administrations.clear();
+    this.sites.clear();
+    this.units.clear();
+    for (const admin of situation.administrations || []) {
+      const { sites = [], ...rest } = admin;
+      this.administrations.set(admin.administration_id, { ...rest, site_ids: sites.map((site) => site.site_id) });
+      for (const site of sites) {
+        const { units = [], ...siteRest } = site;
+        this.sites.set(site.site_id, { ...siteRest, unit_ids: units.map((unit) => unit.unit_id) });
+        for (const unit of units) this.units.set(unit.unit_id, unit);
+      }
+    }
+    this.region = situation.region;
+    this.asOf = situation.as_of;
+  }
+
+  applyDelta(message) {
+    for (const unit of message.units || []) this.units.set(unit.unit_id, unit);
+    for (const site of message.sites || []) this.sites.set(site.site_id, site);
+    for (const admin of message.administrations || []) this.administrations.set(admin.administration_id, admin);
+    if (message.region) this.region = message.region;
+    this.applyAlerts(message.alerts || []);
+    const times = [message.region, ...(message.units || [])].filter(Boolean).map((o) => o.as_of).filter(Boolean);
+    if (times.length) this.asOf = times.sort().at(-1);
+  }
+
+  applyAlerts(alerts) {
+    for (const alert of alerts) {
+      if (alert.status === "resolved") this.alerts.delete(alert.id);
+      else this.alerts.set(alert.id, alert);
+    }
+  }
+
+  // -- reading the model ------------------------------------------------------------------
+
+  node(kind, id) {
+    if (kind === "region") return this.region;
+    if (kind === "administration") return this.administrations.get(id) || null;
+    if (kind === "site") return this.sites.get(id) || null;
+    if (kind === "unit") return this.units.get(id) || null;
+    return null;
+  }
+
+  children(kind, id) {
+    if (kind === "region") return [...this.administrations.values()].map((o) => ["administration", o]);
+    if (kind === "administration") {
+      return (this.administrations.get(id)?.site_ids || []).map((sid) => ["site", this.sites.get(sid)]).filter(([, o]) => o);
+    }
+    if (kind === "site") {
+      return (this.sites.get(id)?.unit_ids || []).map((uid) => ["unit", this.units.get(uid)]).filter(([, o]) => o);
+    }
+    return [];
+  }
+
+  /** [kind, object] pairs from the region down to (and including) the node. */
+  path(kind, id) {
+    const path = [["region", this.region]];
+    if (kind === "region") return path;
+    let unit = null; let site = null; let admin = null;
+    if (kind === "unit") { unit = this.units.get(id); site = unit && this.sites.get(unit.site_id); }
+    if (kind === "site") site = this.sites.get(id);
+    if (kind === "administration") admin = this.administrations.get(id);
+    if (site) admin = this.administrations.get(site.administration_id);
+    if (admin) path.push(["administration", admin]);
+    if (site) path.push(["site", site]);
+    if (unit) path.push(["unit", unit]);
+    return path;
+  }
+
+  emergencyDepartments() {
+    return [...this.units.values()].filter((unit) => unit.kind === "ed");
+  }
+
+  unitName(id) {
+    return this.units.get(id)?.name || id;
+  }
+}
+
+export function idOf(kind, obj) {
+  if (!obj) return null;
+  if (kind === "region") return obj.region_id;
+  if (kind === "administration") return obj.administration_id;
+  if (kind === "site") return obj.site_id;
+  return obj.unit_id;
+}

@@ -1,0 +1,391 @@
+// The command console: region → administration → site → unit, live from the WebSocket model.
+
+import { acknowledgeAlert, alertItem, canHandleAlerts, openAssignDialog, sortAlerts } from "../alerts.js";
+import { api, postEvents } from "../api.js";
+import { columnChart } from "../charts.js";
+import { h, newId, replaceKeepingFocus, toast } from "../dom.js";
+import {
+  formatNumber, formatPercent, formatTime, reasonTexts, stockholmLocalNow, stockholmLocalToIso, t,
+} from "../i18n.js";
+import { idOf } from "../live.js";
+import {
+  badge, canWriteKnownIssues, describeError, field, knownIssueItem, openFormDialog, openNewKnownIssueDialog,
+  setKnownIssueStatus,
+} from "../ui.js";
+
+const RENDER_EVERY_MS = 250;
+const TREND_HOURS = 6;
+const TREND_BUCKET_MINUTES = 15;
+const TREND_REFRESH_MS = 60000;
+const ALERTS_SHOWN = 25;
+// Alert ages ("12 min ago") move on even when nothing else changes.
+const AGE_REFRESH_MS = 30000;
+const SERIES = ["tickets_opened", "tickets_resolved", "logins", "login_failures"];
+const CHILD_KIND = { region: "administration", administration: "site", site: "unit" };
+
+// Trends survive drill-down (one fetch a minute, not one per click).
+const trendsCache = { data: null, at: 0 };
+
+export class ConsoleView {
+  constructor({ live, known, me }) {
+    this.live = live;
+    this.known = known;
+    this.me = me;
+    this.canDecide = ["chief", "admin"].includes(me.role);
+    this.alertHandlers = canHandleAlerts(me.role)
+      ? { acknowledge: (alert) => acknowledgeAlert(alert), assign: (alert) => openAssignDialog(alert) }
+      : null;
+    this.trends = trendsCache.data;
+    this.trendsFailed = false;
+    this.timer = null;
+    this.lastRender = 0;
+    this.onChange = () => this.schedule();
+  }
+
+  mount(root, route) {
+    this.root = root;
+    this.kind = route.kind || "region";
+    this.id = route.id || null;
+    this.live.addEventListener("change", this.onChange);
+    this.known.addEventListener("change", this.onChange);
+    this.trendTimer = setInterval(() => this.loadTrends(), TREND_REFRESH_MS);
+    this.ageTimer = setInterval(() => this.schedule(), AGE_REFRESH_MS);
+    if (Date.now() - trendsCache.at > TREND_REFRESH_MS / 2) this.loadTrends();
+    this.render();
+  }
+
+  unmount() {
+    this.live.removeEventListener("change", this.onChange);
+    this.known.removeEventListener("change", this.onChange);
+    clearInterval(this.trendTimer);
+    clearInterval(this.ageTimer);
+    clearTimeout(this.timer);
+  }
+
+  schedule() {
+    if (this.timer) return;
+    const wait = Math.max(0, RENDER_EVERY_MS - (Date.now() - this.lastRender));
+    this.timer = setTimeout(() => { this.timer = null; this.render(); }, wait);
+  }
+
+  async loadTrends() {
+    try {
+      this.trends = await api("/api/v1/trends", { params: { hours: TREND_HOURS, bucket_minutes: TREND_BUCKET_MINUTES } });
+      trendsCache.data = this.trends;
+      trendsCache.at = Date.now();
+      this.trendsFailed = false;
+    } catch {
+      this.trendsFailed = true;
+    }
+    this.schedule();
+  }
+
+  render() {
+    this.lastRender = Date.now();
+    if (!this.live.ready) {
+      replaceKeepingFocus(this.root, h("p", { class: "loading" }, t("loading")));
+      return;
+    }
+    const node = this.kind === "region" ? this.live.region : this.live.node(this.kind, this.id);
+    const main = node ? this.renderNode(this.kind, node) : h("section", { class: "panel" }, h("p", {}, t("unknown.node")));
+    replaceKeepingFocus(this.root,
+      h("div", { class: "console-grid" },
+        h("div", { class: "console-main" }, main),
+        h("aside", { class: "console-side", "aria-label": t("console.side") },
+          this.renderAlerts(), this.renderDiversions(), this.renderKnownIssues())));
+  }
+
+  // -- the selected node ---------------------------------------------------------------------
+
+  renderNode(kind, node) {
+    const path = this.live.path(kind, idOf(kind, node));
+    const breadcrumb = h("nav", { class: "breadcrumb", "aria-label": t("console.breadcrumb") },
+      h("ol", {}, path.map(([k, obj], i) => h("li", {},
+        i === path.length - 1
+          ? h("span", { "aria-current": "page" }, obj?.name ?? "")
+          : h("a", { href: hrefOf(k, obj), dataset: { key: `crumb-${k}` } }, obj?.name ?? "")))));
+    const reasons = reasonTexts(node.health);
+    const byHealth = node.units_by_health;
+    return h("section", { class: "panel node", "aria-labelledby": "node-title" },
+      path.length > 1 ? breadcrumb : null,
+      h("header", { class: "node-head" },
+        h("div", {},
+          h("p", { class: "eyebrow" }, t(`level.${kind}`)),
+          h("h1", { id: "node-title" }, node.name)),
+        h("div", { class: "node-status" },
+          badge(node.health?.status, { large: true }),
+          byHealth ? h("p", { class: "muted" }, t("console.units.by.health", byHealth)) : null,
+          h("p", { class: "muted small" }, t("console.updated", { time: formatTime(this.live.asOf, { seconds: true }) })))),
+      h("div", { class: "reasons" },
+        h("h2", { class: "visually-hidden" }, t("console.reasons")),
+        reasons.length
+          ? h("ul", { class: "reason-list" }, reasons.map((text, i) =>
+            h("li", { class: `reason reason--${node.health.reason_codes?.[i]?.level || node.health.status}` }, text)))
+          : h("p", { class: "muted" }, t("console.no.reasons"))),
+      this.renderFigures(kind, node),
+      this.renderTrends(kind, node),
+      kind === "unit" ? this.renderUnitDetails(node) : this.renderChildren(kind, node));
+  }
+
+  renderFigures(kind, node) {
+    const tickets = node.tickets || {};
+    const access = node.access || {};
+    const walkers = node.floorwalkers || {};
+    const ed = node.ed || {};
+    const p = tickets.open_by_priority || {};
+    const diverting = kind === "unit" ? Boolean(ed.diversion) : (ed.active_diversions || []).length > 0;
+    const edStatus = ed.status;
+    const tiles = [
+      tile("tickets.open", t("fig.open"), formatNumber(tickets.open),
+        t("fig.open.sub", { p1: p["1"] ?? 0, p2: p["2"] ?? 0, p3: p["3"] ?? 0, p4: p["4"] ?? 0 }),
+        (p["1"] ?? 0) > 0 ? "warn" : null),
+      tile("tickets.patient_safety_open", t("fig.safety"), formatNumber(tickets.patient_safety_open), t("fig.safety.sub"),
+        tickets.patient_safety_open > 0 ? "alert" : null),
+      tile("access.login_failure_rate_15m", t("fig.failrate"), formatPercent(access.login_failure_rate_15m),
+        t("fig.failrate.sub", { failures: formatNumber(access.login_failures_15m), logins: formatNumber(access.logins_15m) })),
+      tile("access.permission_denied_1h", t("fig.denied"), formatNumber(access.permission_denied_1h), t("fig.denied.sub")),
+      tile("floorwalkers.on_unit", t("fig.fw"), formatNumber(walkers.on_unit),
+        t("fig.fw.sub", { escalations: formatNumber(walkers.open_escalations) })),
+      tile("floorwalkers.minutes_since_last_visit", t("fig.lastvisit"),
+        walkers.minutes_since_last_visit === null || walkers.minutes_since_last_visit === undefined
+          ? t("fig.lastvisit.never") : t("minutes", { n: formatNumber(walkers.minutes_since_last_visit) }),
+        kind === "unit" ? t("fig.lastvisit.sub") : t("fig.lastvisit.sub.rollup")),
+      tile("ed.status", t("fig.ed"),
+        diverting ? t("fig.ed.diverting") : edStatus ? `${formatNumber(edStatus.patients_waiting)} / ${formatNumber(edStatus.capacity)}` : t("fig.ed.none"),
+        edStatus ? t("fig.ed.sub", {
+          waiting: formatNumber(edStatus.patients_waiting), inside: formatNumber(edStatus.patients_in_department),
+          capacity: formatNumber(edStatus.capacity),
+        }) : "", diverting ? "warn" : null),
+    ];
+    return h("section", { class: "figures", "aria-label": t("console.figures") }, tiles);
+  }
+
+  renderTrends(kind, node) {
+    const adminId = kind === "region" ? null : kind === "administration" ? node.administration_id : node.administration_id;
+    const title = t("trends.title", { hours: TREND_HOURS });
+    let body;
+    if (!this.trends) {
+      body = h("p", { class: "muted" }, this.trendsFailed ? t("trends.failed") : t("trends.loading"));
+    } else {
+      const series = adminId ? this.trends.administrations.find((a) => a.administration_id === adminId) : this.trends.region;
+      if (!series) {
+        body = h("p", { class: "muted" }, t("trends.failed"));
+      } else {
+        body = h("div", { class: "charts" }, SERIES.map((name) => columnChart({
+          label: t(`trends.${name}`), values: series[name], starts: this.trends.buckets,
+          variant: name === "login_failures" ? "accent" : name === "tickets_resolved" ? "calm" : "neutral",
+        })));
+      }
+    }
+    const scope = kind === "site" || kind === "unit"
+      ? h("p", { class: "muted small" }, t("trends.for", { name: this.live.node("administration", adminId)?.name ?? "" }))
+      : null;
+    return h("section", { class: "trends", "aria-labelledby": "trends-title" },
+      h("h2", { id: "trends-title" }, title), scope, body);
+  }
+
+  renderChildren(kind, node) {
+    const childKind = CHILD_KIND[kind];
+    const children = this.live.children(kind, idOf(kind, node));
+    const rows = children.map(([k, child]) => {
+      const id = idOf(k, child);
+      const tickets = child.tickets || {};
+      const access = child.access || {};
+      const walkers = child.floorwalkers || {};
+      const ed = child.ed || {};
+      const diverting = k === "unit" ? Boolean(ed.diversion) : (ed.active_diversions || []).length > 0;
+      const lastVisit = walkers.minutes_since_last_visit;
+      return h("tr", { dataset: { nodeId: id } },
+        h("th", { scope: "row" }, h("a", { href: hrefOf(k, child), dataset: { key: `child-${id}` } }, child.name)),
+        h("td", {}, badge(child.health?.status)),
+        h("td", { class: "num" }, formatNumber(tickets.open)),
+        h("td", { class: "num" }, formatNumber(tickets.open_by_priority?.["1"] ?? 0)),
+        h("td", { class: "num" }, formatPercent(access.login_failure_rate_15m)),
+        h("td", { class: "num" }, formatNumber(access.permission_denied_1h)),
+        h("td", { class: "num" }, formatNumber(walkers.on_unit)),
+        h("td", { class: "num" }, lastVisit === null || lastVisit === undefined ? t("fig.lastvisit.never") : t("minutes", { n: lastVisit })),
+        h("td", {}, diverting ? h("span", { class: "pill pill--warn" }, t("fig.ed.diverting")) : ed.status
+          ? `${formatNumber(ed.status.patients_waiting)}/${formatNumber(ed.status.capacity)}` : "–"));
+    });
+    return h("section", { class: "children", "aria-labelledby": "children-title" },
+      h("h2", { id: "children-title" }, t(`console.children.${childKind}`)),
+      h("div", { class: "table-wrap", dataset: { scrollKey: "children" } },
+        h("table", { class: "table" },
+          h("thead", {}, h("tr", {},
+            ["name", "status", "open", "p1", "failrate", "denied", "fw", "lastvisit", "ed"].map((c) =>
+              h("th", { scope: "col", class: ["name", "status", "ed"].includes(c) ? "" : "num" }, t(`console.col.${c}`))))),
+          h("tbody", {}, rows))));
+  }
+
+  renderUnitDetails(unit) {
+    const categories = Object.entries(unit.tickets?.open_by_category || {});
+    const roles = Object.entries(unit.access?.permission_denied_1h_by_role || {});
+    const assists = Object.entries(unit.floorwalkers?.assists_by_category_1h || {});
+    const list = (entries, label) => entries.length
+      ? h("ul", { class: "kv" }, entries.map(([k, v]) => h("li", {}, h("span", {}, label(k)), h("strong", {}, formatNumber(v)))))
+      : h("p", { class: "muted" }, "–");
+    const tickets = unit.tickets || {};
+    return h("section", { class: "unit-details" },
+      h("div", { class: "detail" }, h("h2", {}, t("fig.open")), list(categories, (c) => t(`cat.${c}`)),
+        h("p", { class: "muted small" },
+          `${t("trends.tickets_opened")} 1 h: ${formatNumber(tickets.opened_1h)} · ${t("trends.tickets_resolved")} 1 h: ${formatNumber(tickets.resolved_1h)}`)),
+      h("div", { class: "detail" }, h("h2", {}, t("fig.denied")), list(roles, (r) => r)),
+      h("div", { class: "detail" }, h("h2", {}, t("tablet.assist")), list(assists, (c) => t(`cat.${c}`))));
+  }
+
+  // -- the side column -----------------------------------------------------------------------
+
+  renderAlerts() {
+    const alerts = sortAlerts(this.live.alerts.values());
+    const shown = alerts.slice(0, ALERTS_SHOWN);
+    return h("section", { class: "panel alerts", "aria-labelledby": "alerts-title" },
+      h("h2", { id: "alerts-title" }, t("alerts.title"), " ", h("span", { class: "count" }, formatNumber(alerts.length))),
+      shown.length
+        ? h("ol", { class: "alert-list", dataset: { scrollKey: "alerts" } }, shown.map((alert) => {
+          const node = this.live.node(alert.node_kind, alert.node_id);
+          return alertItem(alert, { href: node ? hrefOf(alert.node_kind, node) : null, handlers: this.alertHandlers });
+        }))
+        : h("p", { class: "muted" }, t("alerts.none")),
+      alerts.length > shown.length ? h("p", { class: "muted small" }, t("alerts.more", { n: alerts.length - shown.length })) : null);
+  }
+
+  renderDiversions() {
+    const diversions = this.live.region?.ed?.active_diversions || [];
+    return h("section", { class: "panel diversions", "aria-labelledby": "diversions-title" },
+      h("div", { class: "panel-head" },
+        h("h2", { id: "diversions-title" }, t("diversions.title")),
+        this.canDecide ? h("button", {
+          type: "button", class: "button button--primary", dataset: { key: "declare", action: "declare-diversion" },
+          onclick: () => this.openDeclare(),
+        }, t("diversions.declare")) : null),
+      diversions.length
+        ? h("ul", { class: "diversion-list" }, diversions.map((d) => h("li", {
+          class: "diversion", dataset: { diversionId: d.diversion_id, unitId: d.unit_id },
+        },
+          h("div", { class: "diversion-head" },
+            h("strong", {}, this.live.unitName(d.unit_id)),
+            h("span", { class: "pill pill--warn" }, t(`scope.${d.scope}`) || d.scope)),
+          h("p", {}, t("diversions.to", { units: d.to_unit_ids.map((id) => this.live.unitName(id)).join(", ") })),
+          h("p", { class: "diversion-reason" }, d.reason || ""),
+          h("p", { class: "muted small" },
+            t("diversions.since", { time: formatTime(d.since, { date: true }) }),
+            d.expected_end ? ` · ${t("diversions.expected", { time: formatTime(d.expected_end, { date: true }) })}` : "",
+            " · ", t("diversions.by", { name: d.decided_by || "–" })),
+          this.canDecide ? h("button", {
+            type: "button", class: "button button--danger", dataset: { key: `end-${d.diversion_id}`, action: "end-diversion" },
+            onclick: () => this.openEnd(d),
+          }, t("diversions.end")) : null)))
+        : h("p", { class: "muted" }, t("diversions.none")));
+  }
+
+  renderKnownIssues() {
+    const items = this.known.active();
+    const writer = canWriteKnownIssues(this.me.role);
+    return h("section", { class: "panel known", "aria-labelledby": "known-title" },
+      h("div", { class: "panel-head" },
+        h("h2", { id: "known-title" }, t("known.title")),
+        writer ? h("button", { type: "button", class: "button", dataset: { key: "new-known" },
+          onclick: () => openNewKnownIssueDialog(this.known) }, t("known.new")) : null),
+      items.length
+        ? h("ul", { class: "known-list" }, items.map((issue) => knownIssueItem(issue, {
+          onStatus: writer ? (i, s) => setKnownIssueStatus(this.known, i, s) : null,
+        })))
+        : h("p", { class: "muted" }, t("known.none")));
+  }
+
+  // -- decisions -----------------------------------------------------------------------------
+
+  openDeclare() {
+    const eds = this.live.emergencyDepartments().sort((a, b) => a.name.localeCompare(b.name, "sv"));
+    const preselect = this.kind === "unit" && eds.some((ed) => ed.unit_id === this.id) ? this.id : eds[0]?.unit_id;
+    const edSelect = h("select", { name: "ed", required: true },
+      eds.map((ed) => h("option", { value: ed.unit_id, selected: ed.unit_id === preselect }, ed.name)));
+    const scope = h("select", { name: "scope" },
+      ["ambulance", "walk_in", "all"].map((s) => h("option", { value: s }, t(`scope.${s}`))));
+    const receiving = h("fieldset", { class: "choices choices--columns" },
+      h("legend", {}, t("form.receiving")),
+      eds.map((ed) => h("label", { class: "choice", dataset: { unitId: ed.unit_id } },
+        h("input", { type: "checkbox", name: "to_unit_ids", value: ed.unit_id }),
+        h("span", {}, ed.name))));
+    const syncReceiving = () => {
+      for (const label of receiving.querySelectorAll("label")) {
+        const own = label.dataset.unitId === edSelect.value;
+        label.hidden = own;
+        if (own) label.querySelector("input").checked = false;
+      }
+    };
+    edSelect.addEventListener("change", syncReceiving);
+    syncReceiving();
+    const reason = h("textarea", { name: "reason", rows: 3, maxlength: 500, required: true });
+    const expected = h("input", { type: "datetime-local", name: "expected_end", min: stockholmLocalNow() });
+    openFormDialog({
+      title: t("form.declare.title"),
+      fields: [field(t("form.ed"), edSelect), field(t("form.scope"), scope), receiving,
+        field(t("form.reason"), reason), field(t("form.expected"), expected)],
+      submitLabel: t("form.submit.declare"),
+      onSubmit: async () => {
+        const to = [...receiving.querySelectorAll("input:checked")].map((input) => input.value);
+        if (!to.length) throw new Error(t("form.pick.receiving"));
+        if (!reason.value.trim()) throw new Error(t("form.required", { field: t("form.reason") }));
+        const event = {
+          event_id: newId("console"), type: "ed.diversion_started", occurred_at: new Date().toISOString(),
+          unit_id: edSelect.value, source: "console", diversion_id: newId("div"), to_unit_ids: to,
+          scope: scope.value, reason: reason.value.trim(), decided_by: this.me.name,
+        };
+        const end = stockholmLocalToIso(expected.value);
+        if (end) event.expected_end = end;
+        await this.decide(event);
+      },
+    });
+  }
+
+  openEnd(diversion) {
+    const reason = h("textarea", { name: "reason", rows: 2, maxlength: 500 });
+    openFormDialog({
+      title: t("form.end.title", { ed: this.live.unitName(diversion.unit_id) }),
+      fields: [field(t("form.end.reason"), reason)],
+      submitLabel: t("form.submit.end"),
+      danger: true,
+      onSubmit: async () => {
+        const event = {
+          event_id: newId("console"), type: "ed.diversion_ended", occurred_at: new Date().toISOString(),
+          unit_id: diversion.unit_id, source: "console", diversion_id: diversion.diversion_id, decided_by: this.me.name,
+        };
+        if (reason.value.trim()) event.reason = reason.value.trim();
+        await this.decide(event);
+      },
+    });
+  }
+
+  async decide(event) {
+    let result;
+    try {
+      result = await postEvents([event]);
+    } catch (error) {
+      throw new Error(describeError(error));
+    }
+    if (result.accepted !== 1) {
+      throw new Error(t("decision.refused", { reason: (result.rejected || []).map((r) => r.reason).join("; ") }));
+    }
+    toast(t("decision.sent"));
+  }
+}
+
+function tile(metric, label, value, sub, tone) {
+  const wordy = !/^[\d\s%/.,:\u00a0\u202f-]+(min)?$/.test(value);
+  return h("div", { class: ["tile", tone && `tile--${tone}`, wordy && "tile--wordy"], dataset: { tile: metric } },
+    h("p", { class: "tile-label" }, label),
+    h("p", { class: "tile-value", dataset: { metric } }, ...withUnit(value)),
+    sub ? h("p", { class: "tile-sub" }, sub) : null);
+}
+
+/** "330 min" → 330 and a smaller "min", kept on one line. */
+function withUnit(value) {
+  const match = /^(.+) (min)$/.exec(value);
+  return match ? [match[1], " ", h("span", { class: "unit" }, match[2])] : [value];
+}
+
+export function hrefOf(kind, obj) {
+  if (kind === "region") return "#/console";
+  return `#/console/${kind}/${encodeURIComponent(idOf(kind, obj))}`;
+}

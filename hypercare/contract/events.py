@@ -1,0 +1,305 @@
+"""Event contract v1 (DESIGN.md): the one definition used by the ingest API and the stream workers.
+
+Free-text fields are redacted while they are validated, so no code path can see an identity number
+after parsing. Timestamps accept RFC 3339 strings only (pydantic's lax mode would take ``0``).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from hypercare.privacy.redact import contains_identity_number, redact
+
+MAX_FUTURE = timedelta(minutes=5)
+
+TicketCategory = Literal[
+    "login", "permissions", "printing", "orders", "medication", "documentation",
+    "scheduling", "lab", "radiology", "integration", "performance", "hardware", "other",
+]
+TICKET_CATEGORIES: tuple[str, ...] = TicketCategory.__args__  # type: ignore[attr-defined]
+TicketChannel = Literal["phone", "chat", "portal", "walk_up", "floorwalker"]
+TicketStatus = Literal["in_progress", "waiting", "escalated"]
+LoginOutcome = Literal["success", "failure"]
+LoginFailureReason = Literal[
+    "wrong_password", "card_error", "account_locked", "no_account", "expired", "mfa_failed", "other"
+]
+WalkerStatus = Literal["on_unit", "assisting", "available", "break"]
+DiversionScope = Literal["ambulance", "walk_in", "all"]
+Priority = Annotated[int, Field(ge=1, le=4, strict=True)]
+
+
+def _timestamp_string(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be an RFC 3339 timestamp string with offset, e.g. 2024-11-12T05:30:00+01:00")
+    return value
+
+
+def _pseudonymous(value: str) -> str:
+    if contains_identity_number(value):
+        raise ValueError("must be a pseudonymous id, not a personal identity number")
+    return value
+
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
+Reference = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+PseudonymousId = Annotated[Reference, AfterValidator(_pseudonymous)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_string)]
+
+
+def FreeText(max_length: int) -> Any:  # noqa: N802 - reads as a type in field declarations
+    """A free-text string, redacted of identity numbers as part of validation."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(redact)]
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    event_id: Identifier
+    occurred_at: Timestamp
+    unit_id: Reference
+    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+    @field_validator("occurred_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime) -> datetime:
+        if value - datetime.now(timezone.utc) > MAX_FUTURE:
+            raise ValueError("is more than 5 minutes in the future")
+        return value.astimezone(timezone.utc)
+
+    @property
+    def family(self) -> str:
+        return family_of(self.type)  # type: ignore[attr-defined]
+
+
+class TicketOpened(Envelope):
+    type: Literal["ticket.opened"]
+    ticket_id: Reference
+    channel: TicketChannel
+    category: TicketCategory
+    priority: Priority
+    summary: FreeText(500) = ""  # type: ignore[valid-type]
+    patient_safety: bool = False
+
+
+class TicketUpdated(Envelope):
+    type: Literal["ticket.updated"]
+    ticket_id: Reference
+    status: TicketStatus
+    priority: Priority | None = None
+    category: TicketCategory | None = None
+
+
+class TicketResolved(Envelope):
+    type: Literal["ticket.resolved"]
+    ticket_id: Reference
+    resolution_code: FreeText(64) | None = None  # type: ignore[valid-type]
+    known_issue_id: Reference | None = None
+
+
+class AccessLogin(Envelope):
+    type: Literal["access.login"]
+    user_ref: PseudonymousId
+    outcome: LoginOutcome
+    reason: LoginFailureReason | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_only_for_failures(cls, value: str | None, info: Any) -> str | None:
+        if value is not None and info.data.get("outcome") == "success":
+            raise ValueError("is only allowed when outcome is 'failure'")
+        return value
+
+
+class PermissionDenied(Envelope):
+    type: Literal["access.permission_denied"]
+    user_ref: PseudonymousId
+    role: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+    module: FreeText(64)  # type: ignore[valid-type]
+    privilege: FreeText(64) | None = None  # type: ignore[valid-type]
+
+
+class FloorwalkerCheckin(Envelope):
+    type: Literal["floorwalker.checkin"]
+    walker_id: PseudonymousId
+    status: WalkerStatus
+    assists: Annotated[int, Field(ge=0, le=1000, strict=True)] = 0
+    categories: list[TicketCategory] = Field(default_factory=list, max_length=20)
+    needs_escalation: bool = False
+    note: FreeText(500) | None = None  # type: ignore[valid-type]
+
+
+class FloorwalkerCheckout(Envelope):
+    type: Literal["floorwalker.checkout"]
+    walker_id: PseudonymousId
+
+
+class EdStatus(Envelope):
+    type: Literal["ed.status"]
+    patients_waiting: Annotated[int, Field(ge=0, strict=True)]
+    patients_in_department: Annotated[int, Field(ge=0, strict=True)]
+    capacity: Annotated[int, Field(ge=1, strict=True)]
+    longest_wait_minutes: Annotated[int, Field(ge=0, strict=True)] | None = None
+
+
+class EdDiversionStarted(Envelope):
+    type: Literal["ed.diversion_started"]
+    diversion_id: Reference
+    to_unit_ids: list[Reference] = Field(min_length=1, max_length=20)
+    scope: DiversionScope
+    reason: FreeText(500)  # type: ignore[valid-type]
+    decided_by: FreeText(128)  # type: ignore[valid-type]
+    expected_end: Timestamp | None = None
+
+
+class EdDiversionEnded(Envelope):
+    type: Literal["ed.diversion_ended"]
+    diversion_id: Reference
+    decided_by: FreeText(128)  # type: ignore[valid-type]
+    reason: FreeText(500) | None = None  # type: ignore[valid-type]
+
+
+class DecisionRecorded(Envelope):
+    """An entry of the coordination group's decision log (beslutslogg); ``unit_id`` is the unit, site,
+    administration or region it concerns. Entries are immutable: a correction is a new entry whose
+    ``corrects`` names the ``decision_id`` it corrects."""
+
+    type: Literal["decision.recorded"]
+    decision_id: Identifier
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(redact)]
+    decision: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(redact)]
+    rationale: FreeText(2000) = ""  # type: ignore[valid-type]
+    mandate: FreeText(200) = ""  # type: ignore[valid-type]
+    owner: FreeText(128) = ""  # type: ignore[valid-type]
+    follow_up_at: Timestamp | None = None
+    affected_unit_ids: list[Reference] = Field(default_factory=list, max_length=100)
+    linked_alert_ids: list[Reference] = Field(default_factory=list, max_length=50)
+    corrects: Identifier | None = None
+    decided_by: FreeText(128)  # type: ignore[valid-type]
+
+
+class RiskRecorded(Envelope):
+    """One version of a risk or problem in the risk register; the latest version is the risk's state."""
+
+    type: Literal["risk.recorded"]
+    risk_id: Identifier
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(redact)]
+    description: FreeText(2000) = ""  # type: ignore[valid-type]
+    owner: FreeText(128) = ""  # type: ignore[valid-type]
+    mitigation: FreeText(2000) = ""  # type: ignore[valid-type]
+    status: Literal["open", "mitigating", "closed"] = "open"
+    severity: Literal["low", "medium", "high"] = "medium"
+    linked_alert_ids: list[Reference] = Field(default_factory=list, max_length=50)
+    linked_decision_ids: list[Identifier] = Field(default_factory=list, max_length=50)
+    recorded_by: FreeText(128)  # type: ignore[valid-type]
+
+
+class DutyOpened(Envelope):
+    """A reporting duty (e.g. lex Maria to IVO) opened by a patient-safety ticket or a decision; the deadline
+    follows from ``duty`` and the configured hours (hypercare/rules/reporting_duties.yaml)."""
+
+    type: Literal["duty.opened"]
+    duty_id: Identifier
+    duty: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+    trigger: Literal["ticket", "decision"]
+    trigger_id: Reference
+    description: FreeText(500) = ""  # type: ignore[valid-type]
+    opened_by: FreeText(128)  # type: ignore[valid-type]
+
+
+class DutyFulfilled(Envelope):
+    type: Literal["duty.fulfilled"]
+    duty_id: Identifier
+    reference: FreeText(128) = ""  # type: ignore[valid-type]
+    fulfilled_by: FreeText(128)  # type: ignore[valid-type]
+
+
+Event = Annotated[
+    Union[
+        TicketOpened, TicketUpdated, TicketResolved, AccessLogin, PermissionDenied,
+        FloorwalkerCheckin, FloorwalkerCheckout, EdStatus, EdDiversionStarted, EdDiversionEnded,
+        DecisionRecorded, RiskRecorded, DutyOpened, DutyFulfilled,
+    ],
+    Discriminator("type"),
+]
+EVENT_TYPES: tuple[str, ...] = (
+    "ticket.opened", "ticket.updated", "ticket.resolved", "access.login", "access.permission_denied",
+    "floorwalker.checkin", "floorwalker.checkout", "ed.status", "ed.diversion_started",
+    "ed.diversion_ended", "decision.recorded", "risk.recorded", "duty.opened", "duty.fulfilled",
+)
+# Event families map one to one onto Kafka topics (hypercare.topics). "coordination" carries the
+# coordination group's own records (decisions, risks, reporting duties): stored, never aggregated per unit.
+FAMILIES: tuple[str, ...] = ("tickets", "access", "floorwalkers", "ed", "coordination")
+_FAMILY_BY_PREFIX = {
+    "ticket": "tickets", "access": "access", "floorwalker": "floorwalkers", "ed": "ed",
+    "decision": "coordination", "risk": "coordination", "duty": "coordination",
+}
+
+event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def family_of(event_type: str) -> str:
+    return _FAMILY_BY_PREFIX[event_type.split(".", 1)[0]]
+
+
+def parse_event(data: Any) -> Event:
+    """Validate one decoded JSON item; raises :class:`InvalidEvent` with a readable reason."""
+    if not isinstance(data, dict):
+        raise InvalidEvent("an event must be a JSON object")
+    event_type = data.get("type")
+    if event_type not in EVENT_TYPES:
+        raise InvalidEvent(
+            f"type: must be one of {', '.join(EVENT_TYPES)} (got {str(event_type)[:40]!r})"
+            if event_type is not None else "type: field required"
+        )
+    try:
+        return event_adapter.validate_python(data)
+    except ValidationError as error:
+        raise InvalidEvent(describe_validation_error(error)) from None
+
+
+def parse_event_json(raw: bytes) -> Event:
+    """Validate one JSON document: pydantic's own JSON parser on the hot path, the readable reason otherwise."""
+    try:
+        return event_adapter.validate_json(raw)
+    except ValidationError:
+        pass
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidEvent(f"not valid JSON: {error.msg if hasattr(error, 'msg') else error}") from None
+    return parse_event(data)
+
+
+def event_to_json(event: Event) -> dict[str, Any]:
+    return event.model_dump(mode="json", exclude_none=True)
+
+
+class InvalidEvent(ValueError):
+    """An event that breaks the contract; the message is safe to show (it echoes no input)."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        location = ".".join(str(part) for part in item["loc"][1:] or item["loc"])
+        message = item["msg"]
+        if message.startswith("Value error, "):
+            message = message[len("Value error, "):]
+        parts.append(f"{location}: {message}" if location else message)
+    return "; ".join(parts)

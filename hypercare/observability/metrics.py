@@ -1,0 +1,114 @@
+"""Every Prometheus metric Hypercare exports: one catalogue for the API, the worker and the dashboards.
+
+One server process per container (scale with replicas), so the default registry is enough; the
+dashboards and alerting rules under dashboards/ may only name metrics defined here (a test checks
+them against a running API and worker). Labels stay bounded: event type, family, outcome, stage,
+administration, priority, health colour, severity, transition, topic and partition; never a user,
+ticket, unit or alert id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client import (
+    GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry, Counter, Gauge, Histogram,
+)
+from prometheus_client.registry import Collector
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+# --- ingest API ---------------------------------------------------------------------------------
+EVENTS_INGESTED = Counter(
+    "hypercare_events_ingested_total",
+    "Items submitted to POST /api/v1/events, by event type and outcome (accepted or rejected).",
+    ["type", "outcome"],
+)
+QUARANTINED = Counter(
+    "hypercare_quarantined_total",
+    "Items put in quarantine: rejected at ingest or dead-lettered by a stream worker.",
+    ["stage"],
+)
+PRODUCE_LATENCY = Histogram(
+    "hypercare_produce_latency_seconds",
+    "Time from sending an ingest request's events to the broker until it acknowledged all of them.",
+    buckets=LATENCY_BUCKETS,
+)
+
+# --- console gateway ----------------------------------------------------------------------------
+WEBSOCKET_CLIENTS = Gauge("hypercare_websocket_clients", "WebSocket clients connected to this gateway.")
+WEBSOCKET_MESSAGES = Counter(
+    "hypercare_websocket_messages_sent_total", "Messages sent to WebSocket clients, by message type.", ["type"]
+)
+
+# --- go-live figures (from the gateway's live situation picture) -----------------------------------
+OPEN_TICKETS = Gauge(
+    "hypercare_open_tickets", "Open tickets by administration and priority (1 most urgent).",
+    ["administration", "priority"],
+)
+LOGIN_FAILURE_RATE = Gauge(
+    "hypercare_login_failure_rate", "Login failures / logins in the last 15 minutes, by administration.",
+    ["administration"],
+)
+LOGINS_15M = Gauge("hypercare_logins_15m", "Logins in the last 15 minutes, by administration.", ["administration"])
+FLOORWALKERS_ON_DUTY = Gauge(
+    "hypercare_floorwalkers_on_duty", "Floor walkers checked in on a unit, by administration.", ["administration"]
+)
+ACTIVE_DIVERSIONS = Gauge("hypercare_active_diversions", "Emergency departments diverting patients right now.")
+UNITS_BY_HEALTH = Gauge("hypercare_units_by_health", "Units by health colour (green, yellow, red).", ["status"])
+
+# --- alerts (raised by the gateway's rule evaluation) ---------------------------------------------
+ALERTS_ACTIVE = Gauge(
+    "hypercare_alerts_active", "Open or acknowledged alerts, by severity (info, warning, critical).", ["severity"]
+)
+ALERT_TRANSITIONS = Counter(
+    "hypercare_alert_transitions",
+    "Alert transitions made by this gateway: raise, escalate, resolve, acknowledge.",
+    ["transition"],
+)
+ALERT_WEBHOOK_DELIVERIES = Counter(
+    "hypercare_alert_webhook_deliveries",
+    "Alert documents posted to the alert webhook, by outcome (delivered, failed after retries, dropped).",
+    ["outcome"],
+)
+
+# --- stream worker --------------------------------------------------------------------------------
+STREAM_RECORDS = Counter(
+    "hypercare_stream_records_total",
+    "Event records read by the stream worker, by family and outcome "
+    "(applied, duplicate: a resent event_id, replayed: already folded in before a restart, dead_letter).",
+    ["family", "outcome"],
+)
+DEAD_LETTERS = Counter("hypercare_dead_letters_total", "Records the stream worker could not process.")
+CONSUMER_LAG = Gauge(
+    "hypercare_consumer_lag", "Records in an event-topic partition not yet processed by this worker.",
+    ["topic", "partition"],
+)
+EVENT_TO_AGGREGATE = Histogram(
+    "hypercare_event_to_aggregate_seconds",
+    "Time from the broker accepting an event to its unit state being published.",
+    buckets=LATENCY_BUCKETS,
+)
+DB_SINK_BATCH = Histogram(
+    "hypercare_db_sink_batch_seconds", "Time to store one batch of events in the database.", buckets=LATENCY_BUCKETS
+)
+WORKER_BATCHES = Counter("hypercare_worker_batches_total", "Batches of records processed by the stream worker.")
+
+API_METRICS = (
+    EVENTS_INGESTED, QUARANTINED, PRODUCE_LATENCY, WEBSOCKET_CLIENTS, WEBSOCKET_MESSAGES, OPEN_TICKETS,
+    LOGIN_FAILURE_RATE, LOGINS_15M, FLOORWALKERS_ON_DUTY, ACTIVE_DIVERSIONS, UNITS_BY_HEALTH,
+    ALERTS_ACTIVE, ALERT_TRANSITIONS, ALERT_WEBHOOK_DELIVERIES,
+)
+WORKER_METRICS = (STREAM_RECORDS, DEAD_LETTERS, QUARANTINED, CONSUMER_LAG, EVENT_TO_AGGREGATE, DB_SINK_BATCH, WORKER_BATCHES)
+
+
+def registry_of(collectors: Iterable[Collector]) -> CollectorRegistry:
+    """What one kind of process exports: its own metrics and the process/runtime ones, nothing of the other kind."""
+    registry = CollectorRegistry(auto_describe=True)
+    for collector in (*collectors, PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
+        registry.register(collector)
+    return registry
+
+
+API_REGISTRY = registry_of(API_METRICS)
+WORKER_REGISTRY = registry_of(WORKER_METRICS)

@@ -1,0 +1,110 @@
+"""The organisation registry: region → administrations (förvaltningar) → sites → units.
+
+A shipped default describes the first wave of the 2024 Västra Götaland go-live and the
+neighbouring emergency departments that receive diverted patients; ``HYPERCARE_ORG_FILE``
+replaces it with the region's own file of the same shape.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+UNMAPPED_ID = "unmapped"
+UnitKind = Literal["ed", "ward", "icu", "primary_care", "outpatient", "lab", "radiology", "support", "other"]
+
+
+class Unit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    kind: UnitKind = "ward"
+
+
+class Site(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    units: list[Unit] = Field(default_factory=list)
+
+
+class Administration(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    wave: int | None = None
+    sites: list[Site] = Field(default_factory=list)
+
+
+class Region(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+
+
+class UnitPlacement(BaseModel):
+    """Where a unit sits in the tree; unknown units are placed under "unmapped"."""
+
+    model_config = ConfigDict(frozen=True)
+    unit_id: str
+    name: str
+    kind: str
+    site_id: str
+    administration_id: str
+    mapped: bool = True
+
+
+class OrgRegistry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    region: Region
+    administrations: list[Administration]
+
+    @model_validator(mode="after")
+    def _ids_unique(self) -> "OrgRegistry":
+        seen: set[str] = set()
+        for admin in self.administrations:
+            for node_id in [admin.id, *(s.id for s in admin.sites), *(u.id for s in admin.sites for u in s.units)]:
+                if node_id in seen or node_id == UNMAPPED_ID:
+                    raise ValueError(f"org id {node_id!r} is used twice (or reserved)")
+                seen.add(node_id)
+        return self
+
+    @cached_property
+    def placements(self) -> dict[str, UnitPlacement]:
+        return {
+            unit.id: UnitPlacement(
+                unit_id=unit.id, name=unit.name, kind=unit.kind, site_id=site.id, administration_id=admin.id
+            )
+            for admin in self.administrations
+            for site in admin.sites
+            for unit in site.units
+        }
+
+    def place(self, unit_id: str) -> UnitPlacement:
+        placement = self.placements.get(unit_id)
+        if placement is not None:
+            return placement
+        return UnitPlacement(
+            unit_id=unit_id, name=unit_id, kind="other", site_id=UNMAPPED_ID,
+            administration_id=UNMAPPED_ID, mapped=False,
+        )
+
+    def knows(self, unit_id: str) -> bool:
+        return unit_id in self.placements
+
+    @cached_property
+    def emergency_departments(self) -> list[UnitPlacement]:
+        return [placement for placement in self.placements.values() if placement.kind == "ed"]
+
+
+def load_org(path: Path | None = None) -> OrgRegistry:
+    if path is None:
+        text = resources.files("hypercare.org").joinpath("default_org.yaml").read_text(encoding="utf-8")
+    else:
+        text = Path(path).read_text(encoding="utf-8")
+    return OrgRegistry.model_validate(yaml.safe_load(text))

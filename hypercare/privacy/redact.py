@@ -1,0 +1,65 @@
+"""Redaction of Swedish personal identity numbers (personnummer, samordningsnummer, reserve numbers).
+
+Hypercare must never hold a patient's or staff member's identity. Every candidate whose date part is
+a real calendar date is redacted, whether or not its Luhn check digit holds: a mistyped number
+still identifies a person (DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+REDACTED = "[personnummer borttaget]"
+
+# YYMMDD or YYYYMMDD, optional -/+/space separator, 3 digits and a check digit.
+# Day 61-91 is a samordningsnummer (day + 60).
+_PNR = re.compile(
+    r"(?<![\dA-Za-z])(?P<century>18|19|20)?(?P<yy>\d{2})(?P<mm>0[1-9]|1[0-2])"
+    r"(?P<dd>0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[-+ ]?\d{4}(?![\d])"
+)
+# Region Västra Götaland reserve numbers: yyyymmdd + K/M/X + two digits + a check character.
+_RESERVE = re.compile(
+    r"(?<![\dA-Za-z])(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[KMX]\d{2}[0-9A-Z](?![\dA-Za-z])"
+)
+
+
+def luhn_valid(ten_digits: str) -> bool:
+    """Swedish check-digit rule over YYMMDDNNNC."""
+    total = 0
+    for index, char in enumerate(ten_digits[:9]):
+        product = int(char) * (2 if index % 2 == 0 else 1)
+        total += product // 10 + product % 10
+    return (10 - total % 10) % 10 == int(ten_digits[9])
+
+
+def _is_calendar_date(century: str | None, yy: str, mm: str, dd: str) -> bool:
+    day = int(dd)
+    if day > 60:
+        day -= 60
+    years = [int(century + yy)] if century else [1900 + int(yy), 2000 + int(yy)]
+    for year in years:
+        try:
+            date(year, int(mm), day)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _replace_pnr(match: re.Match[str]) -> str:
+    if _is_calendar_date(match["century"], match["yy"], match["mm"], match["dd"]):
+        return REDACTED
+    return match.group(0)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every identity-number candidate replaced by a marker."""
+    if not any(char.isdigit() for char in text):
+        return text
+    text = _RESERVE.sub(REDACTED, text)
+    return _PNR.sub(_replace_pnr, text)
+
+
+def contains_identity_number(text: str) -> bool:
+    return redact(text) != text

@@ -1,0 +1,80 @@
+"""The one settings object of every Hypercare process, read from ``HYPERCARE_*`` variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HYPERCARE_", env_file=".env", extra="ignore")
+
+    # Transport and storage. Unset means "embedded": `hypercare up` starts Tansu and uses SQLite.
+    kafka_bootstrap: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path("./var")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    org_file: Path | None = None
+    rules_file: Path | None = None
+    duties_file: Path | None = None
+
+    # Topic names are "<prefix>.<family>"; a prefix per deployment (or per test) isolates them.
+    topic_prefix: str = "hypercare"
+    topic_partitions: int = 4
+    topic_replication: int = 1
+
+    # Ingest limits.
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_events_per_request: int = 5000
+
+    # Stream worker. The short session suits Tansu (joins are held for session/2) and Kafka alike.
+    worker_id: str = "hypercare-worker"
+    worker_batch_size: int = 500
+    worker_batch_seconds: float = 0.05
+    worker_web_port: int = 6066
+    kafka_session_timeout: float = 3.0
+    kafka_heartbeat_interval: float = 1.0
+    worker_store: str = "memory://"
+
+    # Console gateway.
+    gateway_tick_seconds: float = 1.0
+    gateway_debounce_seconds: float = 0.05
+    gateway_client_send_timeout: float = 10.0
+
+    # Alerts: raised, escalated and resolved alerts are also POSTed here as JSON when set.
+    alert_webhook_url: str | None = None
+    alert_webhook_timeout: float = Field(default=5.0, gt=0)
+    alert_webhook_retries: int = Field(default=3, ge=0)
+
+    token_cache_seconds: float = 10.0
+    log_level: str = "INFO"
+
+    # Presence of a floor walker who stops reporting expires after this long.
+    floorwalker_presence_minutes: int = Field(default=240, ge=1)
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.kafka_bootstrap is None
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hypercare.db').resolve()}"
+
+    @property
+    def bootstrap(self) -> str:
+        if self.kafka_bootstrap is None:
+            raise RuntimeError("HYPERCARE_KAFKA_BOOTSTRAP is not set and no embedded broker runs")
+        return self.kafka_bootstrap
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

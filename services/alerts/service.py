@@ -1,0 +1,151 @@
+"""The alert runtime in the gateway: evaluate on every published picture, store, push, notify.
+
+Runs next to the situation hub. Each time the hub publishes (at least every tick, since windows
+move with the clock) it evaluates the rules on that picture with the clock it was computed at,
+applies the transitions to the database, and pushes what changed in the active alerts to the
+WebSocket clients. The database is the shared truth between gateway replicas: each tick starts
+from the stored alerts, so an acknowledgement made through another replica is seen here within a
+tick, and only the replica whose conditional write succeeded sends the webhook.
+
+Nothing is evaluated until the situation store has caught up with the situation topic: a partial
+picture would resolve every open alert and raise them again moments later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from typing import Any, Protocol
+
+from hypercare.observability import metrics
+from hypercare.settings import Settings
+from services.alerts import store
+from services.alerts.engine import Escalate, Raise, evaluate
+from services.alerts.rules import SEVERITIES, AlertRules
+from services.alerts.webhook import WebhookSender
+from services.gateway.hub import SituationHub
+from services.persistence.alerts import Alert
+from services.persistence.db import Database
+
+log = logging.getLogger(__name__)
+
+TRANSITIONS = ("raise", "escalate", "resolve", "acknowledge")
+
+
+class Notifier(Protocol):
+    """Where raise/escalate/resolve documents go besides the console (the webhook sender)."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def send(self, document: dict[str, Any]) -> None: ...
+
+
+def webhook_from(settings: Settings) -> WebhookSender | None:
+    if not settings.alert_webhook_url:
+        return None
+    return WebhookSender(
+        settings.alert_webhook_url, timeout=settings.alert_webhook_timeout, retries=settings.alert_webhook_retries
+    )
+
+
+class AlertService:
+    def __init__(
+        self, *, db: Database, hub: SituationHub, rules: AlertRules, settings: Settings, ready: asyncio.Event,
+        notifier: Notifier | None = None,
+    ) -> None:
+        self._db = db
+        self._hub = hub
+        self._rules = rules
+        self._tick = settings.gateway_tick_seconds
+        self._ready = ready
+        self._webhook: Notifier | None = notifier if notifier is not None else webhook_from(settings)
+        self._known: dict[int, dict[str, Any]] = {}  # active alerts as last pushed to the hub
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        for severity in SEVERITIES:
+            metrics.ALERTS_ACTIVE.labels(severity=severity).set(0)
+        for transition in TRANSITIONS:
+            metrics.ALERT_TRANSITIONS.labels(transition=transition)
+        if self._webhook is not None:
+            self._webhook.start()
+        self._task = asyncio.create_task(self._run(), name="alerts")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._webhook is not None:
+            await self._webhook.stop()
+
+    async def _run(self) -> None:
+        await self._ready.wait()
+        self._hub.published.clear()  # the next picture is computed from caught-up states
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._hub.published.wait(), timeout=2 * self._tick)
+            self._hub.published.clear()
+            try:
+                await self.evaluate_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("alert evaluation failed; trying again on the next tick")
+
+    async def evaluate_once(self) -> list[store.Applied]:
+        """One round on the hub's latest picture; returns the transitions this replica made."""
+        latest = self._hub.latest
+        if latest is None:
+            return []
+        now, flat = latest
+        async with self._lock:
+            rows = await store.active_alerts(self._db)
+            transitions = evaluate(flat, [store.open_alert(row) for row in rows], now, self._rules)
+            applied = await store.apply(self._db, transitions) if transitions else []
+            for item in applied:
+                self._announce(item)
+            await self._sync(None if transitions else rows)
+        return applied
+
+    async def refresh(self) -> None:
+        """Push a change made through this replica (acknowledge, assign) without waiting for the tick."""
+        async with self._lock:
+            await self._sync(None)
+
+    def _announce(self, item: store.Applied) -> None:
+        transition = item.transition
+        name = (
+            "raise" if isinstance(transition, Raise) else "escalate" if isinstance(transition, Escalate) else "resolve"
+        )
+        metrics.ALERT_TRANSITIONS.labels(transition=name).inc()
+        log.info("alert %s: %s %s at %s %s", item.alert.id, name, item.alert.rule, item.alert.node_kind,
+                 item.alert.node_id)
+        if self._webhook is None:
+            return
+        document: dict[str, Any] = {
+            **store.public(item.alert), "transition": name, "transition_at": transition.at.isoformat(),
+        }
+        if isinstance(transition, Escalate):
+            document["previous_level"] = transition.from_level
+        elif not isinstance(transition, Raise):
+            document["resolve_reason"] = transition.reason
+        self._webhook.send(document)
+
+    async def _sync(self, rows: list[Alert] | None) -> None:
+        if rows is None:
+            rows = await store.active_alerts(self._db)
+        active = {row.id: store.public(row) for row in rows}
+        changed = [alert for alert_id, alert in active.items() if self._known.get(alert_id) != alert]
+        gone = [alert_id for alert_id in self._known if alert_id not in active]
+        changed += [store.public(row) for row in await store.alerts_by_id(self._db, gone)]
+        self._known = active
+        severities = Counter(alert["severity"] for alert in active.values())
+        for severity in SEVERITIES:
+            metrics.ALERTS_ACTIVE.labels(severity=severity).set(severities.get(severity, 0))
+        self._hub.publish_alerts(list(active.values()), changed)

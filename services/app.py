@@ -1,0 +1,121 @@
+"""The FastAPI application: ingest API, console gateway (REST + WebSocket), static console."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from hypercare.observability import metrics
+from hypercare.observability.readiness import broker_problem, database_problem
+from hypercare.org.registry import load_org
+from hypercare.settings import Settings, get_settings
+from hypercare.topics import ensure_topics
+from services.alerts.router import router as alerts_router
+from services.alerts.rules import load_alert_rules
+from services.alerts.service import AlertService
+from services.auth.tokens import TokenCache
+from services.console_api import router as console_api_router
+from services.decisions.router import router as decisions_router
+from services.duties.router import router as duties_router
+from services.gateway.hub import SituationHub
+from services.gateway.router import router as gateway_router
+from services.gateway.situation_store import SituationStore
+from services.ingest.producer import EventProducer
+from services.ingest.router import router as ingest_router
+from services.risks.router import router as risks_router
+from services.persistence.db import Database
+from streams.health import load_rules
+
+log = logging.getLogger(__name__)
+
+CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    org = load_org(settings.org_file)
+    rules = load_rules(settings.rules_file)
+    alert_rules = load_alert_rules(settings.rules_file)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ensure_topics(settings)
+        db = Database.from_url(settings.effective_database_url)
+        producer = EventProducer(settings)
+        await producer.start()
+        store = SituationStore(settings)
+        await store.start()
+        hub = SituationHub(store=store, org=org, rules=rules, settings=settings)
+        await hub.start()
+        alert_service = AlertService(db=db, hub=hub, rules=alert_rules, settings=settings, ready=store.caught_up)
+        await alert_service.start()
+        app.state.db = db
+        app.state.token_cache = TokenCache(ttl=settings.token_cache_seconds)
+        app.state.producer = producer
+        app.state.store = store
+        app.state.hub = hub
+        app.state.alert_service = alert_service
+        try:
+            yield
+        finally:
+            await alert_service.stop()
+            await hub.stop()
+            await store.stop()
+            await producer.stop()
+            await db.close()
+
+    app = FastAPI(
+        title="Hypercare",
+        version="0.1.0",
+        summary="Live situation picture for an EHR go-live",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.org = org
+    app.include_router(ingest_router)
+    app.include_router(gateway_router)
+    app.include_router(console_api_router)
+    app.include_router(decisions_router)
+    app.include_router(risks_router)
+    app.include_router(duties_router)
+    app.include_router(alerts_router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """The process is alive (liveness)."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Broker and database answer (readiness): a load balancer sends traffic only then."""
+        problems = {
+            name: problem
+            for name, problem in (
+                ("broker", await broker_problem(settings.bootstrap)),
+                ("database", await database_problem(app.state.db.engine)),
+            )
+            if problem
+        }
+        if problems:
+            return JSONResponse({"status": "unready", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(metrics.API_REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    if (CONSOLE_DIR / "index.html").exists():
+        app.mount("/console", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
+
+        @app.get("/", include_in_schema=False)
+        async def root() -> RedirectResponse:
+            return RedirectResponse("/console/")
+
+    return app

@@ -1,0 +1,93 @@
+"""FastAPI authentication: ``Authorization: Bearer <token>`` for HTTP, ``?token=`` for the WebSocket.
+
+The app keeps ``app.state.db`` (Database) and ``app.state.token_cache`` (TokenCache).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, Security, WebSocket, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import State
+
+from services.auth.roles import ADMIN, DECIDE, INGEST, READ_SITUATION, Role, describe
+from services.auth.tokens import Principal, TokenCache, verify_token
+from services.persistence.db import Database
+
+# Declared for the OpenAPI document ("Authorize" button); the header is parsed below for clearer errors.
+bearer_scheme = HTTPBearer(auto_error=False, description="A Hypercare API token: `hypercare token issue`")
+
+WS_POLICY_VIOLATION = 1008
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization`` header; 401 when it is missing or not ``Bearer <token>``."""
+    if header is None or not header.strip():
+        raise _unauthorized("missing Authorization header; send 'Authorization: Bearer <token>'")
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise _unauthorized("malformed Authorization header; expected 'Authorization: Bearer <token>'")
+    return token
+
+
+async def principal_for(state: State, token: str) -> Principal | None:
+    db: Database = state.db
+    cache: TokenCache | None = getattr(state, "token_cache", None)
+    return await verify_token(db, token=token, cache=cache)
+
+
+def _forbidden(principal: Principal, roles: frozenset[Role], action: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        detail=f"role '{principal.role.value}' may not {action}; this needs one of: {describe(roles)}",
+    )
+
+
+def require(
+    roles: frozenset[Role], *, action: str = "do this"
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that returns the caller's :class:`Principal` when its role is in ``roles``."""
+
+    async def dependency(
+        request: Request,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> Principal:
+        token = bearer_token(request.headers.get("authorization"))
+        principal = await principal_for(request.app.state, token)
+        if principal is None:
+            raise _unauthorized("unknown or revoked token")
+        if principal.role not in roles:
+            raise _forbidden(principal, roles, action)
+        return principal
+
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require(READ_SITUATION, action="read the situation picture"))]
+Ingester = Annotated[Principal, Depends(require(INGEST, action="submit events"))]
+Decider = Annotated[Principal, Depends(require(DECIDE, action="take decisions"))]
+Admin = Annotated[Principal, Depends(require(ADMIN, action="administer Hypercare"))]
+
+
+async def authenticate_websocket(websocket: WebSocket, token: str | None) -> Principal | None:
+    """The reader behind ``token``; otherwise closes the socket (1008, with the reason) and returns None."""
+    reason: str
+    if not token:
+        reason = "missing token; connect with ?token=<token> or send {\"token\": \"...\"} first"
+    else:
+        principal = await principal_for(websocket.app.state, token)
+        if principal is None:
+            reason = "unknown or revoked token"
+        elif principal.role not in READ_SITUATION:
+            reason = f"role '{principal.role.value}' may not read the situation picture"
+        else:
+            return principal
+    await websocket.close(code=WS_POLICY_VIOLATION, reason=reason)
+    return None

@@ -1,0 +1,116 @@
+"""The decision log (beslutslogg): decision events from the event store, shaped as log entries and searched.
+
+Decisions are ``decision.recorded`` events and ED diversions (``ed.diversion_started``/``_ended``); the event
+store is insert-only, so entries are immutable by construction. A correction is a later entry whose
+``corrects`` names the original's ``decision_id``; the original stays as it was and lists ``corrected_by``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hypercare.org.registry import OrgRegistry
+from services.persistence.db import Database
+from services.persistence.events_store import events_of_types
+from services.persistence.models import StoredEvent
+
+DECISION_EVENT_TYPES = ("decision.recorded", "ed.diversion_started", "ed.diversion_ended")
+MAX_SCANNED = 20_000  # decision events of a whole go-live are far fewer; this bounds one request
+SEARCHED_FIELDS = ("title", "decision", "rationale", "mandate", "owner", "decided_by")
+
+
+@dataclass(frozen=True)
+class DecisionQuery:
+    text: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    unit_id: str | None = None
+    owner: str | None = None
+    limit: int = 200
+
+
+def _name(org: OrgRegistry, node_id: str) -> str:
+    if org.knows(node_id):
+        return org.place(node_id).name
+    if node_id == org.region.id:
+        return org.region.name
+    for admin in org.administrations:
+        if admin.id == node_id:
+            return admin.name
+        for site in admin.sites:
+            if site.id == node_id:
+                return site.name
+    return node_id
+
+
+def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
+    payload = event.payload
+    common = {
+        "event_id": event.event_id,
+        "type": event.type,
+        "occurred_at": event.occurred_at.isoformat(),
+        "stored_at": event.stored_at.isoformat(),
+        "unit_id": event.unit_id,
+        "unit_name": _name(org, event.unit_id),
+        "decided_by": payload.get("decided_by", ""),
+    }
+    if event.type == "decision.recorded":
+        return {
+            **common,
+            "decision_id": payload["decision_id"],
+            "title": payload["title"],
+            "decision": payload["decision"],
+            "rationale": payload.get("rationale", ""),
+            "mandate": payload.get("mandate", ""),
+            "owner": payload.get("owner", ""),
+            "follow_up_at": payload.get("follow_up_at"),
+            "affected_unit_ids": payload.get("affected_unit_ids", []),
+            "linked_alert_ids": payload.get("linked_alert_ids", []),
+            "corrects": payload.get("corrects"),
+        }
+    receiving = [_name(org, unit_id) for unit_id in payload.get("to_unit_ids", [])]
+    started = event.type == "ed.diversion_started"
+    return {
+        **common,
+        "decision_id": payload["diversion_id"],
+        "title": (f"Hänvisning startad: {common['unit_name']} → {', '.join(receiving)}" if started
+                  else f"Hänvisning avslutad: {common['unit_name']}"),
+        "decision": (f"Hänvisning ({payload.get('scope')}) till {', '.join(receiving)}" if started
+                     else "Hänvisningen avslutas"),
+        "rationale": payload.get("reason", ""),
+        "mandate": "",
+        "owner": payload.get("decided_by", ""),
+        "follow_up_at": payload.get("expected_end"),
+        "affected_unit_ids": [event.unit_id, *payload.get("to_unit_ids", [])],
+        "linked_alert_ids": [],
+        "corrects": None,
+    }
+
+
+def _matches(entry: dict[str, Any], query: DecisionQuery) -> bool:
+    if query.text:
+        needle = query.text.casefold()
+        if not any(needle in str(entry.get(name, "")).casefold() for name in SEARCHED_FIELDS):
+            return False
+    if query.unit_id and query.unit_id != entry["unit_id"] and query.unit_id not in entry["affected_unit_ids"]:
+        return False
+    if query.owner and query.owner.casefold() not in str(entry["owner"]).casefold():
+        return False
+    return True
+
+
+async def find_decisions(db: Database, org: OrgRegistry, query: DecisionQuery) -> list[dict[str, Any]]:
+    """Entries matching ``query``, newest first, each with the decision_ids of the entries correcting it."""
+    events = await events_of_types(
+        db, types=DECISION_EVENT_TYPES, since=query.since, until=query.until, newest_first=True, limit=MAX_SCANNED
+    )
+    entries = [_entry(event, org) for event in events]
+    corrected_by: dict[str, list[str]] = {}
+    for entry in entries:
+        if entry["corrects"]:
+            corrected_by.setdefault(entry["corrects"], []).append(entry["decision_id"])
+    for entry in entries:
+        entry["corrected_by"] = sorted(corrected_by.get(entry["decision_id"], [])) if entry["type"] == "decision.recorded" else []
+    return [entry for entry in entries if _matches(entry, query)][: query.limit]

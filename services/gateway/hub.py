@@ -1,0 +1,241 @@
+"""Live situation fan-out: snapshots, deltas with a per-connection ``seq``, coalescing per client.
+
+The picture is recomputed from the stored unit states with the wall clock as "now", after state
+changes (debounced) and on a steady tick, because windows move even when no event arrives. Each
+client has one pending delta that newer changes merge into, so a slow or stalled client costs a
+bounded amount of memory and never holds the others back.
+
+Alerts (``services.alerts``) ride along: the snapshot message carries every active alert in
+``alerts``, and a delta carries ``alerts`` (whole alert objects, resolved ones included so clients
+drop them) only when some changed. The alert service reads :attr:`SituationHub.latest`, the picture
+this hub last published and the clock it was computed at.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from hypercare.observability import metrics
+from hypercare.org.registry import OrgRegistry
+from hypercare.settings import Settings
+from services.gateway.golive_metrics import update_golive_gauges
+from services.gateway.situation_store import SituationStore
+from streams.health import HealthRules
+from streams.situation import build_situation, summarize_unit
+
+log = logging.getLogger(__name__)
+
+Flat = dict[str, dict[str, dict[str, Any]]]  # kind -> id -> object
+KINDS = ("units", "sites", "administrations")
+PENDING = (*KINDS, "region", "alerts")  # what a client's pending delta holds, by kind then id
+
+
+def flatten(situation: dict[str, Any]) -> Flat:
+    """Objects of a situation by kind and id; children are referenced by id, not nested."""
+    flat: Flat = {"units": {}, "sites": {}, "administrations": {}, "region": {}}
+    for admin in situation["administrations"]:
+        sites = admin.get("sites", [])
+        flat["administrations"][admin["administration_id"]] = {
+            **{k: v for k, v in admin.items() if k != "sites"},
+            "site_ids": [site["site_id"] for site in sites],
+        }
+        for site in sites:
+            units = site.get("units", [])
+            flat["sites"][site["site_id"]] = {
+                **{k: v for k, v in site.items() if k != "units"},
+                "unit_ids": [unit["unit_id"] for unit in units],
+            }
+            for unit in units:
+                flat["units"][unit["unit_id"]] = unit
+    flat["region"]["region"] = situation["region"]
+    return flat
+
+
+def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "as_of"}
+
+
+def diff(previous: Flat, current: Flat) -> Flat:
+    changed: Flat = {kind: {} for kind in current}
+    for kind, objects in current.items():
+        before = previous.get(kind, {})
+        for key, obj in objects.items():
+            old = before.get(key)
+            if old is None or _comparable(old) != _comparable(obj):
+                changed[kind][key] = obj
+    return changed
+
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class Client:
+    """One WebSocket connection's outbox: at most one pending (coalesced) delta."""
+
+    def __init__(self, send: Send, *, send_timeout: float) -> None:
+        self._send = send
+        self._send_timeout = send_timeout
+        self.seq = 0
+        self._pending: Flat = {kind: {} for kind in PENDING}
+        self._snapshot: dict[str, Any] | None = None
+        self._snapshot_alerts: list[dict[str, Any]] = []
+        self._wake = asyncio.Event()
+        self.closed = asyncio.Event()
+
+    def offer(self, changed: Flat) -> None:
+        for kind, objects in changed.items():
+            self._pending[kind].update(objects)
+        self._wake.set()
+
+    def request_snapshot(self, situation: dict[str, Any], alerts: list[dict[str, Any]] | None = None) -> None:
+        self._snapshot = situation
+        self._snapshot_alerts = list(alerts or [])
+        self._pending = {kind: {} for kind in PENDING}
+        self._wake.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                if self._snapshot is not None:
+                    situation, self._snapshot = self._snapshot, None
+                    self.seq += 1
+                    message = {
+                        "type": "snapshot", "seq": self.seq, "situation": situation, "alerts": self._snapshot_alerts,
+                    }
+                else:
+                    pending, self._pending = self._pending, {kind: {} for kind in PENDING}
+                    if not any(pending.values()):
+                        continue
+                    self.seq += 1
+                    message = {
+                        "type": "delta",
+                        "seq": self.seq,
+                        **{kind: list(pending[kind].values()) for kind in KINDS},
+                        "region": pending["region"].get("region"),
+                    }
+                    if pending["alerts"]:
+                        message["alerts"] = list(pending["alerts"].values())
+                await asyncio.wait_for(self._send(message), timeout=self._send_timeout)
+                metrics.WEBSOCKET_MESSAGES.labels(type=message["type"]).inc()
+        except (asyncio.TimeoutError, Exception) as error:
+            if not isinstance(error, asyncio.CancelledError):
+                log.info("closing a websocket client: %s", type(error).__name__)
+        finally:
+            self.closed.set()
+
+
+class SituationHub:
+    def __init__(self, *, store: SituationStore, org: OrgRegistry, rules: HealthRules, settings: Settings) -> None:
+        self.store = store
+        self.org = org
+        self.rules = rules
+        self._settings = settings
+        self.seq = 0
+        self._clients: set[Client] = set()
+        self._last: Flat = {}
+        self._task: asyncio.Task[None] | None = None
+        # Active alerts by id (public form), kept current by services.alerts.service.
+        self.alerts: dict[str, dict[str, Any]] = {}
+        # The last published picture and the wall clock it was computed at; ``published`` is set each time.
+        self.latest: tuple[datetime, Flat] | None = None
+        self.published = asyncio.Event()
+
+    def situation(self, now: datetime | None = None) -> dict[str, Any]:
+        situation = build_situation(
+            self.store.unit_states,
+            org=self.org,
+            rules=self.rules,
+            now=now or datetime.now(timezone.utc),
+            presence_minutes=self._settings.floorwalker_presence_minutes,
+        )
+        return {"as_of": situation["as_of"], "seq": self.seq, **{k: v for k, v in situation.items() if k != "as_of"}}
+
+    def unit(self, unit_id: str) -> dict[str, Any] | None:
+        if unit_id not in self.store.unit_states and not self.org.knows(unit_id):
+            return None
+        return summarize_unit(
+            unit_id,
+            self.store.unit_states,
+            org=self.org,
+            rules=self.rules,
+            now=datetime.now(timezone.utc),
+            presence_minutes=self._settings.floorwalker_presence_minutes,
+        )
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def connect(self, send: Send) -> Client:
+        client = Client(send, send_timeout=self._settings.gateway_client_send_timeout)
+        client.seq = self.seq - 1
+        client.request_snapshot(self.situation(), self.active_alerts())
+        self._clients.add(client)
+        metrics.WEBSOCKET_CLIENTS.set(len(self._clients))
+        return client
+
+    def disconnect(self, client: Client) -> None:
+        self._clients.discard(client)
+        metrics.WEBSOCKET_CLIENTS.set(len(self._clients))
+
+    def resync(self, client: Client) -> None:
+        client.request_snapshot(self.situation(), self.active_alerts())
+
+    def active_alerts(self) -> list[dict[str, Any]]:
+        return list(self.alerts.values())
+
+    async def start(self) -> None:
+        now = datetime.now(timezone.utc)
+        self._last = flatten(self.situation(now))
+        self.latest = (now, self._last)
+        update_golive_gauges(self._last)
+        self._task = asyncio.create_task(self._run(), name="situation-hub")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        tick = self._settings.gateway_tick_seconds
+        debounce = self._settings.gateway_debounce_seconds
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.store.changed.wait(), timeout=tick)
+                await asyncio.sleep(debounce)
+            self.store.changed.clear()
+            try:
+                self.publish()
+            except Exception:
+                log.exception("could not compute the situation")
+
+    def publish(self) -> None:
+        now = datetime.now(timezone.utc)
+        current = flatten(self.situation(now))
+        changed = diff(self._last, current)
+        self._last = current
+        self.latest = (now, current)
+        self.published.set()
+        update_golive_gauges(current)
+        if not any(changed.values()):
+            return
+        self._offer(changed)
+
+    def publish_alerts(self, active: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
+        """Replace the active alerts (for snapshots) and send ``changed`` to every client as a delta."""
+        self.alerts = {str(alert["id"]): alert for alert in active}
+        if changed:
+            self._offer({"alerts": {str(alert["id"]): alert for alert in changed}})
+
+    def _offer(self, changed: Flat) -> None:
+        self.seq += 1
+        for client in list(self._clients):
+            client.offer(changed)

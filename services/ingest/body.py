@@ -1,0 +1,47 @@
+"""Splitting a request body into items: one JSON object, a JSON array, or NDJSON (one per line)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RawItem:
+    index: int
+    text: str
+    data: Any = None
+    error: str | None = None
+
+
+class UnreadableBody(ValueError):
+    """The body as a whole is neither JSON nor NDJSON."""
+
+
+def split_body(body: bytes, content_type: str | None) -> list[RawItem]:
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UnreadableBody("body is not UTF-8 text") from None
+    if not text.strip():
+        return []
+    ndjson = content_type is not None and ("ndjson" in content_type or "jsonlines" in content_type)
+    if not ndjson:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as error:
+            if "\n" not in text.strip():
+                raise UnreadableBody(f"body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+            ndjson = True
+        else:
+            if isinstance(document, list):
+                return [RawItem(index, json.dumps(item, ensure_ascii=False), item) for index, item in enumerate(document)]
+            return [RawItem(0, text, document)]
+    items = []
+    for index, line in enumerate(line for line in text.splitlines() if line.strip()):
+        try:
+            items.append(RawItem(index, line, json.loads(line)))
+        except json.JSONDecodeError as error:
+            items.append(RawItem(index, line, error=f"line is not valid JSON: {error.msg} at column {error.colno}"))
+    return items

@@ -1,0 +1,81 @@
+"""``POST /api/v1/events`` and the admin's quarantine listing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aiokafka.errors import KafkaError
+from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse
+
+from services.auth.dependencies import Admin, Ingester
+from services.dependencies import DatabaseDep, ProducerDep, SettingsDep
+from hypercare.topics import topics_for
+from services.ingest.body import UnreadableBody, split_body
+from services.ingest.service import describe, ingest_items
+from services.persistence.quarantine import count_quarantined, list_quarantined
+
+router = APIRouter(prefix="/api/v1", tags=["ingest"])
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/events",
+    summary="Submit events: one JSON object, a JSON array, or NDJSON",
+    responses={
+        200: {"description": "Batch processed: accepted count and every rejected item with its reason"},
+        413: {"description": "Body or event count over the configured limit"},
+        422: {"description": "Every item was rejected (same body shape as 200)"},
+        503: {"description": "The broker did not acknowledge; nothing was accepted; resend safely"},
+    },
+)
+async def post_events(
+    request: Request, principal: Ingester, settings: SettingsDep, db: DatabaseDep, producer: ProducerDep
+) -> JSONResponse:
+    body = await _read_limited(request, settings.max_body_bytes)
+    try:
+        items = split_body(body, request.headers.get("content-type"))
+    except UnreadableBody as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    if len(items) > settings.max_events_per_request:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+            f"{len(items)} events in one request; the limit is {settings.max_events_per_request}",
+        )
+    try:
+        result = await ingest_items(
+            items=items, principal=principal, producer=producer, db=db, topics=topics_for(settings)
+        )
+    except KafkaError as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"the event broker did not acknowledge ({type(error).__name__}); nothing from this request "
+            "counts as accepted, resend it (event ids make resending safe)",
+        ) from None
+    code = status.HTTP_422_UNPROCESSABLE_CONTENT if items and result.accepted == 0 else status.HTTP_200_OK
+    return JSONResponse(describe(result), status_code=code)
+
+
+@router.get("/quarantine", summary="Rejected and dead-lettered items, newest first (admins)")
+async def get_quarantine(
+    _: Admin,
+    db: DatabaseDep,
+    stage: Annotated[str | None, Query(pattern="^(ingest|stream)$")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    items = await list_quarantined(db, stage=stage, limit=limit, offset=offset)
+    return {"total": await count_quarantined(db, stage=stage), "items": items}

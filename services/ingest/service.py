@@ -1,0 +1,129 @@
+"""Validate, redact, produce and quarantine one submitted batch of events."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from hypercare.contract.events import EVENT_TYPES, Event, InvalidEvent, event_to_json, parse_event
+from hypercare.observability import metrics
+from hypercare.privacy.redact import redact
+from hypercare.topics import Topics
+from services.auth.roles import DECIDE, Role
+from services.auth.tokens import Principal
+from services.ingest.body import RawItem
+from services.ingest.producer import EventProducer, encode_key, encode_value
+from services.persistence.db import Database
+from services.persistence.quarantine import QuarantineRow, add_quarantined
+
+log = logging.getLogger(__name__)
+
+# The coordination group's records: only chiefs and admins may submit them.
+DECISION_TYPES = frozenset({
+    "ed.diversion_started", "ed.diversion_ended", "decision.recorded", "risk.recorded", "duty.opened",
+    "duty.fulfilled",
+})
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    reason: str
+    event_id: str | None = None
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    event_ids: list[str] = field(default_factory=list)
+
+
+def _validate(item: RawItem, principal: Principal) -> Event:
+    if item.error is not None:
+        raise InvalidEvent(item.error)
+    event = parse_event(item.data)
+    if event.type in DECISION_TYPES and Role(principal.role) not in DECIDE:
+        raise InvalidEvent(f"type: role {principal.role!r} may not submit {event.type} (needs chief or admin)")
+    return event
+
+
+async def ingest_items(
+    *, items: list[RawItem], principal: Principal, producer: EventProducer, db: Database, topics: Topics
+) -> IngestResult:
+    result = IngestResult()
+    messages: list[tuple[str, bytes | None, bytes]] = []
+    quarantined: list[QuarantineRow] = []
+    accepted_types: list[str] = []
+    for item in items:
+        try:
+            event = _validate(item, principal)
+        except InvalidEvent as error:
+            reason = redact(str(error))
+            metrics.EVENTS_INGESTED.labels(type=_type_label(item), outcome="rejected").inc()
+            event_id = item.data.get("event_id") if isinstance(item.data, dict) else None
+            result.rejected.append(
+                Rejection(index=item.index, reason=reason, event_id=redact(event_id[:64]) if isinstance(event_id, str) else None)
+            )
+            quarantined.append(
+                QuarantineRow(
+                    stage="ingest", reason=reason, item_index=item.index, raw=redact(item.text),
+                    submitted_by=principal.name, src_topic=None, src_partition=None, src_offset=None,
+                )
+            )
+            continue
+        payload = event_to_json(event)
+        messages.append((topics.family(event.family), encode_key(event.unit_id), encode_value(payload)))
+        accepted_types.append(event.type)
+        result.event_ids.append(event.event_id)
+    if quarantined:
+        # Stored before anything is acknowledged: a rejected item is never lost.
+        await add_quarantined(db, items=quarantined)
+        metrics.QUARANTINED.labels(stage="ingest").inc(len(quarantined))
+        await producer.send_all(
+            [
+                (
+                    topics.quarantine,
+                    None,
+                    encode_value(
+                        {
+                            "stage": row.stage,
+                            "reason": row.reason,
+                            "index": row.item_index,
+                            "raw": row.raw,
+                            "submitted_by": row.submitted_by,
+                            "received_at": datetime.now(timezone.utc).isoformat(),
+                        }
+                    ),
+                )
+                for row in quarantined
+            ]
+        )
+    if messages:
+        with metrics.PRODUCE_LATENCY.time():
+            await producer.send_all(messages)
+        for event_type, n in Counter(accepted_types).items():
+            metrics.EVENTS_INGESTED.labels(type=event_type, outcome="accepted").inc(n)
+    result.accepted = len(messages)
+    return result
+
+
+def _type_label(item: RawItem) -> str:
+    """The item's event type when it names a real one; anything else would be unbounded."""
+    event_type = item.data.get("type") if isinstance(item.data, dict) else None
+    return event_type if event_type in EVENT_TYPES else "invalid"
+
+
+def describe(result: IngestResult) -> dict[str, object]:
+    return {
+        "accepted": result.accepted,
+        "rejected": [
+            {"index": r.index, "reason": r.reason, **({"event_id": r.event_id} if r.event_id else {})}
+            for r in result.rejected
+        ],
+    }
+
+
+__all__ = ["IngestResult", "Rejection", "describe", "ingest_items"]

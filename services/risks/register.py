@@ -1,0 +1,64 @@
+"""The risk register: each ``risk.recorded`` event is a full version of a risk; the latest is its state.
+
+An open risk (open or mitigating) without an owner or a mitigation plan is flagged, so no risk sits in
+the register without someone on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.persistence.db import Database
+from services.persistence.events_store import events_of_types
+
+OPEN_STATUSES = ("open", "mitigating")
+
+
+def _version(event: Any) -> dict[str, Any]:
+    payload = event.payload
+    return {
+        "risk_id": payload["risk_id"],
+        "title": payload["title"],
+        "description": payload.get("description", ""),
+        "owner": payload.get("owner", ""),
+        "mitigation": payload.get("mitigation", ""),
+        "status": payload.get("status", "open"),
+        "severity": payload.get("severity", "medium"),
+        "linked_alert_ids": payload.get("linked_alert_ids", []),
+        "linked_decision_ids": payload.get("linked_decision_ids", []),
+        "unit_id": event.unit_id,
+        "recorded_by": payload.get("recorded_by", ""),
+        "recorded_at": event.occurred_at.isoformat(),
+        "event_id": event.event_id,
+    }
+
+
+def flags_of(risk: dict[str, Any]) -> list[str]:
+    if risk["status"] not in OPEN_STATUSES:
+        return []
+    return [flag for flag, missing in (("no_owner", not risk["owner"].strip()),
+                                       ("no_mitigation", not risk["mitigation"].strip())) if missing]
+
+
+async def risk_versions(db: Database) -> dict[str, list[dict[str, Any]]]:
+    """Every risk's versions, oldest first."""
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for event in await events_of_types(db, types=("risk.recorded",)):
+        version = _version(event)
+        versions.setdefault(version["risk_id"], []).append(version)
+    return versions
+
+
+async def current_risks(db: Database) -> list[dict[str, Any]]:
+    """The latest version of every risk with its flags: open ones first, high severity first, then newest."""
+    severity_rank = {"high": 0, "medium": 1, "low": 2}
+    risks = []
+    for versions in (await risk_versions(db)).values():
+        latest = dict(versions[-1])
+        latest["first_recorded_at"] = versions[0]["recorded_at"]
+        latest["versions"] = len(versions)
+        latest["flags"] = flags_of(latest)
+        risks.append(latest)
+    risks.sort(key=lambda r: r["recorded_at"], reverse=True)
+    risks.sort(key=lambda r: (r["status"] not in OPEN_STATUSES, severity_rank.get(r["severity"], 3)))
+    return risks

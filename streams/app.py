@@ -1,0 +1,267 @@
+"""The Faust application: one agent folds every event family into per-unit tables.
+
+Records are keyed by unit_id, so a unit's events, its table entries and its changelog all live on
+the same partition number: no repartition topic is needed. The agent works on ``take_events``
+batches (Faust's per-event machinery is the bottleneck, STACK_NOTES.md) and writes each changed
+unit once per batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+import faust
+from faust.types import EventT
+
+from hypercare.contract.events import FAMILIES
+from hypercare.observability import metrics
+from hypercare.observability.readiness import broker_problem, database_problem
+from hypercare.settings import Settings
+from hypercare.topics import topics_for
+from services.persistence.db import Database
+from services.persistence.events_store import EventRow, store_events
+from services.persistence.quarantine import QuarantineRow, add_quarantined
+from streams import offset_guard, tansu_compat
+from streams.processor import BatchProcessor, BatchResult, Record
+from streams.state import STATEFUL_FAMILIES
+from streams.web import WorkerWeb
+
+log = logging.getLogger(__name__)
+
+
+class UnitTable(faust.Table):  # type: ignore[type-arg]
+    """A per-family table of unit states whose changelog writes are awaited, not buffered.
+
+    ``table[key] = value`` hands the changelog record to Faust's ``send_soon`` buffer, and Faust's
+    pre-commit flush gives up after 0.1 s without progress: an offset commit can then overtake a
+    buffered changelog write, and a SIGKILL loses the update for good. Writes here go to the local
+    store at once and to the changelog in :meth:`TableStates.flush`, which the agent awaits before
+    the batch is acknowledged. The changelog partition is the unit's source partition.
+    """
+
+
+class TableStates:
+    """The :class:`StateStore` of the worker: Faust tables, with changelog writes collected per batch."""
+
+    def __init__(self, tables: dict[str, UnitTable]) -> None:
+        self._tables = tables
+        self._pending: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+
+    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self._tables[family].data.get(unit_id)
+        return value
+
+    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
+        self._tables[family].data[unit_id] = value
+        self._pending[(family, unit_id)] = (partition, value)
+
+    async def flush(self) -> tuple[list[Awaitable[Any]], dict[tuple[str, str], bytes]]:
+        """Send the batch's changelog records: their delivery futures, and each unit's state as JSON.
+
+        A state is encoded once and the bytes reused for the situation record (the changelog
+        value is ``{"offsets": …, "state": …}``, read back as JSON when a table recovers).
+        """
+        pending, self._pending = self._pending, {}
+        deliveries = []
+        encoded: dict[tuple[str, str], bytes] = {}
+        for (family, unit_id), (partition, value) in pending.items():
+            state = encoded[(family, unit_id)] = _json(value["state"])
+            deliveries.append(
+                await self._tables[family].changelog_topic.send(
+                    key=unit_id, value=b'{"offsets":' + _json(value["offsets"]) + b',"state":' + state + b"}",
+                    partition=partition, key_serializer="json", value_serializer="raw",
+                )
+            )
+        return deliveries, encoded
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def create_app(settings: Settings) -> faust.App:
+    tansu_compat.install()
+    topics = topics_for(settings)
+    event_topics = frozenset(topics.families.values())
+    offset_guard.install(event_topics)
+    app = faust.App(
+        f"{settings.topic_prefix}-streams",
+        broker=f"kafka://{settings.bootstrap}",
+        store=settings.worker_store,
+        datadir=str(settings.data_dir / "streams"),  # Faust's own files, beside the SQLite file and broker log
+        autodiscover=False,
+        broker_session_timeout=settings.kafka_session_timeout,
+        broker_heartbeat_interval=settings.kafka_heartbeat_interval,
+        broker_request_timeout=max(30.0, settings.kafka_session_timeout),
+        broker_commit_interval=1.0,
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        table_standby_replicas=0,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+    )
+    source = app.topic(
+        *topics.families.values(),
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=settings.topic_partitions,
+    )
+    situation = app.topic(topics.situation, key_serializer="raw", value_serializer="raw")
+    dead_letters = app.topic(topics.dead_letter, key_serializer="raw", value_serializer="raw")
+    tables: dict[str, UnitTable] = {
+        family: app.tables.add(  # type: ignore[misc]
+            UnitTable(
+                app,
+                name=f"units-{family}",
+                default=None,
+                key_type=str,  # keys and values travel as JSON (faust derives the codec from the type)
+                partitions=settings.topic_partitions,
+                beacon=app.tables.beacon,
+            )
+        )
+        for family in FAMILIES
+        if family in STATEFUL_FAMILIES
+    }
+    database = Database.from_url(settings.effective_database_url)
+
+    async def store(rows: Sequence[EventRow]) -> dict[str, tuple[str, int, int]]:
+        with metrics.DB_SINK_BATCH.time():
+            return await store_events(database, rows=rows)
+
+    states = TableStates(tables)
+    processor = BatchProcessor(topics=topics, states=states, store_events=store)
+
+    async def process_until_done(records: list[Record]) -> BatchResult:
+        """Retries while the database is unreachable: the store of record must not be skipped."""
+        delay = 0.2
+        while True:
+            try:
+                return await processor.process(records, now=datetime.now(timezone.utc))
+            except Exception:
+                log.exception("batch of %d records failed; retrying in %.1fs", len(records), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def publish(result: BatchResult) -> None:
+        """Changelog, situation and dead-letter records, all delivered before the batch is acknowledged."""
+        deliveries, encoded_states = await states.flush()
+        as_of = _json(datetime.now(timezone.utc).isoformat())
+        for (family, unit_id), state in encoded_states.items():
+            key = _json(unit_id)
+            deliveries.append(await situation.send(
+                key=key,
+                value=b'{"unit_id":' + key + b',"family":' + _json(family) + b',"as_of":' + as_of
+                + b',"state":' + state + b"}",
+            ))
+        for letter in result.dead_letters:
+            deliveries.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
+        await asyncio.gather(*deliveries)
+        record_metrics(result)
+        if result.dead_letters:
+            rows = [
+                QuarantineRow(
+                    stage="stream",
+                    reason=letter.reason,
+                    item_index=None,
+                    raw=letter.as_json()["raw"] or "",
+                    submitted_by=None,
+                    src_topic=letter.record.topic,
+                    src_partition=letter.record.partition,
+                    src_offset=letter.record.offset,
+                )
+                for letter in result.dead_letters
+            ]
+            try:
+                await add_quarantined(database, items=rows)
+            except Exception:
+                log.exception("could not store %d dead letters (they are on the dead-letter topic)", len(rows))
+
+    def record_metrics(result: BatchResult) -> None:
+        metrics.WORKER_BATCHES.inc()
+        for (family, outcome), n in result.outcomes.items():
+            metrics.STREAM_RECORDS.labels(family=family, outcome=outcome).inc(n)
+        if result.dead_letters:
+            metrics.DEAD_LETTERS.inc(len(result.dead_letters))
+            metrics.QUARANTINED.labels(stage="stream").inc(len(result.dead_letters))
+        published = datetime.now(timezone.utc).timestamp()
+        for record in result.applied_records:
+            if record.timestamp is not None:
+                metrics.EVENT_TO_AGGREGATE.observe(max(0.0, published - record.timestamp))
+
+    @app.agent(source, name=f"{settings.topic_prefix}-aggregate")
+    async def aggregate(stream: faust.StreamT[bytes]) -> None:
+        events: Sequence[EventT[bytes]]
+        batches = stream.take_events(  # type: ignore[attr-defined]
+            settings.worker_batch_size, within=settings.worker_batch_seconds
+        )
+        async for events in batches:
+            fetched = [
+                Record(
+                    topic=event.message.topic,
+                    partition=event.message.partition,
+                    offset=event.message.offset,
+                    key=event.message.key,
+                    value=event.message.value,
+                    timestamp=event.message.timestamp,
+                )
+                for event in events
+            ]
+            records, rewind = offset_guard.guard_for(app.consumer).admit(fetched)
+            for tp, offset in rewind.items():
+                log.warning("%s: records before the batch's first were never delivered; reading again from %d",
+                            tp, offset)
+                await app.consumer.seek(tp, offset)
+            if not records:
+                continue
+            result = await process_until_done(records)
+            await publish(result)
+
+    lag_labels: set[tuple[str, str]] = set()
+
+    @app.timer(interval=5.0)  # type: ignore[untyped-decorator]
+    async def measure_lag() -> None:
+        """Records behind per assigned event-topic partition (high watermark from fetch responses)."""
+        guard = offset_guard.guard_for(app.consumer)
+        measured: set[tuple[str, str]] = set()
+        for tp in app.consumer.assignment():
+            if tp.topic not in event_topics:
+                continue
+            highwater = app.consumer.highwater(tp)
+            due = guard.process_due.get(tp)
+            if highwater is not None and due is not None:
+                labels = (tp.topic, str(tp.partition))
+                metrics.CONSUMER_LAG.labels(*labels).set(max(0, highwater - due))
+                measured.add(labels)
+        for labels in lag_labels - measured:  # partitions this worker no longer has
+            metrics.CONSUMER_LAG.remove(*labels)
+        lag_labels.clear()
+        lag_labels.update(measured)
+
+    async def partitions_problem() -> str | None:
+        if not any(tp.topic in event_topics for tp in app.consumer.assignment()):
+            return "no event-topic partitions assigned"
+        if not app.tables.recovery.completed.is_set():  # type: ignore[attr-defined]
+            return "table recovery still running"
+        return None
+
+    async def broker_check() -> str | None:
+        return await broker_problem(settings.bootstrap)
+
+    async def database_check() -> str | None:
+        return await database_problem(database.engine)
+
+    app.service(  # an instance works too: faust prepares classes and instances alike
+        WorkerWeb(  # type: ignore[arg-type]
+            host=settings.host, port=settings.worker_web_port,
+            checks={"partitions": partitions_problem, "broker": broker_check, "database": database_check},
+            registry=metrics.WORKER_REGISTRY,
+        )
+    )
+    app.hypercare_database = database  # type: ignore[attr-defined]
+    return app

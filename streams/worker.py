@@ -1,0 +1,22 @@
+"""Run the stream worker in the foreground until SIGINT/SIGTERM (``hypercare worker``)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from faust.worker import Worker
+
+from hypercare.settings import Settings
+from hypercare.topics import ensure_topics
+from streams.app import create_app
+
+
+def run_worker(settings: Settings) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(ensure_topics(settings))
+    finally:
+        loop.close()
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    app = create_app(settings)
+    Worker(app, loglevel=settings.log_level.lower(), quiet=True).execute_from_commandline()

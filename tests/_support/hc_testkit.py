@@ -1,0 +1,167 @@
+"""Running the real product for tests: stream worker and API as subprocesses on the session broker.
+
+Each pipeline gets its own topic prefix, so pipelines never see each other's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hypercare.runtime.embedded_broker import free_port
+from hypercare.settings import Settings
+from services.auth.tokens import issue_token
+from services.persistence.db import Database
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"HYPERCARE_{name.upper()}"] = str(value)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, log_dir: Path) -> None:
+        self.settings = settings.model_copy(update={"port": free_port(), "worker_web_port": free_port()})
+        self.env = settings_env(self.settings)
+        self.log_dir = log_dir
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.api: subprocess.Popen[bytes] | None = None
+        self.base_url = f"http://127.0.0.1:{self.settings.port}"
+        self.worker_url = f"http://127.0.0.1:{self.settings.worker_web_port}"
+        self.tokens: dict[str, str] = {}
+        self._worker_starts = 0
+
+    # processes -----------------------------------------------------------------------------
+    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{name}.log").open("ab")
+        return subprocess.Popen(
+            [sys.executable, "-m", "hypercare.cli", name],
+            env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def start_worker(self) -> None:
+        self._worker_starts += 1
+        self.worker = self._spawn("worker")
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None
+        os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait()
+
+    def stop_worker(self) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            try:
+                self.worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.worker.pid, signal.SIGKILL)
+                self.worker.wait()
+
+    async def start(self) -> None:
+        db = Database.from_url(self.settings.effective_database_url)
+        try:
+            for role in ("admin", "chief", "agent", "floorwalker", "viewer", "source"):
+                self.tokens[role] = await issue_token(db, role=role, name=f"test-{role}")
+        finally:
+            await db.close()
+        self.start_worker()
+        self.api = self._spawn("api")
+        deadline = time.monotonic() + 30
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                if self.api.poll() is not None:
+                    raise RuntimeError(f"API exited:\n{self.log('api')}")
+                try:
+                    if (await client.get(f"{self.base_url}/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"API did not start:\n{self.log('api')}")
+
+    async def wait_worker_ready(self, timeout: float = 60.0) -> None:
+        """Until the worker has joined its group and serves its own port (it starts that last)."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as client:
+            while time.monotonic() < deadline:
+                try:
+                    if (await client.get(f"{self.worker_url}/healthz")).status_code == 200:
+                        return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        raise AssertionError(f"worker not ready after {timeout:g} s:\n{self.log('worker')}")
+
+    def stop(self) -> None:
+        for process in (self.api, self.worker):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (self.api, self.worker):
+            if process is not None:
+                try:
+                    process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait()
+
+    def log(self, name: str) -> str:
+        path = self.log_dir / f"{name}.log"
+        return path.read_text(errors="replace")[-6000:] if path.exists() else ""
+
+    # HTTP ----------------------------------------------------------------------------------
+    def client(self, role: str | None = "admin") -> httpx.AsyncClient:
+        headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
+
+    async def post_events(self, events: Any, role: str = "admin", **kwargs: Any) -> httpx.Response:
+        async with self.client(role) as client:
+            return await client.post("/api/v1/events", json=events, **kwargs)
+
+    async def get(self, path: str, role: str = "admin") -> httpx.Response:
+        async with self.client(role) as client:
+            return await client.get(path)
+
+    async def wait_for(
+        self, path: str, predicate: Callable[[dict[str, Any]], bool], *, timeout: float = 60.0
+    ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        last: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            response = await self.get(path)
+            if response.status_code == 200:
+                last = response.json()
+                if predicate(last):
+                    return last
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"timed out waiting on {path}; last answer: {last}\nworker log:\n{self.log('worker')}")
+
+
+# event builders -----------------------------------------------------------------------------
+def ts(minutes_ago: float = 0.0) -> str:
+    return (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat()
+
+
+def eid(prefix: str = "e") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+
+
+def event(type_: str, unit_id: str, minutes_ago: float = 0.0, **fields: Any) -> dict[str, Any]:
+    return {"event_id": eid(), "type": type_, "occurred_at": ts(minutes_ago), "unit_id": unit_id, **fields}

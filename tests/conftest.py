@@ -1,0 +1,99 @@
+"""Shared fixtures: one real Tansu broker and one real PostgreSQL database per test session.
+
+Tests isolate themselves with unique topic prefixes (``settings_factory``) rather than new brokers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+
+from hypercare.runtime.embedded_broker import EmbeddedBroker
+from hypercare.settings import Settings
+from services.persistence.db import Database
+
+PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[EmbeddedBroker]:
+    embedded = EmbeddedBroker().start()
+    yield embedded
+    embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to head; dropped afterwards."""
+    name = f"hc_test_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        connection = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
+    rendered = url.render_as_string(hide_password=False)
+    from services.persistence.migrate import upgrade_database
+
+    upgrade_database(rendered)
+    yield rendered
+    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def settings_factory(broker: EmbeddedBroker, pg_url: str, tmp_path: Any) -> Callable[..., Settings]:
+    """Settings on the session broker and database with a topic prefix unique to the test."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "kafka_bootstrap": broker.bootstrap,
+            "database_url": pg_url,
+            "data_dir": tmp_path,
+            "topic_prefix": unique("t").replace("-", "_"),
+            "worker_id": unique("worker"),
+            "worker_web_port": 0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+async def pg_session_url(pg_url: str) -> AsyncIterator[str]:
+    yield pg_url
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same test on the session's PostgreSQL database and on a fresh SQLite file (the embedded default)."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("pg_url"))
+    url = f"sqlite+aiosqlite:///{tmp_path / 'hypercare.db'}"
+    from services.persistence.migrate import upgrade_database
+
+    upgrade_database(url)
+    return url
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database.from_url(db_url)
+    yield database
+    await database.close()

@@ -1,0 +1,402 @@
+"""The web console in a real browser against the real pipeline (see conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hc_testkit import Pipeline, event
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+LIVE_UNIT = "SE2321000131-ESASBOR210"  # Avdelning 210 Kirurgi, Borås
+DRILL_UNIT = "SE2321000131-ESASBOR220"  # Avdelning 220 Ortopedi, Borås
+TABLET_UNIT = "SE2321000131-ENHSVENLJ"  # Närhälsan Svenljunga vårdcentral
+XSS_UNIT = "SE2321000131-ERHUMBOR"  # Ungdomsmottagning Borås
+DIVERTING_ED = "SE2321000131-ESKASSKOAKM"  # Akutmottagning Skövde
+RECEIVING_EDS = ("SE2321000131-ENUNALAKM", "SE2321000131-ESIVALIAKM")  # NÄL, Alingsås
+ALERT_UNIT = "SE2321000131-ESASBORHIA"  # Hjärtintensivavdelning (HIA) Borås
+
+
+def text_of(value: str) -> str:
+    return re.sub(r"\s+", " ", value.replace("\u00a0", " ").replace("\u202f", " ")).strip()
+
+
+async def metric(page: Any, name: str) -> str:
+    return text_of(await page.locator(f'[data-metric="{name}"]').first.inner_text())
+
+
+async def test_sign_in_with_a_pasted_token_shows_the_views_of_the_role_and_signs_out(
+    browser: Any, pipeline: Pipeline
+) -> None:
+    context = await browser.new_context(viewport={"width": 1366, "height": 768}, base_url=pipeline.base_url)
+    try:
+        page = await context.new_page()
+        await page.goto("/")  # redirects to /console/
+        await page.get_by_role("heading", name="Logga in").wait_for()
+        await page.get_by_label("Nyckel (token)").fill("hc_not-a-real-token")
+        await page.get_by_role("button", name="Logga in").click()
+        await page.get_by_text("Nyckeln godtogs inte").wait_for()
+
+        await page.get_by_label("Nyckel (token)").fill(pipeline.tokens["agent"])
+        await page.get_by_role("button", name="Logga in").click()
+        await page.get_by_role("heading", name="Ärendeflöde").wait_for()
+        nav = [text_of(t) for t in await page.locator("#nav a").all_inner_texts()]
+        assert nav == ["Servicedesk", "Lägesbild", "Beslutslogg"]
+        assert await page.evaluate("localStorage.getItem('hc.token')") == pipeline.tokens["agent"]
+        await page.goto("/console/#/tablet")  # not an agent's view: sent home
+        await page.get_by_role("heading", name="Ärendeflöde").wait_for()
+        await page.reload()
+        await page.get_by_role("heading", name="Ärendeflöde").wait_for()
+        await page.keyboard.press("Tab")  # the first stop is the skip link
+        assert await page.evaluate("document.activeElement.className") == "skip-link"
+        await page.keyboard.press("Enter")
+        assert await page.evaluate("document.activeElement.id") == "main"
+
+        await page.get_by_role("button", name="English").click()
+        await page.get_by_role("heading", name="Ticket flow").wait_for()
+        await page.reload()
+        await page.get_by_role("heading", name="Ticket flow").wait_for()  # the choice is remembered
+        await page.get_by_role("button", name="Svenska").click()
+
+        await page.get_by_role("button", name="Logga ut").click()
+        await page.get_by_role("heading", name="Logga in").wait_for()
+        assert await page.evaluate("localStorage.getItem('hc.token')") is None
+    finally:
+        await context.close()
+
+
+async def test_an_event_posted_to_the_api_shows_in_an_open_console_within_two_seconds(
+    open_page: Any, pipeline: Pipeline
+) -> None:
+    page = await open_page("viewer", f"#/console/unit/{LIVE_UNIT}")
+    await page.get_by_role("heading", name="Avdelning 210 Kirurgi").wait_for()
+    assert await metric(page, "tickets.open") == "0"
+    await page.evaluate("window.__notReloaded = true")
+
+    posted = event("ticket.opened", LIVE_UNIT, ticket_id=f"L-{uuid.uuid4().hex[:6]}", channel="phone",
+                   category="printing", priority=1, summary="Etikettskrivaren skriver inte ut")
+    started = time.monotonic()
+    response = await pipeline.post_events([posted])
+    assert response.json()["accepted"] == 1
+    await page.locator('[data-metric="tickets.open"]', has_text=re.compile(r"^1$")).wait_for(timeout=2000)
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0, elapsed
+    assert await page.evaluate("window.__notReloaded") is True
+    # The P1 ticket makes the unit yellow, shown with text, not colour alone.
+    await page.locator(".node-status .badge", has_text="Gul").wait_for(timeout=2000)
+
+
+async def test_drill_down_from_the_region_to_a_unit_shows_its_exact_figures(
+    open_page: Any, pipeline: Pipeline
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    events = [event("access.login", DRILL_UNIT, 3, user_ref=f"d{i}", outcome="failure" if i < 5 else "success",
+                    **({"reason": "card_error"} if i < 5 else {})) for i in range(20)]
+    events += [
+        event("ticket.opened", DRILL_UNIT, 30, ticket_id=f"D1-{tag}", channel="phone", category="login", priority=1),
+        event("ticket.opened", DRILL_UNIT, 20, ticket_id=f"D2-{tag}", channel="chat", category="orders", priority=3),
+        *[event("access.permission_denied", DRILL_UNIT, 5, user_ref=f"p{i}", role="lakare", module="orders")
+          for i in range(3)],
+        event("floorwalker.checkin", DRILL_UNIT, 1, walker_id=f"fw-drill-{tag}", status="on_unit"),
+    ]
+    assert (await pipeline.post_events(events)).json()["accepted"] == len(events)
+    unit = await pipeline.wait_for(f"/api/v1/units/{DRILL_UNIT}", lambda u: u["floorwalkers"]["on_unit"] == 1
+                                   and u["access"]["logins_15m"] == 20 and u["tickets"]["open"] == 2)
+
+    page = await open_page("chief", "#/console")
+    await page.get_by_role("heading", name="Västra Götalandsregionen").wait_for()
+    children = page.locator(".children")
+    await children.get_by_role("link", name="Södra Älvsborgs Sjukhus", exact=True).click()
+    await page.get_by_role("heading", name="Södra Älvsborgs Sjukhus").wait_for()
+    await children.get_by_role("link", name="Borås", exact=True).click()
+    await page.get_by_role("heading", name="Borås", exact=True).wait_for()
+    await children.get_by_role("link", name="Avdelning 220 Ortopedi").click()
+    await page.get_by_role("heading", name="Avdelning 220 Ortopedi").wait_for()
+    assert page.url.endswith(f"#/console/unit/{DRILL_UNIT}")
+    crumbs = [text_of(text) for text in await page.locator(".breadcrumb li").all_inner_texts()]
+    assert crumbs == ["Västra Götalandsregionen", "Södra Älvsborgs Sjukhus", "Borås", "Avdelning 220 Ortopedi"]
+
+    assert await metric(page, "tickets.open") == str(unit["tickets"]["open"]) == "2"
+    open_sub = text_of(await page.locator('[data-tile="tickets.open"] .tile-sub').inner_text())
+    assert open_sub == "P1 1 · P2 0 · P3 1 · P4 0"
+    assert await metric(page, "access.login_failure_rate_15m") == "25 %"
+    assert unit["access"]["login_failure_rate_15m"] == 0.25
+    failures_sub = text_of(await page.locator('[data-tile="access.login_failure_rate_15m"] .tile-sub').inner_text())
+    assert failures_sub.startswith("5 av 20")
+    assert await metric(page, "access.permission_denied_1h") == str(unit["access"]["permission_denied_1h"]) == "3"
+    assert await metric(page, "floorwalkers.on_unit") == "1"
+    assert await metric(page, "floorwalkers.minutes_since_last_visit") == "0 min"
+    # Status as icon + text, reasons as text.
+    assert text_of(await page.locator(".node-status .badge").inner_text()) == {"green": "Grön", "yellow": "Gul", "red": "Röd"}[unit["health"]["status"]]
+    for reason in unit["health"]["reasons"]:
+        await page.locator(".reason-list li", has_text=reason).wait_for()
+    # Keyboard: back up the breadcrumb with Enter on a focused link.
+    await page.locator(".breadcrumb a", has_text="Borås").focus()
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name="Borås", exact=True).wait_for()
+
+
+async def test_a_chief_declares_a_diversion_and_acknowledges_an_alert_a_viewer_sees_both_and_can_do_neither(
+    open_page: Any, pipeline: Pipeline
+) -> None:
+    chief = await open_page("chief", "#/console")
+    viewer = await open_page("viewer", "#/console")
+    assert await viewer.locator('[data-action="declare-diversion"]').count() == 0
+
+    await chief.get_by_role("button", name="Hänvisa / Declare diversion").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Akutmottagning som hänvisar").select_option(DIVERTING_ED)
+    await dialog.get_by_label("Omfattning").select_option("all")
+    for ed in RECEIVING_EDS:
+        await dialog.locator(f'input[name="to_unit_ids"][value="{ed}"]').check()
+    reason = f"Överbeläggning, hänvisning {uuid.uuid4().hex[:6]}"
+    await dialog.get_by_label("Orsak").fill(reason)
+    await dialog.get_by_role("button", name="Registrera hänvisning").click()
+    await chief.locator("dialog[open]").wait_for(state="detached")
+
+    for page in (chief, viewer):
+        item = page.locator(f'.diversion[data-unit-id="{DIVERTING_ED}"]')
+        await item.wait_for(timeout=10000)
+        text = text_of(await item.inner_text())
+        assert "Akutmottagning Skövde" in text and reason in text
+        assert "Akutmottagning NÄL" in text and "Akutmottagning Alingsås" in text
+        assert "Beslut: test-chief" in text
+    assert await viewer.locator('[data-action="end-diversion"]').count() == 0
+    assert await viewer.locator('[data-action="declare-diversion"]').count() == 0
+
+    # The API refuses the viewer, whatever the page shows.
+    refused = await viewer.evaluate("""async () => {
+        const response = await fetch('/api/v1/events', {method: 'POST', headers: {
+            'Content-Type': 'application/json', Authorization: 'Bearer ' + localStorage.getItem('hc.token')},
+          body: JSON.stringify([{event_id: 'viewer-try-' + Date.now(), type: 'ed.diversion_started',
+            occurred_at: new Date().toISOString(), unit_id: 'SE2321000131-ENUNALAKM', diversion_id: 'V1',
+            to_unit_ids: ['SE2321000131-ESIVALIAKM'], scope: 'all', reason: 'x', decided_by: 'viewer'}])});
+        return response.status;
+    }""")
+    assert refused == 403
+    assert (await pipeline.get(f"/api/v1/units/{DIVERTING_ED}")).json()["ed"]["diversion"]["scope"] == "all"
+
+    # Ending it clears it in both browsers.
+    await chief.locator(f'.diversion[data-unit-id="{DIVERTING_ED}"] [data-action="end-diversion"]').click()
+    await chief.locator("dialog[open]").get_by_role("button", name="Avsluta hänvisningen").click()
+    for page in (chief, viewer):
+        await page.locator(f'.diversion[data-unit-id="{DIVERTING_ED}"]').wait_for(state="detached", timeout=10000)
+    unit = (await pipeline.get(f"/api/v1/units/{DIVERTING_ED}")).json()
+    assert unit["ed"]["diversion"] is None
+
+    # A real alert in the Larm area: a patient-safety ticket at a unit raises it in both browsers.
+    ticket = f"PS-{uuid.uuid4().hex[:6]}"
+    posted = event("ticket.opened", ALERT_UNIT, ticket_id=ticket, channel="phone", category="medication",
+                   priority=2, summary="Fel dos visas i läkemedelslistan", patient_safety=True)
+    assert (await pipeline.post_events([posted])).json()["accepted"] == 1
+    selector = f'.alerts .alert[data-node-id="{ALERT_UNIT}"][data-rule="patient_safety_ticket"]'
+    for page in (chief, viewer):
+        item = page.locator(selector)
+        await item.wait_for(timeout=15000)
+        text = text_of(await item.inner_text())
+        assert "Hjärtintensivavdelning (HIA) Borås" in text, text
+        assert "Kritisk" in text and "1 öppna ärenden med risk för patientsäkerheten" in text, text
+        assert "Teamnivå" in text and "Kvitterat" not in text, text
+        assert await item.locator(".badge[data-severity=critical] svg").count() == 1  # icon and text
+    assert await viewer.locator('.alerts [data-action="ack-alert"], .alerts [data-action="assign-alert"]').count() == 0
+
+    # The chief acknowledges and assigns it; both browsers see it, and the viewer still gets no buttons.
+    await chief.locator(selector).get_by_role("button", name="Kvittera / Acknowledge").click()
+    for page in (chief, viewer):
+        await page.locator(f'{selector}[data-status="acknowledged"]').wait_for(timeout=10000)
+        assert "Kvitterat av test-chief" in text_of(await page.locator(selector).inner_text())
+    assert await chief.locator(selector).get_by_role("button", name="Kvittera / Acknowledge").count() == 0
+    await chief.locator(selector).get_by_role("button", name="Tilldela / Assign").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Tilldela till").fill("Team HIA <b>natt</b>")
+    await dialog.get_by_role("button", name="Tilldela", exact=True).click()
+    await chief.locator("dialog[open]").wait_for(state="detached")
+    for page in (chief, viewer):
+        await page.locator(selector, has_text="Tilldelat: Team HIA <b>natt</b>").wait_for(timeout=10000)
+        assert await page.locator(f"{selector} b").count() == 0  # shown as text
+    assert await viewer.locator('.alerts [data-action="ack-alert"], .alerts [data-action="assign-alert"]').count() == 0
+    listed = (await pipeline.get("/api/v1/alerts?status=acknowledged&limit=1000")).json()["items"]
+    mine = [a for a in listed if a["node_id"] == ALERT_UNIT and a["rule"] == "patient_safety_ticket"]
+    assert [(a["acknowledged_by"], a["assigned_to"]) for a in mine] == [("test-chief", "Team HIA <b>natt</b>")]
+    refused = await viewer.evaluate("""async (id) => {
+        const response = await fetch(`/api/v1/alerts/${id}/assign`, {method: 'POST', headers: {
+            'Content-Type': 'application/json', Authorization: 'Bearer ' + localStorage.getItem('hc.token')},
+          body: JSON.stringify({assigned_to: 'viewer'})});
+        return response.status;
+    }""", mine[0]["id"])
+    assert refused == 403
+
+    # Resolving the ticket resolves the alert: it leaves the Larm area in both browsers.
+    assert (await pipeline.post_events([event("ticket.resolved", ALERT_UNIT, ticket_id=ticket)])).json()[
+        "accepted"] == 1
+    for page in (chief, viewer):
+        await page.locator(selector).wait_for(state="detached", timeout=15000)
+
+
+async def test_the_tablet_queues_a_check_in_offline_and_it_lands_once_when_back_online(
+    open_page: Any, pipeline: Pipeline
+) -> None:
+    page = await open_page("floorwalker", f"#/tablet/{TABLET_UNIT}", width=1024, height=768)
+    await page.get_by_role("heading", name="Närhälsan Svenljunga vårdcentral").wait_for()
+    await page.locator('[data-queued="0"]').wait_for()
+    # Installable: a manifest, and a service worker over /console/ that has cached the app shell.
+    manifest = await page.evaluate("fetch(document.querySelector('link[rel=manifest]').href).then((r) => r.json())")
+    assert manifest["scope"] == "./" and manifest["display"] == "standalone"
+    scope = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
+    assert scope == f"{pipeline.base_url}/console/"
+    await page.wait_for_function("navigator.serviceWorker.controller !== null")
+    await page.wait_for_function("caches.match('index.html').then((r) => Boolean(r))")
+
+    # Offline from here: the page reloads from the cache and the check-in waits in IndexedDB.
+    await page.context.set_offline(True)
+    await page.reload()
+    await page.get_by_role("heading", name="Närhälsan Svenljunga vårdcentral").wait_for()
+    await page.locator("#conn[data-state=offline]").wait_for()
+    await page.get_by_role("button", name="Checka in").click()
+    await page.locator('[data-queued="1"]').wait_for(timeout=5000)
+    assert "1 åtgärder väntar" in text_of(await page.locator("#queue-status").inner_text())
+    queued = await page.evaluate("""() => new Promise((resolve, reject) => {
+        const open = indexedDB.open('hypercare-tablet');
+        open.onsuccess = () => {
+          const all = open.result.transaction('outbox').objectStore('outbox').getAll();
+          all.onsuccess = () => resolve(all.result.map((item) => item.event));
+          all.onerror = () => reject(all.error);
+        };
+    })""")
+    assert len(queued) == 1 and queued[0]["type"] == "floorwalker.checkin" and queued[0]["event_id"]
+    assert re.fullmatch(r"fw-[a-z]{12}", queued[0]["walker_id"])
+    await asyncio.sleep(1.0)
+    assert (await pipeline.get(f"/api/v1/units/{TABLET_UNIT}")).json()["floorwalkers"]["on_unit"] == 0
+
+    await page.context.set_offline(False)
+    await page.locator('[data-queued="0"]').wait_for(timeout=15000)
+    unit = await pipeline.wait_for(f"/api/v1/units/{TABLET_UNIT}", lambda u: u["floorwalkers"]["on_unit"] == 1)
+    assert unit["floorwalkers"]["on_unit"] == 1
+    await page.locator('[data-metric="floorwalkers.on_unit"]', has_text=re.compile(r"^1$")).wait_for(timeout=5000)
+    # A resend of the same event id (the outbox retrying) is acknowledged and still counted once.
+    again = await pipeline.post_events(queued, role="floorwalker")
+    assert again.json()["accepted"] == 1
+    marker = event("floorwalker.checkin", TABLET_UNIT, walker_id="fw-marker", status="on_unit")
+    await pipeline.post_events([marker], role="floorwalker")
+    unit = await pipeline.wait_for(f"/api/v1/units/{TABLET_UNIT}", lambda u: u["floorwalkers"]["on_unit"] == 2)
+    history = (await pipeline.get(f"/api/v1/units/{TABLET_UNIT}/events")).json()["items"]
+    assert [item["event_id"] for item in history].count(queued[0]["event_id"]) == 1
+
+
+async def test_free_text_shows_as_literal_text_and_runs_nothing(open_page: Any, pipeline: Pipeline) -> None:
+    hostile = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
+    ticket_id = f"X-{uuid.uuid4().hex[:6]}"
+    posted = event("ticket.opened", XSS_UNIT, ticket_id=ticket_id, channel="portal", category="other",
+                   priority=3, summary=f"Fel i mall {hostile}")
+    assert (await pipeline.post_events([posted])).json()["accepted"] == 1
+    async with pipeline.client("agent") as client:
+        created = await client.post("/api/v1/known-issues", json={
+            "title": f"Mallfel <img src=x onerror=\"window.__pwned = 3\"> {ticket_id}",
+            "workaround": "<script>window.__pwned = 4</script>Använd reservmallen"})
+        assert created.status_code == 201, created.text
+
+    page = await open_page("agent", "#/agent", width=1440, height=900)
+    row = page.locator(f'tr[data-ticket-id="{ticket_id}"]')
+    await row.wait_for(timeout=15000)
+    assert hostile in await row.locator(".summary-text").inner_text()
+    assert await row.locator("img, script").count() == 0
+    banner = page.locator("#banner")
+    await banner.locator(".banner-titles").get_by_text(f"Mallfel <img src=x onerror=\"window.__pwned = 3\"> {ticket_id}").wait_for(timeout=35000)
+    assert await banner.locator("img, script").count() == 0
+    await page.wait_for_timeout(500)
+    assert await page.evaluate("window.__pwned") is None
+
+    # The unit's history shows the same text as text.
+    await row.get_by_role("button", name=re.compile("Ungdomsmottagning Borås")).click()
+    await page.locator(".history-list li", has_text="<script>").first.wait_for()
+    assert await page.locator(".history-list img").count() == 0
+    assert await page.evaluate("window.__pwned") is None
+
+
+async def test_screenshots_of_each_view_at_its_target_size(
+    open_page: Any, pipeline: Pipeline, artifacts: Path
+) -> None:
+    await seed_a_go_live_morning(pipeline)
+    shots: dict[str, Path] = {}
+
+    console = await open_page("chief", "#/console")
+    await console.locator(".chart").first.wait_for()
+    await console.locator(".diversion").first.wait_for(timeout=15000)
+    await console.wait_for_timeout(500)
+    shots["console"] = artifacts / "console.png"
+    await console.screenshot(path=str(shots["console"]))
+    # Times in Europe/Stockholm although the browser runs in UTC.
+    updated = text_of(await console.locator(".node-status").inner_text())
+    stockholm_now = datetime.now(STOCKHOLM)
+    assert any((stockholm_now - timedelta(minutes=m)).strftime("%H:%M") in updated for m in (0, 1)), updated
+    await console.locator(".children").get_by_role("link", name="Södra Älvsborgs Sjukhus", exact=True).click()
+    await console.locator(".children").get_by_role("link", name="Borås", exact=True).click()
+    await console.get_by_role("heading", name="Borås", exact=True).wait_for()
+    await console.wait_for_timeout(300)
+    await console.screenshot(path=str(artifacts / "console-site.png"))
+
+    tablet = await open_page("floorwalker", "#/tablet/SE2321000131-ESASBOR240", width=1024, height=768)
+    await tablet.get_by_role("heading", name="Avdelning 240 Medicin").wait_for()
+    await tablet.locator(".nearby-list, .nearby-list + p, #nearby-title").first.wait_for()
+    await tablet.wait_for_timeout(300)
+    shots["tablet"] = artifacts / "tablet.png"
+    await tablet.screenshot(path=str(shots["tablet"]))
+    await tablet.goto("/console/#/tablet")
+    await tablet.get_by_role("heading", name="Välj enhet").wait_for()
+    await tablet.screenshot(path=str(artifacts / "tablet-picker.png"))
+
+    agent = await open_page("agent", "#/agent", width=1440, height=900)
+    await agent.locator("tr[data-ticket-id]").first.wait_for(timeout=15000)
+    await agent.locator(".hot-list li").first.wait_for(timeout=15000)
+    await agent.locator(".hot-list button").first.click()
+    await agent.locator(".history-list li").first.wait_for()
+    await agent.wait_for_timeout(300)
+    shots["agent"] = artifacts / "agent.png"
+    await agent.screenshot(path=str(shots["agent"]))
+
+    english = await open_page("chief", "#/console", lang="en")
+    await english.get_by_role("heading", name="Alerts").wait_for()
+    await english.get_by_role("button", name="Svenska").wait_for()
+    await english.screenshot(path=str(artifacts / "console-en.png"))
+
+    for name, path in shots.items():
+        assert path.stat().st_size > 20_000, name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+async def seed_a_go_live_morning(pipeline: Pipeline) -> None:
+    """Six hours of the built-in cut-over scenario, replayed so that it ends now, plus a known issue."""
+    from hypercare.org.registry import load_org
+    from hypercare.simulator.scenario import GO_LIVE_START, CutoverScenario
+
+    scenario = CutoverScenario(load_org(), seed=7)
+    end = GO_LIVE_START + timedelta(hours=6)
+    now = datetime.now(timezone.utc)
+    events = scenario.events_between(GO_LIVE_START, end, stamp=lambda at: at - end + now)
+    tag = uuid.uuid4().hex[:6]
+    for index, item in enumerate(events):
+        item["event_id"] = f"shot-{tag}-{index}"
+    for start in range(0, len(events), 2500):
+        response = await pipeline.post_events(events[start:start + 2500])
+        assert response.json()["rejected"] == [], response.text[:2000]
+    async with pipeline.client("agent") as client:
+        for issue in (
+            {"title": "SITHS-kortet låses efter byte av dator", "status": "workaround",
+             "workaround": "Ta ut kortet, vänta 10 s, logga in på nytt. Byt inte PIN."},
+            {"title": "Etikettskrivare på avd 240 skriver ut tomma etiketter", "status": "open",
+             "workaround": "Skriv ut från AVA:s skrivare tills vidare."},
+        ):
+            assert (await client.post("/api/v1/known-issues", json=issue)).status_code == 201
+    await pipeline.wait_for(f"/api/v1/units/{scenario.diversion_unit_id}",
+                            lambda unit: unit["ed"]["diversion"] is not None, timeout=60)
+    # Every event stored (the trends are counted from the events table), before anything is shown.
+    logins = sum(1 for item in events if item["type"] == "access.login")
+    opened = sum(1 for item in events if item["type"] == "ticket.opened")
+    await pipeline.wait_for("/api/v1/trends?hours=7&bucket_minutes=15", lambda trends: sum(
+        trends["region"]["logins"]) >= logins and sum(trends["region"]["tickets_opened"]) >= opened, timeout=120)

@@ -1,0 +1,52 @@
+"""The decision log in the browser: a chief records and corrects a decision, a viewer reads and searches it."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hc_testkit import Pipeline
+
+
+async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
+    open_page: Any, pipeline: Pipeline, artifacts: Path
+) -> None:
+    chief = await open_page("chief", "#/decisions")
+    title = f"Pausa våg 2 {uuid.uuid4().hex[:6]}"
+    await chief.get_by_role("button", name="Nytt beslut").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Rubrik").fill(title)
+    await dialog.get_by_label("Beslut", exact=True).fill("Pausa införandet av våg 2 till måndag")
+    await dialog.get_by_label("Motivering").fill("<img src=x onerror=window.__pwned=1> inloggningsfel över 25 %")
+    await dialog.get_by_label("Mandat").fill("Regional särskild sjukvårdsledning")
+    await dialog.get_by_label("Ansvarig").fill("Driftchef")
+    await dialog.get_by_role("button", name="Spara i beslutsloggen").click()
+    await chief.locator("dialog[open]").wait_for(state="detached")
+
+    entry = chief.locator(".decision", has_text=title)
+    await entry.wait_for(timeout=10000)
+    text = await entry.inner_text()
+    assert "Regional särskild sjukvårdsledning" in text and "test-chief" in text
+    assert "<img src=x onerror=window.__pwned=1>" in text
+    assert await chief.evaluate("window.__pwned") is None
+
+    # A correction is a new entry; the original stays and says who corrected it.
+    original_id = await entry.get_attribute("data-decision-id")
+    await entry.get_by_role("button", name="Rätta").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Beslut", exact=True).fill("Pausa införandet av våg 2 till tisdag")
+    await dialog.get_by_role("button", name="Spara i beslutsloggen").click()
+    await chief.locator(".decision", has_text=f"Rättar {original_id}").wait_for(timeout=10000)
+    await chief.locator(f'.decision[data-decision-id="{original_id}"]', has_text="Rättat av").wait_for(timeout=10000)
+    assert "till måndag" in await chief.locator(f'.decision[data-decision-id="{original_id}"]').inner_text()
+    await chief.screenshot(path=str(artifacts / "decisions.png"))
+
+    viewer = await open_page("viewer", "#/decisions")
+    assert await viewer.get_by_role("button", name="Nytt beslut").count() == 0
+    assert await viewer.get_by_role("button", name="Rätta").count() == 0
+    await viewer.get_by_label("Sök").fill("tisdag")
+    await viewer.get_by_label("Sök").press("Enter")
+    await viewer.locator(".decision").nth(1).wait_for(state="detached", timeout=10000)  # the filtered list
+    assert await viewer.locator(".decision").count() == 1
+    assert "till tisdag" in await viewer.locator(".decision").inner_text()

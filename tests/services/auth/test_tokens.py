@@ -1,0 +1,192 @@
+"""Tokens against real PostgreSQL and a SQLite file: hashed storage, verification, revocation, cache."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import event, select
+from sqlalchemy.engine import make_url
+
+from services.auth.roles import ADMIN, DECIDE, INGEST, READ_SITUATION, Role
+from services.auth.tokens import (
+    Principal,
+    TokenCache,
+    has_admin_token,
+    issue_token,
+    revoke_token,
+    verify_token,
+)
+from services.persistence.db import Database
+from services.persistence.migrate import upgrade_database
+from services.persistence.models import ApiToken
+
+PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def _pg_admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated database of its own, for assertions about "no token at all"."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+        upgrade_database(url)
+        yield url
+        return
+    name = f"hc_tok_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(
+        hide_password=False
+    )
+    upgrade_database(url)
+    yield url
+    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def unique_name(prefix: str = "test") -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class QueryCounter:
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        self._engine = db.engine.sync_engine
+
+    def _record(self, *args: Any) -> None:
+        self.count += 1
+
+    def __enter__(self) -> QueryCounter:
+        event.listen(self._engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *args: Any) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._record)
+
+
+def test_permission_sets() -> None:
+    assert READ_SITUATION == {Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.VIEWER}
+    assert INGEST == {Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.SOURCE}
+    assert DECIDE == {Role.ADMIN, Role.CHIEF}
+    assert ADMIN == {Role.ADMIN}
+    assert [role.value for role in Role] == ["admin", "chief", "agent", "floorwalker", "viewer", "source"]
+
+
+async def test_tokens_are_stored_hashed_and_verify_to_their_holder(db: Database) -> None:
+    name = unique_name("serviceportal")
+    token = await issue_token(db, role="source", name=name)
+    assert token.startswith("hc_") and len(token) >= 40
+    async with db.sessions() as session:
+        rows = (await session.scalars(select(ApiToken).where(ApiToken.name == name))).all()
+    assert len(rows) == 1
+    stored = rows[0]
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in {stored.name, stored.role, stored.token_hash}
+    assert stored.role == "source" and stored.revoked_at is None
+    assert stored.created_at.utcoffset() is not None
+
+    principal = await verify_token(db, token=token)
+    assert principal == Principal(name=name, role=Role.SOURCE)
+    assert principal.role is Role.SOURCE
+
+    other = await issue_token(db, role=Role.CHIEF, name=f"  {unique_name('chief')}  ")
+    assert other != token
+    chief = await verify_token(db, token=other)
+    assert chief is not None and chief.role is Role.CHIEF and chief.name == chief.name.strip()
+
+
+async def test_unknown_and_malformed_tokens_fail(db: Database) -> None:
+    token = await issue_token(db, role="viewer", name=unique_name())
+    for candidate in ("", "hc_nope", token[:-1], token + "x", "Bearer " + token, token[3:], "hc_" + "a" * 500):
+        assert await verify_token(db, token=candidate) is None, candidate
+
+
+async def test_revoked_tokens_fail(db: Database) -> None:
+    name = unique_name("tablet")
+    first = await issue_token(db, role="floorwalker", name=name)
+    second = await issue_token(db, role="floorwalker", name=name)
+    keep = await issue_token(db, role="floorwalker", name=unique_name("tablet"))
+    assert await revoke_token(db, name=name) == 2
+    assert await verify_token(db, token=first) is None
+    assert await verify_token(db, token=second) is None
+    assert await verify_token(db, token=keep) is not None
+    assert await revoke_token(db, name=name) == 0
+    async with db.sessions() as session:
+        revoked = (await session.scalars(select(ApiToken.revoked_at).where(ApiToken.name == name))).all()
+    assert len(revoked) == 2 and all(when is not None and when.utcoffset() is not None for when in revoked)
+
+
+async def test_issue_validates_role_and_name(db: Database) -> None:
+    with pytest.raises(ValueError, match="unknown role 'superuser'"):
+        await issue_token(db, role="superuser", name="x")
+    with pytest.raises(ValueError, match="empty"):
+        await issue_token(db, role="viewer", name="   ")
+    with pytest.raises(ValueError, match="128"):
+        await issue_token(db, role="viewer", name="x" * 129)
+    with pytest.raises(ValueError, match="identity number"):
+        await issue_token(db, role="viewer", name="tablet of 19121212-1212")
+    assert await issue_token(db, role="viewer", name=unique_name().ljust(128, "x"))
+
+
+async def test_the_cache_spares_the_database_until_the_ttl_passes(db: Database) -> None:
+    now = [1000.0]
+    cache = TokenCache(ttl=10, clock=lambda: now[0])
+    token = await issue_token(db, role="agent", name=unique_name("agent"))
+    with QueryCounter(db) as queries:
+        assert (await verify_token(db, token=token, cache=cache)) is not None
+        assert queries.count == 1
+        for _ in range(5):
+            assert (await verify_token(db, token=token, cache=cache)) is not None
+            assert await verify_token(db, token="hc_unknown", cache=cache) is None
+        assert queries.count == 2  # one look-up each, then cached (unknown ones too)
+        now[0] += 10.5
+        assert (await verify_token(db, token=token, cache=cache)) is not None
+        assert queries.count == 3
+
+
+async def test_revoking_through_the_cache_takes_effect_at_once(db: Database) -> None:
+    cache = TokenCache(ttl=60)
+    name = unique_name("gone")
+    token = await issue_token(db, role="viewer", name=name)
+    assert await verify_token(db, token=token, cache=cache) is not None
+    assert await revoke_token(db, name=name, cache=cache) == 1
+    assert await verify_token(db, token=token, cache=cache) is None
+
+
+def test_the_cache_is_bounded() -> None:
+    cache = TokenCache(ttl=60, max_entries=3)
+    for index in range(5):
+        cache.put(f"h{index}", None)
+    assert len(cache) == 3
+    assert cache.get("h0") == (False, None)
+    assert cache.get("h4") == (True, None)
+    disabled = TokenCache(ttl=0)
+    disabled.put("h", Principal("x", Role.ADMIN))
+    assert disabled.get("h") == (False, None)
+
+
+async def test_has_admin_token(fresh_url: str) -> None:
+    db = Database.from_url(fresh_url)
+    try:
+        assert await has_admin_token(db) is False
+        await issue_token(db, role="chief", name="chief")
+        assert await has_admin_token(db) is False
+        await issue_token(db, role="admin", name="first-admin")
+        assert await has_admin_token(db) is True
+        await revoke_token(db, name="first-admin")
+        assert await has_admin_token(db) is False
+    finally:
+        await db.close()

@@ -1,0 +1,155 @@
+"""The WebSocket hub: snapshots, consecutive seq per client, coalescing, and stalled clients left behind."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+from typing import Any
+
+from hypercare.org.registry import load_org
+from hypercare.settings import Settings
+from services.gateway.hub import SituationHub
+from streams.health import load_rules
+from streams.state import apply_event, new_state
+from hypercare.contract.events import parse_event
+
+WARD = "SE2321000131-ESASBOR240"
+
+
+class FakeStore:
+    """What the hub reads of a SituationStore: the unit states and a change signal."""
+
+    def __init__(self) -> None:
+        self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
+        self.changed = asyncio.Event()
+
+
+def login(store: FakeStore, n: int) -> None:
+    state = store.unit_states.setdefault(WARD, {}).setdefault("access", new_state("access"))
+    now = datetime.now(timezone.utc)
+    apply_event("access", state, parse_event({
+        "event_id": f"h{n}", "type": "access.login", "occurred_at": now.isoformat(), "unit_id": WARD,
+        "user_ref": f"u{n}", "outcome": "success",
+    }), now=now)
+
+
+def hub_for(store: FakeStore, **settings: Any) -> SituationHub:
+    return SituationHub(
+        store=store,  # type: ignore[arg-type]
+        org=load_org(), rules=load_rules(), settings=Settings(kafka_bootstrap="unused:9092", **settings),
+    )
+
+
+async def test_a_stalled_client_never_holds_back_the_others_and_is_dropped() -> None:
+    store = FakeStore()
+    hub = hub_for(store, gateway_client_send_timeout=0.5)
+    await hub.start()
+    received: list[dict[str, Any]] = []
+    stalled_sends = 0
+
+    async def fast(message: dict[str, Any]) -> None:
+        received.append(message)
+
+    async def stalled(message: dict[str, Any]) -> None:
+        nonlocal stalled_sends
+        stalled_sends += 1
+        await asyncio.sleep(3600)  # a tablet in a wifi dead zone
+
+    slow_client = hub.connect(stalled)
+    fast_client = hub.connect(fast)
+    tasks = [asyncio.create_task(slow_client.run()), asyncio.create_task(fast_client.run())]
+    try:
+        for n in range(20):
+            login(store, n)
+            hub.publish()
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        assert received[0]["type"] == "snapshot"
+        seqs = [message["seq"] for message in received]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "consecutive seq per client"
+        last_ward = [u for m in received[1:] for u in m["units"] if u["unit_id"] == WARD][-1]
+        assert last_ward["access"]["logins_15m"] == 20
+        # The stalled client got its snapshot send started and nothing more; its pending delta is one
+        # coalesced object per changed id, not a queue of 20 messages.
+        assert stalled_sends == 1
+        assert len(slow_client._pending["units"]) == 1
+        await asyncio.wait_for(slow_client.closed.wait(), 2.0)  # send timeout closes it
+        assert not fast_client.closed.is_set()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await hub.stop()
+
+
+async def test_resync_sends_a_fresh_snapshot_with_the_next_seq() -> None:
+    store = FakeStore()
+    hub = hub_for(store)
+    await hub.start()
+    received: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        received.append(message)
+
+    client = hub.connect(send)
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.sleep(0.05)
+        login(store, 1)
+        hub.publish()
+        await asyncio.sleep(0.05)
+        hub.resync(client)
+        await asyncio.sleep(0.05)
+        assert [m["type"] for m in received] == ["snapshot", "delta", "snapshot"]
+        assert [m["seq"] for m in received] == [received[0]["seq"] + i for i in range(3)]
+        unit = next(u for a in received[2]["situation"]["administrations"] for s in a["sites"]
+                    for u in s["units"] if u["unit_id"] == WARD)
+        assert unit["access"]["logins_15m"] == 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await hub.stop()
+
+
+async def test_alerts_ride_in_the_snapshot_and_in_deltas_of_their_own() -> None:
+    store = FakeStore()
+    hub = hub_for(store)
+    await hub.start()
+    received: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        received.append(message)
+
+    first = {"id": 7, "rule": "patient_safety_ticket", "status": "open", "level": "team"}
+    hub.publish_alerts([first], [first])  # before anyone connects: kept for snapshots
+    client = hub.connect(send)
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.sleep(0.05)
+        assert received[0]["type"] == "snapshot" and received[0]["alerts"] == [first]
+
+        acknowledged = {**first, "status": "acknowledged"}
+        hub.publish_alerts([acknowledged], [acknowledged])
+        await asyncio.sleep(0.05)
+        delta = received[1]
+        assert delta == {"type": "delta", "seq": received[0]["seq"] + 1, "units": [], "sites": [],
+                         "administrations": [], "region": None, "alerts": [acknowledged]}
+
+        login(store, 1)
+        hub.publish()  # a situation delta without alert changes carries no "alerts" field
+        resolved = {**first, "status": "resolved"}
+        hub.publish_alerts([], [resolved])
+        await asyncio.sleep(0.05)
+        merged = received[2:]
+        assert [m["seq"] for m in received] == list(range(received[0]["seq"], received[0]["seq"] + len(received)))
+        assert any(u["unit_id"] == WARD for m in merged for u in m["units"])
+        assert [a for m in merged for a in m.get("alerts", [])][-1] == resolved
+        assert hub.latest is not None and hub.published.is_set()
+
+        hub.resync(client)
+        await asyncio.sleep(0.05)
+        assert received[-1]["type"] == "snapshot" and received[-1]["alerts"] == []
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await hub.stop()

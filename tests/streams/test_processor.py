@@ -1,0 +1,106 @@
+"""One batch → stored events, unit states and dead letters; exact under replay and resend, without a broker."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from hypercare.topics import Topics
+from services.persistence.events_store import EventRow
+from streams.processor import BatchProcessor, Record
+
+TOPICS = Topics(prefix="p")
+ACCESS = TOPICS.family("access")
+NOW = datetime.now(timezone.utc)
+
+
+class MemoryStates:
+    def __init__(self) -> None:
+        self.values: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
+        return self.values.get((family, unit_id))
+
+    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
+        self.values[(family, unit_id)] = json.loads(json.dumps(value))  # what a changelog would keep
+
+
+class MemoryEventStore:
+    """The events table's contract: the first record carrying an event_id wins."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, EventRow] = {}
+
+    async def __call__(self, rows: Sequence[EventRow]) -> dict[str, tuple[str, int, int]]:
+        for row in rows:
+            self.rows.setdefault(row.event_id, row)
+        return {r.event_id: (self.rows[r.event_id].src_topic, self.rows[r.event_id].src_partition,
+                             self.rows[r.event_id].src_offset) for r in rows}
+
+
+def login(offset: int, event_id: str, outcome: str = "success", topic: str = ACCESS) -> Record:
+    value = {"event_id": event_id, "type": "access.login", "occurred_at": NOW.isoformat(), "unit_id": "U1",
+             "user_ref": f"user-{event_id}", "outcome": outcome}
+    if outcome == "failure":
+        value["reason"] = "wrong_password"
+    return Record(topic=topic, partition=0, offset=offset, key=b'"U1"', value=json.dumps(value).encode())
+
+
+def logins_of(states: MemoryStates) -> int:
+    return sum((states.get("access", "U1") or {"state": {"logins": {}}})["state"]["logins"].values())
+
+
+async def test_a_replayed_record_and_a_resent_event_are_counted_once() -> None:
+    states, store = MemoryStates(), MemoryEventStore()
+    processor = BatchProcessor(topics=TOPICS, states=states, store_events=store)
+    first = await processor.process([login(0, "a"), login(1, "b", "failure")], now=NOW)
+    assert (first.applied, first.outcomes["access", "applied"]) == (2, 2)
+    # After a crash the same records come again (replay), and a client resent "a" as a new record.
+    again = await processor.process([login(0, "a"), login(1, "b", "failure"), login(2, "a")], now=NOW)
+    assert (again.applied, again.replayed, again.duplicates) == (0, 2, 1)
+    assert logins_of(states) == 2
+    assert sorted(store.rows) == ["a", "b"]
+
+
+async def test_a_crash_before_the_state_was_saved_applies_the_batch_exactly_once() -> None:
+    store = MemoryEventStore()
+    crashed = BatchProcessor(topics=TOPICS, states=MemoryStates(), store_events=store)
+    await crashed.process([login(0, "a"), login(1, "b")], now=NOW)  # events stored, state lost with the worker
+    states = MemoryStates()
+    restarted = BatchProcessor(topics=TOPICS, states=states, store_events=store)
+    result = await restarted.process([login(0, "a"), login(1, "b"), login(2, "c")], now=NOW)
+    assert result.applied == 3
+    assert logins_of(states) == 3
+
+
+async def test_bad_records_become_dead_letters_and_the_rest_of_the_batch_lands() -> None:
+    states = MemoryStates()
+    processor = BatchProcessor(topics=TOPICS, states=states, store_events=MemoryEventStore())
+    garbage = Record(topic=ACCESS, partition=0, offset=1, key=None, value=b"{not json")
+    wrong_topic = login(2, "t", topic=TOPICS.family("tickets"))
+    pnr = Record(topic=ACCESS, partition=0, offset=3, key=None,
+                 value=b'{"type": "access.login", "note": "19121212-1212"}')
+    result = await processor.process([login(0, "ok"), garbage, wrong_topic, pnr, login(4, "ok2")], now=NOW)
+    assert result.applied == 2
+    assert [letter.record.offset for letter in result.dead_letters] == [1, 2, 3]
+    assert "not valid JSON" in result.dead_letters[0].reason
+    assert "does not belong on the tickets topic" in result.dead_letters[1].reason
+    assert "19121212-1212" not in json.dumps(result.dead_letters[2].as_json())
+    assert logins_of(states) == 2
+
+
+async def test_decisions_are_only_stored_once_and_build_no_unit_state() -> None:
+    states, store = MemoryStates(), MemoryEventStore()
+    processor = BatchProcessor(topics=TOPICS, states=states, store_events=store)
+    decision = {"event_id": "d1", "type": "decision.recorded", "occurred_at": NOW.isoformat(),
+                "unit_id": "SE2321000131-R", "decision_id": "B-1", "title": "Fortsätt driftstart",
+                "decision": "Fortsätt enligt plan", "decided_by": "produktionschef"}
+    record = Record(topic=TOPICS.family("coordination"), partition=0, offset=0, key=None,
+                    value=json.dumps(decision).encode())
+    resent = Record(topic=record.topic, partition=0, offset=1, key=None, value=record.value)
+    result = await processor.process([record, resent], now=NOW)
+    assert (result.applied, result.duplicates) == (1, 1)
+    assert result.changed == {} and states.values == {}
+    assert list(store.rows) == ["d1"]
