@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -52,11 +53,18 @@ class Settings(BaseSettings):
     alert_webhook_timeout: float = Field(default=5.0, gt=0)
     alert_webhook_retries: int = Field(default=3, ge=0)
 
+    # Where "a day" starts and ends: stop criteria per day and the daily situation report.
+    timezone: str = "Europe/Stockholm"
+
     token_cache_seconds: float = 10.0
     log_level: str = "INFO"
 
     # Presence of a floor walker who stops reporting expires after this long.
     floorwalker_presence_minutes: int = Field(default=240, ge=1)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
     @property
     def embedded_broker(self) -> bool:

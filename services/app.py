@@ -30,6 +30,8 @@ from services.gateway.situation_store import SituationStore
 from services.ingest.producer import EventProducer
 from services.ingest.router import router as ingest_router
 from services.risks.router import router as risks_router
+from services.stop_criteria.router import router as stop_criteria_router
+from services.stop_criteria.rules import load_stop_criteria
 from services.persistence.db import Database
 from streams.health import load_rules
 
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     org = load_org(settings.org_file)
     rules = load_rules(settings.rules_file)
     alert_rules = load_alert_rules(settings.rules_file)
+    stop_criteria = load_stop_criteria(settings.rules_file)  # a typo in the rules file stops the start here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.stop_criteria = stop_criteria
     app.state.org = org
     app.include_router(ingest_router)
     app.include_router(gateway_router)
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risks_router)
     app.include_router(duties_router)
     app.include_router(alerts_router)
+    app.include_router(stop_criteria_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

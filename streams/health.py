@@ -4,8 +4,9 @@ The file (``hypercare/rules/default_rules.yaml`` unless ``HYPERCARE_RULES_FILE``
 is parsed into pydantic models that forbid unknown keys, and every metric name is checked at load
 time, so a typo fails at start-up with a message naming the rule, never silently at read time.
 The top-level model holds one field per section; later sections (stop criteria) are added as
-fields of :class:`HealthRules`. The ``alerts`` section is only checked to be a mapping here: the
-gateway parses it (``services.alerts.rules``), since the stream worker never evaluates alerts.
+fields of :class:`HealthRules`. The ``alerts`` and ``stop_criteria`` sections are only checked for their
+shape here: the gateway parses them (``services.alerts.rules``, ``services.stop_criteria.rules``), since
+the stream worker never evaluates them.
 
 A rule triggers when its metric is at or beyond a threshold (``value >= yellow`` with the
 default direction ``above``); the status is the worst triggered level. A metric that has no value
@@ -297,6 +298,8 @@ class HealthRules(BaseModel):
     health: list[HealthRule] = Field(default_factory=list)
     # Parsed by services.alerts.rules (the gateway); kept as read so this file needs no import of it.
     alerts: dict[str, Any] | None = None
+    # Parsed by services.stop_criteria.rules (the gateway), likewise.
+    stop_criteria: list[Any] | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> HealthRules:

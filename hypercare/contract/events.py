@@ -41,6 +41,7 @@ LoginFailureReason = Literal[
 ]
 WalkerStatus = Literal["on_unit", "assisting", "available", "break"]
 DiversionScope = Literal["ambulance", "walk_in", "all"]
+RolloutDecision = Literal["continue", "pause", "rollback"]
 Priority = Annotated[int, Field(ge=1, le=4, strict=True)]
 
 
@@ -191,6 +192,10 @@ class DecisionRecorded(Envelope):
     linked_alert_ids: list[Reference] = Field(default_factory=list, max_length=50)
     corrects: Identifier | None = None
     decided_by: FreeText(128)  # type: ignore[valid-type]
+    # A go/no-go decision on the roll-out, and the stop-criteria evaluation the group decided on
+    # (stamped by the gateway when recorded through POST /api/v1/stop-criteria/decisions).
+    rollout_decision: RolloutDecision | None = None
+    stop_criteria: dict[str, Any] | None = None
 
 
 class RiskRecorded(Envelope):

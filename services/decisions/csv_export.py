@@ -10,7 +10,7 @@ from typing import Any
 COLUMNS = (
     "occurred_at", "type", "decision_id", "title", "decision", "rationale", "mandate", "owner", "decided_by",
     "unit_id", "unit_name", "affected_unit_ids", "follow_up_at", "corrects", "corrected_by", "linked_alert_ids",
-    "event_id",
+    "rollout_decision", "stop_criteria", "event_id",
 )
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -23,10 +23,21 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
+def stop_criteria_summary(evaluation: Any) -> str | None:
+    """One cell for the stamped evaluation: overall, then each criterion's value against its limit."""
+    if not isinstance(evaluation, dict):
+        return None
+    parts = [f"{evaluation.get('overall')} ({evaluation.get('as_of')})"]
+    for item in evaluation.get("criteria", []):
+        parts.append(f"{item.get('id')}: {item.get('value')} / {item.get('limit')} {'met' if item.get('met') else 'not met'}")
+    return "; ".join(parts)
+
+
 def decisions_csv(entries: Iterable[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for entry in entries:
-        writer.writerow([safe_cell(entry.get(column)) for column in COLUMNS])
+        row = {**entry, "stop_criteria": stop_criteria_summary(entry.get("stop_criteria"))}
+        writer.writerow([safe_cell(row.get(column)) for column in COLUMNS])
     return buffer.getvalue()

@@ -69,6 +69,8 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
             "affected_unit_ids": payload.get("affected_unit_ids", []),
             "linked_alert_ids": payload.get("linked_alert_ids", []),
             "corrects": payload.get("corrects"),
+            "rollout_decision": payload.get("rollout_decision"),
+            "stop_criteria": payload.get("stop_criteria"),
         }
     receiving = [_name(org, unit_id) for unit_id in payload.get("to_unit_ids", [])]
     started = event.type == "ed.diversion_started"
@@ -86,6 +88,8 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
         "affected_unit_ids": [event.unit_id, *payload.get("to_unit_ids", [])],
         "linked_alert_ids": [],
         "corrects": None,
+        "rollout_decision": None,
+        "stop_criteria": None,
     }
 
 

@@ -13,7 +13,8 @@ async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
     open_page: Any, pipeline: Pipeline, artifacts: Path
 ) -> None:
     chief = await open_page("chief", "#/decisions")
-    title = f"Pausa våg 2 {uuid.uuid4().hex[:6]}"
+    tag = uuid.uuid4().hex[:6]  # the database is shared with earlier runs: search for this run's entry only
+    title = f"Pausa våg 2 {tag}"
     await chief.get_by_role("button", name="Nytt beslut").click()
     dialog = chief.locator("dialog[open]")
     await dialog.get_by_label("Rubrik").fill(title)
@@ -35,7 +36,7 @@ async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
     original_id = await entry.get_attribute("data-decision-id")
     await entry.get_by_role("button", name="Rätta").click()
     dialog = chief.locator("dialog[open]")
-    await dialog.get_by_label("Beslut", exact=True).fill("Pausa införandet av våg 2 till tisdag")
+    await dialog.get_by_label("Beslut", exact=True).fill(f"Pausa införandet av våg 2 till tisdag {tag}")
     await dialog.get_by_role("button", name="Spara i beslutsloggen").click()
     await chief.locator(".decision", has_text=f"Rättar {original_id}").wait_for(timeout=10000)
     await chief.locator(f'.decision[data-decision-id="{original_id}"]', has_text="Rättat av").wait_for(timeout=10000)
@@ -45,7 +46,7 @@ async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
     viewer = await open_page("viewer", "#/decisions")
     assert await viewer.get_by_role("button", name="Nytt beslut").count() == 0
     assert await viewer.get_by_role("button", name="Rätta").count() == 0
-    await viewer.get_by_label("Sök").fill("tisdag")
+    await viewer.get_by_label("Sök").fill(f"tisdag {tag}")
     await viewer.get_by_label("Sök").press("Enter")
     await viewer.locator(".decision").nth(1).wait_for(state="detached", timeout=10000)  # the filtered list
     assert await viewer.locator(".decision").count() == 1

@@ -1,4 +1,4 @@
-"""The console API through the real app (``services.app.create_app``) over httpx's ASGI transport.
+"""Service APIs through the real app (``services.app.create_app``) over httpx's ASGI transport.
 
 Each test gets its own org registry with unique ids, so its figures are exact while every test
 shares one database. Events are written with the stream worker's own ``store_events``.
@@ -24,7 +24,6 @@ from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
 from services.persistence.db import Database
 from services.persistence.events_store import EventRow, store_events
-from services.persistence.migrate import upgrade_database
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
 
@@ -117,15 +116,6 @@ class ConsoleApi:
 def make_event(type_: str, unit_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
     return {"event_id": f"e-{uuid.uuid4().hex[:16]}", "type": type_, "occurred_at": at.isoformat(),
             "unit_id": unit_id, **fields}
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hypercare.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture
