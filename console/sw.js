@@ -2,7 +2,7 @@
 // Network first (a deploy is seen at once), the cached copy when the network is gone.
 // API calls and the WebSocket are never intercepted: the outbox in IndexedDB handles offline writes.
 
-const CACHE = "hypercare-shell-v1";
+const CACHE = "hypercare-shell-v2";
 const SHELL = [
   "./",
   "index.html",
@@ -23,6 +23,8 @@ const SHELL = [
   "js/ui.js",
   "js/views/agent.js",
   "js/views/console.js",
+  "js/views/coordination.js",
+  "js/views/decisions.js",
   "js/views/signin.js",
   "js/views/tablet.js",
 ];

@@ -8,6 +8,7 @@ import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { AgentView } from "./views/agent.js";
 import { ConsoleView } from "./views/console.js";
+import { CoordinationView } from "./views/coordination.js";
 import { DecisionsView } from "./views/decisions.js";
 import { renderSignIn } from "./views/signin.js";
 import { TabletView } from "./views/tablet.js";
@@ -15,14 +16,15 @@ import { TabletView } from "./views/tablet.js";
 const ME_KEY = "hc.me";
 // Which views each role gets, the first being its home.
 const ROLE_VIEWS = {
-  admin: ["console", "decisions", "agent", "tablet"],
-  chief: ["console", "decisions", "agent"],
+  admin: ["console", "coordination", "decisions", "agent", "tablet"],
+  chief: ["console", "coordination", "decisions", "agent"],
   agent: ["agent", "console", "decisions"],
-  viewer: ["console", "decisions"],
+  viewer: ["console", "coordination", "decisions"],
   floorwalker: ["tablet"],
   source: [],
 };
-const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView };
+const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
+  coordination: CoordinationView };
 
 let session = null;  // {token, me, live, known, outbox}
 let current = null;  // {name, view}

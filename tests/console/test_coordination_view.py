@@ -1,0 +1,68 @@
+"""The coordination page in the browser: stop criteria with their numbers, duties with time left, flagged
+risks; a chief records a pause decision stamped with the criteria, a viewer can only read."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+from hc_testkit import Pipeline, event
+
+REGION = "SE2321000131-R"
+ED = "SE2321000131-ESASSKEAKM"
+
+
+async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
+    open_page: Any, pipeline: Pipeline, artifacts: Path
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    duty = event("duty.opened", ED, 30, duty_id=f"DU-{tag}", duty="nis_incident", trigger="decision",
+                 trigger_id=f"B-{tag}", description="Driftstörning i journalsystemet", opened_by="produktionschef")
+    risk = event("risk.recorded", REGION, 5, risk_id=f"R-{tag}", title=f"Etikettskrivare {tag}", severity="high",
+                 recorded_by="produktionschef")
+    assert (await pipeline.post_events([duty, risk], role="chief")).json()["accepted"] == 2
+    await pipeline.wait_for("/api/v1/risks", lambda body: any(r["risk_id"] == f"R-{tag}" for r in body["items"]))
+    await pipeline.wait_for("/api/v1/duties", lambda body: any(d["duty_id"] == f"DU-{tag}" for d in body["items"]))
+
+    chief = await open_page("chief", "#/coordination")
+    await chief.get_by_role("heading", name="Stoppkriterier").wait_for()
+    rows = chief.locator(".stop-table tbody tr")
+    await rows.nth(3).wait_for()
+    assert await rows.count() == 4
+    p1 = chief.locator('tr[data-criterion="open_p1_tickets"]')
+    assert "Öppna ärenden med prioritet 1" in await p1.inner_text()
+    assert "Uppfyllt" in await p1.inner_text() or "Ej uppfyllt" in await p1.inner_text()  # status in words, not colour
+
+    duty_item = chief.locator(f'.duty[data-duty-id="DU-{tag}"]')
+    await duty_item.wait_for(timeout=15000)
+    text = await duty_item.inner_text()
+    assert "MSB" in text and "kvar" in text
+    left = int(await duty_item.locator(".duty-left").get_attribute("data-minutes-left") or "0")
+    assert 320 <= left <= 330  # six hours from 30 minutes ago
+    risk_item = chief.locator(f'.risk[data-risk-id="R-{tag}"]')
+    await risk_item.wait_for(timeout=15000)
+    assert "Saknar ägare" in await risk_item.inner_text() and "Saknar åtgärdsplan" in await risk_item.inner_text()
+    await chief.screenshot(path=str(artifacts / "coordination.png"))
+
+    await chief.get_by_role("button", name="Pausa").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Motivering").fill(f"Prio 1-ärenden ökar {tag}")
+    await dialog.get_by_label("Mandat").fill("Regional särskild sjukvårdsledning")
+    await dialog.get_by_role("button", name="Spara i beslutsloggen").click()
+    await chief.locator("dialog[open]").wait_for(state="detached")
+    await chief.locator("#toast", has_text="är sparat i beslutsloggen").wait_for()
+
+    log = await pipeline.wait_for(
+        "/api/v1/decisions?limit=1000",
+        lambda body: any(tag in e["rationale"] for e in body["items"]),
+    )
+    entry = next(e for e in log["items"] if tag in e["rationale"])
+    assert (entry["rollout_decision"], entry["title"], entry["decided_by"]) == ("pause", "Införandet pausas", "test-chief")
+    assert [c["id"] for c in entry["stop_criteria"]["criteria"]] == [
+        "login_failure_rate", "open_p1_tickets", "diversion_hours", "patient_safety_tickets"]
+
+    viewer = await open_page("viewer", "#/coordination")
+    await viewer.locator(".stop-table tbody tr").nth(3).wait_for()
+    assert await viewer.locator("[data-rollout]").count() == 0
+    await viewer.locator(f'.duty[data-duty-id="DU-{tag}"]').wait_for()
