@@ -28,6 +28,11 @@ RUN pip install --upgrade pip setuptools wheel \
 # --- runtime ---------------------------------------------------------------------------------------
 FROM python:3.11-slim
 
+# WeasyPrint renders the daily report's PDF with Pango; DejaVu gives it the Swedish letters.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
+
 # A fixed numeric uid/gid so Kubernetes can check runAsNonRoot without resolving names.
 RUN groupadd --system --gid 10001 hypercare \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/hypercare --no-create-home \
