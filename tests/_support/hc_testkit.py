@@ -12,7 +12,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,17 @@ class Pipeline:
                     return last
             await asyncio.sleep(0.2)
         raise AssertionError(f"timed out waiting on {path}; last answer: {last}\nworker log:\n{self.log('worker')}")
+
+
+@asynccontextmanager
+async def running(settings: Settings, log_dir: Path) -> AsyncIterator[Pipeline]:
+    """A started pipeline (worker and API processes), stopped on the way out."""
+    pipeline = Pipeline(settings, log_dir)
+    try:
+        await pipeline.start()
+        yield pipeline
+    finally:
+        pipeline.stop()
 
 
 # event builders -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 import websockets
 from aiohttp import web
 
-from hc_testkit import Pipeline, event
+from hc_testkit import Pipeline, event, running
 from hypercare.runtime.embedded_broker import free_port
 from hypercare.settings import Settings
 
@@ -58,12 +58,8 @@ async def receiver() -> AsyncIterator[tuple[WebhookReceiver, str]]:
 async def pipeline(
     settings_factory: Callable[..., Settings], tmp_path: Path, receiver: tuple[WebhookReceiver, str]
 ) -> AsyncIterator[Pipeline]:
-    running = Pipeline(settings_factory(alert_webhook_url=receiver[1]), tmp_path)
-    try:
-        await running.start()
-        yield running
-    finally:
-        running.stop()
+    async with running(settings_factory(alert_webhook_url=receiver[1]), tmp_path) as started:
+        yield started
 
 
 def active_here(listing: dict[str, Any]) -> list[dict[str, Any]]:

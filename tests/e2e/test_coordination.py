@@ -2,26 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
-import pytest
 
 from hc_testkit import Pipeline, event
-from hypercare.settings import Settings
 
 REGION = "SE2321000131-R"
 ED = "SE2321000131-ESASBORAKM"
-
-
-@pytest.fixture
-async def pipeline(settings_factory: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[Pipeline]:
-    running = Pipeline(settings_factory(), tmp_path)
-    try:
-        await running.start()
-        yield running
-    finally:
-        running.stop()
 
 
 async def test_risks_and_duties_round_trip(pipeline: Pipeline) -> None:

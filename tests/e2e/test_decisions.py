@@ -5,30 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
-import pytest
 
 from hc_testkit import Pipeline, event
-from hypercare.settings import Settings
 
 REGION = "SE2321000131-R"
 ED = "SE2321000131-ESASBORAKM"
 WARD = "SE2321000131-ESASBOR240"
 RECEIVING = "SE2321000131-ESUSAHAKM"
-
-
-@pytest.fixture
-async def pipeline(settings_factory: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[Pipeline]:
-    running = Pipeline(settings_factory(), tmp_path)
-    try:
-        await running.start()
-        yield running
-    finally:
-        running.stop()
 
 
 def decision(decision_id: str, minutes_ago: float, unit_id: str = REGION, **fields: Any) -> dict[str, Any]:

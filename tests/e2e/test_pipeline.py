@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 import websockets
 
 from hc_testkit import Pipeline, event
-from hypercare.settings import Settings
 from services.persistence.db import Database
 from services.persistence.events_store import get_event
-from services.persistence.quarantine import list_quarantined
 
 ED = "SE2321000131-ESASBORAKM"  # Akutmottagning Borås
 WARD = "SE2321000131-ESASBOR240"  # Avdelning 240, same site
@@ -24,16 +20,6 @@ MARKER_UNIT = "SE2321000131-ENHKINNA"
 BORAS = "SE2321000131-SSASBOR"
 SAS = "SE2321000131-FSAS"
 RECEIVING = "SE2321000131-ESUSAHAKM"
-
-
-@pytest.fixture
-async def pipeline(settings_factory: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[Pipeline]:
-    running = Pipeline(settings_factory(), tmp_path)
-    try:
-        await running.start()
-        yield running
-    finally:
-        running.stop()
 
 
 def mixed_batch() -> list[dict[str, Any]]:

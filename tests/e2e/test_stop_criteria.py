@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
-import pytest
 
 from hc_testkit import Pipeline, event
-from hypercare.settings import Settings
 
 WARD = "SE2321000131-ESASBOR230"
-
-
-@pytest.fixture
-async def pipeline(settings_factory: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[Pipeline]:
-    running = Pipeline(settings_factory(), tmp_path)
-    try:
-        await running.start()
-        yield running
-    finally:
-        running.stop()
 
 
 def p1_open(document: dict[str, Any]) -> int:

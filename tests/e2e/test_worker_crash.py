@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hc_testkit import Pipeline, event
+from hc_testkit import Pipeline, event, running
 from hypercare.settings import Settings
 
 UNITS = ["SE2321000131-ESASBOR210", "SE2321000131-ESASBOR220", "SE2321000131-ENHBORCEN", "SE2321000131-ERHUMBOR"]
@@ -20,12 +20,8 @@ UNITS = ["SE2321000131-ESASBOR210", "SE2321000131-ESASBOR220", "SE2321000131-ENH
 @pytest.fixture
 async def pipeline(settings_factory: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[Pipeline]:
     # Small batches and frequent commits give the kill many half-finished batches to land in.
-    running = Pipeline(settings_factory(worker_batch_size=50), tmp_path)
-    try:
-        await running.start()
-        yield running
-    finally:
-        running.stop()
+    async with running(settings_factory(worker_batch_size=50), tmp_path) as started:
+        yield started
 
 
 def workload(seed: int) -> list[dict[str, Any]]:
