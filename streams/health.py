@@ -395,3 +395,17 @@ def evaluate(
     hits.sort(key=lambda hit: (hit[0], hit[1]))
     worst = STATUSES[-hits[0][0]] if hits else "green"
     return {"status": worst, "reasons": [hit[2] for hit in hits], "reason_codes": [hit[3] for hit in hits]}
+
+
+def read_rules_section(path: Path | None, name: str) -> tuple[Any, str]:
+    """The ``name`` section of the rules file and where it came from; the shipped section if the file has none.
+
+    Replacing the health rules must not switch off alerting or the stop criteria by accident.
+    """
+    data, origin = read_rules_document(path)
+    section = data.get(name) if isinstance(data, dict) else None
+    if section is None and path is not None:
+        data, origin = read_rules_document(None)
+        section = data.get(name)
+        origin = f"{origin}, because the rules file has no {name} section"
+    return section, origin

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
-from streams.health import RulesError, read_rules_document
+from streams.health import RulesError, read_rules_section
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
@@ -160,12 +160,7 @@ def parse_alert_rules(section: Any, *, origin: str = "<rules>") -> AlertRules:
 
 def load_alert_rules(path: Path | None = None) -> AlertRules:
     """The alert rules of ``path`` (the shipped file when None); the shipped ones if it has no ``alerts:``."""
-    data, origin = read_rules_document(path)
-    section = data.get("alerts") if isinstance(data, Mapping) else None
-    if section is None:
-        data, origin = read_rules_document(None)
-        section = data.get("alerts")
-        origin = f"{origin}, because the rules file has no alerts section"
+    section, origin = read_rules_section(path, "alerts")
     return parse_alert_rules(section, origin=origin)
 
 

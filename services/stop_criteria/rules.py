@@ -14,7 +14,7 @@ from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
-from streams.health import RulesError, read_rules_document
+from streams.health import RulesError, read_rules_section
 
 Metric = Literal[
     "login_failure_rate_15m", "open_priority1_tickets", "diversion_hours_today", "patient_safety_tickets_today",
@@ -84,10 +84,5 @@ def parse_stop_criteria(section: Any, *, origin: str = "<rules>") -> StopCriteri
 
 def load_stop_criteria(path: Path | None = None) -> StopCriteria:
     """The criteria of ``path`` (the shipped file when None); the shipped ones if it has no section."""
-    data, origin = read_rules_document(path)
-    section = data.get("stop_criteria") if isinstance(data, Mapping) else None
-    if section is None:
-        data, origin = read_rules_document(None)
-        section = data.get("stop_criteria")
-        origin = f"{origin}, because the rules file has no stop_criteria section"
+    section, origin = read_rules_section(path, "stop_criteria")
     return parse_stop_criteria(section, origin=origin)

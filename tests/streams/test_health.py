@@ -221,8 +221,11 @@ def test_file_level_errors(tmp_path: Path) -> None:
         rules(rule(), rule())
     with pytest.raises(RulesError, match="version"):
         parse_rules({"version": 2, "health": []})
-    with pytest.raises(RulesError, match="stop_criteria: Extra inputs are not permitted"):
-        parse_rules({"version": 1, "health": [], "stop_criteria": []})
+    with pytest.raises(RulesError, match="stopkriterier: Extra inputs are not permitted"):
+        parse_rules({"version": 1, "health": [], "stopkriterier": []})
+    # The stop criteria belong to the gateway too (services.stop_criteria.rules): here only a list.
+    with pytest.raises(RulesError, match="stop_criteria: Input should be a valid list"):
+        parse_rules({"version": 1, "health": [], "stop_criteria": {}})
     # The alerts section belongs to the gateway (services.alerts.rules); here it must only be a mapping.
     with pytest.raises(RulesError, match="alerts: Input should be a valid dictionary"):
         parse_rules({"version": 1, "health": [], "alerts": []})

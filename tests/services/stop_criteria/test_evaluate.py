@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
 from hypercare.org.registry import load_org
 from services.stop_criteria.evaluate import evaluate
 from services.stop_criteria.measures import UnitFigures
-from services.stop_criteria.rules import StopCriteria, parse_stop_criteria
+from services.stop_criteria.rules import StopCriteria, load_stop_criteria, parse_stop_criteria
 from streams.health import RulesError
 
 AT = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -96,3 +97,13 @@ def test_rule_errors_name_the_criterion() -> None:
         criteria(safety={"metric": "tickets_per_day"})
     with pytest.raises(RulesError, match="used twice: p1"):
         parse_stop_criteria([{"id": "p1", "title": "a", "metric": "open_priority1_tickets", "not_met_at": 1}] * 2)
+
+
+def test_a_rules_file_without_the_section_gets_the_shipped_criteria(tmp_path: Path) -> None:
+    custom = tmp_path / "rules.yaml"
+    custom.write_text("version: 1\nhealth: []\n", encoding="utf-8")
+    assert [c.id for c in load_stop_criteria(custom).criteria] == [
+        "login_failure_rate", "open_p1_tickets", "diversion_hours", "patient_safety_tickets"]
+    custom.write_text("version: 1\nhealth: []\nstop_criteria:\n  - {id: p1, title: P1, metric: open_priority1_tickets,"
+                      " not_met_at: 2}\n", encoding="utf-8")
+    assert [(c.id, c.not_met_at) for c in load_stop_criteria(custom).criteria] == [("p1", 2)]
