@@ -75,6 +75,46 @@ def simulate(
     simulate_command(get_settings(), speed=speed, seed=seed, duration=duration, wait=wait_for_api)
 
 
+@app.command()
+def report(
+    day: str | None = typer.Option(None, "--date", help="Local date YYYY-MM-DD (default: today, HYPERCARE_TIMEZONE)."),
+    fmt: str = typer.Option("html", "--format", help="html, pdf or md"),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file (default: standard output)."),
+) -> None:
+    """The daily situation report (lägesbild) of a date: the published one, else its draft, else a preview."""
+    from datetime import date
+
+    from services.persistence.migrate import upgrade_database
+    from services.reports.cli import FORMATS, daily_report_document
+    from services.reports.store import ReportError
+
+    if fmt not in FORMATS:
+        typer.echo(f"unknown format {fmt!r}; use html, pdf or md", err=True)
+        raise typer.Exit(2)
+    try:
+        parsed = date.fromisoformat(day) if day else None
+    except ValueError:
+        typer.echo(f"--date: {day!r} is not a date YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+    if fmt == "pdf" and output is None and sys.stdout.isatty():
+        typer.echo("a PDF is binary; give --output FILE or redirect standard output", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    upgrade_database(settings.effective_database_url)
+    try:
+        document, status = asyncio.run(daily_report_document(settings, parsed, FORMATS[fmt]))
+    except ReportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if output is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.buffer.flush()
+    else:
+        with open(output, "wb") as handle:
+            handle.write(document)
+    typer.echo(f"report status: {status}", err=True)
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all database migrations."""

@@ -30,6 +30,7 @@ from services.gateway.situation_store import SituationStore
 from services.ingest.producer import EventProducer
 from services.ingest.router import router as ingest_router
 from services.risks.router import router as risks_router
+from services.reports.router import router as reports_router
 from services.stop_criteria.router import router as stop_criteria_router
 from services.stop_criteria.rules import load_stop_criteria
 from services.persistence.db import Database
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(duties_router)
     app.include_router(alerts_router)
     app.include_router(stop_criteria_router)
+    app.include_router(reports_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -10,21 +10,22 @@ import { AgentView } from "./views/agent.js";
 import { ConsoleView } from "./views/console.js";
 import { CoordinationView } from "./views/coordination.js";
 import { DecisionsView } from "./views/decisions.js";
+import { ReportView } from "./views/report.js";
 import { renderSignIn } from "./views/signin.js";
 import { TabletView } from "./views/tablet.js";
 
 const ME_KEY = "hc.me";
 // Which views each role gets, the first being its home.
 const ROLE_VIEWS = {
-  admin: ["console", "coordination", "decisions", "agent", "tablet"],
-  chief: ["console", "coordination", "decisions", "agent"],
+  admin: ["console", "coordination", "decisions", "report", "agent", "tablet"],
+  chief: ["console", "coordination", "decisions", "report", "agent"],
   agent: ["agent", "console", "decisions"],
-  viewer: ["console", "coordination", "decisions"],
+  viewer: ["console", "coordination", "decisions", "report"],
   floorwalker: ["tablet"],
   source: [],
 };
 const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
-  coordination: CoordinationView };
+  coordination: CoordinationView, report: ReportView };
 
 let session = null;  // {token, me, live, known, outbox}
 let current = null;  // {name, view}

@@ -16,11 +16,16 @@ def _minutes_left(deadline: datetime, now: datetime) -> int:
     return math.floor((deadline - now).total_seconds() / 60)
 
 
-async def duties_at(db: Database, config: DutiesConfig, now: datetime) -> list[dict[str, Any]]:
-    """Every duty: open ones first, nearest deadline first; fulfilled ones after, newest first."""
+async def duties_at(
+    db: Database, config: DutiesConfig, now: datetime, *, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every duty: open ones first, nearest deadline first; fulfilled ones after, newest first.
+
+    ``until`` reads only events before it (a report's state at the end of a past day).
+    """
     duties: dict[str, dict[str, Any]] = {}
     fulfilments: dict[str, dict[str, Any]] = {}
-    for event in await events_of_types(db, types=("duty.opened", "duty.fulfilled")):
+    for event in await events_of_types(db, types=("duty.opened", "duty.fulfilled"), until=until):
         payload = event.payload
         if event.type == "duty.fulfilled":
             fulfilments.setdefault(payload["duty_id"], {

@@ -6,6 +6,7 @@ the register without someone on it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from services.persistence.db import Database
@@ -40,20 +41,20 @@ def flags_of(risk: dict[str, Any]) -> list[str]:
                                        ("no_mitigation", not risk["mitigation"].strip())) if missing]
 
 
-async def risk_versions(db: Database) -> dict[str, list[dict[str, Any]]]:
-    """Every risk's versions, oldest first."""
+async def risk_versions(db: Database, *, until: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every risk's versions recorded before ``until`` (default: all), oldest first."""
     versions: dict[str, list[dict[str, Any]]] = {}
-    for event in await events_of_types(db, types=("risk.recorded",)):
+    for event in await events_of_types(db, types=("risk.recorded",), until=until):
         version = _version(event)
         versions.setdefault(version["risk_id"], []).append(version)
     return versions
 
 
-async def current_risks(db: Database) -> list[dict[str, Any]]:
-    """The latest version of every risk with its flags: open ones first, high severity first, then newest."""
+async def current_risks(db: Database, *, until: datetime | None = None) -> list[dict[str, Any]]:
+    """The latest version (before ``until``) of every risk with its flags: open first, high severity first, newest."""
     severity_rank = {"high": 0, "medium": 1, "low": 2}
     risks = []
-    for versions in (await risk_versions(db)).values():
+    for versions in (await risk_versions(db, until=until)).values():
         latest = dict(versions[-1])
         latest["first_recorded_at"] = versions[0]["recorded_at"]
         latest["versions"] = len(versions)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from services.persistence.db import create_engine, normalise_url
 from services.persistence import alerts as _alerts  # noqa: F401  (registers its table on Base)
 from services.persistence import known_issues as _known_issues  # noqa: F401  (registers its tables on Base)
+from services.persistence import reports as _reports  # noqa: F401  (registers its table on Base)
 from services.persistence.models import Base
 
 config = context.config

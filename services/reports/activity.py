@@ -1,0 +1,349 @@
+"""What happened in a period, per administration and for the region, read from the event store.
+
+Reads ``events`` only (each accepted event stored once, so resends never count twice) and folds the
+rows into one :class:`Tally` per administration plus one for the region. Distinct counts (users,
+floor walkers, units) are unions, never sums of per-unit counts, and rates are recomputed from the
+summed parts, never averaged. Counts cover ``[start, counted_until)``; states (open tickets, active
+diversions, the latest ED report) are read at ``counted_until``.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from hypercare.org.registry import OrgRegistry
+from services.console_api.sql import TICKET_TYPES, payload_int, payload_text
+from services.persistence.db import Database
+from services.persistence.models import StoredEvent
+from services.reports.period import Period
+
+REGION = "region"
+FLOORWALKER_TYPES = ("floorwalker.checkin", "floorwalker.checkout")
+DIVERSION_TYPES = ("ed.diversion_started", "ed.diversion_ended")
+
+
+def _max(current: Any, value: Any) -> Any:
+    return value if current is None or value > current else current
+
+
+@dataclass
+class EdLoad:
+    """Status reports of emergency departments: how many, the most waiting, the highest occupancy."""
+
+    reports: int = 0
+    max_waiting: int | None = None
+    max_occupancy: float | None = None  # patients in the department / capacity
+
+    def note(self, waiting: int, occupancy: float | None) -> None:
+        self.reports += 1
+        self.max_waiting = _max(self.max_waiting, waiting)
+        if occupancy is not None:
+            self.max_occupancy = _max(self.max_occupancy, occupancy)
+
+
+@dataclass
+class Tally:
+    """Figures of one administration (or the region) for the period."""
+
+    tickets_opened: int = 0
+    tickets_resolved: int = 0
+    tickets_open: int = 0
+    tickets_open_p1: int = 0
+    patient_safety_opened: int = 0
+    patient_safety_open: int = 0
+    resolve_minutes: list[float] = field(default_factory=list)
+    opened_by_category: dict[str, int] = field(default_factory=dict)
+    logins: int = 0
+    login_failures: int = 0
+    locked_accounts: int = 0
+    users_failing: set[str] = field(default_factory=set)
+    permission_denied: int = 0
+    denied_by_role: dict[str, int] = field(default_factory=dict)
+    checkins: int = 0
+    walkers: set[str] = field(default_factory=set)
+    assists: int = 0
+    escalations: int = 0
+    units_visited: set[str] = field(default_factory=set)
+    units_with_tickets: set[str] = field(default_factory=set)
+    ed: EdLoad = field(default_factory=EdLoad)
+    diversions_started: int = 0
+    diversion_seconds: float = 0.0
+    diversions_active: int = 0
+
+    @property
+    def median_resolve_minutes(self) -> float | None:
+        return round(float(statistics.median(self.resolve_minutes)), 1) if self.resolve_minutes else None
+
+    @property
+    def units_with_tickets_unvisited(self) -> int:
+        return len(self.units_with_tickets - self.units_visited)
+
+
+@dataclass
+class Ticket:
+    unit_id: str
+    ticket_id: str
+    event_id: str | None = None
+    opened_at: datetime | None = None
+    priority: int | None = None
+    category: str | None = None
+    patient_safety: bool = False
+    resolved_at: datetime | None = None
+
+
+@dataclass
+class Diversion:
+    unit_id: str
+    diversion_id: str
+    since: datetime | None = None
+    ended_at: datetime | None = None
+    scope: str = ""
+    to_unit_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EdUnit:
+    """One emergency department over the period."""
+
+    unit_id: str
+    load: EdLoad = field(default_factory=EdLoad)
+    latest: dict[str, Any] | None = None
+    diversion_seconds: float = 0.0
+    active: Diversion | None = None
+
+
+@dataclass
+class Activity:
+    """The folded period: tallies per administration id (and ``REGION``), tickets, diversions, EDs."""
+
+    tallies: dict[str, Tally]
+    tickets: dict[tuple[str, str], Ticket]
+    diversions: list[Diversion]
+    eds: dict[str, EdUnit]
+
+    def patient_safety_tickets(self, period: Period) -> list[Ticket]:
+        """Patient-safety tickets opened in the period, oldest first."""
+        found = [t for t in self.tickets.values() if t.patient_safety and _inside(t.opened_at, period)]
+        return sorted(found, key=lambda t: (t.opened_at or period.start, t.unit_id, t.ticket_id))
+
+
+def _inside(moment: datetime | None, period: Period) -> bool:
+    return moment is not None and period.start <= moment < period.counted_until
+
+
+class _Tallies:
+    def __init__(self, org: OrgRegistry) -> None:
+        self.org = org
+        self.by_id: dict[str, Tally] = {admin.id: Tally() for admin in org.administrations}
+        self.by_id[REGION] = Tally()
+
+    def of(self, unit_id: str) -> tuple[Tally, Tally]:
+        admin_id = self.org.place(unit_id).administration_id
+        return self.by_id.setdefault(admin_id, Tally()), self.by_id[REGION]
+
+
+async def _rows(db: Database, query: Any) -> list[Any]:
+    async with db.sessions() as session:
+        return list((await session.execute(query)).all())
+
+
+async def _tickets(db: Database, period: Period) -> dict[tuple[str, str], Ticket]:
+    """Every ticket with an event before ``counted_until``: its first opening, latest priority, first resolve."""
+    query = (
+        select(
+            StoredEvent.event_id, StoredEvent.type, StoredEvent.unit_id, StoredEvent.occurred_at,
+            payload_text("ticket_id").label("ticket_id"), payload_int("priority").label("priority"),
+            payload_text("category").label("category"),
+            StoredEvent.payload["patient_safety"].as_boolean().label("patient_safety"),
+        )
+        .where(StoredEvent.type.in_(TICKET_TYPES), StoredEvent.occurred_at < period.counted_until)
+        .order_by(StoredEvent.occurred_at, StoredEvent.event_id)
+    )
+    tickets: dict[tuple[str, str], Ticket] = {}
+    for row in await _rows(db, query):
+        key = (row.unit_id, row.ticket_id)
+        ticket = tickets.setdefault(key, Ticket(unit_id=row.unit_id, ticket_id=row.ticket_id))
+        if row.type == "ticket.opened":
+            if ticket.opened_at is None:
+                ticket.event_id = row.event_id
+                ticket.opened_at = row.occurred_at
+                ticket.priority = row.priority
+                ticket.category = row.category
+                ticket.patient_safety = bool(row.patient_safety)
+        elif row.type == "ticket.updated":
+            if ticket.resolved_at is None:
+                ticket.priority = row.priority if row.priority is not None else ticket.priority
+                ticket.category = row.category or ticket.category
+        elif ticket.resolved_at is None:
+            ticket.resolved_at = row.occurred_at
+    return tickets
+
+
+def _fold_tickets(tallies: _Tallies, tickets: Iterable[Ticket], period: Period) -> None:
+    for ticket in tickets:
+        for tally in tallies.of(ticket.unit_id):
+            if _inside(ticket.opened_at, period):
+                tally.tickets_opened += 1
+                tally.units_with_tickets.add(ticket.unit_id)
+                category = ticket.category or "other"
+                tally.opened_by_category[category] = tally.opened_by_category.get(category, 0) + 1
+                if ticket.patient_safety:
+                    tally.patient_safety_opened += 1
+            if _inside(ticket.resolved_at, period):
+                tally.tickets_resolved += 1
+                if ticket.opened_at is not None and ticket.resolved_at is not None:
+                    minutes = max(0.0, (ticket.resolved_at - ticket.opened_at).total_seconds()) / 60
+                    tally.resolve_minutes.append(round(minutes, 2))
+            if ticket.opened_at is not None and ticket.resolved_at is None:
+                tally.tickets_open += 1
+                tally.tickets_open_p1 += ticket.priority == 1
+                tally.patient_safety_open += ticket.patient_safety
+
+
+def _in_period(period: Period, *types: str) -> list[Any]:
+    return [
+        StoredEvent.type.in_(types),
+        StoredEvent.occurred_at >= period.start,
+        StoredEvent.occurred_at < period.counted_until,
+    ]
+
+
+async def _access(db: Database, tallies: _Tallies, period: Period) -> None:
+    outcome, reason, role = payload_text("outcome"), payload_text("reason"), payload_text("role")
+    counts = (
+        select(StoredEvent.unit_id, StoredEvent.type, outcome.label("outcome"), reason.label("reason"),
+               role.label("role"), func.count().label("n"))
+        .where(*_in_period(period, "access.login", "access.permission_denied"))
+        .group_by(StoredEvent.unit_id, StoredEvent.type, outcome, reason, role)
+    )
+    for row in await _rows(db, counts):
+        for tally in tallies.of(row.unit_id):
+            if row.type == "access.permission_denied":
+                tally.permission_denied += row.n
+                name = row.role or "other"
+                tally.denied_by_role[name] = tally.denied_by_role.get(name, 0) + row.n
+                continue
+            tally.logins += row.n
+            if row.outcome == "failure":
+                tally.login_failures += row.n
+                tally.locked_accounts += row.n if row.reason == "account_locked" else 0
+    user = payload_text("user_ref")
+    failing = (
+        select(StoredEvent.unit_id, user.label("user_ref"))
+        .where(*_in_period(period, "access.login"), outcome == "failure")
+        .group_by(StoredEvent.unit_id, user)
+    )
+    for row in await _rows(db, failing):
+        for tally in tallies.of(row.unit_id):
+            tally.users_failing.add(row.user_ref)
+
+
+async def _floorwalkers(db: Database, tallies: _Tallies, period: Period) -> None:
+    query = select(
+        StoredEvent.unit_id, StoredEvent.type, payload_text("walker_id").label("walker_id"),
+        payload_int("assists").label("assists"),
+        StoredEvent.payload["needs_escalation"].as_boolean().label("needs_escalation"),
+    ).where(*_in_period(period, *FLOORWALKER_TYPES))
+    for row in await _rows(db, query):
+        for tally in tallies.of(row.unit_id):
+            tally.units_visited.add(row.unit_id)
+            tally.walkers.add(row.walker_id)
+            if row.type == "floorwalker.checkin":
+                tally.checkins += 1
+                tally.assists += row.assists or 0
+                tally.escalations += bool(row.needs_escalation)
+
+
+async def _ed_status(db: Database, tallies: _Tallies, eds: dict[str, EdUnit], period: Period) -> None:
+    waiting, inside = payload_int("patients_waiting"), payload_int("patients_in_department")
+    capacity = payload_int("capacity")
+    query = select(
+        StoredEvent.unit_id, waiting.label("waiting"), inside.label("inside"), capacity.label("capacity"),
+    ).where(*_in_period(period, "ed.status"))
+    for row in await _rows(db, query):
+        occupancy = round(row.inside / row.capacity, 6) if row.capacity else None
+        eds.setdefault(row.unit_id, EdUnit(unit_id=row.unit_id)).load.note(row.waiting, occupancy)
+        for tally in tallies.of(row.unit_id):
+            tally.ed.note(row.waiting, occupancy)
+    # The latest report of every ED at the state moment, however old.
+    latest_at = (
+        select(StoredEvent.unit_id, func.max(StoredEvent.occurred_at).label("at"))
+        .where(StoredEvent.type == "ed.status", StoredEvent.occurred_at < period.counted_until)
+        .group_by(StoredEvent.unit_id)
+        .subquery()
+    )
+    latest = (
+        select(StoredEvent.unit_id, StoredEvent.occurred_at, StoredEvent.payload)
+        .join(latest_at, (StoredEvent.unit_id == latest_at.c.unit_id) & (StoredEvent.occurred_at == latest_at.c.at))
+        .where(StoredEvent.type == "ed.status")
+        .order_by(StoredEvent.unit_id, StoredEvent.event_id)
+    )
+    for row in await _rows(db, latest):
+        ed = eds.setdefault(row.unit_id, EdUnit(unit_id=row.unit_id))
+        ed.latest = {
+            "reported_at": row.occurred_at.isoformat(),
+            "patients_waiting": row.payload.get("patients_waiting"),
+            "patients_in_department": row.payload.get("patients_in_department"),
+            "capacity": row.payload.get("capacity"),
+            "longest_wait_minutes": row.payload.get("longest_wait_minutes"),
+        }
+
+
+async def _diversions(db: Database, period: Period) -> list[Diversion]:
+    """Diversions with an event before ``counted_until``: first start (renewals keep it), first end."""
+    query = (
+        select(StoredEvent.type, StoredEvent.unit_id, StoredEvent.occurred_at, StoredEvent.payload)
+        .where(StoredEvent.type.in_(DIVERSION_TYPES), StoredEvent.occurred_at < period.counted_until)
+        .order_by(StoredEvent.occurred_at, StoredEvent.event_id)
+    )
+    found: dict[tuple[str, str], Diversion] = {}
+    for row in await _rows(db, query):
+        key = (row.unit_id, str(row.payload.get("diversion_id")))
+        diversion = found.setdefault(key, Diversion(unit_id=row.unit_id, diversion_id=key[1]))
+        if row.type == "ed.diversion_started":
+            if diversion.since is None and diversion.ended_at is None:
+                diversion.since = row.occurred_at
+            if diversion.ended_at is None:
+                diversion.scope = str(row.payload.get("scope", ""))
+                diversion.to_unit_ids = list(row.payload.get("to_unit_ids", []))
+        elif diversion.ended_at is None:
+            diversion.ended_at = row.occurred_at
+    return [d for d in found.values() if d.since is not None]
+
+
+def _fold_diversions(
+    tallies: _Tallies, eds: dict[str, EdUnit], diversions: list[Diversion], period: Period
+) -> None:
+    """Hours of diversion inside the period, starts in it, and the ones still running at the state moment."""
+    for diversion in diversions:
+        assert diversion.since is not None
+        until = diversion.ended_at or period.counted_until
+        overlap = max(0.0, (min(until, period.counted_until) - max(diversion.since, period.start)).total_seconds())
+        ed = eds.setdefault(diversion.unit_id, EdUnit(unit_id=diversion.unit_id))
+        ed.diversion_seconds += overlap
+        if diversion.ended_at is None:
+            ed.active = diversion
+        for tally in tallies.of(diversion.unit_id):
+            tally.diversion_seconds += overlap
+            tally.diversions_started += _inside(diversion.since, period)
+            tally.diversions_active += diversion.ended_at is None
+
+
+async def read_activity(db: Database, org: OrgRegistry, period: Period) -> Activity:
+    """Fold the period's events into tallies per administration and for the region."""
+    tallies = _Tallies(org)
+    tickets = await _tickets(db, period)
+    _fold_tickets(tallies, tickets.values(), period)
+    await _access(db, tallies, period)
+    await _floorwalkers(db, tallies, period)
+    eds = {placement.unit_id: EdUnit(unit_id=placement.unit_id) for placement in org.emergency_departments}
+    await _ed_status(db, tallies, eds, period)
+    diversions = await _diversions(db, period)
+    _fold_diversions(tallies, eds, diversions, period)
+    return Activity(tallies=tallies.by_id, tickets=tickets, diversions=diversions, eds=eds)

@@ -1,0 +1,44 @@
+"""``hypercare report``: the daily report of a date from the configured database, as HTML, PDF or Markdown.
+
+The published report of the date when there is one, else its draft or approved version, else a preview
+computed now (the same choice as ``GET /api/v1/reports/daily``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Literal
+
+from hypercare.org.registry import load_org
+from hypercare.settings import Settings
+from services.persistence.db import Database
+from services.persistence.reports import Report
+from services.reports import store
+from services.reports.period import local_day
+from services.reports.render import render_html, render_markdown, render_pdf
+from services.reports.context import ReportContext
+
+CliFormat = Literal["html", "pdf", "md"]
+FORMATS: dict[str, CliFormat] = {"html": "html", "pdf": "pdf", "md": "md"}
+
+
+async def daily_report_document(settings: Settings, day: date | None, fmt: CliFormat) -> tuple[bytes, str]:
+    """(the rendered document, the report's status)."""
+    db = Database.from_url(settings.effective_database_url)
+    try:
+        now = datetime.now(timezone.utc)
+        day = day or local_day(now, settings.zone)
+        found = await store.daily_report(db, day)
+        if found is not None:
+            report: Report | store.Preview = found
+        else:
+            context = ReportContext.from_settings(settings, load_org(settings.org_file))
+            period = await store.period_for(db, context, kind="daily", day=day, as_of=now)
+            report = await store.preview(db, context, period)
+    finally:
+        await db.close()
+    meta = store.public(report)
+    if fmt == "pdf":
+        return render_pdf(meta, report.content), meta["status"]
+    text = render_html(meta, report.content) if fmt == "html" else render_markdown(meta, report.content)
+    return text.encode("utf-8"), meta["status"]

@@ -1,0 +1,182 @@
+"""``/api/v1/reports``: the daily situation report, read by everyone, made and released by chiefs and admins."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timezone
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.auth.dependencies import Reader, require
+from services.auth.roles import DECIDE
+from services.auth.tokens import Principal
+from services.dependencies import DatabaseDep, SettingsDep
+from services.reports import store
+from services.reports.period import ReportKind, local_day
+from services.reports.render import render_html, render_markdown, render_pdf
+from services.reports.context import ReportContext
+from services.reports.snapshot import MAX_NOTE
+from services.persistence.reports import Report
+
+router = APIRouter(prefix="/api/v1", tags=["reports"])
+
+ReportFormat = Literal["json", "html", "pdf", "md"]
+Chief = Annotated[Principal, Depends(require(DECIDE, action="create, approve or publish situation reports"))]
+FormatQuery = Annotated[ReportFormat, Query(description="json (metadata and content), html, pdf or md (Markdown)")]
+
+
+def _context(request: Request) -> ReportContext:
+    context: ReportContext | None = getattr(request.app.state, "report_context", None)
+    if context is None:
+        context = request.app.state.report_context = ReportContext.from_settings(
+            request.app.state.settings, request.app.state.org
+        )
+    return context
+
+
+ContextDep = Annotated[ReportContext, Depends(_context)]
+
+
+def _error(error: store.ReportError) -> HTTPException:
+    if isinstance(error, store.ReportNotFound):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
+    if isinstance(error, store.ReportConflict):
+        return HTTPException(status.HTTP_409_CONFLICT, str(error))
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error))
+
+
+def _filename(meta: dict[str, Any], extension: str) -> str:
+    stem = f"lagesbild-{meta['day']}" if meta["kind"] == "daily" else f"lagesbild-sedan-forra-motet-{meta['day']}"
+    return f"{stem}.{extension}"
+
+
+async def respond(report: Report | store.Preview, fmt: ReportFormat) -> Response:
+    """The report in the asked format, with its status and snapshot time in headers too."""
+    meta = store.public(report)
+    content = report.content
+    headers = {
+        "X-Report-Status": meta["status"],
+        "X-Report-Snapshot-At": meta["snapshot_at"],
+        "Cache-Control": "no-store",
+    }
+    if meta["id"] is not None:
+        headers["X-Report-Id"] = str(meta["id"])
+    if fmt == "html":
+        return HTMLResponse(render_html(meta, content), headers=headers)
+    if fmt == "md":
+        headers["Content-Disposition"] = f'inline; filename="{_filename(meta, "md")}"'
+        return Response(render_markdown(meta, content), media_type="text/markdown; charset=utf-8", headers=headers)
+    if fmt == "pdf":
+        headers["Content-Disposition"] = f'attachment; filename="{_filename(meta, "pdf")}"'
+        pdf = await asyncio.to_thread(render_pdf, meta, content)
+        return Response(pdf, media_type="application/pdf", headers=headers)
+    return JSONResponse({"report": meta, "content": content}, headers=headers)
+
+
+@router.get("/reports", summary="Stored reports (drafts, approved and published), newest snapshot first")
+async def list_reports(
+    _: Reader,
+    db: DatabaseDep,
+    kind: Annotated[ReportKind | None, Query()] = None,
+    state: Annotated[Literal["draft", "approved", "published"] | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> dict[str, Any]:
+    reports = await store.list_reports(db, kind=kind, status=state, limit=limit)
+    return {"items": [store.public(report) for report in reports], "count": len(reports)}
+
+
+@router.get(
+    "/reports/daily",
+    summary="The daily situation report of a date: published, else the draft or approved one, else a preview",
+    description="A preview is computed on request from the stored events and not saved (`X-Report-Status: preview`).",
+)
+async def get_daily_report(
+    _: Reader,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    context: ContextDep,
+    day: Annotated[date | None, Query(alias="date", description="local date (YYYY-MM-DD); default today")] = None,
+    format: FormatQuery = "json",  # noqa: A002 - the query parameter's name
+) -> Response:
+    now = datetime.now(timezone.utc)
+    day = day or local_day(now, settings.zone)
+    report = await store.daily_report(db, day)
+    if report is not None:
+        return await respond(report, format)
+    try:
+        period = await store.period_for(db, context, kind="daily", day=day, as_of=now)
+    except store.ReportError as error:
+        raise _error(error) from None
+    return await respond(await store.preview(db, context, period), format)
+
+
+@router.get("/reports/{report_id}", summary="One stored report")
+async def get_report(report_id: int, _: Reader, db: DatabaseDep, format: FormatQuery = "json") -> Response:  # noqa: A002
+    try:
+        report = await store.get_report(db, report_id)
+    except store.ReportError as error:
+        raise _error(error) from None
+    return await respond(report, format)
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: ReportKind = "daily"
+    day: date | None = Field(default=None, alias="date", description="the local date of a daily report; default today")
+    note: str = Field(default="", max_length=MAX_NOTE, description="the coordination group's assessment (bedömning)")
+
+
+class RefreshIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str | None = Field(default=None, max_length=MAX_NOTE, description="a new assessment; unchanged if left out")
+
+
+@router.post("/reports", status_code=status.HTTP_201_CREATED, summary="Create a draft report from a fresh snapshot")
+async def create_report(
+    body: ReportIn, principal: Chief, db: DatabaseDep, settings: SettingsDep, context: ContextDep
+) -> dict[str, Any]:
+    now = datetime.now(timezone.utc)
+    day = (body.day or local_day(now, settings.zone)) if body.kind == "daily" else None
+    try:
+        report = await store.create_report(
+            db, context, kind=body.kind, day=day, as_of=now, by=principal.name, note=body.note
+        )
+    except store.ReportError as error:
+        raise _error(error) from None
+    return {"report": store.public(report), "content": report.content}
+
+
+@router.post(
+    "/reports/{report_id}/refresh", summary="Take a new snapshot for a draft (an approved report returns to draft)"
+)
+async def refresh_report(
+    report_id: int, principal: Chief, db: DatabaseDep, context: ContextDep, body: RefreshIn | None = None
+) -> dict[str, Any]:
+    try:
+        report = await store.refresh_report(
+            db, context, report_id, as_of=datetime.now(timezone.utc), note=body.note if body else None
+        )
+    except store.ReportError as error:
+        raise _error(error) from None
+    return {"report": store.public(report), "content": report.content}
+
+
+@router.post("/reports/{report_id}/approve", summary="Approve a draft (chief or admin)")
+async def approve_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
+    try:
+        report = await store.approve_report(db, report_id, by=principal.name, at=datetime.now(timezone.utc))
+    except store.ReportError as error:
+        raise _error(error) from None
+    return {"report": store.public(report)}
+
+
+@router.post("/reports/{report_id}/publish", summary="Publish an approved report; it never changes afterwards")
+async def publish_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
+    try:
+        report = await store.publish_report(db, report_id, by=principal.name, at=datetime.now(timezone.utc))
+    except store.ReportError as error:
+        raise _error(error) from None
+    return {"report": store.public(report)}

@@ -1,0 +1,101 @@
+"""Trend series of a report: tickets opened and resolved, logins and login failures per time bucket.
+
+The same counting as the console's trend charts (``GET /api/v1/trends``: events of the type in the
+bucket, each stored event once), but the buckets start at the period's start, so a day's report has
+its 24 local hours (23 or 25 on a DST day).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+
+from services.console_api.sql import epoch_seconds, payload_text
+from services.persistence.db import Database
+from services.persistence.models import StoredEvent
+from services.reports.frame import Frame
+from services.reports.period import Period
+
+SERIES = ("tickets_opened", "tickets_resolved", "logins", "login_failures")
+MAX_BUCKETS = 48
+
+@dataclass(frozen=True)
+class Buckets:
+    starts: list[datetime]
+    size: timedelta
+
+    @property
+    def minutes(self) -> int:
+        return int(self.size.total_seconds() // 60)
+
+
+def buckets_for(period: Period) -> Buckets:
+    """Whole hours (or multiples of them, at most 48 buckets) from the start to the end of counting."""
+    span = max(timedelta(0), period.counted_until - period.start)
+    hours = max(1, math.ceil(span / timedelta(hours=1) / MAX_BUCKETS))
+    size = timedelta(hours=hours)
+    count = max(1, math.ceil(span / size))
+    return Buckets(starts=[period.start + i * size for i in range(count)], size=size)
+
+
+async def trend_series(db: Database, period: Period) -> tuple[Buckets, dict[str, list[int]]]:
+    """Region-wide counts per bucket for each series of ``SERIES``."""
+    buckets = buckets_for(period)
+    size = int(buckets.size.total_seconds())
+    first = int(period.start.timestamp())
+    offset = epoch_seconds(db.dialect) - first
+    bucket = (offset - offset % size).label("bucket")
+    is_login = StoredEvent.type == "access.login"
+
+    def counted(condition: Any, name: str) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(name)
+
+    query = (
+        select(
+            bucket,
+            counted(StoredEvent.type == "ticket.opened", "tickets_opened"),
+            counted(StoredEvent.type == "ticket.resolved", "tickets_resolved"),
+            counted(is_login, "logins"),
+            counted(and_(is_login, payload_text("outcome") == "failure"), "login_failures"),
+        )
+        .where(
+            StoredEvent.type.in_(("ticket.opened", "ticket.resolved", "access.login")),
+            StoredEvent.occurred_at >= period.start,
+            StoredEvent.occurred_at < period.counted_until,
+        )
+        .group_by(bucket)
+    )
+    series = {name: [0] * len(buckets.starts) for name in SERIES}
+    async with db.sessions() as session:
+        for row in (await session.execute(query)).all():
+            position = int(row.bucket) // size
+            if 0 <= position < len(buckets.starts):
+                for name in SERIES:
+                    series[name][position] += int(getattr(row, name))
+    return buckets, series
+
+
+def trends_section(frame: Frame, buckets: Buckets, series: dict[str, list[int]]) -> dict[str, Any]:
+    """Two charts (tickets, logins) over the same buckets, citing the trend query."""
+    frame.sources.define("trends", (
+        f"Händelser per {buckets.minutes} min från periodens början: ticket.opened, ticket.resolved, access.login "
+        f"(alla / outcome 'failure') med occurred_at i {frame.period.interval()}; samma räkning som konsolens "
+        "trenddiagram (GET /api/v1/trends)."
+    ))
+    src = frame.sources.cite("trends")
+    starts = [start.isoformat() for start in buckets.starts]
+    per = "timme" if buckets.minutes == 60 else f"{buckets.minutes} min"
+
+    def chart(key: str, title: str, *names: tuple[str, str]) -> dict[str, Any]:
+        return {"key": key, "title": f"{title} per {per}", "buckets": starts, "bucket_minutes": buckets.minutes,
+                "src": src, "series": [{"key": name, "label": text, "values": series[name]} for name, text in names]}
+
+    charts = [
+        chart("tickets", "Ärenden", ("tickets_opened", "Öppnade ärenden"), ("tickets_resolved", "Lösta ärenden")),
+        chart("logins", "Inloggningar", ("logins", "Inloggningar"), ("login_failures", "Misslyckade inloggningar")),
+    ]
+    return {"key": "trends", "title": "Trender", "figures": [], "tables": [], "charts": charts}
