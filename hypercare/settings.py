@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     worker_web_port: int = 6066
     kafka_session_timeout: float = 3.0
     kafka_heartbeat_interval: float = 1.0
+    # How long a consumer's fetch may wait for records. Tansu only answers at the end of the wait, so on
+    # the embedded broker this is the post → console latency; Apache Kafka answers as records arrive.
+    kafka_fetch_wait_ms: int = Field(default=50, ge=1, le=10_000)
     worker_store: str = "memory://"
 
     # Console gateway.

@@ -85,7 +85,7 @@ def _json(value: Any) -> bytes:
 
 
 def create_app(settings: Settings) -> faust.App:
-    tansu_compat.install()
+    tansu_compat.install(fetch_wait_ms=settings.kafka_fetch_wait_ms)
     topics = topics_for(settings)
     event_topics = frozenset(topics.families.values())
     offset_guard.install(event_topics)

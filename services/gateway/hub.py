@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
@@ -71,59 +72,109 @@ def diff(previous: Flat, current: Flat) -> Flat:
     return changed
 
 
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Send = Callable[[str], Awaitable[None]]  # a JSON text message
+
+
+def encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False)
+
+
+def delta_fields(changed: Flat) -> dict[str, Any]:
+    """A delta message's content (without ``type`` and ``seq``)."""
+    fields: dict[str, Any] = {kind: list(changed.get(kind, {}).values()) for kind in KINDS}
+    fields["region"] = changed.get("region", {}).get("region")
+    if changed.get("alerts"):
+        fields["alerts"] = list(changed["alerts"].values())
+    return fields
+
+
+class Offer:
+    """One published change, shared by every client: its JSON is encoded once, not once per client.
+
+    With a hundred consoles connected, per-client encoding was the gateway's largest cost.
+    """
+
+    __slots__ = ("changed", "_body")
+
+    def __init__(self, changed: Flat) -> None:
+        self.changed = changed
+        self._body: str | None = None
+
+    def body(self) -> str:
+        """The content as a JSON object's members, ready to follow ``{"type":"delta","seq":N,``."""
+        if self._body is None:
+            self._body = encode(delta_fields(self.changed))[1:]
+        return self._body
 
 
 class Client:
-    """One WebSocket connection's outbox: at most one pending (coalesced) delta."""
+    """One WebSocket connection's outbox: at most one pending delta.
+
+    A client that keeps up sends each offer as it is (its encoding shared with the other clients);
+    one that falls behind merges the offers into one coalesced delta of one object per changed id.
+    """
 
     def __init__(self, send: Send, *, send_timeout: float) -> None:
         self._send = send
         self._send_timeout = send_timeout
         self.seq = 0
+        self._single: Offer | None = None
         self._pending: Flat = {kind: {} for kind in PENDING}
         self._snapshot: dict[str, Any] | None = None
         self._snapshot_alerts: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self.closed = asyncio.Event()
 
-    def offer(self, changed: Flat) -> None:
+    def offer(self, offer: Offer) -> None:
+        if self._single is None and not any(self._pending.values()):
+            self._single = offer
+        else:
+            if self._single is not None:
+                self._merge(self._single.changed)
+                self._single = None
+            self._merge(offer.changed)
+        self._wake.set()
+
+    def _merge(self, changed: Flat) -> None:
         for kind, objects in changed.items():
             self._pending[kind].update(objects)
-        self._wake.set()
 
     def request_snapshot(self, situation: dict[str, Any], alerts: list[dict[str, Any]] | None = None) -> None:
         self._snapshot = situation
         self._snapshot_alerts = list(alerts or [])
+        self._single = None
         self._pending = {kind: {} for kind in PENDING}
         self._wake.set()
+
+    def _next_message(self) -> tuple[str, str] | None:
+        """(type, JSON text) of what is due, or None when nothing is."""
+        if self._snapshot is not None:
+            situation, self._snapshot = self._snapshot, None
+            self.seq += 1
+            return "snapshot", encode(
+                {"type": "snapshot", "seq": self.seq, "situation": situation, "alerts": self._snapshot_alerts}
+            )
+        if self._single is not None:
+            body, self._single = self._single.body(), None
+        else:
+            pending, self._pending = self._pending, {kind: {} for kind in PENDING}
+            if not any(pending.values()):
+                return None
+            body = encode(delta_fields(pending))[1:]
+        self.seq += 1
+        return "delta", f'{{"type":"delta","seq":{self.seq},{body}'
 
     async def run(self) -> None:
         try:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                if self._snapshot is not None:
-                    situation, self._snapshot = self._snapshot, None
-                    self.seq += 1
-                    message = {
-                        "type": "snapshot", "seq": self.seq, "situation": situation, "alerts": self._snapshot_alerts,
-                    }
-                else:
-                    pending, self._pending = self._pending, {kind: {} for kind in PENDING}
-                    if not any(pending.values()):
-                        continue
-                    self.seq += 1
-                    message = {
-                        "type": "delta",
-                        "seq": self.seq,
-                        **{kind: list(pending[kind].values()) for kind in KINDS},
-                        "region": pending["region"].get("region"),
-                    }
-                    if pending["alerts"]:
-                        message["alerts"] = list(pending["alerts"].values())
-                await asyncio.wait_for(self._send(message), timeout=self._send_timeout)
-                metrics.WEBSOCKET_MESSAGES.labels(type=message["type"]).inc()
+                due = self._next_message()
+                if due is None:
+                    continue
+                kind, text = due
+                await asyncio.wait_for(self._send(text), timeout=self._send_timeout)
+                metrics.WEBSOCKET_MESSAGES.labels(type=kind).inc()
         except (asyncio.TimeoutError, Exception) as error:
             if not isinstance(error, asyncio.CancelledError):
                 log.info("closing a websocket client: %s", type(error).__name__)
@@ -237,5 +288,6 @@ class SituationHub:
 
     def _offer(self, changed: Flat) -> None:
         self.seq += 1
+        shared = Offer(changed)
         for client in list(self._clients):
-            client.offer(changed)
+            client.offer(shared)

@@ -46,7 +46,7 @@ async def situation_socket(websocket: WebSocket) -> None:
     principal = await authenticate_websocket(websocket, token)
     if principal is None:
         return  # authenticate_websocket closed the socket with the reason
-    client = hub.connect(websocket.send_json)
+    client = hub.connect(websocket.send_text)
     sender = asyncio.create_task(client.run())
     try:
         while not client.closed.is_set():

@@ -39,6 +39,7 @@ class SituationStore:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_partition_fetch_bytes=4 * 1024 * 1024,
+            fetch_max_wait_ms=self._settings.kafka_fetch_wait_ms,  # see streams/tansu_compat.py
         )
         await consumer.start()
         self._consumer = consumer

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -47,10 +48,10 @@ async def test_a_stalled_client_never_holds_back_the_others_and_is_dropped() -> 
     received: list[dict[str, Any]] = []
     stalled_sends = 0
 
-    async def fast(message: dict[str, Any]) -> None:
-        received.append(message)
+    async def fast(message: str) -> None:
+        received.append(json.loads(message))
 
-    async def stalled(message: dict[str, Any]) -> None:
+    async def stalled(message: str) -> None:
         nonlocal stalled_sends
         stalled_sends += 1
         await asyncio.sleep(3600)  # a tablet in a wifi dead zone
@@ -88,8 +89,8 @@ async def test_resync_sends_a_fresh_snapshot_with_the_next_seq() -> None:
     await hub.start()
     received: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        received.append(message)
+    async def send(message: str) -> None:
+        received.append(json.loads(message))
 
     client = hub.connect(send)
     task = asyncio.create_task(client.run())
@@ -117,8 +118,8 @@ async def test_alerts_ride_in_the_snapshot_and_in_deltas_of_their_own() -> None:
     await hub.start()
     received: list[dict[str, Any]] = []
 
-    async def send(message: dict[str, Any]) -> None:
-        received.append(message)
+    async def send(message: str) -> None:
+        received.append(json.loads(message))
 
     first = {"id": 7, "rule": "patient_safety_ticket", "status": "open", "level": "team"}
     hub.publish_alerts([first], [first])  # before anyone connects: kept for snapshots
@@ -152,4 +153,47 @@ async def test_alerts_ride_in_the_snapshot_and_in_deltas_of_their_own() -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+        await hub.stop()
+
+
+async def test_clients_that_keep_up_share_one_encoding_of_each_delta(monkeypatch: Any) -> None:
+    import services.gateway.hub as hub_module
+
+    encoded: list[str] = []
+    real_encode = hub_module.encode
+
+    def counting(message: dict[str, Any]) -> str:
+        text = real_encode(message)
+        encoded.append(text)
+        return text
+
+    monkeypatch.setattr(hub_module, "encode", counting)
+    store = FakeStore()
+    hub = hub_for(store)
+    await hub.start()
+    received: dict[int, list[dict[str, Any]]] = {n: [] for n in range(3)}
+
+    def sender(n: int) -> Any:
+        async def send(message: str) -> None:
+            received[n].append(json.loads(message))
+        return send
+
+    clients = [hub.connect(sender(n)) for n in range(3)]
+    tasks = [asyncio.create_task(client.run()) for client in clients]
+    try:
+        await asyncio.sleep(0.05)
+        snapshots = len(encoded)
+        login(store, 1)
+        hub.publish()
+        await asyncio.sleep(0.05)
+        per_client = [messages[1:] for messages in received.values()]
+        assert per_client[0] and per_client[0] == per_client[1] == per_client[2]
+        assert all(message["type"] == "delta" for message in per_client[0])
+        assert len(encoded) - snapshots == len(per_client[0])  # each delta encoded once for three clients
+        last_ward = [u for m in per_client[0] for u in m["units"] if u["unit_id"] == WARD][-1]
+        assert last_ward["access"]["logins_15m"] == 1
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         await hub.stop()
