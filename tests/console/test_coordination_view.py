@@ -62,7 +62,39 @@ async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
     assert [c["id"] for c in entry["stop_criteria"]["criteria"]] == [
         "login_failure_rate", "open_p1_tickets", "diversion_hours", "patient_safety_tickets"]
 
+    # The flagged risk gets an owner and a plan: a new version, and the flags go.
+    await risk_item.get_by_role("button", name="Uppdatera").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Ägare").fill("IT-drift SÄS")
+    await dialog.get_by_label("Åtgärdsplan").fill("Ny drivrutin rullas ut i kväll")
+    await dialog.get_by_label("Status").select_option("mitigating")
+    await dialog.get_by_role("button", name="Spara risken").click()
+    await chief.locator("dialog[open]").wait_for(state="detached")
+    await chief.locator(f'.risk[data-risk-id="R-{tag}"]', has_text="åtgärdas").wait_for(timeout=15000)
+    assert await chief.locator(f'.risk[data-risk-id="R-{tag}"] [data-flag]').count() == 0
+
+    # A new duty from the console; the test's first duty is reported and leaves the open list.
+    await chief.get_by_role("button", name="Ny rapporteringsplikt").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Plikt och myndighet").select_option("personal_data_breach")
+    await dialog.get_by_label("Ärende- eller besluts-id").fill(f"T-{tag}")
+    await dialog.get_by_label("Beskrivning").fill(f"Journalkopia till fel mottagare {tag}")
+    await dialog.get_by_role("button", name="Öppna plikten").click()
+    await chief.locator("dialog[open]").wait_for(state="detached")
+    imy = chief.locator(".duty", has_text=f"Journalkopia till fel mottagare {tag}")
+    await imy.wait_for(timeout=15000)
+    assert "IMY" in await imy.inner_text() and "71 h" in await imy.inner_text()
+    await duty_item.get_by_role("button", name="Rapporterad").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Myndighetens diarienummer").fill(f"MSB-{tag}")
+    await dialog.get_by_role("button", name="Rapporterad").click()
+    await chief.locator(f'.duty[data-duty-id="DU-{tag}"]').wait_for(state="detached", timeout=15000)
+    fulfilled = (await pipeline.get("/api/v1/duties?status=fulfilled")).json()["items"]
+    assert [d["reference"] for d in fulfilled if d["duty_id"] == f"DU-{tag}"] == [f"MSB-{tag}"]
+
     viewer = await open_page("viewer", "#/coordination")
     await viewer.locator(".stop-table tbody tr").nth(3).wait_for()
     assert await viewer.locator("[data-rollout]").count() == 0
-    await viewer.locator(f'.duty[data-duty-id="DU-{tag}"]').wait_for()
+    assert await viewer.get_by_role("button", name="Ny risk").count() == 0
+    assert await viewer.locator('[data-action="fulfil-duty"], [data-action="update-risk"]').count() == 0
+    await viewer.locator(".duty", has_text=f"Journalkopia till fel mottagare {tag}").wait_for()

@@ -1,9 +1,10 @@
 // The coordination group's page: stop criteria (go/no-go) with the numbers behind them, reporting duties
 // with time left, and the risk register with what is missing. Chiefs and admins record continue/pause/
-// roll-back here; the gateway stamps the decision with the criteria as they stand at that moment.
+// roll-back here; the gateway stamps the decision with the criteria as they stand at that moment. They also
+// open and close reporting duties and record risks: each is an event through the ingest API, like any other.
 
-import { api } from "../api.js";
-import { h, replaceKeepingFocus, statusIcon, toast } from "../dom.js";
+import { api, postEvents } from "../api.js";
+import { h, newId, replaceKeepingFocus, statusIcon, toast } from "../dom.js";
 import { formatNumber, formatPercent, formatTime, t } from "../i18n.js";
 import { describeError, field, openFormDialog } from "../ui.js";
 
@@ -158,9 +159,14 @@ export class CoordinationView {
   // -- reporting duties ------------------------------------------------------------------------
 
   renderDuties() {
+    const decide = canDecide(this.me.role);
     return h("section", { class: "panel duties", "aria-labelledby": "duties-title" },
-      h("h2", { id: "duties-title" }, t("duties.title"),
-        this.data.duties ? h("span", { class: "count" }, " ", formatNumber(this.data.duties.count)) : null),
+      h("div", { class: "panel-head" },
+        h("h2", { id: "duties-title" }, t("duties.title"),
+          this.data.duties ? h("span", { class: "count" }, " ", formatNumber(this.data.duties.count)) : null),
+        decide && this.data.duties
+          ? h("button", { type: "button", class: "button", onclick: () => this.openDuty() }, t("duties.new"))
+          : null),
       this.body("duties", (data) => data.items.length
         ? h("ol", { class: "duty-list" }, data.items.map((duty) => h("li", {
           class: ["duty", duty.overdue && "duty--overdue"], dataset: { dutyId: duty.duty_id },
@@ -171,16 +177,23 @@ export class CoordinationView {
             h("span", { class: "duty-left", dataset: { minutesLeft: String(duty.minutes_left) } }, " — ", timeLeft(duty.minutes_left))),
           h("p", { class: "muted small" }, t("duties.deadline", { time: formatTime(duty.deadline, { date: true }) }),
             " · ", t(`duties.trigger.${duty.trigger}`, { id: duty.trigger_id })),
-          duty.description ? h("p", {}, duty.description) : null)))
+          duty.description ? h("p", {}, duty.description) : null,
+          decide
+            ? h("button", { type: "button", class: "button button--small", dataset: { action: "fulfil-duty" },
+              onclick: () => this.openFulfil(duty) }, t("duties.fulfil"))
+            : null)))
         : h("p", { class: "muted" }, t("duties.none"))));
   }
 
   // -- risk register ---------------------------------------------------------------------------
 
   renderRisks() {
+    const decide = canDecide(this.me.role);
     return h("section", { class: "panel risks", "aria-labelledby": "risks-title" },
-      h("h2", { id: "risks-title" }, t("risks.title"),
-        this.data.risks ? h("span", { class: "count" }, " ", t("risks.flagged", { n: this.data.risks.flagged })) : null),
+      h("div", { class: "panel-head" },
+        h("h2", { id: "risks-title" }, t("risks.title"),
+          this.data.risks ? h("span", { class: "count" }, " ", t("risks.flagged", { n: this.data.risks.flagged })) : null),
+        decide ? h("button", { type: "button", class: "button", onclick: () => this.openRisk(null) }, t("risks.new")) : null),
       this.body("risks", (data) => {
         const current = data.items.filter((risk) => risk.status !== "closed");
         return current.length
@@ -192,8 +205,97 @@ export class CoordinationView {
             risk.flags.length
               ? h("p", { class: "risk-flags" }, risk.flags.map((flag) => h("span", { class: ["badge", "badge--yellow"], dataset: { flag } },
                 statusIcon("yellow"), h("span", { class: "badge-text" }, t(`risks.flag.${flag}`)))))
+              : null,
+            decide
+              ? h("button", { type: "button", class: "button button--small", dataset: { action: "update-risk" },
+                onclick: () => this.openRisk(risk) }, t("risks.update"))
               : null)))
           : h("p", { class: "muted" }, t("risks.none"));
       }));
+  }
+
+  // -- recording duties and risks (chiefs and admins) --------------------------------------------
+
+  async submit(event) {
+    const result = await postEvents([{ occurred_at: new Date().toISOString(), source: "console", ...event }]);
+    if (!result.accepted) throw new Error(result.rejected.map((r) => r.reason).join("; "));
+    toast(t("coordination.saved"), "success");
+    setTimeout(() => this.load(), 800);  // the worker stores it within a moment
+  }
+
+  regionId() {
+    return this.live.region?.region_id || "";
+  }
+
+  openDuty() {
+    const kinds = Object.entries(this.data.duties.kinds || {});
+    const kind = h("select", { name: "duty", class: "input" },
+      kinds.map(([key, k]) => h("option", { value: key }, `${k.name} — ${k.authority} (${t("duties.hours", { n: k.deadline_hours })})`)));
+    const trigger = h("select", { name: "trigger", class: "input" },
+      h("option", { value: "ticket" }, t("duties.trigger.kind.ticket")),
+      h("option", { value: "decision" }, t("duties.trigger.kind.decision")));
+    openFormDialog({
+      title: t("duties.new"),
+      submitLabel: t("duties.open"),
+      fields: [
+        field(t("duties.kind"), kind),
+        field(t("duties.trigger"), trigger),
+        field(t("duties.trigger.id"), h("input", { name: "trigger_id", class: "input", required: true })),
+        field(t("duties.description"), h("textarea", { name: "description", class: "input", rows: 3 })),
+      ],
+      onSubmit: async (form) => {
+        const value = (name) => form.elements[name].value.trim();
+        if (!value("trigger_id")) throw new Error(t("duties.trigger.required"));
+        await this.submit({
+          event_id: newId("duty"), type: "duty.opened", unit_id: this.regionId(), duty_id: newId("RP"),
+          duty: value("duty"), trigger: value("trigger"), trigger_id: value("trigger_id"),
+          description: value("description"), opened_by: this.me.name,
+        });
+      },
+    });
+  }
+
+  openFulfil(duty) {
+    openFormDialog({
+      title: t("duties.fulfil.title", { name: duty.name }),
+      submitLabel: t("duties.fulfil"),
+      fields: [field(t("duties.reference"), h("input", { name: "reference", class: "input" }), t("duties.reference.hint"))],
+      onSubmit: async (form) => {
+        await this.submit({
+          event_id: newId("duty"), type: "duty.fulfilled", unit_id: duty.unit_id || this.regionId(),
+          duty_id: duty.duty_id, reference: form.elements.reference.value.trim(), fulfilled_by: this.me.name,
+        });
+      },
+    });
+  }
+
+  openRisk(risk) {
+    const input = (name, value = "") => h("input", { name, class: "input", value });
+    const text = (name, value = "") => { const el = h("textarea", { name, class: "input", rows: 3 }); el.value = value; return el; };
+    const choice = (name, values, current, label) => h("select", { name, class: "input" },
+      values.map((v) => h("option", { value: v, selected: v === current }, t(`${label}.${v}`))));
+    openFormDialog({
+      title: risk ? t("risks.update.title", { title: risk.title }) : t("risks.new"),
+      submitLabel: t("risks.save"),
+      fields: [
+        field(t("risks.field.title"), input("title", risk?.title)),
+        field(t("risks.field.description"), text("description", risk?.description)),
+        field(t("risks.owner"), input("owner", risk?.owner)),
+        field(t("risks.mitigation"), text("mitigation", risk?.mitigation)),
+        field(t("risks.field.severity"), choice("severity", ["low", "medium", "high"], risk?.severity || "medium", "risks.severity")),
+        field(t("risks.field.status"), choice("status", ["open", "mitigating", "closed"], risk?.status || "open", "risks.status")),
+      ],
+      onSubmit: async (form) => {
+        const value = (name) => form.elements[name].value.trim();
+        if (!value("title")) throw new Error(t("risks.title.required"));
+        await this.submit({
+          event_id: newId("risk"), type: "risk.recorded", unit_id: risk?.unit_id || this.regionId(),
+          risk_id: risk ? risk.risk_id : newId("R"), title: value("title"), description: value("description"),
+          owner: value("owner"), mitigation: value("mitigation"), severity: value("severity"), status: value("status"),
+          linked_alert_ids: risk?.linked_alert_ids || [], linked_decision_ids: risk?.linked_decision_ids || [],
+          recorded_by: this.me.name,
+        });
+      },
+    });
   }
 }
