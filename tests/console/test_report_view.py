@@ -35,7 +35,8 @@ async def test_a_chief_publishes_the_days_report_and_a_viewer_reads_it(
     await chief.get_by_label("Dag").fill(day.isoformat())
     await chief.get_by_role("button", name="Visa", exact=True).first.click()
     status = chief.locator(".report-status")
-    await chief.locator('.report-status[data-status="preview"]').wait_for()
+    # The page opens on today's report (a preview too): wait for the chosen day's.
+    await chief.locator(f'.report-status[data-status="preview"][data-day="{day.isoformat()}"]').wait_for()
     assert await chief.locator('[data-figure="tickets_opened"] dd').inner_text() == "3"
 
     await chief.get_by_role("button", name="Skapa utkast").click()
@@ -63,7 +64,7 @@ async def test_a_chief_publishes_the_days_report_and_a_viewer_reads_it(
     viewer = await open_page("viewer", "#/report")
     await viewer.get_by_label("Dag").fill(day.isoformat())
     await viewer.get_by_role("button", name="Visa", exact=True).first.click()
-    await viewer.locator('.report-status[data-status="published"]').wait_for()
+    await viewer.locator(f'.report-status[data-status="published"][data-day="{day.isoformat()}"]').wait_for()
     for name in ("Skapa utkast", "Godkänn", "Publicera", "Uppdatera siffrorna"):
         assert await viewer.get_by_role("button", name=name).count() == 0, name
     assert await viewer.get_by_role("button", name="Ladda ner Markdown").count() == 1

@@ -123,7 +123,9 @@ export class ReportView {
       report.approved_by ? t("report.approved", { name: report.approved_by, time: formatTime(report.approved_at, { date: true }) }) : null,
       report.published_by ? t("report.published", { name: report.published_by, time: formatTime(report.published_at, { date: true }) }) : null,
     ].filter(Boolean);
-    return h("div", { class: "report-status", dataset: { status: report.status, reportId: report.id === null ? "" : String(report.id) } },
+    return h("div", { class: "report-status", dataset: {
+      status: report.status, reportId: report.id === null ? "" : String(report.id), day: report.day || "",
+    } },
       h("p", {},
         h("span", { class: ["pill", `pill--report-${report.status}`] }, t(`report.status.${report.status}`)), " ",
         h("strong", {}, report.title), " · ",
