@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, cast, false, func
+from sqlalchemy import BigInteger, Integer, case, cast, false, func
 from sqlalchemy.sql.elements import ColumnElement
 
 from hypercare.org.registry import UNMAPPED_ID, OrgRegistry
@@ -21,6 +21,11 @@ def epoch_seconds(dialect: str) -> ColumnElement[Any]:
         # Stored as naive UTC text (services.persistence.models.UTCDateTime).
         return cast(func.strftime("%s", StoredEvent.occurred_at), Integer)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
+def count_where(condition: Any, name: str) -> Any:
+    """``SUM(CASE WHEN condition THEN 1 ELSE 0 END)`` labelled ``name``, 0 for no rows."""
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(name)
 
 
 def payload_text(key: str) -> ColumnElement[str]:

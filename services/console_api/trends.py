@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, select
 
 from hypercare.org.registry import UNMAPPED_ID, OrgRegistry
 from services.auth.dependencies import Reader
-from services.console_api.sql import epoch_seconds, payload_text
+from services.console_api.sql import count_where, epoch_seconds, payload_text
 from services.dependencies import DatabaseDep, OrgDep
 from services.persistence.db import Database
 from services.persistence.models import StoredEvent
@@ -44,17 +44,14 @@ async def count_by_unit_and_bucket(
     bucket = (epoch - epoch % bucket_seconds).label("bucket")
     is_login = StoredEvent.type == "access.login"
 
-    def counted(condition: Any, name: str) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(name)
-
     query = (
         select(
             StoredEvent.unit_id,
             bucket,
-            counted(StoredEvent.type == "ticket.opened", "tickets_opened"),
-            counted(StoredEvent.type == "ticket.resolved", "tickets_resolved"),
-            counted(is_login, "logins"),
-            counted(and_(is_login, payload_text("outcome") == "failure"), "login_failures"),
+            count_where(StoredEvent.type == "ticket.opened", "tickets_opened"),
+            count_where(StoredEvent.type == "ticket.resolved", "tickets_resolved"),
+            count_where(is_login, "logins"),
+            count_where(and_(is_login, payload_text("outcome") == "failure"), "login_failures"),
         )
         .where(
             StoredEvent.type.in_(("ticket.opened", "ticket.resolved", "access.login")),

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, select
 
-from services.console_api.sql import epoch_seconds, payload_text
+from services.console_api.sql import count_where, epoch_seconds, payload_text
 from services.persistence.db import Database
 from services.persistence.models import StoredEvent
 from services.reports.frame import Frame
@@ -51,16 +51,13 @@ async def trend_series(db: Database, period: Period) -> tuple[Buckets, dict[str,
     bucket = (offset - offset % size).label("bucket")
     is_login = StoredEvent.type == "access.login"
 
-    def counted(condition: Any, name: str) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0).label(name)
-
     query = (
         select(
             bucket,
-            counted(StoredEvent.type == "ticket.opened", "tickets_opened"),
-            counted(StoredEvent.type == "ticket.resolved", "tickets_resolved"),
-            counted(is_login, "logins"),
-            counted(and_(is_login, payload_text("outcome") == "failure"), "login_failures"),
+            count_where(StoredEvent.type == "ticket.opened", "tickets_opened"),
+            count_where(StoredEvent.type == "ticket.resolved", "tickets_resolved"),
+            count_where(is_login, "logins"),
+            count_where(and_(is_login, payload_text("outcome") == "failure"), "login_failures"),
         )
         .where(
             StoredEvent.type.in_(("ticket.opened", "ticket.resolved", "access.login")),

@@ -17,16 +17,6 @@ from hypercare.settings import Settings
 from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
 from services.persistence.db import Database
-from services.persistence.migrate import upgrade_database
-
-
-@pytest.fixture(params=["postgresql", "sqlite"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("pg_url"))
-    url = f"sqlite+aiosqlite:///{tmp_path / 'hypercare.db'}"
-    upgrade_database(url)
-    return url
 
 
 @pytest.fixture
