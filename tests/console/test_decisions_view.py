@@ -46,6 +46,7 @@ async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
     viewer = await open_page("viewer", "#/decisions")
     assert await viewer.get_by_role("button", name="Nytt beslut").count() == 0
     assert await viewer.get_by_role("button", name="Rätta").count() == 0
+    await viewer.locator(".decision").nth(1).wait_for()  # the unfiltered log has loaded (original and correction)
     await viewer.get_by_label("Sök").fill(f"tisdag {tag}")
     await viewer.get_by_label("Sök").press("Enter")
     await viewer.locator(".decision").nth(1).wait_for(state="detached", timeout=10000)  # the filtered list
