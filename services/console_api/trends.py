@@ -37,11 +37,15 @@ def bucket_starts(end: datetime, *, hours: float, bucket_minutes: int) -> list[d
 
 
 async def count_by_unit_and_bucket(
-    db: Database, *, start: datetime, end: datetime, bucket_seconds: int
+    db: Database, *, start: datetime, end: datetime, bucket_seconds: int, origin: int = 0
 ) -> list[tuple[str, int, dict[str, int]]]:
-    """``(unit_id, bucket_start_epoch, {series: n})`` for every unit and bucket with events."""
-    epoch = epoch_seconds(db.dialect)
-    bucket = (epoch - epoch % bucket_seconds).label("bucket")
+    """``(unit_id, bucket_start_epoch, {series: n})`` for every unit and bucket with events.
+
+    Buckets are aligned to ``origin`` (epoch seconds at or before ``start``): whole multiples of the
+    bucket length for the console, the period's start for a report.
+    """
+    since_origin = epoch_seconds(db.dialect) - origin
+    bucket = (since_origin - since_origin % bucket_seconds + origin).label("bucket")
     is_login = StoredEvent.type == "access.login"
 
     query = (

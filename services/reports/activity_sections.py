@@ -3,6 +3,7 @@ per emergency department, and patient safety. Built from :class:`services.report
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypercare.org.registry import UNMAPPED_ID
@@ -22,6 +23,18 @@ def admin_rows(frame: Frame, activity: Activity) -> list[tuple[str, str, Tally]]
     if unmapped is not None:
         rows.append((UNMAPPED_ID, UNMAPPED_NAME, unmapped))
     return rows
+
+
+def per_administration(
+    frame: Frame, activity: Activity, key: str, title: str, columns: list[Column],
+    row: Callable[[str, Tally], dict[str, Any]],
+) -> dict[str, Any]:
+    """A table with a row per administration and the region as its total row."""
+    return table(
+        key, title, columns,
+        [row(name, tally) for _, name, tally in admin_rows(frame, activity)],
+        total=row(frame.org.region.name, activity.tallies[REGION]),
+    )
 
 
 def tickets_table(frame: Frame, activity: Activity) -> dict[str, Any]:
@@ -44,11 +57,7 @@ def tickets_table(frame: Frame, activity: Activity) -> dict[str, Any]:
                 "median": tally.median_resolve_minutes, "open": tally.tickets_open,
                 "open_p1": tally.tickets_open_p1, "safety": tally.patient_safety_opened}
 
-    return table(
-        "tickets", "Ärenden per förvaltning", columns,
-        [row(name, tally) for _, name, tally in admin_rows(frame, activity)],
-        total=row(frame.org.region.name, activity.tallies[REGION]),
-    )
+    return per_administration(frame, activity, "tickets", "Ärenden per förvaltning", columns, row)
 
 
 def categories_table(frame: Frame, activity: Activity) -> dict[str, Any]:
@@ -80,11 +89,7 @@ def access_table(frame: Frame, activity: Activity) -> dict[str, Any]:
                 "rate": share(tally.login_failures, tally.logins), "users": len(tally.users_failing),
                 "locked": tally.locked_accounts, "denied": tally.permission_denied}
 
-    return table(
-        "access", "Inloggning och behörighet per förvaltning", columns,
-        [row(name, tally) for _, name, tally in admin_rows(frame, activity)],
-        total=row(frame.org.region.name, activity.tallies[REGION]),
-    )
+    return per_administration(frame, activity, "access", "Inloggning och behörighet per förvaltning", columns, row)
 
 
 def roles_table(frame: Frame, activity: Activity) -> dict[str, Any]:
@@ -141,11 +146,7 @@ def ed_load_table(frame: Frame, activity: Activity) -> dict[str, Any]:
                 "max_occupancy": tally.ed.max_occupancy, "started": tally.diversions_started,
                 "hours": round(tally.diversion_seconds / 3600, 4), "active": tally.diversions_active}
 
-    return table(
-        "ed_load", "Akutmottagningar och hänvisningar per förvaltning", columns,
-        [row(name, tally) for _, name, tally in admin_rows(frame, activity)],
-        total=row(frame.org.region.name, activity.tallies[REGION]),
-    )
+    return per_administration(frame, activity, "ed_load", "Akutmottagningar och hänvisningar per förvaltning", columns, row)
 
 
 def ed_units_table(frame: Frame, activity: Activity) -> dict[str, Any]:

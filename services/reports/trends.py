@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, select
-
-from services.console_api.sql import count_where, epoch_seconds, payload_text
+from services.console_api.trends import SERIES, count_by_unit_and_bucket
 from services.persistence.db import Database
-from services.persistence.models import StoredEvent
 from services.reports.frame import Frame
 from services.reports.period import Period
 
-SERIES = ("tickets_opened", "tickets_resolved", "logins", "login_failures")
 MAX_BUCKETS = 48
+
 
 @dataclass(frozen=True)
 class Buckets:
@@ -43,36 +40,19 @@ def buckets_for(period: Period) -> Buckets:
 
 
 async def trend_series(db: Database, period: Period) -> tuple[Buckets, dict[str, list[int]]]:
-    """Region-wide counts per bucket for each series of ``SERIES``."""
+    """Region-wide counts per bucket for each series of ``SERIES``, counted as the console counts them."""
     buckets = buckets_for(period)
     size = int(buckets.size.total_seconds())
     first = int(period.start.timestamp())
-    offset = epoch_seconds(db.dialect) - first
-    bucket = (offset - offset % size).label("bucket")
-    is_login = StoredEvent.type == "access.login"
-
-    query = (
-        select(
-            bucket,
-            count_where(StoredEvent.type == "ticket.opened", "tickets_opened"),
-            count_where(StoredEvent.type == "ticket.resolved", "tickets_resolved"),
-            count_where(is_login, "logins"),
-            count_where(and_(is_login, payload_text("outcome") == "failure"), "login_failures"),
-        )
-        .where(
-            StoredEvent.type.in_(("ticket.opened", "ticket.resolved", "access.login")),
-            StoredEvent.occurred_at >= period.start,
-            StoredEvent.occurred_at < period.counted_until,
-        )
-        .group_by(bucket)
+    rows = await count_by_unit_and_bucket(
+        db, start=period.start, end=period.counted_until, bucket_seconds=size, origin=first
     )
     series = {name: [0] * len(buckets.starts) for name in SERIES}
-    async with db.sessions() as session:
-        for row in (await session.execute(query)).all():
-            position = int(row.bucket) // size
-            if 0 <= position < len(buckets.starts):
-                for name in SERIES:
-                    series[name][position] += int(getattr(row, name))
+    for _, bucket, counts in rows:
+        position = (bucket - first) // size
+        if 0 <= position < len(buckets.starts):
+            for name, n in counts.items():
+                series[name][position] += n
     return buckets, series
 
 

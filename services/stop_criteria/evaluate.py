@@ -44,14 +44,6 @@ def _sources(at: datetime, since: datetime) -> dict[str, str]:
     }
 
 
-def _group(org: OrgRegistry, per_unit: Mapping[str, float]) -> dict[str, float]:
-    grouped: dict[str, float] = {}
-    for unit_id, value in per_unit.items():
-        admin_id = org.place(unit_id).administration_id
-        grouped[admin_id] = grouped.get(admin_id, 0.0) + value
-    return grouped
-
-
 def _node_value(criterion: StopCriterion, figures: UnitFigures, units: set[str] | None) -> tuple[float, dict[str, Any]]:
     """The criterion's value over ``units`` (None: every unit) and the counts it came from."""
 

@@ -22,7 +22,7 @@ from services.auth.dependencies import Decider, Reader
 from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep
 from services.ingest.body import RawItem
 from services.ingest.service import describe, ingest_items
-from services.stop_criteria.rules import StopCriteria, load_stop_criteria
+from services.stop_criteria.rules import StopCriteria
 from services.stop_criteria.service import stop_criteria_at
 
 router = APIRouter(prefix="/api/v1", tags=["stop criteria"])
@@ -31,9 +31,8 @@ TITLES = {"continue": "Införandet fortsätter", "pause": "Införandet pausas", 
 
 
 def criteria_of(request: Request) -> StopCriteria:
-    criteria: StopCriteria | None = getattr(request.app.state, "stop_criteria", None)
-    if criteria is None:
-        criteria = request.app.state.stop_criteria = load_stop_criteria(request.app.state.settings.rules_file)
+    """Parsed once by ``create_app``, so a typo in the rules file stops the start, not a request."""
+    criteria: StopCriteria = request.app.state.stop_criteria
     return criteria
 
 

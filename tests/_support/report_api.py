@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import stored_events
 from fastapi import FastAPI
 
-from hypercare.contract.events import event_to_json, parse_event
 from hypercare.settings import Settings
 from services.persistence.db import Database
-from services.persistence.events_store import EventRow, store_events
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
-_offsets = itertools.count(1)
 
 
 @dataclass
@@ -102,14 +99,6 @@ class ReportApi:
 
     async def store(self, events: list[dict[str, Any]]) -> None:
         """Validate (and redact) like the ingest API, then store like the stream worker."""
-        rows = []
-        for item in events:
-            parsed = parse_event(item)
-            rows.append(EventRow(
-                event_id=parsed.event_id, type=parsed.type, family=parsed.family, unit_id=parsed.unit_id,
-                occurred_at=parsed.occurred_at, source=parsed.source, payload=event_to_json(parsed),
-                src_topic="test", src_partition=0, src_offset=next(_offsets),
-            ))
-        await store_events(self.db, rows=rows)
+        await stored_events.store(self.db, *events)
 
 

@@ -15,15 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+import stored_events
 import yaml
 from fastapi import FastAPI
 
-from hypercare.contract.events import event_to_json, parse_event
 from hypercare.settings import Settings
 from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
 from services.persistence.db import Database
-from services.persistence.events_store import EventRow, store_events
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
 
@@ -89,7 +88,6 @@ class ConsoleApi:
     db: Database
     org: Org
     tokens: dict[str, str]
-    _offset: int = 0
 
     def client(self, role: str | None = "admin") -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
@@ -101,16 +99,7 @@ class ConsoleApi:
 
     async def store(self, *events: dict[str, Any]) -> None:
         """Validate (and redact) like the ingest API, then store like the stream worker."""
-        rows = []
-        for item in events:
-            parsed = parse_event(item)
-            self._offset += 1
-            rows.append(EventRow(
-                event_id=parsed.event_id, type=parsed.type, family=parsed.family, unit_id=parsed.unit_id,
-                occurred_at=parsed.occurred_at, source=parsed.source, payload=event_to_json(parsed),
-                src_topic="test", src_partition=0, src_offset=self._offset,
-            ))
-        await store_events(self.db, rows=rows)
+        await stored_events.store(self.db, *events)
 
 
 def make_event(type_: str, unit_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
