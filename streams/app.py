@@ -1,9 +1,9 @@
-"""The Faust application: one agent folds every event family into per-unit tables.
+"""The Faust application: one batch loop folds every event family into per-unit tables.
 
 Records are keyed by unit_id, so a unit's events, its table entries and its changelog all live on
-the same partition number: no repartition topic is needed. The agent works on ``take_events``
-batches (Faust's per-event machinery is the bottleneck, STACK_NOTES.md) and writes each changed
-unit once per batch.
+the same partition number: no repartition topic is needed. The loop takes whole fetched batches
+from ``streams.record_feed`` rather than Faust's per-event stream (the bottleneck, STACK_NOTES.md)
+and writes each changed unit once per batch. Faust runs the group, the tables and their recovery.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 import faust
-from faust.types import EventT
 
 from hypercare.contract.events import FAMILIES
 from hypercare.observability import metrics
@@ -26,7 +25,7 @@ from hypercare.topics import topics_for
 from services.persistence.db import Database
 from services.persistence.events_store import EventRow, store_events
 from services.persistence.quarantine import QuarantineRow, add_quarantined
-from streams import offset_guard, tansu_compat
+from streams import offset_guard, record_feed, tansu_compat
 from streams.processor import BatchProcessor, BatchResult, Record
 from streams.state import STATEFUL_FAMILIES
 from streams.web import WorkerWeb
@@ -89,6 +88,7 @@ def create_app(settings: Settings) -> faust.App:
     topics = topics_for(settings)
     event_topics = frozenset(topics.families.values())
     offset_guard.install(event_topics)
+    record_feed.install(event_topics)
     app = faust.App(
         f"{settings.topic_prefix}-streams",
         broker=f"kafka://{settings.bootstrap}",
@@ -194,33 +194,28 @@ def create_app(settings: Settings) -> faust.App:
             if record.timestamp is not None:
                 metrics.EVENT_TO_AGGREGATE.observe(max(0.0, published - record.timestamp))
 
-    @app.agent(source, name=f"{settings.topic_prefix}-aggregate")
-    async def aggregate(stream: faust.StreamT[bytes]) -> None:
-        events: Sequence[EventT[bytes]]
-        batches = stream.take_events(  # type: ignore[attr-defined]
-            settings.worker_batch_size, within=settings.worker_batch_seconds
-        )
-        async for events in batches:
-            fetched = [
-                Record(
-                    topic=event.message.topic,
-                    partition=event.message.partition,
-                    offset=event.message.offset,
-                    key=event.message.key,
-                    value=event.message.value,
-                    timestamp=event.message.timestamp,
-                )
-                for event in events
-            ]
-            records, rewind = offset_guard.guard_for(app.consumer).admit(fetched)
-            for tp, offset in rewind.items():
-                log.warning("%s: records before the batch's first were never delivered; reading again from %d",
-                            tp, offset)
-                await app.consumer.seek(tp, offset)
-            if not records:
-                continue
-            result = await process_until_done(records)
-            await publish(result)
+    async def handle(fetched: list[Any]) -> list[Record]:
+        """One batch from the feed: the records admitted in order are processed and published."""
+        records, rewind = offset_guard.guard_for(app.consumer).admit([
+            Record(
+                topic=r.topic, partition=r.partition, offset=r.offset, key=r.key, value=r.value,
+                timestamp=r.timestamp / 1000 if r.timestamp is not None else None,
+            )
+            for r in fetched
+        ])
+        for tp, offset in rewind.items():
+            log.warning("%s: records before the batch's first were never delivered; reading again from %d",
+                        tp, offset)
+            await app.consumer.seek(tp, offset)
+        if records:
+            await publish(await process_until_done(records))
+        return records
+
+    app.topics.add(source)  # subscribed without an agent: streams.record_feed hands its records over
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def aggregate() -> None:
+        await record_feed.feed_for(app.consumer).run(handle, max_records=settings.worker_batch_size)
 
     lag_labels: set[tuple[str, str]] = set()
 

@@ -13,17 +13,17 @@ tests/e2e/test_worker_crash.py, 1-15 of 80 tickets lost in about half of the run
 Event topics are never compacted and never written in transactions, so for them a jump in
 offsets is always one of these. :class:`OffsetGuard` keeps, per partition, the next offset due
 for fetching and for processing; every seek resets both. A fetched record beyond its due offset
-is held back before Faust can count a gap; a batch record beyond its due offset is dropped and
-the partition is read again from the due offset. Faust commits only consecutive acknowledged
-offsets, so a dropped record never lets a commit pass the records it waits for. Table
-changelogs (compacted on Apache Kafka) are left alone.
+is held back before it is queued (``streams.record_feed``); a batch record beyond its due offset is
+dropped and the partition is read again from the due offset. Only the offsets of records processed
+in order are committed, so a dropped record never lets a commit pass the records it waits for.
+Table changelogs (compacted on Apache Kafka) are left alone.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -150,13 +150,12 @@ _installed = False
 
 
 def install(gapless_topics: frozenset[str]) -> None:
-    """Guard ``gapless_topics`` in every Faust consumer of this process (idempotent)."""
+    """Track seeks of ``gapless_topics`` in every Faust consumer of this process (idempotent)."""
     global _gapless_topics, _installed
     _gapless_topics = _gapless_topics | gapless_topics
     if _installed:
         return
     cls: Any = faust_consumer.Consumer
-    original_getmany = cls.getmany
     original_seek = cls.seek
     original_perform_seek = cls.perform_seek
 
@@ -180,22 +179,6 @@ def install(gapless_topics: frozenset[str]) -> None:
                 if not guard.tracks(tp):
                     guard.seeked(tp, offset)
 
-    async def getmany(self: Any, timeout: float) -> AsyncIterator[tuple[TP, Any]]:
-        guard = guard_for(self)
-        held_back: set[TP] = set()
-        async for tp, message in original_getmany(self, timeout):
-            if tp in held_back:
-                continue
-            if not guard.fetched_in_order(tp, message.offset):
-                due = guard.fetch_due[tp]
-                log.warning("%s: offset %d fetched while %d was due (stale fetch); reading again from %d",
-                            tp, message.offset, due, due)
-                held_back.add(tp)
-                await seek(self, tp, due)
-                continue
-            yield tp, message
-
-    cls.getmany = getmany
     cls.seek = seek
     cls.perform_seek = perform_seek
     _installed = True
