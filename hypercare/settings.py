@@ -37,7 +37,8 @@ class Settings(BaseSettings):
     # Stream worker. The short session suits Tansu (joins are held for session/2) and Kafka alike.
     worker_id: str = "hypercare-worker"
     worker_batch_size: int = 500
-    worker_batch_seconds: float = 0.05
+    # Changelog writes and offset commits at most this often: a crash replays up to this much.
+    worker_checkpoint_seconds: float = Field(default=1.0, gt=0, le=60)
     worker_web_port: int = 6066
     kafka_session_timeout: float = 3.0
     kafka_heartbeat_interval: float = 1.0

@@ -27,7 +27,7 @@ from services.persistence.events_store import EventRow, store_events
 from services.persistence.quarantine import QuarantineRow, add_quarantined
 from streams import offset_guard, record_feed, tansu_compat
 from streams.processor import BatchProcessor, BatchResult, Record
-from streams.state import STATEFUL_FAMILIES
+from streams.state import STATEFUL_FAMILIES, state_view
 from streams.web import WorkerWeb
 
 log = logging.getLogger(__name__)
@@ -39,8 +39,8 @@ class UnitTable(faust.Table):  # type: ignore[type-arg]
     ``table[key] = value`` hands the changelog record to Faust's ``send_soon`` buffer, and Faust's
     pre-commit flush gives up after 0.1 s without progress: an offset commit can then overtake a
     buffered changelog write, and a SIGKILL loses the update for good. Writes here go to the local
-    store at once and to the changelog in :meth:`TableStates.flush`, which the agent awaits before
-    the batch is acknowledged. The changelog partition is the unit's source partition.
+    store at once and to the changelog in :meth:`TableStates.flush_changelog`, which each checkpoint
+    awaits before the offsets are committed. The changelog partition is the unit's source partition.
     """
 
 
@@ -59,24 +59,22 @@ class TableStates:
         self._tables[family].data[unit_id] = value
         self._pending[(family, unit_id)] = (partition, value)
 
-    async def flush(self) -> tuple[list[Awaitable[Any]], dict[tuple[str, str], bytes]]:
-        """Send the batch's changelog records: their delivery futures, and each unit's state as JSON.
+    async def flush_changelog(self) -> list[Awaitable[Any]]:
+        """Send the latest state of every unit changed since the last flush; their delivery futures.
 
-        A state is encoded once and the bytes reused for the situation record (the changelog
-        value is ``{"offsets": …, "state": …}``, read back as JSON when a table recovers).
+        The changelog value is ``{"offsets": …, "state": …}``, read back as JSON when a table recovers.
         """
         pending, self._pending = self._pending, {}
         deliveries = []
-        encoded: dict[tuple[str, str], bytes] = {}
         for (family, unit_id), (partition, value) in pending.items():
-            state = encoded[(family, unit_id)] = _json(value["state"])
             deliveries.append(
                 await self._tables[family].changelog_topic.send(
-                    key=unit_id, value=b'{"offsets":' + _json(value["offsets"]) + b',"state":' + state + b"}",
+                    key=unit_id,
+                    value=b'{"offsets":' + _json(value["offsets"]) + b',"state":' + _json(value["state"]) + b"}",
                     partition=partition, key_serializer="json", value_serializer="raw",
                 )
             )
-        return deliveries, encoded
+        return deliveries
 
 
 def _json(value: Any) -> bytes:
@@ -148,20 +146,20 @@ def create_app(settings: Settings) -> faust.App:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
+    outstanding: list[Awaitable[Any]] = []  # deliveries that the next checkpoint waits for
+
     async def publish(result: BatchResult) -> None:
-        """Changelog, situation and dead-letter records, all delivered before the batch is acknowledged."""
-        deliveries, encoded_states = await states.flush()
+        """Each changed unit's read-side view to the situation topic (the console's next picture), dead letters."""
         as_of = _json(datetime.now(timezone.utc).isoformat())
-        for (family, unit_id), state in encoded_states.items():
+        for (family, unit_id), value in result.changed.items():
             key = _json(unit_id)
-            deliveries.append(await situation.send(
+            outstanding.append(await situation.send(
                 key=key,
                 value=b'{"unit_id":' + key + b',"family":' + _json(family) + b',"as_of":' + as_of
-                + b',"state":' + state + b"}",
+                + b',"state":' + _json(state_view(family, value["state"])) + b"}",
             ))
         for letter in result.dead_letters:
-            deliveries.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
-        await asyncio.gather(*deliveries)
+            outstanding.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
         record_metrics(result)
         if result.dead_letters:
             rows = [
@@ -211,11 +209,19 @@ def create_app(settings: Settings) -> faust.App:
             await publish(await process_until_done(records))
         return records
 
+    async def checkpoint() -> None:
+        """Every changed unit's whole state to its changelog, and every send delivered: then offsets may be committed."""
+        deliveries = [*outstanding, *await states.flush_changelog()]
+        outstanding.clear()
+        await asyncio.gather(*deliveries)
+
     app.topics.add(source)  # subscribed without an agent: streams.record_feed hands its records over
 
     @app.task  # type: ignore[untyped-decorator]
     async def aggregate() -> None:
-        await record_feed.feed_for(app.consumer).run(handle, max_records=settings.worker_batch_size)
+        await record_feed.feed_for(app.consumer).run(
+            handle, checkpoint, max_records=settings.worker_batch_size, interval=settings.worker_checkpoint_seconds
+        )
 
     lag_labels: set[tuple[str, str]] = set()
 

@@ -41,59 +41,94 @@ class FetchedBatch:
 
 
 Handler = Callable[[list[Any]], Awaitable[Sequence[Any]]]  # records in → the records it processed
+Checkpoint = Callable[[], Awaitable[None]]  # makes everything handled so far durable
 
 
 class RecordFeed:
-    """The queue between a Faust consumer's fetches and the batch loop, and the loop's commits."""
+    """The queue between a Faust consumer's fetches and the batch loop, and the loop's commits.
 
-    def __init__(self, consumer: Any, *, commit_interval: float = 1.0) -> None:
+    Offsets are committed only after a checkpoint: the handler's effects (table changelogs) are
+    made durable at most every ``checkpoint_interval`` seconds rather than after every batch, so a
+    busy unit's state is written once a second, not once per batch. A crash replays the records
+    since the last checkpoint, which the processor recognises (see ``streams.processor``).
+    """
+
+    def __init__(self, consumer: Any) -> None:
         self._consumer = consumer
         self._queue: asyncio.Queue[FetchedBatch] = asyncio.Queue(maxsize=QUEUE_BATCHES)
+        self._getter: asyncio.Task[FetchedBatch] | None = None
         self._in_flight = asyncio.Lock()
-        self._done: dict[TP, int] = {}  # next offset to commit, per partition
+        self._checkpoint: Checkpoint | None = None
+        self._handled: dict[TP, int] = {}  # next offset per partition, once the next checkpoint is done
         self._committed: dict[TP, int] = {}
-        self._commit_interval = commit_interval
-        self._last_commit = time.monotonic()
+        self._last_checkpoint = time.monotonic()
 
     async def put(self, batch: FetchedBatch) -> None:
         await self._queue.put(batch)
 
-    async def run(self, handle: Handler, *, max_records: int) -> None:
+    async def run(self, handle: Handler, checkpoint: Checkpoint, *, max_records: int, interval: float) -> None:
         """Hand every queued batch (several at once, up to ``max_records``) to ``handle``, forever."""
+        self._checkpoint = checkpoint
+        try:
+            await self._run(handle, max_records=max_records, interval=interval)
+        finally:
+            if self._getter is not None:  # stopping: nothing waits for records any more
+                self._getter.cancel()
+                self._getter = None
+
+    async def _run(self, handle: Handler, *, max_records: int, interval: float) -> None:
         while True:
-            batches = [await self._queue.get()]
-            size = len(batches[0].records)
-            while size < max_records and not self._queue.empty():
-                batches.append(self._queue.get_nowait())
-                size += len(batches[-1].records)
+            first = await self._next(timeout=self._checkpoint_due_in(interval))
             async with self._in_flight:
-                generation = self._consumer.app.consumer_generation_id
-                records = [record for batch in batches if batch.generation == generation for record in batch.records]
-                if not records:
-                    continue
-                processed = await handle(records)
-                for record in processed:
-                    tp = TP(record.topic, record.partition)
-                    if record.offset >= self._done.get(tp, -1):
-                        self._done[tp] = record.offset + 1
-                if time.monotonic() - self._last_commit >= self._commit_interval:
-                    await self.commit()
+                if first is not None:
+                    batches = [first]
+                    size = len(first.records)
+                    while size < max_records and not self._queue.empty():
+                        batches.append(self._queue.get_nowait())
+                        size += len(batches[-1].records)
+                    generation = self._consumer.app.consumer_generation_id
+                    records = [r for batch in batches if batch.generation == generation for r in batch.records]
+                    if records:
+                        for record in await handle(records):
+                            tp = TP(record.topic, record.partition)
+                            if record.offset >= self._handled.get(tp, -1):
+                                self._handled[tp] = record.offset + 1
+                if self._checkpoint_due_in(interval) == 0:
+                    await self._checkpoint_and_commit()
+
+    def _checkpoint_due_in(self, interval: float) -> float | None:
+        if not self._handled:
+            return None
+        return max(0.0, interval - (time.monotonic() - self._last_checkpoint))
+
+    async def _next(self, *, timeout: float | None) -> FetchedBatch | None:
+        """The next queued batch, or None after ``timeout``; the waiting get survives a timeout."""
+        if self._getter is None:
+            self._getter = asyncio.ensure_future(self._queue.get())
+        done, _ = await asyncio.wait({self._getter}, timeout=timeout)
+        if not done:
+            return None
+        getter, self._getter = self._getter, None
+        return getter.result()
 
     async def quiesce(self) -> None:
-        """Drop queued batches, wait for the one in progress and commit (a rebalance is under way)."""
+        """Drop queued batches, wait for the one in progress, checkpoint and commit (a rebalance or stop)."""
         while not self._queue.empty():
             self._queue.get_nowait()
         async with self._in_flight:
-            await self.commit()
+            if self._handled:
+                await self._checkpoint_and_commit()
 
-    async def commit(self) -> None:
-        self._last_commit = time.monotonic()
+    async def _checkpoint_and_commit(self) -> None:
+        if self._checkpoint is not None:
+            await self._checkpoint()
+        self._last_checkpoint = time.monotonic()
+        handled, self._handled = self._handled, {}
         assigned = self._consumer.assignment()
-        due = {tp: offset for tp, offset in self._done.items()
+        due = {tp: offset for tp, offset in handled.items()
                if tp in assigned and offset > self._committed.get(tp, -1)}
-        for tp in [tp for tp in self._done if tp not in assigned]:
-            self._done.pop(tp, None)
-            self._committed.pop(tp, None)
+        for tp in [tp for tp in self._committed if tp not in assigned]:
+            del self._committed[tp]
         if due and await self._consumer._commit(due):
             self._committed.update(due)
 

@@ -1,8 +1,8 @@
 """Per-(unit, family) aggregate state: pure functions over JSON-safe dicts, no broker involved.
 
 The worker keeps one state dict per (unit_id, family), folds each new event in with
-:func:`apply_event` and publishes the dict; the gateway summarises the dicts at read time
-(:mod:`streams.situation`). Each family module owns its state layout and its read-side summary.
+:func:`apply_event` and publishes its :func:`state_view`; the gateway summarises the views at read
+time (:mod:`streams.situation`). Each family module owns its state layout and its read-side summary.
 """
 
 from __future__ import annotations
@@ -42,6 +42,12 @@ def new_state(family: str) -> dict[str, Any]:
     return state
 
 
+def state_view(family: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The part of a state the read side summarises (the whole state where a family has no ``view``)."""
+    view: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(_module(family), "view", None)
+    return view(state) if view is not None else state
+
+
 def apply_event(family: str, state: dict[str, Any], event: Event, *, now: datetime) -> None:
     """Fold one event into ``state`` in place; ``now`` (aware, wall clock) only decides pruning.
 
@@ -55,4 +61,4 @@ def apply_event(family: str, state: dict[str, Any], event: Event, *, now: dateti
     apply(state, event, now.timestamp())
 
 
-__all__ = ["STATEFUL_FAMILIES", "access", "apply_event", "ed", "floorwalkers", "new_state", "tickets"]
+__all__ = ["STATEFUL_FAMILIES", "access", "apply_event", "ed", "floorwalkers", "new_state", "state_view", "tickets"]

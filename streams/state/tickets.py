@@ -171,27 +171,56 @@ class TicketsSummary:
         }
 
 
+def view(state: dict[str, Any]) -> dict[str, Any]:
+    """The read side's part of a state: open tickets counted rather than listed, no tombstones.
+
+    The worker publishes this after every batch; the whole state, with every open ticket, goes to
+    the changelog only at checkpoints. ``summarize`` gives the same figures for both.
+    """
+    by_priority: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    oldest_by_priority: dict[str, float] = {}
+    patient_safety = 0
+    for ticket in state.get("open", {}).values():
+        priority = str(ticket["priority"])
+        by_priority[priority] = by_priority.get(priority, 0) + 1
+        category = ticket["category"]
+        by_category[category] = by_category.get(category, 0) + 1
+        if ticket.get("patient_safety"):
+            patient_safety += 1
+        opened_at = ticket["opened_at"]
+        if priority not in oldest_by_priority or opened_at < oldest_by_priority[priority]:
+            oldest_by_priority[priority] = opened_at
+    return {
+        "v": 1,
+        "open_summary": {
+            "by_priority": by_priority,
+            "by_category": by_category,
+            "patient_safety": patient_safety,
+            "oldest_by_priority": oldest_by_priority,
+        },
+        "opened": state.get("opened", {}),
+        "resolved": state.get("resolved", {}),
+        "resolutions": state.get("resolutions", []),
+    }
+
+
 def summarize(state: dict[str, Any] | None, now: float) -> TicketsSummary:
+    """Figures of one unit from its state or its :func:`view`."""
     summary = TicketsSummary()
     if not state:
         return summary
-    oldest: float | None = None
-    oldest_by_priority: dict[str, float] = {}
-    for ticket in state.get("open", {}).values():
-        summary.open += 1
-        priority = str(ticket["priority"])
-        summary.open_by_priority[priority] = summary.open_by_priority.get(priority, 0) + 1
-        category = ticket["category"]
-        summary.open_by_category[category] = summary.open_by_category.get(category, 0) + 1
-        if ticket.get("patient_safety"):
-            summary.patient_safety_open += 1
-        opened_at = ticket["opened_at"]
-        if oldest is None or opened_at < oldest:
-            oldest = opened_at
-        if priority not in oldest_by_priority or opened_at < oldest_by_priority[priority]:
-            oldest_by_priority[priority] = opened_at
-    if oldest is not None:
-        summary.oldest_open_minutes = w.floor_minutes(now - oldest)
+    if "open_summary" not in state:
+        state = view(state)
+    open_summary = state["open_summary"]
+    for priority, n in open_summary["by_priority"].items():
+        summary.open += n
+        summary.open_by_priority[priority] = summary.open_by_priority.get(priority, 0) + n
+    summary.open_by_category = dict(open_summary["by_category"])
+    summary.patient_safety_open = open_summary["patient_safety"]
+    oldest_by_priority: dict[str, float] = open_summary["oldest_by_priority"]
+    if oldest_by_priority:
+        summary.oldest_open_minutes = w.floor_minutes(now - min(oldest_by_priority.values()))
     for priority, opened_at in oldest_by_priority.items():
         summary.oldest_open_minutes_by_priority[priority] = w.floor_minutes(now - opened_at)
     summary.opened_1h = w.count(state.get("opened", {}), now, COUNT_WINDOW)

@@ -35,7 +35,11 @@ def fold(events: list[Event], *, now: datetime = NOW, state: dict[str, Any] | No
 
 
 def block(state: dict[str, Any], now: datetime = NOW) -> dict[str, Any]:
-    return tickets_state.summarize(state, now.timestamp()).block()
+    """The unit's figures; the published view (as the gateway decodes it) must give the same."""
+    whole = tickets_state.summarize(state, now.timestamp()).block()
+    published = json.loads(json.dumps(tickets_state.view(state)))
+    assert tickets_state.summarize(published, now.timestamp()).block() == whole
+    return whole
 
 
 def ago(**kwargs: float) -> datetime:
@@ -213,3 +217,12 @@ def test_event_too_old_for_any_window_is_not_bucketed() -> None:
 def test_same_input_same_state() -> None:
     events = [ev("opened", ago(minutes=9), "T1"), ev("resolved", ago(minutes=2), "T1")]
     assert fold(events) == fold(events)
+
+
+def test_the_published_view_counts_open_tickets_without_listing_them() -> None:
+    state = fold([ev("opened", ago(minutes=30), "T1", priority=1), ev("opened", ago(minutes=5), "T2"),
+                  ev("resolved", ago(minutes=1), "T2")])
+    published = tickets_state.view(state)
+    assert "T1" not in json.dumps(published) and "closed" not in published
+    assert published["open_summary"]["by_priority"] == {"1": 1}
+    assert block(state)["oldest_open_minutes"] == 30
