@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hypercare.contract.events import Event, InvalidEvent, event_to_json, parse_event_json
+from hypercare.contract.events import Event, InvalidEvent, event_to_json_text, parse_event_json
 from hypercare.privacy.redact import redact
 from hypercare.topics import Topics
 from services.persistence.events_store import EventRow
@@ -183,7 +183,7 @@ def _row(record: Record, family: str, event: Event) -> EventRow:
         unit_id=event.unit_id,
         occurred_at=event.occurred_at,
         source=event.source,
-        payload=event_to_json(event),
+        payload=event_to_json_text(event),
         src_topic=record.topic,
         src_partition=record.partition,
         src_offset=record.offset,

@@ -295,6 +295,11 @@ def event_to_json(event: Event) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude_none=True)
 
 
+def event_to_json_text(event: Event) -> str:
+    """The same document as :func:`event_to_json`, serialised by pydantic-core in one step."""
+    return event.model_dump_json(exclude_none=True)
+
+
 class InvalidEvent(ValueError):
     """An event that breaks the contract; the message is safe to show (it echoes no input)."""
 
