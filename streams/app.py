@@ -87,6 +87,7 @@ def create_app(settings: Settings) -> faust.App:
     event_topics = frozenset(topics.families.values())
     offset_guard.install(event_topics)
     record_feed.install(event_topics)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # Faust creates only the last level of its datadir
     app = faust.App(
         f"{settings.topic_prefix}-streams",
         broker=f"kafka://{settings.bootstrap}",

@@ -48,15 +48,25 @@ class Pipeline:
         self.worker_url = f"http://127.0.0.1:{self.settings.worker_web_port}"
         self.tokens: dict[str, str] = {}
         self._worker_starts = 0
+        self.more_workers: list[subprocess.Popen[bytes]] = []
 
     # processes -----------------------------------------------------------------------------
-    def _spawn(self, name: str) -> subprocess.Popen[bytes]:
-        log = (self.log_dir / f"{name}.log").open("ab")
+    def _spawn(self, name: str, *, env: dict[str, str] | None = None, log_name: str | None = None
+               ) -> subprocess.Popen[bytes]:
+        log = (self.log_dir / f"{log_name or name}.log").open("ab")
         return subprocess.Popen(
             [sys.executable, "-m", "hypercare.cli", name],
-            env=self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env or self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
+
+    def start_another_worker(self, name: str) -> tuple[subprocess.Popen[bytes], str]:
+        """One more worker in the same consumer group (own web port and data directory); its URL."""
+        port = free_port()
+        settings = self.settings.model_copy(update={"worker_web_port": port, "data_dir": self.log_dir / name})
+        process = self._spawn("worker", env=settings_env(settings), log_name=name)
+        self.more_workers.append(process)
+        return process, f"http://127.0.0.1:{port}"
 
     def start_worker(self) -> None:
         self._worker_starts += 1
@@ -98,13 +108,13 @@ class Pipeline:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"API did not start:\n{self.log('api')}")
 
-    async def wait_worker_ready(self, timeout: float = 60.0) -> None:
+    async def wait_worker_ready(self, timeout: float = 60.0, *, url: str | None = None) -> None:
         """Until the worker has joined its group and serves its own port (it starts that last)."""
         deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
                 try:
-                    if (await client.get(f"{self.worker_url}/healthz")).status_code == 200:
+                    if (await client.get(f"{url or self.worker_url}/healthz")).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
@@ -112,10 +122,10 @@ class Pipeline:
         raise AssertionError(f"worker not ready after {timeout:g} s:\n{self.log('worker')}")
 
     def stop(self) -> None:
-        for process in (self.api, self.worker):
+        for process in (self.api, self.worker, *self.more_workers):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in (self.api, self.worker):
+        for process in (self.api, self.worker, *self.more_workers):
             if process is not None:
                 try:
                     process.wait(timeout=20)

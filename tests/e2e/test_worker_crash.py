@@ -1,4 +1,4 @@
-"""A stream worker killed with SIGKILL mid-stream and restarted ends with exact aggregates."""
+"""Exact aggregates whatever happens to the stream workers: SIGKILL and restart, a second worker joining, one leaving."""
 
 from __future__ import annotations
 
@@ -101,6 +101,45 @@ async def test_sigkill_mid_stream_then_restart_gives_exact_aggregates(pipeline: 
             timeout=90,
         )
     await asyncio.sleep(2.0)  # anything double-counted would surface by now
+    for unit_id in UNITS:
+        unit = (await pipeline.get(f"/api/v1/units/{unit_id}")).json()
+        assert observed(unit) == want[unit_id], unit_id
+
+
+@pytest.mark.slow
+async def test_partitions_moving_between_workers_mid_stream_give_exact_aggregates(pipeline: Pipeline) -> None:
+    """A second worker joins (partitions are revoked from the first), then the first stops (all move over)."""
+    events = workload(seed=11)
+    batches = [events[i:i + 50] for i in range(0, len(events), 50)]  # about 20 s of posting
+    posted = 0
+
+    async def post_all() -> None:
+        nonlocal posted
+        for batch in batches:
+            response = await pipeline.post_events(batch, role="source")
+            assert response.json()["accepted"] == len(batch)
+            posted += 1
+            await asyncio.sleep(0.3)
+
+    await pipeline.wait_worker_ready()
+    poster = asyncio.create_task(post_all())
+    await pipeline.wait_for(f"/api/v1/units/{UNITS[0]}", lambda u: u["access"]["logins_15m"] > 50, timeout=60)
+    _, second_url = pipeline.start_another_worker("worker-2")
+    await pipeline.wait_worker_ready(url=second_url)
+    assert posted < len(batches), "the second worker should join mid-stream"
+    await asyncio.sleep(1.0)
+    pipeline.stop_worker()  # SIGTERM: the first worker hands everything over cleanly
+    assert posted < len(batches), "the first worker should leave mid-stream"
+    await poster
+
+    want = expected(events)
+    for unit_id in UNITS:
+        await pipeline.wait_for(
+            f"/api/v1/units/{unit_id}",
+            lambda u, n=want[unit_id]["logins"]: u["access"]["logins_15m"] >= n,
+            timeout=90,
+        )
+    await asyncio.sleep(2.0)
     for unit_id in UNITS:
         unit = (await pipeline.get(f"/api/v1/units/{unit_id}")).json()
         assert observed(unit) == want[unit_id], unit_id
