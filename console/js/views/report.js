@@ -48,6 +48,7 @@ export class ReportView {
     this.list = null;
     this.error = null;
     this.busy = false;
+    this.requested = 0;  // the newest load wins: a slower, older answer never replaces what was asked for later
   }
 
   mount(root) {
@@ -59,13 +60,19 @@ export class ReportView {
   unmount() {}
 
   async loadDay() {
+    const request = ++this.requested;
     await this.run(async () => {
-      this.shown = await api("/api/v1/reports/daily", { params: { date: this.day } });
+      const shown = await api("/api/v1/reports/daily", { params: { date: this.day } });
+      if (request === this.requested) this.shown = shown;
     });
   }
 
   async open(id) {
-    await this.run(async () => { this.shown = await api(`/api/v1/reports/${id}`); });
+    const request = ++this.requested;
+    await this.run(async () => {
+      const shown = await api(`/api/v1/reports/${id}`);
+      if (request === this.requested) this.shown = shown;
+    });
   }
 
   /** Runs ``action`` (an API call), then reloads the list and renders; errors are shown, not thrown. */
