@@ -249,6 +249,15 @@ async def measure_latency(client: httpx.AsyncClient, base_url: str, token: str,
     return latencies
 
 
+def machine_reference() -> float:
+    """Seconds for a fixed pure-Python loop (10 million additions): figures of two runs compare only at similar values."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -269,7 +278,8 @@ async def main() -> None:
         db = Database.from_url(settings.effective_database_url)
         token = await issue_token(db, role="admin", name="bench")
         print(f"database: {settings.effective_database_url.split('://')[0]}, events: {args.events}, "
-              f"partitions: {settings.topic_partitions}, cores: {os.cpu_count()}")
+              f"partitions: {settings.topic_partitions}, cores: {os.cpu_count()}, "
+              f"reference loop: {machine_reference():.2f} s")
         worker_rate = await bench_worker(settings, db, args.events, workdir)
         print(f"stream worker, mixed event types:  {worker_rate:8.0f} events/s")
         settings2 = settings.model_copy(update={"topic_prefix": f"bench{uuid.uuid4().hex[:6]}"})
