@@ -48,8 +48,8 @@ class RecordFeed:
     """The queue between a Faust consumer's fetches and the batch loop, and the loop's commits.
 
     Offsets are committed only after a checkpoint: the handler's effects (table changelogs) are
-    made durable at most every ``checkpoint_interval`` seconds rather than after every batch, so a
-    busy unit's state is written once a second, not once per batch. A crash replays the records
+    made durable at most every ``interval`` seconds (:meth:`run`) rather than after every batch, so
+    a busy unit's state is written once a second, not once per batch. A crash replays the records
     since the last checkpoint, which the processor recognises (see ``streams.processor``).
     """
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, MetaData, String, Table, Text, func, select
+from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from services.persistence.db import Database
-from services.persistence.models import StoredEvent, utcnow
+from services.persistence.models import StoredEvent, UTCDateTime, utcnow
 
 Position = tuple[str, int, int]
 EVENTS = cast(Table, StoredEvent.__table__)
@@ -66,40 +66,34 @@ def _plain_events_table(dialect: str) -> Table:
     """
     moment: Any = String() if dialect == "sqlite" else DateTime(timezone=True)
     json_text: Any = Text() if dialect == "sqlite" else _JSONBText()
+
+    def plain(column: Column[Any]) -> Any:
+        if isinstance(column.type, UTCDateTime):
+            return moment
+        return json_text if column.name == "payload" else column.type
+
     return Table(
         EVENTS.name, MetaData(),
-        Column("event_id", String(), primary_key=True), Column("type", String()), Column("family", String()),
-        Column("unit_id", String()), Column("occurred_at", moment), Column("stored_at", moment),
-        Column("source", String()), Column("payload", json_text), Column("src_topic", String()),
-        Column("src_partition", Integer()), Column("src_offset", BigInteger()),
+        *(Column(column.name, plain(column), primary_key=column.primary_key) for column in EVENTS.columns),
     )
 
 
-_PLAIN_TABLES = {dialect: _plain_events_table(dialect) for dialect in ("postgresql", "sqlite")}
-
-
-def _insert(dialect: str) -> Any:
-    table = _PLAIN_TABLES.get(dialect)
-    if table is None:
-        raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+def _insert_statement(dialect: str) -> Any:
+    table = _plain_events_table(dialect)
     insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     position_columns = (table.c.event_id, table.c.src_topic, table.c.src_partition, table.c.src_offset)
     return insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(*position_columns)
 
 
-def _moment(dialect: str) -> Any:
-    """Aware datetime → the value the plain table binds (checked: a naive value is refused)."""
-    def for_sqlite(value: datetime) -> str:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: store timezone-aware datetimes only")
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+_INSERTS = {dialect: _insert_statement(dialect) for dialect in ("postgresql", "sqlite")}
+_UTC = UTCDateTime()
 
-    def for_postgresql(value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value!r}: store timezone-aware datetimes only")
-        return value
 
-    return for_sqlite if dialect == "sqlite" else for_postgresql
+def _bindable(value: datetime, dialect: Dialect) -> datetime | str:
+    """The model's own check and conversion (aware only, UTC), then SQLite's stored text form."""
+    utc = _UTC.process_bind_param(value, dialect)
+    assert utc is not None
+    return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect.name == "sqlite" else utc
 
 
 async def store_events(db: Database, *, rows: Sequence[EventRow]) -> dict[str, Position]:
@@ -109,15 +103,18 @@ async def store_events(db: Database, *, rows: Sequence[EventRow]) -> dict[str, P
         first.setdefault(row.event_id, row)
     if not first:
         return {}
-    moment = _moment(db.dialect)
-    stored_at = moment(utcnow())
+    statement = _INSERTS.get(db.dialect)
+    if statement is None:
+        raise NotImplementedError(f"unsupported database dialect {db.dialect!r}")
+    dialect = db.engine.dialect
+    stored_at = _bindable(utcnow(), dialect)
     values = [
         {
             "event_id": row.event_id,
             "type": row.type,
             "family": row.family,
             "unit_id": row.unit_id,
-            "occurred_at": moment(row.occurred_at),
+            "occurred_at": _bindable(row.occurred_at, dialect),
             "stored_at": stored_at,
             "source": row.source,
             "payload": row.payload,
@@ -127,7 +124,6 @@ async def store_events(db: Database, *, rows: Sequence[EventRow]) -> dict[str, P
         }
         for row in first.values()
     ]
-    statement = _insert(db.dialect)
     table = EVENTS
     position_columns = (table.c.event_id, table.c.src_topic, table.c.src_partition, table.c.src_offset)
     positions: dict[str, Position] = {}

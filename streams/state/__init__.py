@@ -27,6 +27,9 @@ STATEFUL_FAMILIES: frozenset[str] = frozenset(_MODULES)
 _APPLY: dict[str, Callable[[dict[str, Any], Event, float], None]] = {
     family: module.apply for family, module in _MODULES.items()
 }
+_VIEW: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    family: module.view for family, module in _MODULES.items() if hasattr(module, "view")
+}
 
 
 def _module(family: str) -> ModuleType:
@@ -44,7 +47,8 @@ def new_state(family: str) -> dict[str, Any]:
 
 def state_view(family: str, state: dict[str, Any]) -> dict[str, Any]:
     """The part of a state the read side summarises (the whole state where a family has no ``view``)."""
-    view: Callable[[dict[str, Any]], dict[str, Any]] | None = getattr(_module(family), "view", None)
+    _module(family)
+    view = _VIEW.get(family)
     return view(state) if view is not None else state
 
 
