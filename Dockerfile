@@ -23,7 +23,7 @@ COPY services ./services
 COPY streams ./streams
 RUN pip install --upgrade pip setuptools wheel \
  && pip install . \
- && cd / && python -c "import hypercare.cli, services.app, streams.app"
+ && cd / && python -c "import hypercare.entrypoints.cli, services.app, streams.app"
 
 # --- runtime ---------------------------------------------------------------------------------------
 FROM python:3.11-slim

@@ -30,14 +30,17 @@ up: $(STAMP)  ## Start everything on the embedded defaults (Tansu broker, SQLite
 simulate: $(STAMP)  ## Same, with the built-in cut-over traffic generator
 	$(BIN)/hypercare up --simulate
 
-test: $(STAMP) $(TOOLS_STAMP)  ## The whole suite, against a real broker, a real PostgreSQL and a real browser
+test: lint $(TOOLS_STAMP)  ## Lint gates, then the whole suite against a real broker, PostgreSQL and browser
 	$(BIN)/pytest
 
 bench: $(STAMP)  ## Throughput and latency figures of the real pipeline
 	$(BIN)/python benchmarks/pipeline.py
 
-lint: $(STAMP)  ## Static typing of the product code
-	$(BIN)/mypy hypercare services streams
+lint: $(STAMP)  ## Lint gates: ruff (lint and format), mypy strict, the import-layer contracts
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var .pytest_cache

@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,45 +36,83 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from hypercare.contract.events import family_of  # noqa: E402
+from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port  # noqa: E402
 from hypercare.org.registry import load_org  # noqa: E402
-from hypercare.runtime.embedded_broker import EmbeddedBroker, free_port  # noqa: E402
 from hypercare.settings import Settings  # noqa: E402
+from hypercare.storage.db import Database  # noqa: E402
+from hypercare.storage.events_store import count_events  # noqa: E402
+from hypercare.storage.migrate import upgrade_database  # noqa: E402
 from hypercare.topics import ensure_topics, topics_for  # noqa: E402
 from services.auth.tokens import issue_token  # noqa: E402
 from services.ingest.producer import encode_key, encode_value  # noqa: E402
-from services.persistence.db import Database  # noqa: E402
-from services.persistence.events_store import count_events  # noqa: E402
-from services.persistence.migrate import upgrade_database  # noqa: E402
 
 
 def mixed_events(n: int, tag: str) -> list[dict[str, Any]]:
     """Every event type, spread over the registry's units."""
     units = list(load_org().placements)
     eds = [p.unit_id for p in load_org().emergency_departments]
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     out: list[dict[str, Any]] = []
     for i in range(n):
         unit = units[i % len(units)]
         base = {"event_id": f"{tag}-{i}", "occurred_at": now, "unit_id": unit}
         kind = i % 10
         if kind < 4:
-            out.append({**base, "type": "access.login", "user_ref": f"u{i % 997}",
-                        "outcome": "failure" if i % 7 == 0 else "success",
-                        **({"reason": "card_error"} if i % 7 == 0 else {})})
+            out.append(
+                {
+                    **base,
+                    "type": "access.login",
+                    "user_ref": f"u{i % 997}",
+                    "outcome": "failure" if i % 7 == 0 else "success",
+                    **({"reason": "card_error"} if i % 7 == 0 else {}),
+                }
+            )
         elif kind == 4:
-            out.append({**base, "type": "access.permission_denied", "user_ref": f"u{i % 991}",
-                        "role": "sjukskoterska", "module": "orders"})
+            out.append(
+                {
+                    **base,
+                    "type": "access.permission_denied",
+                    "user_ref": f"u{i % 991}",
+                    "role": "sjukskoterska",
+                    "module": "orders",
+                }
+            )
         elif kind == 5:
-            out.append({**base, "type": "ticket.opened", "ticket_id": f"{tag}-T{i}", "channel": "phone",
-                        "category": "login", "priority": 1 + i % 4, "summary": "Kan inte skriva ut etiketter"})
+            out.append(
+                {
+                    **base,
+                    "type": "ticket.opened",
+                    "ticket_id": f"{tag}-T{i}",
+                    "channel": "phone",
+                    "category": "login",
+                    "priority": 1 + i % 4,
+                    "summary": "Kan inte skriva ut etiketter",
+                }
+            )
         elif kind == 6:
             out.append({**base, "type": "ticket.resolved", "ticket_id": f"{tag}-T{i - 1}"})
         elif kind == 7:
-            out.append({**base, "type": "floorwalker.checkin", "walker_id": f"fw-{i % 40}", "status": "assisting",
-                        "assists": 1, "categories": ["login"]})
+            out.append(
+                {
+                    **base,
+                    "type": "floorwalker.checkin",
+                    "walker_id": f"fw-{i % 40}",
+                    "status": "assisting",
+                    "assists": 1,
+                    "categories": ["login"],
+                }
+            )
         elif kind == 8:
-            out.append({**base, "unit_id": eds[i % len(eds)], "type": "ed.status", "patients_waiting": i % 20,
-                        "patients_in_department": 20, "capacity": 28})
+            out.append(
+                {
+                    **base,
+                    "unit_id": eds[i % len(eds)],
+                    "type": "ed.status",
+                    "patients_waiting": i % 20,
+                    "patients_in_department": 20,
+                    "capacity": 28,
+                }
+            )
         else:
             out.append({**base, "type": "ticket.updated", "ticket_id": f"{tag}-T{i - 4}", "status": "in_progress"})
     return out
@@ -89,8 +127,14 @@ def env_for(settings: Settings) -> dict[str, str]:
 
 
 def spawn(command: str, settings: Settings, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "hypercare.cli", command], env=env_for(settings), cwd=ROOT,
-                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "hypercare.entrypoints.cli", command],
+        env=env_for(settings),
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -116,13 +160,15 @@ async def bench_worker(settings: Settings, db: Database, n: int, workdir: Path) 
     topics = topics_for(settings)
     worker = spawn("worker", settings, workdir / "worker.log")
     try:
-        producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks=1, linger_ms=10,
-                                    max_batch_size=256 * 1024)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=settings.bootstrap, acks=1, linger_ms=10, max_batch_size=256 * 1024
+        )
         await producer.start()
         warm = mixed_events(1, f"warm-{uuid.uuid4().hex[:6]}")
         for item in warm:
-            await producer.send_and_wait(topics.family(family_of(item["type"])), encode_value(item),
-                                         key=encode_key(item["unit_id"]))
+            await producer.send_and_wait(
+                topics.family(family_of(item["type"])), encode_value(item), key=encode_key(item["unit_id"])
+            )
         base = await count_events(db)
         await wait_stored(db, base, 60)
         events = mixed_events(n, f"w-{uuid.uuid4().hex[:6]}")
@@ -155,15 +201,17 @@ async def bench_ingest_and_latency(
                 await asyncio.sleep(0.1)
             base = await count_events(db)
             events = mixed_events(n, f"i-{uuid.uuid4().hex[:6]}")
-            bodies = [json.dumps(events[i:i + 500]).encode() for i in range(0, n, 500)]
+            bodies = [json.dumps(events[i : i + 500]).encode() for i in range(0, n, 500)]
             concurrency = 4
             start = time.perf_counter()
 
             async def post_slice(chunk: list[bytes]) -> None:
                 for body in chunk:
-                    response = await client.post("/api/v1/events", content=body,
-                                                 headers={"Content-Type": "application/json"})
+                    response = await client.post(
+                        "/api/v1/events", content=body, headers={"Content-Type": "application/json"}
+                    )
                     assert response.status_code == 200, response.text
+
             await asyncio.gather(*(post_slice(bodies[k::concurrency]) for k in range(concurrency)))
             ingest_rate = n / (time.perf_counter() - start)
             # Latency is measured on a worker that has caught up, not behind the ingest burst's backlog.
@@ -176,8 +224,9 @@ async def bench_ingest_and_latency(
         stop(worker)
 
 
-async def measure_latency(client: httpx.AsyncClient, base_url: str, token: str,
-                          clients: int = 100, rate: int = 500, seconds: float = 20.0) -> list[float]:
+async def measure_latency(
+    client: httpx.AsyncClient, base_url: str, token: str, clients: int = 100, rate: int = 500, seconds: float = 20.0
+) -> list[float]:
     """Post 500 events/s with one probe login per 100 ms; every client times every probe's arrival.
 
     A listener stamps a message the moment it arrives and reads only the probe unit's count from it
@@ -205,7 +254,7 @@ async def measure_latency(client: httpx.AsyncClient, base_url: str, token: str,
             while not stop_event.is_set():
                 try:
                     raw = await asyncio.wait_for(ws.recv(decode=False), 1.0)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 now = time.perf_counter()
                 at = raw.find(probe_marker)
@@ -228,16 +277,23 @@ async def measure_latency(client: httpx.AsyncClient, base_url: str, token: str,
     interval = 0.1
     per_tick = int(rate * interval)
     # Only probes may move the probe unit's count, or a count would be matched to the wrong probe.
-    filler = [e for e in mixed_events(int(rate * seconds * 1.05), f"l-{uuid.uuid4().hex[:6]}")
-              if e["unit_id"] != probe_unit]
+    filler = [
+        e for e in mixed_events(int(rate * seconds * 1.05), f"l-{uuid.uuid4().hex[:6]}") if e["unit_id"] != probe_unit
+    ]
     start = time.perf_counter()
-    probe = 0
     for tick in range(int(seconds / interval)):
-        probe += 1
-        batch = filler[tick * (per_tick - 1):(tick + 1) * (per_tick - 1)]
-        batch.append({"event_id": f"probe-{uuid.uuid4().hex}", "type": "access.login",
-                      "occurred_at": datetime.now(timezone.utc).isoformat(), "unit_id": probe_unit,
-                      "user_ref": "probe", "outcome": "success"})
+        probe = tick + 1
+        batch = filler[tick * (per_tick - 1) : (tick + 1) * (per_tick - 1)]
+        batch.append(
+            {
+                "event_id": f"probe-{uuid.uuid4().hex}",
+                "type": "access.login",
+                "occurred_at": datetime.now(UTC).isoformat(),
+                "unit_id": probe_unit,
+                "user_ref": "probe",
+                "outcome": "success",
+            }
+        )
         sent_at[base + probe] = time.perf_counter()
         await client.post("/api/v1/events", json=batch)
         delay = start + (tick + 1) * interval - time.perf_counter()
@@ -250,7 +306,7 @@ async def measure_latency(client: httpx.AsyncClient, base_url: str, token: str,
 
 
 def machine_reference() -> float:
-    """Seconds for a fixed pure-Python loop (10 million additions): figures of two runs compare only at similar values."""
+    """Seconds for a fixed pure-Python loop (10 million additions): runs compare only at similar values."""
     start = time.perf_counter()
     total = 0
     for i in range(10_000_000):
@@ -271,15 +327,23 @@ async def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="hypercare-bench-"))
     broker = EmbeddedBroker(log_file=workdir / "broker.log").start()
     try:
-        settings = Settings(kafka_bootstrap=broker.bootstrap, database_url=args.database_url, data_dir=workdir,
-                            topic_prefix=f"bench{uuid.uuid4().hex[:6]}", port=free_port(), log_level="WARNING")
+        settings = Settings(
+            kafka_bootstrap=broker.bootstrap,
+            database_url=args.database_url,
+            data_dir=workdir,
+            topic_prefix=f"bench{uuid.uuid4().hex[:6]}",
+            port=free_port(),
+            log_level="WARNING",
+        )
         upgrade_database(settings.effective_database_url)
         await ensure_topics(settings)
         db = Database.from_url(settings.effective_database_url)
         token = await issue_token(db, role="admin", name="bench")
-        print(f"database: {settings.effective_database_url.split('://')[0]}, events: {args.events}, "
-              f"partitions: {settings.topic_partitions}, cores: {os.cpu_count()}, "
-              f"reference loop: {machine_reference():.2f} s")
+        print(
+            f"database: {settings.effective_database_url.split('://')[0]}, events: {args.events}, "
+            f"partitions: {settings.topic_partitions}, cores: {os.cpu_count()}, "
+            f"reference loop: {machine_reference():.2f} s"
+        )
         worker_rate = await bench_worker(settings, db, args.events, workdir)
         print(f"stream worker, mixed event types:  {worker_rate:8.0f} events/s")
         settings2 = settings.model_copy(update={"topic_prefix": f"bench{uuid.uuid4().hex[:6]}"})
@@ -287,9 +351,11 @@ async def main() -> None:
         ingest_rate, latencies = await bench_ingest_and_latency(settings2, db, token, min(args.events, 50_000), workdir)
         print(f"ingest API, batches of 500:         {ingest_rate:8.0f} events/s")
         if latencies:
-            print(f"post → WebSocket latency, 100 clients at 500 events/s: "
-                  f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms "
-                  f"({len(latencies)} samples, mean {statistics.mean(latencies) * 1000:.0f} ms)")
+            print(
+                f"post → WebSocket latency, 100 clients at 500 events/s: "
+                f"p50 {percentile(latencies, 0.5) * 1000:.0f} ms, p99 {percentile(latencies, 0.99) * 1000:.0f} ms "
+                f"({len(latencies)} samples, mean {statistics.mean(latencies) * 1000:.0f} ms)"
+            )
         else:
             print("post → WebSocket latency: no samples (see logs in", workdir, ")")
         await db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -60,15 +61,10 @@ async def ensure_topics(settings: Settings, *, attempts: int = 30) -> None:
             existing = set(await admin.list_topics())
             missing = [name for name in topics.all() if name not in existing]
             if missing:
-                try:
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(
-                        [
-                            NewTopic(name, settings.topic_partitions, settings.topic_replication)
-                            for name in missing
-                        ]
+                        [NewTopic(name, settings.topic_partitions, settings.topic_replication) for name in missing]
                     )
-                except TopicAlreadyExistsError:
-                    pass
             return
         except KafkaConnectionError:
             if attempt == attempts - 1:

@@ -16,6 +16,8 @@ from hypercare.observability import metrics
 from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.org.registry import load_org
 from hypercare.settings import Settings, get_settings
+from hypercare.situation.health import load_rules
+from hypercare.storage.db import Database
 from hypercare.topics import ensure_topics
 from services.alerts.router import router as alerts_router
 from services.alerts.rules import load_alert_rules
@@ -29,12 +31,10 @@ from services.gateway.router import router as gateway_router
 from services.gateway.situation_store import SituationStore
 from services.ingest.producer import EventProducer
 from services.ingest.router import router as ingest_router
-from services.risks.router import router as risks_router
 from services.reports.router import router as reports_router
+from services.risks.router import router as risks_router
 from services.stop_criteria.router import router as stop_criteria_router
 from services.stop_criteria.rules import load_stop_criteria
-from services.persistence.db import Database
-from streams.health import load_rules
 
 log = logging.getLogger(__name__)
 

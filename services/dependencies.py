@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 
 from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
+from hypercare.storage.db import Database
 from services.gateway.hub import SituationHub
 from services.ingest.producer import EventProducer
-from services.persistence.db import Database
 
 
 def _settings(request: Request) -> Settings:

@@ -12,7 +12,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -21,13 +21,13 @@ from hypercare.contract.events import FAMILIES
 from hypercare.observability import metrics
 from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.settings import Settings
+from hypercare.situation.state import STATEFUL_FAMILIES, state_view
+from hypercare.storage.db import Database
+from hypercare.storage.events_store import EventRow, store_events
+from hypercare.storage.quarantine import QuarantineRow, add_quarantined
 from hypercare.topics import topics_for
-from services.persistence.db import Database
-from services.persistence.events_store import EventRow, store_events
-from services.persistence.quarantine import QuarantineRow, add_quarantined
 from streams import offset_guard, record_feed, tansu_compat
 from streams.processor import BatchProcessor, BatchResult, Record
-from streams.state import STATEFUL_FAMILIES, state_view
 from streams.web import WorkerWeb
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,9 @@ class TableStates:
                 await self._tables[family].changelog_topic.send(
                     key=unit_id,
                     value=b'{"offsets":' + _json(value["offsets"]) + b',"state":' + _json(value["state"]) + b"}",
-                    partition=partition, key_serializer="json", value_serializer="raw",
+                    partition=partition,
+                    key_serializer="json",
+                    value_serializer="raw",
                 )
             )
         return deliveries
@@ -141,7 +143,7 @@ def create_app(settings: Settings) -> faust.App:
         delay = 0.2
         while True:
             try:
-                return await processor.process(records, now=datetime.now(timezone.utc))
+                return await processor.process(records, now=datetime.now(UTC))
             except Exception:
                 log.exception("batch of %d records failed; retrying in %.1fs", len(records), delay)
                 await asyncio.sleep(delay)
@@ -151,14 +153,23 @@ def create_app(settings: Settings) -> faust.App:
 
     async def publish(result: BatchResult) -> None:
         """Each changed unit's read-side view to the situation topic (the console's next picture), dead letters."""
-        as_of = _json(datetime.now(timezone.utc).isoformat())
+        as_of = _json(datetime.now(UTC).isoformat())
         for (family, unit_id), value in result.changed.items():
             key = _json(unit_id)
-            outstanding.append(await situation.send(
-                key=key,
-                value=b'{"unit_id":' + key + b',"family":' + _json(family) + b',"as_of":' + as_of
-                + b',"state":' + _json(state_view(family, value["state"])) + b"}",
-            ))
+            outstanding.append(
+                await situation.send(
+                    key=key,
+                    value=b'{"unit_id":'
+                    + key
+                    + b',"family":'
+                    + _json(family)
+                    + b',"as_of":'
+                    + as_of
+                    + b',"state":'
+                    + _json(state_view(family, value["state"]))
+                    + b"}",
+                )
+            )
         for letter in result.dead_letters:
             outstanding.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
         record_metrics(result)
@@ -188,30 +199,35 @@ def create_app(settings: Settings) -> faust.App:
         if result.dead_letters:
             metrics.DEAD_LETTERS.inc(len(result.dead_letters))
             metrics.QUARANTINED.labels(stage="stream").inc(len(result.dead_letters))
-        published = datetime.now(timezone.utc).timestamp()
+        published = datetime.now(UTC).timestamp()
         for record in result.applied_records:
             if record.timestamp is not None:
                 metrics.EVENT_TO_AGGREGATE.observe(max(0.0, published - record.timestamp))
 
     async def handle(fetched: list[Any]) -> list[Record]:
         """One batch from the feed: the records admitted in order are processed and published."""
-        records, rewind = offset_guard.guard_for(app.consumer).admit([
-            Record(
-                topic=r.topic, partition=r.partition, offset=r.offset, key=r.key, value=r.value,
-                timestamp=r.timestamp / 1000 if r.timestamp is not None else None,
-            )
-            for r in fetched
-        ])
+        records, rewind = offset_guard.guard_for(app.consumer).admit(
+            [
+                Record(
+                    topic=r.topic,
+                    partition=r.partition,
+                    offset=r.offset,
+                    key=r.key,
+                    value=r.value,
+                    timestamp=r.timestamp / 1000 if r.timestamp is not None else None,
+                )
+                for r in fetched
+            ]
+        )
         for tp, offset in rewind.items():
-            log.warning("%s: records before the batch's first were never delivered; reading again from %d",
-                        tp, offset)
+            log.warning("%s: records before the batch's first were never delivered; reading again from %d", tp, offset)
             await app.consumer.seek(tp, offset)
         if records:
             await publish(await process_until_done(records))
         return records
 
     async def checkpoint() -> None:
-        """Every changed unit's whole state to its changelog, and every send delivered: then offsets may be committed."""
+        """Every changed unit's whole state to its changelog, every send delivered: then offsets may be committed."""
         deliveries = [*outstanding, *await states.flush_changelog()]
         outstanding.clear()
         await asyncio.gather(*deliveries)
@@ -260,7 +276,8 @@ def create_app(settings: Settings) -> faust.App:
 
     app.service(  # an instance works too: faust prepares classes and instances alike
         WorkerWeb(  # type: ignore[arg-type]
-            host=settings.host, port=settings.worker_web_port,
+            host=settings.host,
+            port=settings.worker_web_port,
             checks={"partitions": partitions_problem, "broker": broker_check, "database": database_check},
             registry=metrics.WORKER_REGISTRY,
         )

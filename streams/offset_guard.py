@@ -124,8 +124,12 @@ class OffsetGuard:
         if previous is None or previous.offset != due or previous.attempts < MAX_REWINDS:
             return False
         log.error(
-            "%s: offsets %d..%d could not be read after %d attempts (removed by retention?); "
-            "continuing at %d", tp, due, offset - 1, previous.attempts, offset,
+            "%s: offsets %d..%d could not be read after %d attempts (removed by retention?); continuing at %d",
+            tp,
+            due,
+            offset - 1,
+            previous.attempts,
+            offset,
         )
         self.process_due[tp] = offset + 1
         self._rewinds.pop(tp, None)

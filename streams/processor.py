@@ -11,17 +11,17 @@ Both checks are per record, so the result does not depend on where a crash cut a
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from collections import Counter
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from hypercare.contract.events import Event, InvalidEvent, event_to_json_text, parse_event_json
 from hypercare.privacy.redact import redact
+from hypercare.situation.state import STATEFUL_FAMILIES, apply_event, new_state
+from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
-from services.persistence.events_store import EventRow
-from streams.state import STATEFUL_FAMILIES, apply_event, new_state
 
 log = logging.getLogger(__name__)
 

@@ -125,8 +125,7 @@ class RecordFeed:
         self._last_checkpoint = time.monotonic()
         handled, self._handled = self._handled, {}
         assigned = self._consumer.assignment()
-        due = {tp: offset for tp, offset in handled.items()
-               if tp in assigned and offset > self._committed.get(tp, -1)}
+        due = {tp: offset for tp, offset in handled.items() if tp in assigned and offset > self._committed.get(tp, -1)}
         for tp in [tp for tp in self._committed if tp not in assigned]:
             del self._committed[tp]
         if due and await self._consumer._commit(due):
@@ -172,8 +171,13 @@ def install(fed_topics: frozenset[str]) -> None:
             for index, record in enumerate(batch):
                 if not guard.fetched_in_order(tp, record.offset):
                     due = guard.fetch_due[tp]
-                    log.warning("%s: offset %d fetched while %d was due (stale fetch); reading again from %d",
-                                tp, record.offset, due, due)
+                    log.warning(
+                        "%s: offset %d fetched while %d was due (stale fetch); reading again from %d",
+                        tp,
+                        record.offset,
+                        due,
+                        due,
+                    )
                     await self.seek(tp, due)
                     batch = batch[:index]
                     break

@@ -1,6 +1,7 @@
 """Faust on Tansu: true end offsets for table recovery, and a fetch wait that is not the latency.
 
-End offsets (STACK_NOTES.md, Tansu quirk 1): Tansu answers ListOffsets(LATEST) with the first offset of the last record batch + 1, so Faust's
+End offsets (STACK_NOTES.md, Tansu quirk 1): Tansu answers ListOffsets(LATEST) with the first offset of the
+last record batch + 1, so Faust's
 recovery stops before the end of a changelog and a restarted worker loses updates. A Fetch
 response's high watermark is right, so we read the end from a fetch of the last batch. On Apache
 Kafka both agree and this costs one small fetch per changelog partition at recovery.
@@ -14,41 +15,13 @@ On Apache Kafka, which answers as soon as records arrive, a short wait only mean
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-
-async def fetch_high_watermarks(
-    bootstrap: str, reported: Mapping[TopicPartition, int], *, timeout: float = 10.0
-) -> dict[TopicPartition, int]:
-    result = dict(reported)
-    probe = [tp for tp, offset in reported.items() if offset and offset > 0]
-    if not probe:
-        return result
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
-    await consumer.start()
-    try:
-        consumer.assign(probe)
-        for tp in probe:
-            consumer.seek(tp, reported[tp] - 1)
-        pending = set(probe)
-        deadline = asyncio.get_running_loop().time() + timeout
-        while pending and asyncio.get_running_loop().time() < deadline:
-            await consumer.getmany(*pending, timeout_ms=200, max_records=1)
-            for tp in list(pending):
-                highwater = consumer.highwater(tp)
-                if highwater is not None:
-                    result[tp] = max(highwater, reported[tp])
-                    pending.discard(tp)
-                    consumer.pause(tp)
-    finally:
-        await consumer.stop()
-    return result
-
+from hypercare.broker.watermarks import fetch_high_watermarks
 
 _installed = False
 _fetch_wait_ms = 50

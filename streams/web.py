@@ -55,7 +55,7 @@ class WorkerWeb(Service):
         for name, check in self.checks.items():
             try:
                 problem = await asyncio.wait_for(check(), CHECK_TIMEOUT)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 problem = f"no answer within {CHECK_TIMEOUT:g} s"
             except Exception as error:  # a failing check is an answer, not a crash
                 problem = f"{type(error).__name__}: {error}"

@@ -16,9 +16,9 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from hypercare.runtime.embedded_broker import EmbeddedBroker
+from hypercare.entrypoints.embedded_broker import EmbeddedBroker
 from hypercare.settings import Settings
-from services.persistence.db import Database
+from hypercare.storage.db import Database
 
 PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -45,7 +45,7 @@ def pg_url() -> Iterator[str]:
     asyncio.run(admin(f'CREATE DATABASE "{name}"'))
     url = make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
     rendered = url.render_as_string(hide_password=False)
-    from services.persistence.migrate import upgrade_database
+    from hypercare.storage.migrate import upgrade_database
 
     upgrade_database(rendered)
     yield rendered
@@ -77,7 +77,7 @@ def settings_factory(broker: EmbeddedBroker, pg_url: str, tmp_path: Any) -> Call
 
 @pytest.fixture
 async def pg_session_url(pg_url: str) -> AsyncIterator[str]:
-    yield pg_url
+    return pg_url
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -86,7 +86,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgresql":
         return str(request.getfixturevalue("pg_url"))
     url = f"sqlite+aiosqlite:///{tmp_path / 'hypercare.db'}"
-    from services.persistence.migrate import upgrade_database
+    from hypercare.storage.migrate import upgrade_database
 
     upgrade_database(url)
     return url

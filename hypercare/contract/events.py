@@ -7,8 +7,8 @@ after parsing. Timestamps accept RFC 3339 strings only (pydantic's lax mode woul
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any, Literal, Union
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -29,8 +29,19 @@ from hypercare.privacy.redact import contains_identity_number, redact
 MAX_FUTURE = timedelta(minutes=5)
 
 TicketCategory = Literal[
-    "login", "permissions", "printing", "orders", "medication", "documentation",
-    "scheduling", "lab", "radiology", "integration", "performance", "hardware", "other",
+    "login",
+    "permissions",
+    "printing",
+    "orders",
+    "medication",
+    "documentation",
+    "scheduling",
+    "lab",
+    "radiology",
+    "integration",
+    "performance",
+    "hardware",
+    "other",
 ]
 TICKET_CATEGORIES: tuple[str, ...] = TicketCategory.__args__  # type: ignore[attr-defined]
 TicketChannel = Literal["phone", "chat", "portal", "walk_up", "floorwalker"]
@@ -63,7 +74,7 @@ PseudonymousId = Annotated[Reference, AfterValidator(_pseudonymous)]
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_string)]
 
 
-def FreeText(max_length: int) -> Any:  # noqa: N802 - reads as a type in field declarations
+def FreeText(max_length: int) -> Any:
     """A free-text string, redacted of identity numbers as part of validation."""
     return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(redact)]
 
@@ -79,9 +90,9 @@ class Envelope(BaseModel):
     @field_validator("occurred_at")
     @classmethod
     def _not_in_future(cls, value: datetime) -> datetime:
-        if value - datetime.now(timezone.utc) > MAX_FUTURE:
+        if value - datetime.now(UTC) > MAX_FUTURE:
             raise ValueError("is more than 5 minutes in the future")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     @property
     def family(self) -> str:
@@ -235,24 +246,51 @@ class DutyFulfilled(Envelope):
 
 
 Event = Annotated[
-    Union[
-        TicketOpened, TicketUpdated, TicketResolved, AccessLogin, PermissionDenied,
-        FloorwalkerCheckin, FloorwalkerCheckout, EdStatus, EdDiversionStarted, EdDiversionEnded,
-        DecisionRecorded, RiskRecorded, DutyOpened, DutyFulfilled,
-    ],
+    (
+        TicketOpened
+        | TicketUpdated
+        | TicketResolved
+        | AccessLogin
+        | PermissionDenied
+        | FloorwalkerCheckin
+        | FloorwalkerCheckout
+        | EdStatus
+        | EdDiversionStarted
+        | EdDiversionEnded
+        | DecisionRecorded
+        | RiskRecorded
+        | DutyOpened
+        | DutyFulfilled
+    ),
     Discriminator("type"),
 ]
 EVENT_TYPES: tuple[str, ...] = (
-    "ticket.opened", "ticket.updated", "ticket.resolved", "access.login", "access.permission_denied",
-    "floorwalker.checkin", "floorwalker.checkout", "ed.status", "ed.diversion_started",
-    "ed.diversion_ended", "decision.recorded", "risk.recorded", "duty.opened", "duty.fulfilled",
+    "ticket.opened",
+    "ticket.updated",
+    "ticket.resolved",
+    "access.login",
+    "access.permission_denied",
+    "floorwalker.checkin",
+    "floorwalker.checkout",
+    "ed.status",
+    "ed.diversion_started",
+    "ed.diversion_ended",
+    "decision.recorded",
+    "risk.recorded",
+    "duty.opened",
+    "duty.fulfilled",
 )
 # Event families map one to one onto Kafka topics (hypercare.topics). "coordination" carries the
 # coordination group's own records (decisions, risks, reporting duties): stored, never aggregated per unit.
 FAMILIES: tuple[str, ...] = ("tickets", "access", "floorwalkers", "ed", "coordination")
 _FAMILY_BY_PREFIX = {
-    "ticket": "tickets", "access": "access", "floorwalker": "floorwalkers", "ed": "ed",
-    "decision": "coordination", "risk": "coordination", "duty": "coordination",
+    "ticket": "tickets",
+    "access": "access",
+    "floorwalker": "floorwalkers",
+    "ed": "ed",
+    "decision": "coordination",
+    "risk": "coordination",
+    "duty": "coordination",
 }
 
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)
@@ -270,7 +308,8 @@ def parse_event(data: Any) -> Event:
     if event_type not in EVENT_TYPES:
         raise InvalidEvent(
             f"type: must be one of {', '.join(EVENT_TYPES)} (got {str(event_type)[:40]!r})"
-            if event_type is not None else "type: field required"
+            if event_type is not None
+            else "type: field required"
         )
     try:
         return event_adapter.validate_python(data)
@@ -310,6 +349,6 @@ def describe_validation_error(error: ValidationError) -> str:
         location = ".".join(str(part) for part in item["loc"][1:] or item["loc"])
         message = item["msg"]
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         parts.append(f"{location}: {message}" if location else message)
     return "; ".join(parts)

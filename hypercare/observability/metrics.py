@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from prometheus_client import (
-    GC_COLLECTOR, PLATFORM_COLLECTOR, PROCESS_COLLECTOR, CollectorRegistry, Counter, Gauge, Histogram,
+    GC_COLLECTOR,
+    PLATFORM_COLLECTOR,
+    PROCESS_COLLECTOR,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
 )
 from prometheus_client.registry import Collector
 
@@ -43,11 +49,13 @@ WEBSOCKET_MESSAGES = Counter(
 
 # --- go-live figures (from the gateway's live situation picture) -----------------------------------
 OPEN_TICKETS = Gauge(
-    "hypercare_open_tickets", "Open tickets by administration and priority (1 most urgent).",
+    "hypercare_open_tickets",
+    "Open tickets by administration and priority (1 most urgent).",
     ["administration", "priority"],
 )
 LOGIN_FAILURE_RATE = Gauge(
-    "hypercare_login_failure_rate", "Login failures / logins in the last 15 minutes, by administration.",
+    "hypercare_login_failure_rate",
+    "Login failures / logins in the last 15 minutes, by administration.",
     ["administration"],
 )
 LOGINS_15M = Gauge("hypercare_logins_15m", "Logins in the last 15 minutes, by administration.", ["administration"])
@@ -81,7 +89,8 @@ STREAM_RECORDS = Counter(
 )
 DEAD_LETTERS = Counter("hypercare_dead_letters_total", "Records the stream worker could not process.")
 CONSUMER_LAG = Gauge(
-    "hypercare_consumer_lag", "Records in an event-topic partition not yet processed by this worker.",
+    "hypercare_consumer_lag",
+    "Records in an event-topic partition not yet processed by this worker.",
     ["topic", "partition"],
 )
 EVENT_TO_AGGREGATE = Histogram(
@@ -95,11 +104,30 @@ DB_SINK_BATCH = Histogram(
 WORKER_BATCHES = Counter("hypercare_worker_batches_total", "Batches of records processed by the stream worker.")
 
 API_METRICS = (
-    EVENTS_INGESTED, QUARANTINED, PRODUCE_LATENCY, WEBSOCKET_CLIENTS, WEBSOCKET_MESSAGES, OPEN_TICKETS,
-    LOGIN_FAILURE_RATE, LOGINS_15M, FLOORWALKERS_ON_DUTY, ACTIVE_DIVERSIONS, UNITS_BY_HEALTH,
-    ALERTS_ACTIVE, ALERT_TRANSITIONS, ALERT_WEBHOOK_DELIVERIES,
+    EVENTS_INGESTED,
+    QUARANTINED,
+    PRODUCE_LATENCY,
+    WEBSOCKET_CLIENTS,
+    WEBSOCKET_MESSAGES,
+    OPEN_TICKETS,
+    LOGIN_FAILURE_RATE,
+    LOGINS_15M,
+    FLOORWALKERS_ON_DUTY,
+    ACTIVE_DIVERSIONS,
+    UNITS_BY_HEALTH,
+    ALERTS_ACTIVE,
+    ALERT_TRANSITIONS,
+    ALERT_WEBHOOK_DELIVERIES,
 )
-WORKER_METRICS = (STREAM_RECORDS, DEAD_LETTERS, QUARANTINED, CONSUMER_LAG, EVENT_TO_AGGREGATE, DB_SINK_BATCH, WORKER_BATCHES)
+WORKER_METRICS = (
+    STREAM_RECORDS,
+    DEAD_LETTERS,
+    QUARANTINED,
+    CONSUMER_LAG,
+    EVENT_TO_AGGREGATE,
+    DB_SINK_BATCH,
+    WORKER_BATCHES,
+)
 
 
 def registry_of(collectors: Iterable[Collector]) -> CollectorRegistry:

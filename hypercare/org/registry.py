@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 UNMAPPED_ID = "unmapped"
+UNMAPPED_NAME = "Okänd enhet / unmapped"
 UnitKind = Literal["ed", "ward", "icu", "primary_care", "outpatient", "lab", "radiology", "support", "other"]
 
 
@@ -65,7 +66,7 @@ class OrgRegistry(BaseModel):
     administrations: list[Administration]
 
     @model_validator(mode="after")
-    def _ids_unique(self) -> "OrgRegistry":
+    def _ids_unique(self) -> OrgRegistry:
         seen: set[str] = set()
         for admin in self.administrations:
             for node_id in [admin.id, *(s.id for s in admin.sites), *(u.id for s in admin.sites for u in s.units)]:
@@ -90,8 +91,12 @@ class OrgRegistry(BaseModel):
         if placement is not None:
             return placement
         return UnitPlacement(
-            unit_id=unit_id, name=unit_id, kind="other", site_id=UNMAPPED_ID,
-            administration_id=UNMAPPED_ID, mapped=False,
+            unit_id=unit_id,
+            name=unit_id,
+            kind="other",
+            site_id=UNMAPPED_ID,
+            administration_id=UNMAPPED_ID,
+            mapped=False,
         )
 
     def knows(self, unit_id: str) -> bool:

@@ -81,7 +81,8 @@ def patient_safety_ticket(rule: PatientSafetyTicket, obj: Mapping[str, Any]) -> 
     if count is None or count < rule.min_open:
         return None
     return Finding(
-        value=count, threshold=rule.min_open,
+        value=count,
+        threshold=rule.min_open,
         message=f"{count:.0f} öppna ärenden med risk för patientsäkerheten",
     )
 
@@ -97,7 +98,8 @@ def unvisited_with_open_tickets(rule: UnvisitedWithOpenTickets, obj: Mapping[str
         if since_visit < limit:
             return None
         return Finding(
-            value=since_visit, threshold=limit,
+            value=since_visit,
+            threshold=limit,
             message=(
                 f"Inget floor walker-besök på {since_visit:.0f} min trots {open_tickets:.0f} öppna ärenden "
                 f"(gräns {rule.hours:g} h)"
@@ -107,7 +109,8 @@ def unvisited_with_open_tickets(rule: UnvisitedWithOpenTickets, obj: Mapping[str
     if oldest is None or oldest < limit:
         return None
     return Finding(
-        value=oldest, threshold=limit,
+        value=oldest,
+        threshold=limit,
         message=(
             f"Inget floor walker-besök registrerat; {open_tickets:.0f} öppna ärenden, "
             f"det äldsta {oldest:.0f} min (gräns {rule.hours:g} h)"
@@ -127,7 +130,8 @@ def ed_waiting_over_capacity(rule: EdWaitingOverCapacity, obj: Mapping[str, Any]
     if not ratio > rule.waiting_ratio_above:
         return None
     return Finding(
-        value=ratio, threshold=rule.waiting_ratio_above,
+        value=ratio,
+        threshold=rule.waiting_ratio_above,
         message=f"{waiting:.0f} väntande patienter på akutmottagningen, kapacitet {capacity:.0f}",
     )
 
@@ -138,7 +142,8 @@ def ed_status_missing(rule: EdStatusMissing, obj: Mapping[str, Any]) -> Finding 
     if minutes is None or minutes < rule.minutes:
         return None
     return Finding(
-        value=minutes, threshold=rule.minutes,
+        value=minutes,
+        threshold=rule.minutes,
         message=f"Ingen lägesrapport från akutmottagningen på {minutes:.0f} min (gräns {rule.minutes} min)",
     )
 

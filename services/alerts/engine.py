@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from services.alerts.conditions import Finding, check
@@ -105,7 +105,7 @@ def evaluate(flat: Flat, open_alerts: Sequence[OpenAlert], now: datetime, rules:
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be an aware datetime")
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     holding = findings(flat, rules)
     present = {(kind, node_id) for kind in _FLAT_KIND for node_id, _ in nodes(flat, kind)}
     transitions: list[Transition] = []
@@ -117,8 +117,10 @@ def evaluate(flat: Flat, open_alerts: Sequence[OpenAlert], now: datetime, rules:
         open_keys.add(key)
         if key not in holding:
             reason: ResolveReason = (
-                "rule_removed" if alert.rule not in rules.by_id
-                else "node_gone" if (alert.node_kind, alert.node_id) not in present
+                "rule_removed"
+                if alert.rule not in rules.by_id
+                else "node_gone"
+                if (alert.node_kind, alert.node_id) not in present
                 else "cleared"
             )
             transitions.append(Resolve(alert.id, alert.rule, alert.node_kind, alert.node_id, reason, now))
@@ -133,11 +135,20 @@ def evaluate(flat: Flat, open_alerts: Sequence[OpenAlert], now: datetime, rules:
         if key in open_keys:
             continue
         _, node_kind, node_id = key
-        transitions.append(Raise(
-            rule=rule.id, kind=rule.kind, severity=rule.severity, node_kind=node_kind, node_id=node_id,
-            node_name=str(obj.get("name") or node_id), message=finding.message, value=finding.value,
-            threshold=finding.threshold, at=now,
-        ))
+        transitions.append(
+            Raise(
+                rule=rule.id,
+                kind=rule.kind,
+                severity=rule.severity,
+                node_kind=node_kind,
+                node_id=node_id,
+                node_name=str(obj.get("name") or node_id),
+                message=finding.message,
+                value=finding.value,
+                threshold=finding.threshold,
+                at=now,
+            )
+        )
     return transitions
 
 

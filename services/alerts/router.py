@@ -16,14 +16,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from hypercare.observability import metrics
 from hypercare.privacy.redact import redact
+from hypercare.storage.alert_models import Alert
+from hypercare.storage.models import utcnow
 from services.alerts import store
 from services.alerts.store import AlertConflict, StatusFilter
 from services.auth.dependencies import Reader, require
 from services.auth.roles import DECIDE
 from services.auth.tokens import Principal
 from services.dependencies import DatabaseDep
-from services.persistence.alerts import Alert
-from services.persistence.models import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 The section lives in the same file as the health rules (``HYPERCARE_RULES_FILE`` or the shipped
 ``hypercare/rules/default_rules.yaml``) and is read through the same path
-(:func:`streams.health.read_rules_document`). A custom file without an ``alerts:`` section gets the
+(:func:`hypercare.situation.health.read_rules_document`). A custom file without an ``alerts:`` section gets the
 shipped alert rules, so replacing the health rules never switches alerting off by accident.
 Unknown keys are rejected and every error names the rule, so a typo stops the gateway at start-up.
 """
@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
-from streams.health import RulesError, read_rules_section
+from hypercare.rules.loader import RulesError, read_rules_section
 
 Severity = Literal["info", "warning", "critical"]
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
@@ -28,7 +28,9 @@ NodeLevel = Literal["unit", "site", "administration", "region"]
 
 def _units_only_default() -> list[NodeLevel]:
     return ["unit"]
-Number = Union[StrictInt, StrictFloat]
+
+
+Number = StrictInt | StrictFloat
 
 
 class Escalation(BaseModel):
@@ -113,15 +115,23 @@ class EdStatusMissing(_Rule):
 
 
 AlertRule = Annotated[
-    Union[
-        LoginFailureRate, TicketOpenTooLong, PatientSafetyTicket, UnvisitedWithOpenTickets,
-        EdWaitingOverCapacity, EdStatusMissing,
-    ],
+    (
+        LoginFailureRate
+        | TicketOpenTooLong
+        | PatientSafetyTicket
+        | UnvisitedWithOpenTickets
+        | EdWaitingOverCapacity
+        | EdStatusMissing
+    ),
     Field(discriminator="kind"),
 ]
 RULE_KINDS: tuple[str, ...] = (
-    "login_failure_rate", "ticket_open_too_long", "patient_safety_ticket", "unvisited_with_open_tickets",
-    "ed_waiting_over_capacity", "ed_status_missing",
+    "login_failure_rate",
+    "ticket_open_too_long",
+    "patient_safety_ticket",
+    "unvisited_with_open_tickets",
+    "ed_waiting_over_capacity",
+    "ed_status_missing",
 )
 
 

@@ -21,13 +21,13 @@ from typing import Any, Protocol
 
 from hypercare.observability import metrics
 from hypercare.settings import Settings
+from hypercare.storage.alert_models import Alert
+from hypercare.storage.db import Database
 from services.alerts import store
 from services.alerts.engine import Escalate, Raise, evaluate
 from services.alerts.rules import SEVERITIES, AlertRules
 from services.alerts.webhook import WebhookSender
 from services.gateway.hub import SituationHub
-from services.persistence.alerts import Alert
-from services.persistence.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,13 @@ def webhook_from(settings: Settings) -> WebhookSender | None:
 
 class AlertService:
     def __init__(
-        self, *, db: Database, hub: SituationHub, rules: AlertRules, settings: Settings, ready: asyncio.Event,
+        self,
+        *,
+        db: Database,
+        hub: SituationHub,
+        rules: AlertRules,
+        settings: Settings,
+        ready: asyncio.Event,
         notifier: Notifier | None = None,
     ) -> None:
         self._db = db
@@ -124,12 +130,15 @@ class AlertService:
             "raise" if isinstance(transition, Raise) else "escalate" if isinstance(transition, Escalate) else "resolve"
         )
         metrics.ALERT_TRANSITIONS.labels(transition=name).inc()
-        log.info("alert %s: %s %s at %s %s", item.alert.id, name, item.alert.rule, item.alert.node_kind,
-                 item.alert.node_id)
+        log.info(
+            "alert %s: %s %s at %s %s", item.alert.id, name, item.alert.rule, item.alert.node_kind, item.alert.node_id
+        )
         if self._webhook is None:
             return
         document: dict[str, Any] = {
-            **store.public(item.alert), "transition": name, "transition_at": transition.at.isoformat(),
+            **store.public(item.alert),
+            "transition": name,
+            "transition_at": transition.at.isoformat(),
         }
         if isinstance(transition, Escalate):
             document["previous_level"] = transition.from_level

@@ -20,9 +20,9 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hypercare.storage.alert_models import Alert
+from hypercare.storage.db import Database
 from services.alerts.engine import Escalate, OpenAlert, Raise, Resolve, Transition
-from services.persistence.alerts import Alert
-from services.persistence.db import Database
 
 StatusFilter = Literal["open", "acknowledged", "resolved", "active"]
 _UNRESOLVED = Alert.resolved_at.is_(None)
@@ -58,8 +58,13 @@ def public(alert: Alert) -> dict[str, Any]:
 
 def open_alert(alert: Alert) -> OpenAlert:
     return OpenAlert(
-        id=alert.id, rule=alert.rule, node_kind=alert.node_kind, node_id=alert.node_id, level=alert.level,
-        raised_at=alert.raised_at, acknowledged=alert.acknowledged_at is not None,
+        id=alert.id,
+        rule=alert.rule,
+        node_kind=alert.node_kind,
+        node_id=alert.node_id,
+        level=alert.level,
+        raised_at=alert.raised_at,
+        acknowledged=alert.acknowledged_at is not None,
     )
 
 
@@ -109,9 +114,15 @@ async def apply(db: Database, transitions: Sequence[Transition]) -> list[Applied
             if isinstance(transition, Raise):
                 alert = await _raise(session, db.dialect, transition)
             elif isinstance(transition, Resolve):
-                alert = await _update(session, transition.alert_id, [_UNRESOLVED], {
-                    "status": "resolved", "resolved_at": transition.at,
-                })
+                alert = await _update(
+                    session,
+                    transition.alert_id,
+                    [_UNRESOLVED],
+                    {
+                        "status": "resolved",
+                        "resolved_at": transition.at,
+                    },
+                )
             else:
                 alert = await _escalate(session, transition)
         if alert is not None:
@@ -121,10 +132,18 @@ async def apply(db: Database, transitions: Sequence[Transition]) -> list[Applied
 
 async def _raise(session: AsyncSession, dialect: str, transition: Raise) -> Alert | None:
     values = {
-        "rule": transition.rule, "kind": transition.kind, "node_kind": transition.node_kind,
-        "node_id": transition.node_id, "node_name": transition.node_name[:200], "severity": transition.severity,
-        "message": transition.message, "value": transition.value, "threshold": transition.threshold,
-        "status": "open", "level": "team", "raised_at": transition.at,
+        "rule": transition.rule,
+        "kind": transition.kind,
+        "node_kind": transition.node_kind,
+        "node_id": transition.node_id,
+        "node_name": transition.node_name[:200],
+        "severity": transition.severity,
+        "message": transition.message,
+        "value": transition.value,
+        "threshold": transition.threshold,
+        "status": "open",
+        "level": "team",
+        "raised_at": transition.at,
     }
     module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
     if module is None:
@@ -143,9 +162,15 @@ async def _raise(session: AsyncSession, dialect: str, transition: Raise) -> Aler
 
 async def _escalate(session: AsyncSession, transition: Escalate) -> Alert | None:
     conditions = [_UNRESOLVED, Alert.acknowledged_at.is_(None), Alert.level == transition.from_level]
-    return await _update(session, transition.alert_id, conditions, {
-        "level": transition.to_level, "escalated_at": transition.at,
-    })
+    return await _update(
+        session,
+        transition.alert_id,
+        conditions,
+        {
+            "level": transition.to_level,
+            "escalated_at": transition.at,
+        },
+    )
 
 
 async def _update(session: AsyncSession, alert_id: int, conditions: list[Any], values: dict[str, Any]) -> Alert | None:
@@ -163,9 +188,16 @@ class AlertConflict(Exception):
 async def acknowledge(db: Database, alert_id: int, *, by: str, at: datetime) -> tuple[Alert, bool] | None:
     """``(alert, changed)``; None when there is no such alert. Acknowledging twice keeps the first."""
     async with db.sessions.begin() as session:
-        alert = await _update(session, alert_id, [_UNRESOLVED, Alert.acknowledged_at.is_(None)], {
-            "status": "acknowledged", "acknowledged_at": at, "acknowledged_by": by,
-        })
+        alert = await _update(
+            session,
+            alert_id,
+            [_UNRESOLVED, Alert.acknowledged_at.is_(None)],
+            {
+                "status": "acknowledged",
+                "acknowledged_at": at,
+                "acknowledged_by": by,
+            },
+        )
         if alert is not None:
             return alert, True
         current = await session.get(Alert, alert_id)

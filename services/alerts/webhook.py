@@ -59,8 +59,11 @@ class WebhookSender:
             self._queue.put_nowait(document)
         except asyncio.QueueFull:
             metrics.ALERT_WEBHOOK_DELIVERIES.labels(outcome="dropped").inc()
-            log.warning("alert webhook queue is full; dropped the %s of alert %s",
-                        document.get("transition"), document.get("id"))
+            log.warning(
+                "alert webhook queue is full; dropped the %s of alert %s",
+                document.get("transition"),
+                document.get("id"),
+            )
 
     async def _run(self) -> None:
         while True:
@@ -88,5 +91,10 @@ class WebhookSender:
                 return
             problem = f"HTTP {response.status_code}"
         metrics.ALERT_WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
-        log.warning("alert webhook: could not deliver the %s of alert %s after %d attempts (%s)",
-                    document.get("transition"), document.get("id"), self._retries + 1, problem)
+        log.warning(
+            "alert webhook: could not deliver the %s of alert %s after %d attempts (%s)",
+            document.get("transition"),
+            document.get("id"),
+            self._retries + 1,
+            problem,
+        )

@@ -12,9 +12,9 @@ from fastapi import Depends, HTTPException, Request, Security, WebSocket, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
+from hypercare.storage.db import Database
 from services.auth.roles import ADMIN, DECIDE, INGEST, READ_SITUATION, Role, describe
 from services.auth.tokens import Principal, TokenCache, verify_token
-from services.persistence.db import Database
 
 # Declared for the OpenAPI document ("Authorize" button); the header is parsed below for clearer errors.
 bearer_scheme = HTTPBearer(auto_error=False, description="A Hypercare API token: `hypercare token issue`")
@@ -50,9 +50,7 @@ def _forbidden(principal: Principal, roles: frozenset[Role], action: str) -> HTT
     )
 
 
-def require(
-    roles: frozenset[Role], *, action: str = "do this"
-) -> Callable[..., Coroutine[Any, Any, Principal]]:
+def require(roles: frozenset[Role], *, action: str = "do this") -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that returns the caller's :class:`Principal` when its role is in ``roles``."""
 
     async def dependency(
@@ -80,7 +78,7 @@ async def authenticate_websocket(websocket: WebSocket, token: str | None) -> Pri
     """The reader behind ``token``; otherwise closes the socket (1008, with the reason) and returns None."""
     reason: str
     if not token:
-        reason = "missing token; connect with ?token=<token> or send {\"token\": \"...\"} first"
+        reason = 'missing token; connect with ?token=<token> or send {"token": "..."} first'
     else:
         principal = await principal_for(websocket.app.state, token)
         if principal is None:

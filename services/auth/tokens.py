@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from hypercare.privacy.redact import contains_identity_number
+from hypercare.storage.db import Database
+from hypercare.storage.models import ApiToken, utcnow
 from services.auth.roles import Role, parse_role
-from services.persistence.db import Database
-from services.persistence.models import ApiToken, utcnow
 
 TOKEN_PREFIX = "hc_"
 MAX_NAME_LENGTH = 128
@@ -95,9 +95,7 @@ async def issue_token(db: Database, *, role: Role | str, name: str) -> str:
 
 
 async def _lookup(db: Database, token_hash: str) -> Principal | None:
-    query = select(ApiToken.name, ApiToken.role).where(
-        ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)
-    )
+    query = select(ApiToken.name, ApiToken.role).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     async with db.sessions() as session:
         row = (await session.execute(query)).first()
     if row is None or row.role not in _ROLE_VALUES:

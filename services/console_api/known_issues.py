@@ -16,12 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hypercare.privacy.redact import contains_identity_number, redact
+from hypercare.storage.db import Database
+from hypercare.storage.known_issue_models import KnownIssue, KnownIssueTicket
+from hypercare.storage.models import utcnow
 from services.auth.dependencies import Reader
 from services.console_api.access import Agent
 from services.dependencies import DatabaseDep
-from services.persistence.db import Database
-from services.persistence.known_issues import KnownIssue, KnownIssueTicket
-from services.persistence.models import utcnow
 
 router = APIRouter(prefix="/api/v1/known-issues", tags=["known issues"])
 
@@ -117,8 +117,12 @@ async def list_known_issues(
 async def create_known_issue(body: NewKnownIssue, principal: Agent, db: DatabaseDep) -> dict[str, Any]:
     now = utcnow()
     issue = KnownIssue(
-        title=body.title, workaround=body.workaround, status=body.status,
-        created_by=principal.name, created_at=now, updated_at=now,
+        title=body.title,
+        workaround=body.workaround,
+        status=body.status,
+        created_by=principal.name,
+        created_at=now,
+        updated_at=now,
     )
     async with db.sessions.begin() as session:
         session.add(issue)
@@ -131,9 +135,7 @@ async def get_known_issue(issue_id: int, _: Reader, db: DatabaseDep) -> dict[str
 
 
 @router.patch("/{issue_id}", summary="Change a known issue's title, workaround or status (agent, chief, admin)")
-async def change_known_issue(
-    issue_id: int, body: KnownIssueChange, _: Agent, db: DatabaseDep
-) -> dict[str, Any]:
+async def change_known_issue(issue_id: int, body: KnownIssueChange, _: Agent, db: DatabaseDep) -> dict[str, Any]:
     async with db.sessions.begin() as session:
         issue = await session.get(KnownIssue, issue_id, with_for_update=True)
         if issue is None:
@@ -158,9 +160,14 @@ async def link_ticket(issue_id: int, body: TicketLink, principal: Agent, db: Dat
             if await session.get(KnownIssue, issue_id) is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, f"no known issue {issue_id}")
             if await session.get(KnownIssueTicket, (issue_id, body.ticket_id)) is None:
-                session.add(KnownIssueTicket(
-                    known_issue_id=issue_id, ticket_id=body.ticket_id, linked_by=principal.name, linked_at=utcnow(),
-                ))
+                session.add(
+                    KnownIssueTicket(
+                        known_issue_id=issue_id,
+                        ticket_id=body.ticket_id,
+                        linked_by=principal.name,
+                        linked_at=utcnow(),
+                    )
+                )
                 created = True
     except IntegrityError:
         created = False  # linked by a concurrent request in the meantime

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Integer, case, cast, false, func
 from sqlalchemy.sql.elements import ColumnElement
 
 from hypercare.org.registry import UNMAPPED_ID, OrgRegistry
-from services.persistence.models import StoredEvent
+from hypercare.storage.models import StoredEvent
 
 TICKET_TYPES = ("ticket.opened", "ticket.updated", "ticket.resolved")
 
@@ -18,7 +18,7 @@ def epoch_seconds(dialect: str) -> ColumnElement[Any]:
     if dialect == "postgresql":
         return cast(func.floor(func.extract("epoch", StoredEvent.occurred_at)), BigInteger)
     if dialect == "sqlite":
-        # Stored as naive UTC text (services.persistence.models.UTCDateTime).
+        # Stored as naive UTC text (hypercare.storage.models.UTCDateTime).
         return cast(func.strftime("%s", StoredEvent.occurred_at), Integer)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
 

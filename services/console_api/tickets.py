@@ -8,7 +8,7 @@ status from its latest update or resolution) and the known issues it is linked t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -16,12 +16,12 @@ from sqlalchemy import distinct, func, select
 
 from hypercare.contract.events import TICKET_CATEGORIES
 from hypercare.org.registry import OrgRegistry
+from hypercare.storage.db import Database
+from hypercare.storage.known_issue_models import KnownIssueTicket
+from hypercare.storage.models import StoredEvent
 from services.auth.dependencies import Reader
 from services.console_api.sql import TICKET_TYPES, payload_int, payload_text, units_condition
 from services.dependencies import DatabaseDep, OrgDep
-from services.persistence.db import Database
-from services.persistence.known_issues import KnownIssueTicket
-from services.persistence.models import StoredEvent
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 
@@ -51,17 +51,26 @@ async def ticket_states(db: Database, ticket_ids: Iterable[str]) -> dict[str, di
     ticket_id = payload_text("ticket_id")
     async with db.sessions() as session:
         for start in range(0, len(ids), _MAX_IDS_PER_QUERY):
-            chunk = ids[start:start + _MAX_IDS_PER_QUERY]
+            chunk = ids[start : start + _MAX_IDS_PER_QUERY]
             query = (
                 select(StoredEvent.type, StoredEvent.occurred_at, StoredEvent.payload)
                 .where(StoredEvent.type.in_(TICKET_TYPES), ticket_id.in_(chunk))
                 .order_by(StoredEvent.occurred_at, StoredEvent.stored_at)
             )
             for type_, occurred_at, payload in await session.execute(query):
-                state = states.setdefault(str(payload.get("ticket_id")), {
-                    "status": "open", "category": None, "priority": None, "channel": None,
-                    "summary": None, "patient_safety": False, "opened_at": None, "resolved_at": None,
-                })
+                state = states.setdefault(
+                    str(payload.get("ticket_id")),
+                    {
+                        "status": "open",
+                        "category": None,
+                        "priority": None,
+                        "channel": None,
+                        "summary": None,
+                        "patient_safety": False,
+                        "opened_at": None,
+                        "resolved_at": None,
+                    },
+                )
                 if type_ == "ticket.opened":
                     for key in ("category", "priority", "channel", "summary", "patient_safety"):
                         if key in payload and (key in ("summary", "channel", "patient_safety") or state[key] is None):
@@ -88,7 +97,7 @@ async def linked_known_issues(db: Database, ticket_ids: Iterable[str]) -> dict[s
         for start in range(0, len(ids), _MAX_IDS_PER_QUERY):
             query = (
                 select(KnownIssueTicket.ticket_id, KnownIssueTicket.known_issue_id)
-                .where(KnownIssueTicket.ticket_id.in_(ids[start:start + _MAX_IDS_PER_QUERY]))
+                .where(KnownIssueTicket.ticket_id.in_(ids[start : start + _MAX_IDS_PER_QUERY]))
                 .order_by(KnownIssueTicket.linked_at)
             )
             for ticket_id, issue_id in await session.execute(query):
@@ -137,9 +146,9 @@ async def get_tickets(
             "ticket": states.get(ticket_id),
             "known_issue_ids": links.get(ticket_id, []),
         }
-        for event, ticket_id in zip(events, ticket_ids)
+        for event, ticket_id in zip(events, ticket_ids, strict=False)
     ]
-    return {"as_of": datetime.now(timezone.utc).isoformat(), "items": items}
+    return {"as_of": datetime.now(UTC).isoformat(), "items": items}
 
 
 @router.get("/tickets/hotspots", summary="Units whose open tickets grew most in the last period")
@@ -150,7 +159,7 @@ async def get_hotspots(
     minutes: Annotated[int, Query(ge=5, le=1440)] = 60,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     since = now - timedelta(minutes=minutes)
     ticket_id = payload_text("ticket_id")
 

@@ -8,19 +8,18 @@ grouped by unit and bucket; units are then summed into their administration with
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import and_, select
 
-from hypercare.org.registry import UNMAPPED_ID, OrgRegistry
+from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry
+from hypercare.storage.db import Database
+from hypercare.storage.models import StoredEvent
 from services.auth.dependencies import Reader
 from services.console_api.sql import count_where, epoch_seconds, payload_text
 from services.dependencies import DatabaseDep, OrgDep
-from services.persistence.db import Database
-from services.persistence.models import StoredEvent
-from streams.situation import UNMAPPED_NAME
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 
@@ -33,7 +32,7 @@ def bucket_starts(end: datetime, *, hours: float, bucket_minutes: int) -> list[d
     size = bucket_minutes * 60
     last = math.floor(end.timestamp() / size) * size
     count = max(1, math.ceil(hours * 60 / bucket_minutes))
-    return [datetime.fromtimestamp(last - (count - 1 - i) * size, timezone.utc) for i in range(count)]
+    return [datetime.fromtimestamp(last - (count - 1 - i) * size, UTC) for i in range(count)]
 
 
 async def count_by_unit_and_bucket(
@@ -100,10 +99,10 @@ async def get_trends(
     bucket_minutes: Annotated[int, Query(ge=1, le=1440)] = 15,
     until: Annotated[datetime | None, Query(description="end of the period (RFC 3339); default now")] = None,
 ) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     if until is not None and (until.tzinfo is None or until.utcoffset() is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until: give a time zone offset")
-    end = until.astimezone(timezone.utc) if until is not None else now
+    end = until.astimezone(UTC) if until is not None else now
     if math.ceil(hours * 60 / bucket_minutes) > MAX_BUCKETS:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT, f"more than {MAX_BUCKETS} buckets; use longer buckets"

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
+from hypercare.storage.models import StoredEvent
 from services.auth.dependencies import Reader
 from services.dependencies import DatabaseDep, OrgDep
-from services.persistence.models import StoredEvent
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 

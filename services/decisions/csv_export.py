@@ -8,9 +8,25 @@ from collections.abc import Iterable
 from typing import Any
 
 COLUMNS = (
-    "occurred_at", "type", "decision_id", "title", "decision", "rationale", "mandate", "owner", "decided_by",
-    "unit_id", "unit_name", "affected_unit_ids", "follow_up_at", "corrects", "corrected_by", "linked_alert_ids",
-    "rollout_decision", "stop_criteria", "event_id",
+    "occurred_at",
+    "type",
+    "decision_id",
+    "title",
+    "decision",
+    "rationale",
+    "mandate",
+    "owner",
+    "decided_by",
+    "unit_id",
+    "unit_name",
+    "affected_unit_ids",
+    "follow_up_at",
+    "corrects",
+    "corrected_by",
+    "linked_alert_ids",
+    "rollout_decision",
+    "stop_criteria",
+    "event_id",
 )
 # A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -29,7 +45,9 @@ def stop_criteria_summary(evaluation: Any) -> str | None:
         return None
     parts = [f"{evaluation.get('overall')} ({evaluation.get('as_of')})"]
     for item in evaluation.get("criteria", []):
-        parts.append(f"{item.get('id')}: {item.get('value')} / {item.get('limit')} {'met' if item.get('met') else 'not met'}")
+        parts.append(
+            f"{item.get('id')}: {item.get('value')} / {item.get('limit')} {'met' if item.get('met') else 'not met'}"
+        )
     return "; ".join(parts)
 
 

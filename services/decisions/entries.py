@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from hypercare.org.registry import OrgRegistry
-from services.persistence.db import Database
-from services.persistence.events_store import events_of_types
-from services.persistence.models import StoredEvent
+from hypercare.storage.db import Database
+from hypercare.storage.events_store import events_of_types
+from hypercare.storage.models import StoredEvent
 
 DECISION_EVENT_TYPES = ("decision.recorded", "ed.diversion_started", "ed.diversion_ended")
 MAX_SCANNED = 20_000  # decision events of a whole go-live are far fewer; this bounds one request
@@ -77,10 +77,14 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
     return {
         **common,
         "decision_id": payload["diversion_id"],
-        "title": (f"Hänvisning startad: {common['unit_name']} → {', '.join(receiving)}" if started
-                  else f"Hänvisning avslutad: {common['unit_name']}"),
-        "decision": (f"Hänvisning ({payload.get('scope')}) till {', '.join(receiving)}" if started
-                     else "Hänvisningen avslutas"),
+        "title": (
+            f"Hänvisning startad: {common['unit_name']} → {', '.join(receiving)}"
+            if started
+            else f"Hänvisning avslutad: {common['unit_name']}"
+        ),
+        "decision": (
+            f"Hänvisning ({payload.get('scope')}) till {', '.join(receiving)}" if started else "Hänvisningen avslutas"
+        ),
         "rationale": payload.get("reason", ""),
         "mandate": "",
         "owner": payload.get("decided_by", ""),
@@ -100,9 +104,7 @@ def _matches(entry: dict[str, Any], query: DecisionQuery) -> bool:
             return False
     if query.unit_id and query.unit_id != entry["unit_id"] and query.unit_id not in entry["affected_unit_ids"]:
         return False
-    if query.owner and query.owner.casefold() not in str(entry["owner"]).casefold():
-        return False
-    return True
+    return not (query.owner and query.owner.casefold() not in str(entry["owner"]).casefold())
 
 
 async def find_decisions(db: Database, org: OrgRegistry, query: DecisionQuery) -> list[dict[str, Any]]:
@@ -116,5 +118,7 @@ async def find_decisions(db: Database, org: OrgRegistry, query: DecisionQuery) -
         if entry["corrects"]:
             corrected_by.setdefault(entry["corrects"], []).append(entry["decision_id"])
     for entry in entries:
-        entry["corrected_by"] = sorted(corrected_by.get(entry["decision_id"], [])) if entry["type"] == "decision.recorded" else []
+        entry["corrected_by"] = (
+            sorted(corrected_by.get(entry["decision_id"], [])) if entry["type"] == "decision.recorded" else []
+        )
     return [entry for entry in entries if _matches(entry, query)][: query.limit]

@@ -38,7 +38,8 @@ async def get_decisions(
     )
     if format == "csv":
         return Response(
-            decisions_csv(entries), media_type="text/csv; charset=utf-8",
+            decisions_csv(entries),
+            media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="beslutslogg.csv"'},
         )
     return {"items": entries, "count": len(entries)}

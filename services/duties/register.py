@@ -6,9 +6,9 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
+from hypercare.storage.db import Database
+from hypercare.storage.events_store import events_of_types
 from services.duties.config import DutiesConfig
-from services.persistence.db import Database
-from services.persistence.events_store import events_of_types
 
 
 def _minutes_left(deadline: datetime, now: datetime) -> int:
@@ -28,11 +28,14 @@ async def duties_at(
     for event in await events_of_types(db, types=("duty.opened", "duty.fulfilled"), until=until):
         payload = event.payload
         if event.type == "duty.fulfilled":
-            fulfilments.setdefault(payload["duty_id"], {
-                "fulfilled_at": event.occurred_at.isoformat(),
-                "reference": payload.get("reference", ""),
-                "fulfilled_by": payload.get("fulfilled_by", ""),
-            })
+            fulfilments.setdefault(
+                payload["duty_id"],
+                {
+                    "fulfilled_at": event.occurred_at.isoformat(),
+                    "reference": payload.get("reference", ""),
+                    "fulfilled_by": payload.get("fulfilled_by", ""),
+                },
+            )
             continue
         if payload["duty_id"] in duties:
             continue  # the first opening counts; a resend with a new event_id changes nothing
@@ -63,6 +66,8 @@ async def duties_at(
         duty["minutes_left"] = _minutes_left(deadline, now) if open_ and deadline else None
         duty["overdue"] = bool(open_ and deadline is not None and deadline <= now)
         result.append(duty)
-    open_duties = sorted((d for d in result if d["status"] == "open"), key=lambda d: (d["deadline"] or "9999", d["duty_id"]))
+    open_duties = sorted(
+        (d for d in result if d["status"] == "open"), key=lambda d: (d["deadline"] or "9999", d["duty_id"])
+    )
     done = sorted((d for d in result if d["status"] != "open"), key=lambda d: d["fulfilled_at"] or "", reverse=True)
     return open_duties + done

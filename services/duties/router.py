@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -30,7 +30,7 @@ async def get_duties(
     state: Annotated[Literal["open", "fulfilled", "all"], Query(alias="status")] = "all",
 ) -> dict[str, Any]:
     config = _config(request)
-    duties = await duties_at(db, config, datetime.now(timezone.utc))
+    duties = await duties_at(db, config, datetime.now(UTC))
     if state != "all":
         duties = [d for d in duties if d["status"] == state]
     return {

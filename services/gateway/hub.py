@@ -18,16 +18,16 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from hypercare.observability import metrics
 from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
+from hypercare.situation.health import HealthRules
+from hypercare.situation.rollup import build_situation, summarize_unit
 from services.gateway.golive_metrics import update_golive_gauges
 from services.gateway.situation_store import SituationStore
-from streams.health import HealthRules
-from streams.situation import build_situation, summarize_unit
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ class Offer:
     With a hundred consoles connected, per-client encoding was the gateway's largest cost.
     """
 
-    __slots__ = ("changed", "_body")
+    __slots__ = ("_body", "changed")
 
     def __init__(self, changed: Flat) -> None:
         self.changed = changed
@@ -175,7 +175,7 @@ class Client:
                 kind, text = due
                 await asyncio.wait_for(self._send(text), timeout=self._send_timeout)
                 metrics.WEBSOCKET_MESSAGES.labels(type=kind).inc()
-        except (asyncio.TimeoutError, Exception) as error:
+        except (TimeoutError, Exception) as error:
             if not isinstance(error, asyncio.CancelledError):
                 log.info("closing a websocket client: %s", type(error).__name__)
         finally:
@@ -203,7 +203,7 @@ class SituationHub:
             self.store.unit_states,
             org=self.org,
             rules=self.rules,
-            now=now or datetime.now(timezone.utc),
+            now=now or datetime.now(UTC),
             presence_minutes=self._settings.floorwalker_presence_minutes,
         )
         return {"as_of": situation["as_of"], "seq": self.seq, **{k: v for k, v in situation.items() if k != "as_of"}}
@@ -216,7 +216,7 @@ class SituationHub:
             self.store.unit_states,
             org=self.org,
             rules=self.rules,
-            now=datetime.now(timezone.utc),
+            now=datetime.now(UTC),
             presence_minutes=self._settings.floorwalker_presence_minutes,
         )
 
@@ -243,7 +243,7 @@ class SituationHub:
         return list(self.alerts.values())
 
     async def start(self) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         self._last = flatten(self.situation(now))
         self.latest = (now, self._last)
         update_golive_gauges(self._last)
@@ -269,7 +269,7 @@ class SituationHub:
                 log.exception("could not compute the situation")
 
     def publish(self) -> None:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         current = flatten(self.situation(now))
         changed = diff(self._last, current)
         self._last = current

@@ -26,7 +26,9 @@ async def get_situation(_: Reader, hub: HubDep) -> dict[str, Any]:
 async def get_unit(unit_id: str, _: Reader, hub: HubDep) -> dict[str, Any]:
     unit = hub.unit(unit_id)
     if unit is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unit {unit_id!r} is not in the org registry and has sent no events")
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND, f"unit {unit_id!r} is not in the org registry and has sent no events"
+        )
     return unit
 
 

@@ -7,15 +7,16 @@ replicas scale out behind a load balancer and each holds the full picture.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from hypercare.broker.watermarks import fetch_high_watermarks
 from hypercare.settings import Settings
 from hypercare.topics import topics_for
-from streams.tansu_compat import fetch_high_watermarks
 
 log = logging.getLogger(__name__)
 
@@ -62,10 +63,8 @@ class SituationStore:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
         if self._consumer is not None:
             await self._consumer.stop()
 
@@ -108,4 +107,3 @@ class SituationStore:
             return False
         self.unit_states.setdefault(unit_id, {})[family] = state
         return True
-

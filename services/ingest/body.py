@@ -32,11 +32,15 @@ def split_body(body: bytes, content_type: str | None) -> list[RawItem]:
             document = json.loads(text)
         except json.JSONDecodeError as error:
             if "\n" not in text.strip():
-                raise UnreadableBody(f"body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+                raise UnreadableBody(
+                    f"body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+                ) from None
             ndjson = True
         else:
             if isinstance(document, list):
-                return [RawItem(index, json.dumps(item, ensure_ascii=False), item) for index, item in enumerate(document)]
+                return [
+                    RawItem(index, json.dumps(item, ensure_ascii=False), item) for index, item in enumerate(document)
+                ]
             return [RawItem(0, text, document)]
     items = []
     for index, line in enumerate(line for line in text.splitlines() if line.strip()):

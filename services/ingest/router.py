@@ -8,12 +8,12 @@ from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 
+from hypercare.storage.quarantine import count_quarantined, list_quarantined
+from hypercare.topics import topics_for
 from services.auth.dependencies import Admin, Ingester
 from services.dependencies import DatabaseDep, ProducerDep, SettingsDep
-from hypercare.topics import topics_for
 from services.ingest.body import UnreadableBody, split_body
 from services.ingest.service import describe, ingest_items
-from services.persistence.quarantine import count_quarantined, list_quarantined
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
 

@@ -5,26 +5,32 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from hypercare.contract.events import EVENT_TYPES, Event, InvalidEvent, event_to_json, parse_event
 from hypercare.observability import metrics
 from hypercare.privacy.redact import redact
+from hypercare.storage.db import Database
+from hypercare.storage.quarantine import QuarantineRow, add_quarantined
 from hypercare.topics import Topics
 from services.auth.roles import DECIDE, Role
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer, encode_key, encode_value
-from services.persistence.db import Database
-from services.persistence.quarantine import QuarantineRow, add_quarantined
 
 log = logging.getLogger(__name__)
 
 # The coordination group's records: only chiefs and admins may submit them.
-DECISION_TYPES = frozenset({
-    "ed.diversion_started", "ed.diversion_ended", "decision.recorded", "risk.recorded", "duty.opened",
-    "duty.fulfilled",
-})
+DECISION_TYPES = frozenset(
+    {
+        "ed.diversion_started",
+        "ed.diversion_ended",
+        "decision.recorded",
+        "risk.recorded",
+        "duty.opened",
+        "duty.fulfilled",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,22 @@ async def ingest_items(
             metrics.EVENTS_INGESTED.labels(type=_type_label(item), outcome="rejected").inc()
             event_id = item.data.get("event_id") if isinstance(item.data, dict) else None
             result.rejected.append(
-                Rejection(index=item.index, reason=reason, event_id=redact(event_id[:64]) if isinstance(event_id, str) else None)
+                Rejection(
+                    index=item.index,
+                    reason=reason,
+                    event_id=redact(event_id[:64]) if isinstance(event_id, str) else None,
+                )
             )
             quarantined.append(
                 QuarantineRow(
-                    stage="ingest", reason=reason, item_index=item.index, raw=redact(item.text),
-                    submitted_by=principal.name, src_topic=None, src_partition=None, src_offset=None,
+                    stage="ingest",
+                    reason=reason,
+                    item_index=item.index,
+                    raw=redact(item.text),
+                    submitted_by=principal.name,
+                    src_topic=None,
+                    src_partition=None,
+                    src_offset=None,
                 )
             )
             continue
@@ -94,7 +110,7 @@ async def ingest_items(
                             "index": row.item_index,
                             "raw": row.raw,
                             "submitted_by": row.submitted_by,
-                            "received_at": datetime.now(timezone.utc).isoformat(),
+                            "received_at": datetime.now(UTC).isoformat(),
                         }
                     ),
                 )

@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from hypercare.org.registry import OrgRegistry
+from hypercare.storage.db import Database
+from hypercare.storage.models import StoredEvent
 from services.console_api.sql import TICKET_TYPES, payload_int, payload_text
-from services.persistence.db import Database
-from services.persistence.models import StoredEvent
 from services.reports.period import Period
 
 REGION = "region"
@@ -157,8 +157,12 @@ async def _tickets(db: Database, period: Period) -> dict[tuple[str, str], Ticket
     """Every ticket with an event before ``counted_until``: its first opening, latest priority, first resolve."""
     query = (
         select(
-            StoredEvent.event_id, StoredEvent.type, StoredEvent.unit_id, StoredEvent.occurred_at,
-            payload_text("ticket_id").label("ticket_id"), payload_int("priority").label("priority"),
+            StoredEvent.event_id,
+            StoredEvent.type,
+            StoredEvent.unit_id,
+            StoredEvent.occurred_at,
+            payload_text("ticket_id").label("ticket_id"),
+            payload_int("priority").label("priority"),
             payload_text("category").label("category"),
             StoredEvent.payload["patient_safety"].as_boolean().label("patient_safety"),
         )
@@ -217,8 +221,14 @@ def _in_period(period: Period, *types: str) -> list[Any]:
 async def _access(db: Database, tallies: _Tallies, period: Period) -> None:
     outcome, reason, role = payload_text("outcome"), payload_text("reason"), payload_text("role")
     counts = (
-        select(StoredEvent.unit_id, StoredEvent.type, outcome.label("outcome"), reason.label("reason"),
-               role.label("role"), func.count().label("n"))
+        select(
+            StoredEvent.unit_id,
+            StoredEvent.type,
+            outcome.label("outcome"),
+            reason.label("reason"),
+            role.label("role"),
+            func.count().label("n"),
+        )
         .where(*_in_period(period, "access.login", "access.permission_denied"))
         .group_by(StoredEvent.unit_id, StoredEvent.type, outcome, reason, role)
     )
@@ -246,7 +256,9 @@ async def _access(db: Database, tallies: _Tallies, period: Period) -> None:
 
 async def _floorwalkers(db: Database, tallies: _Tallies, period: Period) -> None:
     query = select(
-        StoredEvent.unit_id, StoredEvent.type, payload_text("walker_id").label("walker_id"),
+        StoredEvent.unit_id,
+        StoredEvent.type,
+        payload_text("walker_id").label("walker_id"),
         payload_int("assists").label("assists"),
         StoredEvent.payload["needs_escalation"].as_boolean().label("needs_escalation"),
     ).where(*_in_period(period, *FLOORWALKER_TYPES))
@@ -264,7 +276,10 @@ async def _ed_status(db: Database, tallies: _Tallies, eds: dict[str, EdUnit], pe
     waiting, inside = payload_int("patients_waiting"), payload_int("patients_in_department")
     capacity = payload_int("capacity")
     query = select(
-        StoredEvent.unit_id, waiting.label("waiting"), inside.label("inside"), capacity.label("capacity"),
+        StoredEvent.unit_id,
+        waiting.label("waiting"),
+        inside.label("inside"),
+        capacity.label("capacity"),
     ).where(*_in_period(period, "ed.status"))
     for row in await _rows(db, query):
         occupancy = round(row.inside / row.capacity, 6) if row.capacity else None
@@ -317,9 +332,7 @@ async def _diversions(db: Database, period: Period) -> list[Diversion]:
     return [d for d in found.values() if d.since is not None]
 
 
-def _fold_diversions(
-    tallies: _Tallies, eds: dict[str, EdUnit], diversions: list[Diversion], period: Period
-) -> None:
+def _fold_diversions(tallies: _Tallies, eds: dict[str, EdUnit], diversions: list[Diversion], period: Period) -> None:
     """Hours of diversion inside the period, starts in it, and the ones still running at the state moment."""
     for diversion in diversions:
         assert diversion.since is not None

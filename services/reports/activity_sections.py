@@ -6,14 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from hypercare.org.registry import UNMAPPED_ID
+from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME
 from hypercare.privacy.redact import redact
 from services.reports.activity import REGION, Activity, Tally
 from services.reports.figures import Column, figure, share, table
 from services.reports.frame import Frame
 from services.reports.labels import CATEGORIES, SCOPES, label
 from services.reports.period import local_text
-from streams.situation import UNMAPPED_NAME
 
 
 def admin_rows(frame: Frame, activity: Activity) -> list[tuple[str, str, Tally]]:
@@ -26,12 +25,18 @@ def admin_rows(frame: Frame, activity: Activity) -> list[tuple[str, str, Tally]]
 
 
 def per_administration(
-    frame: Frame, activity: Activity, key: str, title: str, columns: list[Column],
+    frame: Frame,
+    activity: Activity,
+    key: str,
+    title: str,
+    columns: list[Column],
     row: Callable[[str, Tally], dict[str, Any]],
 ) -> dict[str, Any]:
     """A table with a row per administration and the region as its total row."""
     return table(
-        key, title, columns,
+        key,
+        title,
+        columns,
         [row(name, tally) for _, name, tally in admin_rows(frame, activity)],
         total=row(frame.org.region.name, activity.tallies[REGION]),
     )
@@ -53,9 +58,15 @@ def tickets_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     ]
 
     def row(name: str, tally: Tally) -> dict[str, Any]:
-        return {"name": name, "opened": tally.tickets_opened, "resolved": tally.tickets_resolved,
-                "median": tally.median_resolve_minutes, "open": tally.tickets_open,
-                "open_p1": tally.tickets_open_p1, "safety": tally.patient_safety_opened}
+        return {
+            "name": name,
+            "opened": tally.tickets_opened,
+            "resolved": tally.tickets_resolved,
+            "median": tally.median_resolve_minutes,
+            "open": tally.tickets_open,
+            "open_p1": tally.tickets_open_p1,
+            "safety": tally.patient_safety_opened,
+        }
 
     return per_administration(frame, activity, "tickets", "Ärenden per förvaltning", columns, row)
 
@@ -64,10 +75,16 @@ def categories_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     """What the period's tickets were about (region-wide), most frequent first."""
     src = frame.sources.cite("tickets_opened")
     counts = activity.tallies[REGION].opened_by_category
-    rows = [{"category": label(CATEGORIES, category), "opened": n}
-            for category, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-    return table("categories", "Öppnade ärenden per kategori (regionen)",
-                 [Column("category", "Kategori", "text"), Column("opened", "Öppnade", src=src)], rows)
+    rows = [
+        {"category": label(CATEGORIES, category), "opened": n}
+        for category, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    return table(
+        "categories",
+        "Öppnade ärenden per kategori (regionen)",
+        [Column("category", "Kategori", "text"), Column("opened", "Öppnade", src=src)],
+        rows,
+    )
 
 
 def access_table(frame: Frame, activity: Activity) -> dict[str, Any]:
@@ -85,9 +102,15 @@ def access_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     ]
 
     def row(name: str, tally: Tally) -> dict[str, Any]:
-        return {"name": name, "logins": tally.logins, "failures": tally.login_failures,
-                "rate": share(tally.login_failures, tally.logins), "users": len(tally.users_failing),
-                "locked": tally.locked_accounts, "denied": tally.permission_denied}
+        return {
+            "name": name,
+            "logins": tally.logins,
+            "failures": tally.login_failures,
+            "rate": share(tally.login_failures, tally.logins),
+            "users": len(tally.users_failing),
+            "locked": tally.locked_accounts,
+            "denied": tally.permission_denied,
+        }
 
     return per_administration(frame, activity, "access", "Inloggning och behörighet per förvaltning", columns, row)
 
@@ -97,8 +120,12 @@ def roles_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     src = frame.sources.cite("permission_denied")
     counts = activity.tallies[REGION].denied_by_role
     rows = [{"role": role, "denied": n} for role, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
-    return table("roles", "Behörighetsnekanden per yrkesroll (regionen)",
-                 [Column("role", "Roll", "text"), Column("denied", "Nekanden", src=src)], rows)
+    return table(
+        "roles",
+        "Behörighetsnekanden per yrkesroll (regionen)",
+        [Column("role", "Roll", "text"), Column("denied", "Nekanden", src=src)],
+        rows,
+    )
 
 
 def floorwalkers_table(frame: Frame, activity: Activity) -> dict[str, Any]:
@@ -117,13 +144,23 @@ def floorwalkers_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     ]
 
     def row(name: str, tally: Tally, units_total: int) -> dict[str, Any]:
-        return {"name": name, "checkins": tally.checkins, "walkers": len(tally.walkers), "assists": tally.assists,
-                "escalations": tally.escalations, "visited": len(tally.units_visited), "units": units_total,
-                "unvisited": tally.units_with_tickets_unvisited}
+        return {
+            "name": name,
+            "checkins": tally.checkins,
+            "walkers": len(tally.walkers),
+            "assists": tally.assists,
+            "escalations": tally.escalations,
+            "visited": len(tally.units_visited),
+            "units": units_total,
+            "unvisited": tally.units_with_tickets_unvisited,
+        }
 
     rows = [row(name, tally, frame.units_in(admin_id)) for admin_id, name, tally in admin_rows(frame, activity)]
     return table(
-        "floorwalkers", "Floor-walker-täckning per förvaltning", columns, rows,
+        "floorwalkers",
+        "Floor-walker-täckning per förvaltning",
+        columns,
+        rows,
         total=row(frame.org.region.name, activity.tallies[REGION], len(frame.org.placements)),
     )
 
@@ -142,11 +179,19 @@ def ed_load_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     ]
 
     def row(name: str, tally: Tally) -> dict[str, Any]:
-        return {"name": name, "reports": tally.ed.reports, "max_waiting": tally.ed.max_waiting,
-                "max_occupancy": tally.ed.max_occupancy, "started": tally.diversions_started,
-                "hours": round(tally.diversion_seconds / 3600, 4), "active": tally.diversions_active}
+        return {
+            "name": name,
+            "reports": tally.ed.reports,
+            "max_waiting": tally.ed.max_waiting,
+            "max_occupancy": tally.ed.max_occupancy,
+            "started": tally.diversions_started,
+            "hours": round(tally.diversion_seconds / 3600, 4),
+            "active": tally.diversions_active,
+        }
 
-    return per_administration(frame, activity, "ed_load", "Akutmottagningar och hänvisningar per förvaltning", columns, row)
+    return per_administration(
+        frame, activity, "ed_load", "Akutmottagningar och hänvisningar per förvaltning", columns, row
+    )
 
 
 def ed_units_table(frame: Frame, activity: Activity) -> dict[str, Any]:
@@ -170,18 +215,25 @@ def ed_units_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     for unit_id, ed in ordered:
         current = ed.latest or {}
         active = ed.active
-        rows.append({
-            "name": frame.unit_name(unit_id), "admin": frame.admin_of(unit_id),
-            "reported_at": current.get("reported_at"), "waiting": current.get("patients_waiting"),
-            "inside": current.get("patients_in_department"), "capacity": current.get("capacity"),
-            "reports": ed.load.reports, "max_waiting": ed.load.max_waiting,
-            "hours": round(ed.diversion_seconds / 3600, 4),
-            "diversion": (
-                f"{label(SCOPES, active.scope)} sedan {local_text(active.since, frame.period.zone)} till "
-                + ", ".join(frame.unit_name(target) for target in active.to_unit_ids)
-                if active is not None and active.since is not None else "–"
-            ),
-        })
+        rows.append(
+            {
+                "name": frame.unit_name(unit_id),
+                "admin": frame.admin_of(unit_id),
+                "reported_at": current.get("reported_at"),
+                "waiting": current.get("patients_waiting"),
+                "inside": current.get("patients_in_department"),
+                "capacity": current.get("capacity"),
+                "reports": ed.load.reports,
+                "max_waiting": ed.load.max_waiting,
+                "hours": round(ed.diversion_seconds / 3600, 4),
+                "diversion": (
+                    f"{label(SCOPES, active.scope)} sedan {local_text(active.since, frame.period.zone)} till "
+                    + ", ".join(frame.unit_name(target) for target in active.to_unit_ids)
+                    if active is not None and active.since is not None
+                    else "–"
+                ),
+            }
+        )
     return table("ed_units", "Akutmottagningar", columns, rows, empty="Inga akutmottagningar i org-registret.")
 
 
@@ -197,33 +249,54 @@ def patient_safety_section(
     for ticket in tickets:
         payload = payloads.get(ticket.event_id or "", {})
         resolved = ticket.resolved_at
-        rows.append({
-            "opened_at": ticket.opened_at.isoformat() if ticket.opened_at else None,
-            "ticket_id": ticket.ticket_id, "unit": frame.unit_name(ticket.unit_id),
-            "admin": frame.admin_of(ticket.unit_id),
-            "priority": ticket.priority, "category": label(CATEGORIES, ticket.category),
-            "summary": redact(str(payload.get("summary", ""))),
-            "status": f"löst {local_text(resolved, frame.period.zone)}" if resolved else "öppet",
-        })
+        rows.append(
+            {
+                "opened_at": ticket.opened_at.isoformat() if ticket.opened_at else None,
+                "ticket_id": ticket.ticket_id,
+                "unit": frame.unit_name(ticket.unit_id),
+                "admin": frame.admin_of(ticket.unit_id),
+                "priority": ticket.priority,
+                "category": label(CATEGORIES, ticket.category),
+                "summary": redact(str(payload.get("summary", ""))),
+                "status": f"löst {local_text(resolved, frame.period.zone)}" if resolved else "öppet",
+            }
+        )
     ticket_ids = {ticket.ticket_id for ticket in tickets}
     related = [duty for duty in duties if duty["trigger"] == "ticket" and duty["trigger_id"] in ticket_ids]
     return {
         "key": "patient_safety",
         "title": "Patientsäkerhet",
         "figures": [
-            figure("safety_opened", "Ärenden med patientsäkerhetsrisk, öppnade under perioden",
-                   region.patient_safety_opened, src=opened),
-            figure("safety_open", "Ärenden med patientsäkerhetsrisk, öppna vid ställning",
-                   region.patient_safety_open, src=open_now),
+            figure(
+                "safety_opened",
+                "Ärenden med patientsäkerhetsrisk, öppnade under perioden",
+                region.patient_safety_opened,
+                src=opened,
+            ),
+            figure(
+                "safety_open",
+                "Ärenden med patientsäkerhetsrisk, öppna vid ställning",
+                region.patient_safety_open,
+                src=open_now,
+            ),
             figure("safety_duties", "Rapporteringsplikter utlösta av dessa ärenden", len(related), src=duty_src),
         ],
-        "tables": [table(
-            "patient_safety_tickets", "Ärenden med patientsäkerhetsrisk under perioden",
-            [Column("opened_at", "Öppnat", "datetime", src=opened), Column("ticket_id", "Ärende", "text"),
-             Column("unit", "Enhet", "text"), Column("admin", "Förvaltning", "text"),
-             Column("priority", "Prio", src=opened), Column("category", "Kategori", "text"),
-             Column("summary", "Sammanfattning", "text"), Column("status", "Status vid ställning", "text")],
-            rows, empty="Inga ärenden med patientsäkerhetsrisk under perioden.",
-        )],
+        "tables": [
+            table(
+                "patient_safety_tickets",
+                "Ärenden med patientsäkerhetsrisk under perioden",
+                [
+                    Column("opened_at", "Öppnat", "datetime", src=opened),
+                    Column("ticket_id", "Ärende", "text"),
+                    Column("unit", "Enhet", "text"),
+                    Column("admin", "Förvaltning", "text"),
+                    Column("priority", "Prio", src=opened),
+                    Column("category", "Kategori", "text"),
+                    Column("summary", "Sammanfattning", "text"),
+                    Column("status", "Status vid ställning", "text"),
+                ],
+                rows,
+                empty="Inga ärenden med patientsäkerhetsrisk under perioden.",
+            )
+        ],
     }
-

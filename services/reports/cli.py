@@ -6,17 +6,17 @@ computed now (the same choice as ``GET /api/v1/reports/daily``).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from hypercare.org.registry import load_org
 from hypercare.settings import Settings
-from services.persistence.db import Database
-from services.persistence.reports import Report
+from hypercare.storage.db import Database
+from hypercare.storage.report_models import Report
 from services.reports import store
+from services.reports.context import ReportContext
 from services.reports.period import local_day
 from services.reports.render import render_html, render_markdown, render_pdf
-from services.reports.context import ReportContext
 
 CliFormat = Literal["html", "pdf", "md"]
 FORMATS: dict[str, CliFormat] = {"html": "html", "pdf": "pdf", "md": "md"}
@@ -26,7 +26,7 @@ async def daily_report_document(settings: Settings, day: date | None, fmt: CliFo
     """(the rendered document, the report's status)."""
     db = Database.from_url(settings.effective_database_url)
     try:
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         day = day or local_day(now, settings.zone)
         found = await store.daily_report(db, day)
         if found is not None:

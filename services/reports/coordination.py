@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from hypercare.org.registry import OrgRegistry
+from hypercare.storage.alert_models import Alert
+from hypercare.storage.db import Database
 from services.alerts.rules import AlertRules
 from services.decisions.entries import DecisionQuery, find_decisions
 from services.duties.config import DutiesConfig
 from services.duties.register import duties_at
-from services.persistence.alerts import Alert
-from services.persistence.db import Database
 from services.reports.period import Period
 from services.risks.register import OPEN_STATUSES, current_risks
 from services.stop_criteria.rules import StopCriteria
@@ -66,17 +66,19 @@ async def alerts_at(db: Database, period: Period, rules: AlertRules) -> tuple[li
     active = []
     for alert in rows:
         acknowledged = alert.acknowledged_at is not None and alert.acknowledged_at < at
-        active.append({
-            "id": alert.id,
-            "severity": alert.severity,
-            "node_name": alert.node_name,
-            "message": alert.message,
-            "raised_at": alert.raised_at.isoformat(),
-            "status": "acknowledged" if acknowledged else "open",
-            "acknowledged_by": alert.acknowledged_by if acknowledged else None,
-            "assigned_to": alert.assigned_to,
-            "level": level_at(alert, at, rules),
-        })
+        active.append(
+            {
+                "id": alert.id,
+                "severity": alert.severity,
+                "node_name": alert.node_name,
+                "message": alert.message,
+                "raised_at": alert.raised_at.isoformat(),
+                "status": "acknowledged" if acknowledged else "open",
+                "acknowledged_by": alert.acknowledged_by if acknowledged else None,
+                "assigned_to": alert.assigned_to,
+                "level": level_at(alert, at, rules),
+            }
+        )
     return active, raised_count
 
 
@@ -92,9 +94,7 @@ async def open_risks(db: Database, period: Period) -> list[dict[str, Any]]:
     return [risk for risk in risks if risk["status"] in OPEN_STATUSES]
 
 
-async def stop_criteria_state(
-    db: Database, org: OrgRegistry, criteria: StopCriteria, period: Period
-) -> dict[str, Any]:
+async def stop_criteria_state(db: Database, org: OrgRegistry, criteria: StopCriteria, period: Period) -> dict[str, Any]:
     return await stop_criteria_at(
         db, org=org, criteria=criteria, at=period.counted_until - _JUST_BEFORE, zone=period.zone
     )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hypercare.org.registry import UNMAPPED_ID, OrgRegistry
+from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry
 from services.reports.figures import Sources
 from services.reports.period import Period, local_text
 from services.reports.sources import define_sources
-from streams.situation import UNMAPPED_NAME
 
 
 @dataclass

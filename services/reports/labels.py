@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 CATEGORIES = {
-    "login": "Inloggning", "permissions": "Behörighet", "printing": "Utskrift", "orders": "Beställningar",
-    "medication": "Läkemedel", "documentation": "Dokumentation", "scheduling": "Tidbokning", "lab": "Labb",
-    "radiology": "Röntgen", "integration": "Integration", "performance": "Prestanda", "hardware": "Hårdvara",
+    "login": "Inloggning",
+    "permissions": "Behörighet",
+    "printing": "Utskrift",
+    "orders": "Beställningar",
+    "medication": "Läkemedel",
+    "documentation": "Dokumentation",
+    "scheduling": "Tidbokning",
+    "lab": "Labb",
+    "radiology": "Röntgen",
+    "integration": "Integration",
+    "performance": "Prestanda",
+    "hardware": "Hårdvara",
     "other": "Övrigt",
 }
 SEVERITIES = {"critical": "Kritisk", "warning": "Varning", "info": "Info"}
@@ -17,11 +26,24 @@ RISK_FLAGS = {"no_owner": "saknar ägare", "no_mitigation": "saknar åtgärdspla
 SCOPES = {"ambulance": "ambulans", "walk_in": "egna sökande", "all": "alla"}
 KINDS = {"daily": "Dag", "since_last_meeting": "Sedan förra mötet"}
 STATUSES = {
-    "preview": "Förhandsvisning (ej sparad)", "draft": "Utkast", "approved": "Godkänd", "published": "Publicerad",
+    "preview": "Förhandsvisning (ej sparad)",
+    "draft": "Utkast",
+    "approved": "Godkänd",
+    "published": "Publicerad",
 }
 MONTHS = (
-    "januari", "februari", "mars", "april", "maj", "juni",
-    "juli", "augusti", "september", "oktober", "november", "december",
+    "januari",
+    "februari",
+    "mars",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "augusti",
+    "september",
+    "oktober",
+    "november",
+    "december",
 )
 
 

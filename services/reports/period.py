@@ -8,7 +8,7 @@ the period has not ended yet (today's report at the morning meeting).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,7 @@ def local_text(moment: datetime, zone: ZoneInfo, *, seconds: bool = False) -> st
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The first moment of ``day`` in ``zone``, in UTC (DST days are 23 or 25 hours long)."""
-    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(0, 0), tzinfo=zone).astimezone(UTC)
 
 
 def local_day(moment: datetime, zone: ZoneInfo) -> date:

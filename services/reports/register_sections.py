@@ -8,7 +8,13 @@ from typing import Any
 from services.reports.figures import Column, Format, cell, figure, table
 from services.reports.frame import Frame
 from services.reports.labels import (
-    ALERT_STATUSES, LEVELS, RISK_FLAGS, RISK_SEVERITIES, RISK_STATUSES, SEVERITIES, label,
+    ALERT_STATUSES,
+    LEVELS,
+    RISK_FLAGS,
+    RISK_SEVERITIES,
+    RISK_STATUSES,
+    SEVERITIES,
+    label,
 )
 
 
@@ -26,16 +32,24 @@ def stop_criteria_section(frame: Frame, evaluation: dict[str, Any]) -> dict[str,
         key = f"stop_{criterion['id']}"
         frame.sources.define(key, f"Stoppkriteriet '{criterion['id']}' vid {frame.state}: {criterion['source']}.")
         fmt: Format = "percent" if criterion["metric"] == "login_failure_rate_15m" else "decimal"
-        rows.append({
-            "title": criterion["title"], "limit": cell(criterion["limit"], fmt=fmt, src=key),
-            "value": cell(criterion["value"], fmt=fmt, src=key), "unit": criterion.get("unit", ""),
-            "met": _verdict(criterion),
-        })
+        rows.append(
+            {
+                "title": criterion["title"],
+                "limit": cell(criterion["limit"], fmt=fmt, src=key),
+                "value": cell(criterion["value"], fmt=fmt, src=key),
+                "unit": criterion.get("unit", ""),
+                "met": _verdict(criterion),
+            }
+        )
         for item in criterion.get("breakdown", []):
-            breakdown_rows.append({
-                "criterion": criterion["title"], "name": item["name"],
-                "value": cell(item["value"], fmt=fmt, src=key), "met": _verdict(item),
-            })
+            breakdown_rows.append(
+                {
+                    "criterion": criterion["title"],
+                    "name": item["name"],
+                    "value": cell(item["value"], fmt=fmt, src=key),
+                    "met": _verdict(item),
+                }
+            )
     met = sum(1 for c in evaluation["criteria"] if c["met"])
     return {
         "key": "stop_criteria",
@@ -44,18 +58,37 @@ def stop_criteria_section(frame: Frame, evaluation: dict[str, Any]) -> dict[str,
             figure("stop_met", "Uppfyllda stoppkriterier", met, src=overall),
             figure("stop_total", "Stoppkriterier totalt", len(evaluation["criteria"]), src=overall),
         ],
-        "verdict": "Alla stoppkriterier är uppfyllda." if evaluation["overall"] == "met"
+        "verdict": "Alla stoppkriterier är uppfyllda."
+        if evaluation["overall"] == "met"
         else "Minst ett stoppkriterium är inte uppfyllt.",
         "tables": [
-            table("stop_criteria", "Stoppkriterier", [
-                Column("title", "Kriterium", "text"), Column("limit", "Gräns (ej uppfyllt från)", "decimal"),
-                Column("value", "Värde", "decimal"), Column("unit", "Enhet", "text"),
-                Column("met", "Bedömning", "text"),
-            ], rows, src=overall, empty="Inga stoppkriterier är konfigurerade."),
-            table("stop_breakdown", "Stoppkriterier per förvaltning", [
-                Column("criterion", "Kriterium", "text"), Column("name", "Förvaltning", "text"),
-                Column("value", "Värde", "decimal"), Column("met", "Bedömning", "text"),
-            ], breakdown_rows, src=overall, empty="Inga kriterier bedöms per förvaltning."),
+            table(
+                "stop_criteria",
+                "Stoppkriterier",
+                [
+                    Column("title", "Kriterium", "text"),
+                    Column("limit", "Gräns (ej uppfyllt från)", "decimal"),
+                    Column("value", "Värde", "decimal"),
+                    Column("unit", "Enhet", "text"),
+                    Column("met", "Bedömning", "text"),
+                ],
+                rows,
+                src=overall,
+                empty="Inga stoppkriterier är konfigurerade.",
+            ),
+            table(
+                "stop_breakdown",
+                "Stoppkriterier per förvaltning",
+                [
+                    Column("criterion", "Kriterium", "text"),
+                    Column("name", "Förvaltning", "text"),
+                    Column("value", "Värde", "decimal"),
+                    Column("met", "Bedömning", "text"),
+                ],
+                breakdown_rows,
+                src=overall,
+                empty="Inga kriterier bedöms per förvaltning.",
+            ),
         ],
     }
 
@@ -63,52 +96,86 @@ def stop_criteria_section(frame: Frame, evaluation: dict[str, Any]) -> dict[str,
 def decisions_section(frame: Frame, decisions: list[dict[str, Any]]) -> dict[str, Any]:
     """Decision-log entries of the period, oldest first."""
     src = frame.sources.cite("decisions")
-    rows = [{
-        "at": entry["occurred_at"], "decision_id": entry["decision_id"], "title": entry["title"],
-        "decision": entry["decision"], "mandate": entry.get("mandate", ""), "owner": entry.get("owner", ""),
-        "decided_by": entry.get("decided_by", ""),
-        "corrects": entry.get("corrects") or "",
-    } for entry in decisions]
+    rows = [
+        {
+            "at": entry["occurred_at"],
+            "decision_id": entry["decision_id"],
+            "title": entry["title"],
+            "decision": entry["decision"],
+            "mandate": entry.get("mandate", ""),
+            "owner": entry.get("owner", ""),
+            "decided_by": entry.get("decided_by", ""),
+            "corrects": entry.get("corrects") or "",
+        }
+        for entry in decisions
+    ]
     return {
         "key": "decisions",
         "title": "Fattade beslut",
         "figures": [figure("decisions", "Beslut under perioden", len(rows), src=src)],
-        "tables": [table(
-            "decisions", "Beslut", [
-                Column("at", "Tid", "datetime", src=src), Column("decision_id", "Beslut-ID", "text"),
-                Column("title", "Rubrik", "text"), Column("decision", "Beslut", "text"),
-                Column("mandate", "Mandat", "text"), Column("owner", "Ansvarig", "text"),
-                Column("decided_by", "Beslutat av", "text"), Column("corrects", "Rättar", "text"),
-            ], rows, empty="Inga beslut under perioden.",
-        )],
+        "tables": [
+            table(
+                "decisions",
+                "Beslut",
+                [
+                    Column("at", "Tid", "datetime", src=src),
+                    Column("decision_id", "Beslut-ID", "text"),
+                    Column("title", "Rubrik", "text"),
+                    Column("decision", "Beslut", "text"),
+                    Column("mandate", "Mandat", "text"),
+                    Column("owner", "Ansvarig", "text"),
+                    Column("decided_by", "Beslutat av", "text"),
+                    Column("corrects", "Rättar", "text"),
+                ],
+                rows,
+                empty="Inga beslut under perioden.",
+            )
+        ],
     }
 
 
 def alerts_section(frame: Frame, alerts: list[dict[str, Any]], raised: int) -> dict[str, Any]:
     """Alerts unresolved at the state moment, and how many were raised in the period."""
     src, raised_src = frame.sources.cite("alerts"), frame.sources.cite("alerts_raised")
-    rows = [{
-        "raised_at": alert["raised_at"], "severity": label(SEVERITIES, alert["severity"]), "node": alert["node_name"],
-        "message": alert["message"], "status": label(ALERT_STATUSES, alert["status"]),
-        "level": label(LEVELS, alert["level"]), "assigned_to": alert["assigned_to"] or "–",
-    } for alert in alerts]
+    rows = [
+        {
+            "raised_at": alert["raised_at"],
+            "severity": label(SEVERITIES, alert["severity"]),
+            "node": alert["node_name"],
+            "message": alert["message"],
+            "status": label(ALERT_STATUSES, alert["status"]),
+            "level": label(LEVELS, alert["level"]),
+            "assigned_to": alert["assigned_to"] or "–",
+        }
+        for alert in alerts
+    ]
     return {
         "key": "alerts",
         "title": "Öppna larm",
         "figures": [
             figure("alerts_open", "Olösta larm vid ställning", len(alerts), src=src),
-            figure("alerts_unacknowledged", "varav ej kvitterade",
-                   sum(1 for a in alerts if a["status"] == "open"), src=src),
+            figure(
+                "alerts_unacknowledged", "varav ej kvitterade", sum(1 for a in alerts if a["status"] == "open"), src=src
+            ),
             figure("alerts_raised", "Larm utlösta under perioden", raised, src=raised_src),
         ],
-        "tables": [table(
-            "alerts", "Olösta larm", [
-                Column("raised_at", "Utlöst", "datetime", src=src), Column("severity", "Allvarlighet", "text"),
-                Column("node", "Gäller", "text"), Column("message", "Larm", "text"),
-                Column("status", "Status", "text"), Column("level", "Nivå", "text"),
-                Column("assigned_to", "Tilldelat", "text"),
-            ], rows, empty="Inga olösta larm.",
-        )],
+        "tables": [
+            table(
+                "alerts",
+                "Olösta larm",
+                [
+                    Column("raised_at", "Utlöst", "datetime", src=src),
+                    Column("severity", "Allvarlighet", "text"),
+                    Column("node", "Gäller", "text"),
+                    Column("message", "Larm", "text"),
+                    Column("status", "Status", "text"),
+                    Column("level", "Nivå", "text"),
+                    Column("assigned_to", "Tilldelat", "text"),
+                ],
+                rows,
+                empty="Inga olösta larm.",
+            )
+        ],
     }
 
 
@@ -116,12 +183,18 @@ def duties_section(frame: Frame, duties: list[dict[str, Any]]) -> dict[str, Any]
     """Reporting duties still open at the state moment, with deadline and time left."""
     src = frame.sources.cite("duties")
     open_duties = [duty for duty in duties if duty["status"] == "open"]
-    rows = [{
-        "duty": duty["name"], "authority": duty["authority"] or "–",
-        "trigger": f"{duty['trigger']} {duty['trigger_id']}",
-        "unit": frame.unit_name(duty["unit_id"]), "deadline": duty["deadline"],
-        "minutes_left": duty["minutes_left"], "overdue": "FÖRSENAD" if duty["overdue"] else "",
-    } for duty in open_duties]
+    rows = [
+        {
+            "duty": duty["name"],
+            "authority": duty["authority"] or "–",
+            "trigger": f"{duty['trigger']} {duty['trigger_id']}",
+            "unit": frame.unit_name(duty["unit_id"]),
+            "deadline": duty["deadline"],
+            "minutes_left": duty["minutes_left"],
+            "overdue": "FÖRSENAD" if duty["overdue"] else "",
+        }
+        for duty in open_duties
+    ]
     return {
         "key": "duties",
         "title": "Rapporteringsplikter",
@@ -129,26 +202,42 @@ def duties_section(frame: Frame, duties: list[dict[str, Any]]) -> dict[str, Any]
             figure("duties_open", "Öppna rapporteringsplikter", len(open_duties), src=src),
             figure("duties_overdue", "varav försenade", sum(1 for d in open_duties if d["overdue"]), src=src),
         ],
-        "tables": [table(
-            "duties", "Öppna rapporteringsplikter", [
-                Column("duty", "Plikt", "text"), Column("authority", "Myndighet", "text"),
-                Column("trigger", "Utlöst av", "text"), Column("unit", "Enhet", "text"),
-                Column("deadline", "Tidsfrist", "datetime", src=src),
-                Column("minutes_left", "Minuter kvar", src=src), Column("overdue", "", "text"),
-            ], rows, empty="Inga öppna rapporteringsplikter.",
-        )],
+        "tables": [
+            table(
+                "duties",
+                "Öppna rapporteringsplikter",
+                [
+                    Column("duty", "Plikt", "text"),
+                    Column("authority", "Myndighet", "text"),
+                    Column("trigger", "Utlöst av", "text"),
+                    Column("unit", "Enhet", "text"),
+                    Column("deadline", "Tidsfrist", "datetime", src=src),
+                    Column("minutes_left", "Minuter kvar", src=src),
+                    Column("overdue", "", "text"),
+                ],
+                rows,
+                empty="Inga öppna rapporteringsplikter.",
+            )
+        ],
     }
 
 
 def risks_section(frame: Frame, risks: list[dict[str, Any]]) -> dict[str, Any]:
     """Open risks at the state moment, flagged when an owner or a mitigation plan is missing."""
     src = frame.sources.cite("risks")
-    rows = [{
-        "risk_id": risk["risk_id"], "title": risk["title"], "severity": label(RISK_SEVERITIES, risk["severity"]),
-        "status": label(RISK_STATUSES, risk["status"]), "owner": risk["owner"] or "–",
-        "mitigation": risk["mitigation"] or "–",
-        "flags": ", ".join(label(RISK_FLAGS, flag) for flag in risk["flags"]), "recorded_at": risk["recorded_at"],
-    } for risk in risks]
+    rows = [
+        {
+            "risk_id": risk["risk_id"],
+            "title": risk["title"],
+            "severity": label(RISK_SEVERITIES, risk["severity"]),
+            "status": label(RISK_STATUSES, risk["status"]),
+            "owner": risk["owner"] or "–",
+            "mitigation": risk["mitigation"] or "–",
+            "flags": ", ".join(label(RISK_FLAGS, flag) for flag in risk["flags"]),
+            "recorded_at": risk["recorded_at"],
+        }
+        for risk in risks
+    ]
     return {
         "key": "risks",
         "title": "Risker",
@@ -156,13 +245,22 @@ def risks_section(frame: Frame, risks: list[dict[str, Any]]) -> dict[str, Any]:
             figure("risks_open", "Öppna risker", len(rows), src=src),
             figure("risks_flagged", "varav flaggade", sum(1 for r in risks if r["flags"]), src=src),
         ],
-        "tables": [table(
-            "risks", "Öppna risker", [
-                Column("risk_id", "Risk-ID", "text"), Column("title", "Risk", "text"),
-                Column("severity", "Allvarlighet", "text"), Column("status", "Status", "text"),
-                Column("owner", "Ägare", "text"), Column("mitigation", "Åtgärdsplan", "text"),
-                Column("flags", "Flaggor", "text"), Column("recorded_at", "Senast ändrad", "datetime", src=src),
-            ], rows, empty="Inga öppna risker.",
-        )],
+        "tables": [
+            table(
+                "risks",
+                "Öppna risker",
+                [
+                    Column("risk_id", "Risk-ID", "text"),
+                    Column("title", "Risk", "text"),
+                    Column("severity", "Allvarlighet", "text"),
+                    Column("status", "Status", "text"),
+                    Column("owner", "Ägare", "text"),
+                    Column("mitigation", "Åtgärdsplan", "text"),
+                    Column("flags", "Flaggor", "text"),
+                    Column("recorded_at", "Senast ändrad", "datetime", src=src),
+                ],
+                rows,
+                empty="Inga öppna risker.",
+            )
+        ],
     }
-

@@ -142,9 +142,16 @@ def _environment() -> Environment:
 
 def _render(template: str, report: dict[str, Any], content: dict[str, Any]) -> str:
     view = _View(content)
-    return _environment().get_template(template).render(
-        report=report, content=content, v=view, status_text=label(STATUSES, report["status"]),
-        kind_text=label(KINDS, content["kind"]),
+    return (
+        _environment()
+        .get_template(template)
+        .render(
+            report=report,
+            content=content,
+            v=view,
+            status_text=label(STATUSES, report["status"]),
+            kind_text=label(KINDS, content["kind"]),
+        )
     )
 
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hypercare.storage.report_models import Report
 from services.auth.dependencies import Reader, require
 from services.auth.roles import DECIDE
 from services.auth.tokens import Principal
 from services.dependencies import DatabaseDep, SettingsDep
 from services.reports import store
+from services.reports.context import ReportContext
 from services.reports.period import ReportKind, local_day
 from services.reports.render import render_html, render_markdown, render_pdf
-from services.reports.context import ReportContext
 from services.reports.snapshot import MAX_NOTE
-from services.persistence.reports import Report
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -101,7 +101,7 @@ async def get_daily_report(
     day: Annotated[date | None, Query(alias="date", description="local date (YYYY-MM-DD); default today")] = None,
     format: FormatQuery = "json",  # noqa: A002 - the query parameter's name
 ) -> Response:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     day = day or local_day(now, settings.zone)
     report = await store.daily_report(db, day)
     if report is not None:
@@ -138,7 +138,7 @@ class RefreshIn(BaseModel):
 async def create_report(
     body: ReportIn, principal: Chief, db: DatabaseDep, settings: SettingsDep, context: ContextDep
 ) -> dict[str, Any]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     day = (body.day or local_day(now, settings.zone)) if body.kind == "daily" else None
     try:
         report = await store.create_report(
@@ -157,7 +157,7 @@ async def refresh_report(
 ) -> dict[str, Any]:
     try:
         report = await store.refresh_report(
-            db, context, report_id, as_of=datetime.now(timezone.utc), note=body.note if body else None
+            db, context, report_id, as_of=datetime.now(UTC), note=body.note if body else None
         )
     except store.ReportError as error:
         raise _error(error) from None
@@ -167,7 +167,7 @@ async def refresh_report(
 @router.post("/reports/{report_id}/approve", summary="Approve a draft (chief or admin)")
 async def approve_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
     try:
-        report = await store.approve_report(db, report_id, by=principal.name, at=datetime.now(timezone.utc))
+        report = await store.approve_report(db, report_id, by=principal.name, at=datetime.now(UTC))
     except store.ReportError as error:
         raise _error(error) from None
     return {"report": store.public(report)}
@@ -176,7 +176,7 @@ async def approve_report(report_id: int, principal: Chief, db: DatabaseDep) -> d
 @router.post("/reports/{report_id}/publish", summary="Publish an approved report; it never changes afterwards")
 async def publish_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
     try:
-        report = await store.publish_report(db, report_id, by=principal.name, at=datetime.now(timezone.utc))
+        report = await store.publish_report(db, report_id, by=principal.name, at=datetime.now(UTC))
     except store.ReportError as error:
         raise _error(error) from None
     return {"report": store.public(report)}

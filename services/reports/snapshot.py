@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from hypercare.privacy.redact import redact
-from services.persistence.db import Database
-from services.persistence.events_store import get_event
+from hypercare.storage.db import Database
+from hypercare.storage.events_store import get_event
 from services.reports import activity_sections as act
 from services.reports import coordination
 from services.reports import register_sections as reg
@@ -45,16 +45,31 @@ def _overview(frame: Frame, activity: Activity, sections: dict[str, dict[str, An
         figure("tickets_resolved", "Lösta ärenden", region.tickets_resolved, src=cited("tickets_resolved")),
         figure("tickets_open", "Öppna ärenden vid ställning", region.tickets_open, src=cited("tickets_open")),
         figure("tickets_open_p1", "varav prioritet 1", region.tickets_open_p1, src=cited("tickets_open")),
-        figure("login_failure_rate", "Andel misslyckade inloggningar",
-               share(region.login_failures, region.logins), fmt="percent", src=cited("logins")),
+        figure(
+            "login_failure_rate",
+            "Andel misslyckade inloggningar",
+            share(region.login_failures, region.logins),
+            fmt="percent",
+            src=cited("logins"),
+        ),
         figure("permission_denied", "Behörighetsnekanden", region.permission_denied, src=cited("permission_denied")),
         figure("checkins", "Floor-walker-incheckningar", region.checkins, src=cited("floorwalkers")),
-        figure("diversion_hours", "Hänvisningstimmar", round(region.diversion_seconds / 3600, 4), fmt="hours",
-               src=cited("diversions")),
-        figure("diversions_active", "Aktiva hänvisningar vid ställning", region.diversions_active,
-               src=cited("diversions")),
-        figure("patient_safety", "Ärenden med patientsäkerhetsrisk", region.patient_safety_opened,
-               src=cited("patient_safety_opened")),
+        figure(
+            "diversion_hours",
+            "Hänvisningstimmar",
+            round(region.diversion_seconds / 3600, 4),
+            fmt="hours",
+            src=cited("diversions"),
+        ),
+        figure(
+            "diversions_active", "Aktiva hänvisningar vid ställning", region.diversions_active, src=cited("diversions")
+        ),
+        figure(
+            "patient_safety",
+            "Ärenden med patientsäkerhetsrisk",
+            region.patient_safety_opened,
+            src=cited("patient_safety_opened"),
+        ),
         *stop["figures"],
         *sections["decisions"]["figures"],
         sections["alerts"]["figures"][0],
@@ -62,8 +77,13 @@ def _overview(frame: Frame, activity: Activity, sections: dict[str, dict[str, An
         sections["duties"]["figures"][1],
         sections["risks"]["figures"][0],
     ]
-    return {"key": "overview", "title": "Övergripande läge", "figures": figures, "tables": [],
-            "verdict": stop["verdict"]}
+    return {
+        "key": "overview",
+        "title": "Övergripande läge",
+        "figures": figures,
+        "tables": [],
+        "verdict": stop["verdict"],
+    }
 
 
 async def _safety_payloads(db: Database, activity: Activity, period: Period) -> dict[str, dict[str, Any]]:
@@ -94,9 +114,12 @@ async def build_snapshot(db: Database, context: ReportContext, period: Period, *
         "title": "Per förvaltning",
         "figures": [],
         "tables": [
-            act.tickets_table(frame, activity), act.categories_table(frame, activity),
-            act.access_table(frame, activity), act.roles_table(frame, activity),
-            act.floorwalkers_table(frame, activity), act.ed_load_table(frame, activity),
+            act.tickets_table(frame, activity),
+            act.categories_table(frame, activity),
+            act.access_table(frame, activity),
+            act.roles_table(frame, activity),
+            act.floorwalkers_table(frame, activity),
+            act.ed_load_table(frame, activity),
         ],
     }
     ed = {"key": "ed", "title": "Akutmottagningar", "figures": [], "tables": [act.ed_units_table(frame, activity)]}
@@ -110,8 +133,18 @@ async def build_snapshot(db: Database, context: ReportContext, period: Period, *
     }
     trends = trends_section(frame, buckets, series)
     overview = _overview(frame, activity, sections)
-    ordered = [overview, administrations, ed, sections["patient_safety"], sections["stop_criteria"],
-               sections["decisions"], sections["alerts"], sections["duties"], sections["risks"], trends]
+    ordered = [
+        overview,
+        administrations,
+        ed,
+        sections["patient_safety"],
+        sections["stop_criteria"],
+        sections["decisions"],
+        sections["alerts"],
+        sections["duties"],
+        sections["risks"],
+        trends,
+    ]
     return {
         "version": CONTENT_VERSION,
         "kind": period.kind,

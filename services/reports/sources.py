@@ -39,13 +39,10 @@ def define_sources(sources: Sources, period: Period) -> None:
             "(summan av assists) och eskaleringar (needs_escalation = true) räknas på check-in; unika walker_id "
             "och besökta enheter (unika unit_id) på båda."
         ),
-        "unvisited": (
-            f"Enheter med minst ett öppnat ärende ({span}) och ingen floor-walker-händelse under perioden."
-        ),
+        "unvisited": (f"Enheter med minst ett öppnat ärende ({span}) och ingen floor-walker-händelse under perioden."),
         "org_units": "Antal enheter per förvaltning i org-registret.",
         "ed_status": (
-            f"Akutmottagningarnas egna rapporter: ed.status med {span}; beläggning = "
-            "patients_in_department / capacity."
+            f"Akutmottagningarnas egna rapporter: ed.status med {span}; beläggning = patients_in_department / capacity."
         ),
         "ed_latest": f"Senaste ed.status per akutmottagning före ställningen ({state}), hur gammal den än är.",
         "diversions": (

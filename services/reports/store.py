@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from services.persistence.db import Database
-from services.persistence.reports import IMMUTABLE_MESSAGE, Report
-from services.reports.period import Period, PeriodError, ReportKind, daily_period, since_period
+from hypercare.storage.db import Database
+from hypercare.storage.report_models import IMMUTABLE_MESSAGE, Report
 from services.reports.context import ReportContext
+from services.reports.period import Period, PeriodError, ReportKind, daily_period, since_period
 from services.reports.snapshot import build_snapshot
 
 
@@ -53,14 +53,24 @@ def _iso(value: datetime | None) -> str | None:
 def public(report: Report | Preview) -> dict[str, Any]:
     """The report's metadata as the API lists it (the content is served separately)."""
     meta: dict[str, Any] = {
-        "id": None, "status": "preview", "created_by": None, "created_at": None, "approved_by": None,
-        "approved_at": None, "published_by": None, "published_at": None,
+        "id": None,
+        "status": "preview",
+        "created_by": None,
+        "created_at": None,
+        "approved_by": None,
+        "approved_at": None,
+        "published_by": None,
+        "published_at": None,
     }
     if isinstance(report, Report):
         meta = {
-            "id": report.id, "status": report.status, "created_by": report.created_by,
-            "created_at": _iso(report.created_at), "approved_by": report.approved_by,
-            "approved_at": _iso(report.approved_at), "published_by": report.published_by,
+            "id": report.id,
+            "status": report.status,
+            "created_by": report.created_by,
+            "created_at": _iso(report.created_at),
+            "approved_by": report.approved_by,
+            "approved_at": _iso(report.approved_at),
+            "published_by": report.published_by,
             "published_at": _iso(report.published_at),
         }
     return {
@@ -134,8 +144,14 @@ async def daily_report(db: Database, day: date) -> Report | None:
 
 async def preview(db: Database, context: ReportContext, period: Period) -> Preview:
     content = await build_snapshot(db, context, period)
-    return Preview(kind=period.kind, day=period.day, period_start=period.start, period_end=period.end,
-                   snapshot_at=period.as_of, content=content)
+    return Preview(
+        kind=period.kind,
+        day=period.day,
+        period_start=period.start,
+        period_end=period.end,
+        snapshot_at=period.as_of,
+        content=content,
+    )
 
 
 async def _blocking(db: Database, period: Period) -> Report | None:
@@ -151,14 +167,24 @@ async def _blocking(db: Database, period: Period) -> Report | None:
 
 def _describe_block(report: Report) -> str:
     if report.status == "published":
-        return (f"the daily report for {report.day.isoformat()} is already published (report {report.id}); "
-                "published reports are final")
-    return (f"report {report.id} ({report.status}) already covers {report.day.isoformat()}; "
-            "refresh, approve or publish it instead of creating another")
+        return (
+            f"the daily report for {report.day.isoformat()} is already published (report {report.id}); "
+            "published reports are final"
+        )
+    return (
+        f"report {report.id} ({report.status}) already covers {report.day.isoformat()}; "
+        "refresh, approve or publish it instead of creating another"
+    )
 
 
 async def create_report(
-    db: Database, context: ReportContext, *, kind: ReportKind, day: date | None, as_of: datetime, by: str,
+    db: Database,
+    context: ReportContext,
+    *,
+    kind: ReportKind,
+    day: date | None,
+    as_of: datetime,
+    by: str,
     note: str = "",
 ) -> Report:
     """A new draft with a fresh snapshot."""
@@ -168,8 +194,15 @@ async def create_report(
         raise ReportConflict(_describe_block(blocking))
     content = await build_snapshot(db, context, period, note=note)
     report = Report(
-        kind=period.kind, day=period.day, period_start=period.start, period_end=period.end, snapshot_at=as_of,
-        status="draft", content=content, created_by=by, created_at=as_of,
+        kind=period.kind,
+        day=period.day,
+        period_start=period.start,
+        period_end=period.end,
+        snapshot_at=as_of,
+        status="draft",
+        content=content,
+        created_by=by,
+        created_at=as_of,
     )
     try:
         async with db.sessions.begin() as session:
@@ -185,7 +218,9 @@ async def _transition(
     db: Database, report_id: int, *, from_statuses: tuple[str, ...], values: dict[str, Any], action: str
 ) -> Report:
     statement = (
-        update(Report).where(Report.id == report_id, Report.status.in_(from_statuses)).values(**values)
+        update(Report)
+        .where(Report.id == report_id, Report.status.in_(from_statuses))
+        .values(**values)
         .returning(Report.id)
     )
     try:
@@ -232,19 +267,45 @@ async def refresh_report(
         raise ReportError(str(error)) from None
     keep = str(report.content.get("note", "")) if note is None else note
     content = await build_snapshot(db, context, period, note=keep)
-    return await _transition(db, report_id, from_statuses=("draft", "approved"), action="refresh", values={
-        "content": content, "snapshot_at": as_of, "period_end": period.end, "status": "draft",
-        "approved_by": None, "approved_at": None,
-    })
+    return await _transition(
+        db,
+        report_id,
+        from_statuses=("draft", "approved"),
+        action="refresh",
+        values={
+            "content": content,
+            "snapshot_at": as_of,
+            "period_end": period.end,
+            "status": "draft",
+            "approved_by": None,
+            "approved_at": None,
+        },
+    )
 
 
 async def approve_report(db: Database, report_id: int, *, by: str, at: datetime) -> Report:
-    return await _transition(db, report_id, from_statuses=("draft",), action="approve", values={
-        "status": "approved", "approved_by": by, "approved_at": at,
-    })
+    return await _transition(
+        db,
+        report_id,
+        from_statuses=("draft",),
+        action="approve",
+        values={
+            "status": "approved",
+            "approved_by": by,
+            "approved_at": at,
+        },
+    )
 
 
 async def publish_report(db: Database, report_id: int, *, by: str, at: datetime) -> Report:
-    return await _transition(db, report_id, from_statuses=("approved",), action="publish", values={
-        "status": "published", "published_by": by, "published_at": at,
-    })
+    return await _transition(
+        db,
+        report_id,
+        from_statuses=("approved",),
+        action="publish",
+        values={
+            "status": "published",
+            "published_by": by,
+            "published_at": at,
+        },
+    )

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from hypercare.storage.db import Database
 from services.console_api.trends import SERIES, count_by_unit_and_bucket
-from services.persistence.db import Database
 from services.reports.frame import Frame
 from services.reports.period import Period
 
@@ -58,18 +58,27 @@ async def trend_series(db: Database, period: Period) -> tuple[Buckets, dict[str,
 
 def trends_section(frame: Frame, buckets: Buckets, series: dict[str, list[int]]) -> dict[str, Any]:
     """Two charts (tickets, logins) over the same buckets, citing the trend query."""
-    frame.sources.define("trends", (
-        f"Händelser per {buckets.minutes} min från periodens början: ticket.opened, ticket.resolved, access.login "
-        f"(alla / outcome 'failure') med occurred_at i {frame.period.interval()}; samma räkning som konsolens "
-        "trenddiagram (GET /api/v1/trends)."
-    ))
+    frame.sources.define(
+        "trends",
+        (
+            f"Händelser per {buckets.minutes} min från periodens början: ticket.opened, ticket.resolved, access.login "
+            f"(alla / outcome 'failure') med occurred_at i {frame.period.interval()}; samma räkning som konsolens "
+            "trenddiagram (GET /api/v1/trends)."
+        ),
+    )
     src = frame.sources.cite("trends")
     starts = [start.isoformat() for start in buckets.starts]
     per = "timme" if buckets.minutes == 60 else f"{buckets.minutes} min"
 
     def chart(key: str, title: str, *names: tuple[str, str]) -> dict[str, Any]:
-        return {"key": key, "title": f"{title} per {per}", "buckets": starts, "bucket_minutes": buckets.minutes,
-                "src": src, "series": [{"key": name, "label": text, "values": series[name]} for name, text in names]}
+        return {
+            "key": key,
+            "title": f"{title} per {per}",
+            "buckets": starts,
+            "bucket_minutes": buckets.minutes,
+            "src": src,
+            "series": [{"key": name, "label": text, "values": series[name]} for name, text in names],
+        }
 
     charts = [
         chart("tickets", "Ärenden", ("tickets_opened", "Öppnade ärenden"), ("tickets_resolved", "Lösta ärenden")),

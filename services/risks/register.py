@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.persistence.db import Database
-from services.persistence.events_store import events_of_types
+from hypercare.storage.db import Database
+from hypercare.storage.events_store import events_of_types
 
 OPEN_STATUSES = ("open", "mitigating")
 
@@ -37,8 +37,14 @@ def _version(event: Any) -> dict[str, Any]:
 def flags_of(risk: dict[str, Any]) -> list[str]:
     if risk["status"] not in OPEN_STATUSES:
         return []
-    return [flag for flag, missing in (("no_owner", not risk["owner"].strip()),
-                                       ("no_mitigation", not risk["mitigation"].strip())) if missing]
+    return [
+        flag
+        for flag, missing in (
+            ("no_owner", not risk["owner"].strip()),
+            ("no_mitigation", not risk["mitigation"].strip()),
+        )
+        if missing
+    ]
 
 
 async def risk_versions(db: Database, *, until: datetime | None = None) -> dict[str, list[dict[str, Any]]]:

@@ -27,8 +27,7 @@ def _sources(at: datetime, since: datetime) -> dict[str, str]:
     at_text, since_text = at.isoformat(timespec="seconds"), since.isoformat(timespec="seconds")
     return {
         "login_failure_rate_15m": (
-            f"events type=access.login, occurred_at i ({at_text} − 15 min, {at_text}]; "
-            "andel = outcome=failure / alla"
+            f"events type=access.login, occurred_at i ({at_text} − 15 min, {at_text}]; andel = outcome=failure / alla"
         ),
         "open_priority1_tickets": (
             f"events type=ticket.opened/updated/resolved med occurred_at ≤ {at_text}; "
@@ -81,8 +80,12 @@ def evaluate(
     units_by_admin: dict[str, set[str]] = {}
     for placement in org.placements.values():
         units_by_admin.setdefault(placement.administration_id, set()).add(placement.unit_id)
-    seen_units = set(figures.logins_15m) | set(figures.open_priority1_tickets) | set(figures.diversion_hours_today) \
+    seen_units = (
+        set(figures.logins_15m)
+        | set(figures.open_priority1_tickets)
+        | set(figures.diversion_hours_today)
         | set(figures.patient_safety_tickets_today)
+    )
     unmapped = {unit_id for unit_id in seen_units if not org.knows(unit_id)}
     if unmapped:
         units_by_admin[UNMAPPED_ID] = unmapped
@@ -95,29 +98,37 @@ def evaluate(
             for admin_id, units in units_by_admin.items():
                 admin_value, admin_basis = _node_value(criterion, figures, units)
                 admin_met, admin_judged = _judge(criterion, admin_value, admin_basis)
-                breakdown.append({
-                    "id": admin_id, "name": names.get(admin_id, "Okänd enhet"), "value": _number(admin_value),
-                    "met": admin_met, "judged": admin_judged, **admin_basis,
-                })
+                breakdown.append(
+                    {
+                        "id": admin_id,
+                        "name": names.get(admin_id, "Okänd enhet"),
+                        "value": _number(admin_value),
+                        "met": admin_met,
+                        "judged": admin_judged,
+                        **admin_basis,
+                    }
+                )
             met = all(item["met"] for item in breakdown)
             judged = any(item["judged"] for item in breakdown)
         else:
             met, judged = _judge(criterion, value, basis)
-        results.append({
-            "id": criterion.id,
-            "title": criterion.title,
-            "metric": criterion.metric,
-            "unit": UNITS_OF_VALUE[criterion.metric],
-            "scope": criterion.per,
-            "limit": criterion.not_met_at,
-            "min_logins": criterion.min_logins or None,
-            "value": _number(value),
-            **basis,
-            "met": met,
-            "judged": judged,
-            "breakdown": breakdown,
-            "source": sources[criterion.metric],
-        })
+        results.append(
+            {
+                "id": criterion.id,
+                "title": criterion.title,
+                "metric": criterion.metric,
+                "unit": UNITS_OF_VALUE[criterion.metric],
+                "scope": criterion.per,
+                "limit": criterion.not_met_at,
+                "min_logins": criterion.min_logins or None,
+                "value": _number(value),
+                **basis,
+                "met": met,
+                "judged": judged,
+                "breakdown": breakdown,
+                "source": sources[criterion.metric],
+            }
+        )
     return {
         "as_of": at.isoformat(),
         "day_start": since.isoformat(),

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
+from hypercare.storage.db import Database
+from hypercare.storage.models import StoredEvent
 from services.console_api.sql import TICKET_TYPES, payload_int, payload_text
-from services.persistence.db import Database
-from services.persistence.models import StoredEvent
 
 LOGIN_WINDOW = timedelta(minutes=15)
 
@@ -68,8 +68,11 @@ async def open_priority1_tickets(db: Database, *, at: datetime) -> Counter[str]:
     ticket_id = payload_text("ticket_id")
     ever_p1 = (
         select(ticket_id)
-        .where(StoredEvent.type.in_(("ticket.opened", "ticket.updated")), payload_int("priority") == 1,
-               StoredEvent.occurred_at <= at)
+        .where(
+            StoredEvent.type.in_(("ticket.opened", "ticket.updated")),
+            payload_int("priority") == 1,
+            StoredEvent.occurred_at <= at,
+        )
         .scalar_subquery()
     )
     query = (

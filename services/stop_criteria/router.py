@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiokafka.errors import KafkaError
@@ -27,7 +27,11 @@ from services.stop_criteria.service import stop_criteria_at
 
 router = APIRouter(prefix="/api/v1", tags=["stop criteria"])
 
-TITLES = {"continue": "Införandet fortsätter", "pause": "Införandet pausas", "rollback": "Återgång till tidigare system"}
+TITLES = {
+    "continue": "Införandet fortsätter",
+    "pause": "Införandet pausas",
+    "rollback": "Återgång till tidigare system",
+}
 
 
 def criteria_of(request: Request) -> StopCriteria:
@@ -47,7 +51,7 @@ async def get_stop_criteria(
 ) -> dict[str, Any]:
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "at: give a time zone offset")
-    moment = at or datetime.now(timezone.utc)
+    moment = at or datetime.now(UTC)
     return await stop_criteria_at(db, org=org, criteria=criteria_of(request), at=moment, zone=settings.zone)
 
 
@@ -74,7 +78,7 @@ async def record_rollout_decision(
     producer: ProducerDep,
     request: Request,
 ) -> JSONResponse:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     evaluation = await stop_criteria_at(db, org=org, criteria=criteria_of(request), at=now, zone=settings.zone)
     decision_id = f"gonogo-{uuid.uuid4().hex[:20]}"
     event = {
@@ -95,8 +99,11 @@ async def record_rollout_decision(
     }
     try:
         result = await ingest_items(
-            items=[RawItem(index=0, text=json.dumps(event, ensure_ascii=False), data=event)], principal=principal,
-            producer=producer, db=db, topics=topics_for(settings),
+            items=[RawItem(index=0, text=json.dumps(event, ensure_ascii=False), data=event)],
+            principal=principal,
+            producer=producer,
+            db=db,
+            topics=topics_for(settings),
         )
     except KafkaError as error:
         raise HTTPException(

@@ -10,19 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, model_validator
 
-from streams.health import RulesError, read_rules_section
+from hypercare.rules.loader import RulesError, read_rules_section
 
 Metric = Literal[
-    "login_failure_rate_15m", "open_priority1_tickets", "diversion_hours_today", "patient_safety_tickets_today",
+    "login_failure_rate_15m",
+    "open_priority1_tickets",
+    "diversion_hours_today",
+    "patient_safety_tickets_today",
 ]
 METRICS: tuple[str, ...] = (
-    "login_failure_rate_15m", "open_priority1_tickets", "diversion_hours_today", "patient_safety_tickets_today",
+    "login_failure_rate_15m",
+    "open_priority1_tickets",
+    "diversion_hours_today",
+    "patient_safety_tickets_today",
 )
-Number = Union[StrictInt, StrictFloat]
+Number = StrictInt | StrictFloat
 
 
 class StopCriterion(BaseModel):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from hypercare.org.registry import OrgRegistry
-from services.persistence.db import Database
+from hypercare.storage.db import Database
 from services.stop_criteria.evaluate import evaluate
 from services.stop_criteria.measures import day_start, unit_figures
 from services.stop_criteria.rules import StopCriteria
@@ -19,6 +19,6 @@ async def stop_criteria_at(
     """The evaluation as the stored events stood at ``at`` ("today" is ``at``'s local day in ``zone``)."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("at must be an aware datetime")
-    at = at.astimezone(timezone.utc)
+    at = at.astimezone(UTC)
     figures = await unit_figures(db, at=at, zone=zone)
-    return evaluate(criteria, figures, org=org, at=at, since=day_start(at, zone).astimezone(timezone.utc))
+    return evaluate(criteria, figures, org=org, at=at, since=day_start(at, zone).astimezone(UTC))

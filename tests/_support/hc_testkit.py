@@ -14,16 +14,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from hypercare.runtime.embedded_broker import free_port
+from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.settings import Settings
+from hypercare.storage.db import Database
 from services.auth.tokens import issue_token
-from services.persistence.db import Database
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -51,12 +51,17 @@ class Pipeline:
         self.more_workers: list[subprocess.Popen[bytes]] = []
 
     # processes -----------------------------------------------------------------------------
-    def _spawn(self, name: str, *, env: dict[str, str] | None = None, log_name: str | None = None
-               ) -> subprocess.Popen[bytes]:
+    def _spawn(
+        self, name: str, *, env: dict[str, str] | None = None, log_name: str | None = None
+    ) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{log_name or name}.log").open("ab")
         return subprocess.Popen(
-            [sys.executable, "-m", "hypercare.cli", name],
-            env=env or self.env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "hypercare.entrypoints.cli", name],
+            env=env or self.env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
 
@@ -178,7 +183,7 @@ async def running(settings: Settings, log_dir: Path) -> AsyncIterator[Pipeline]:
 
 # event builders -----------------------------------------------------------------------------
 def ts(minutes_ago: float = 0.0) -> str:
-    return (datetime.now(timezone.utc) - timedelta(minutes=minutes_ago)).isoformat()
+    return (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
 
 
 def eid(prefix: str = "e") -> str:

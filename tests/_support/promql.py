@@ -35,8 +35,22 @@ RULES_GLOB = "dashboards/prometheus/*.yml"
 # Keywords that look like identifiers but never name a metric (PromQL is case-insensitive for these).
 KEYWORDS = frozenset(
     {
-        "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
-        "and", "or", "unless", "atan2", "inf", "nan", "start", "end",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "offset",
+        "and",
+        "or",
+        "unless",
+        "atan2",
+        "inf",
+        "nan",
+        "start",
+        "end",
     }
 )
 # Keywords followed by a parenthesised list of label names.
@@ -44,8 +58,20 @@ LABEL_LIST_KEYWORDS = frozenset({"by", "without", "on", "ignoring", "group_left"
 # Aggregation operators: ``sum by (x) (...)`` puts the grouping before the parentheses.
 AGGREGATIONS = frozenset(
     {
-        "sum", "min", "max", "avg", "group", "stddev", "stdvar", "count", "count_values",
-        "bottomk", "topk", "quantile", "limitk", "limit_ratio",
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "group",
+        "stddev",
+        "stdvar",
+        "count",
+        "count_values",
+        "bottomk",
+        "topk",
+        "quantile",
+        "limitk",
+        "limit_ratio",
     }
 )
 

@@ -11,7 +11,7 @@ import stored_events
 from fastapi import FastAPI
 
 from hypercare.settings import Settings
-from services.persistence.db import Database
+from hypercare.storage.db import Database
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
 
@@ -43,8 +43,14 @@ class ReportOrg:
     @property
     def admin_of(self) -> dict[str, str]:
         """The units the simulated day uses (not the receiving ED)."""
-        return {self.unit("A1ED"): self.admin_a, self.unit("A1W1"): self.admin_a, self.unit("A1W2"): self.admin_a,
-                self.unit("A2W1"): self.admin_a, self.unit("B1ED"): self.admin_b, self.unit("B1W1"): self.admin_b}
+        return {
+            self.unit("A1ED"): self.admin_a,
+            self.unit("A1W1"): self.admin_a,
+            self.unit("A1W2"): self.admin_a,
+            self.unit("A2W1"): self.admin_a,
+            self.unit("B1ED"): self.admin_b,
+            self.unit("B1W1"): self.admin_b,
+        }
 
     @property
     def eds(self) -> list[str]:
@@ -54,23 +60,43 @@ class ReportOrg:
         return {
             "region": {"id": self.region, "name": "Testregionen"},
             "administrations": [
-                {"id": self.admin_a, "name": "Förvaltning Alfa", "sites": [
-                    {"id": self.id("S", "A1"), "name": "Plats A1", "units": [
-                        {"id": self.unit("A1ED"), "name": "Akutmottagning A1", "kind": "ed"},
-                        {"id": self.unit("A1W1"), "name": "Avdelning 1", "kind": "ward"},
-                        {"id": self.unit("A1W2"), "name": "Avdelning 2", "kind": "ward"},
-                    ]},
-                    {"id": self.id("S", "A2"), "name": "Plats A2", "units": [
-                        {"id": self.unit("A2W1"), "name": "Avdelning 3", "kind": "ward"},
-                    ]},
-                ]},
-                {"id": self.admin_b, "name": "Förvaltning Beta", "sites": [
-                    {"id": self.id("S", "B1"), "name": "Plats B1", "units": [
-                        {"id": self.unit("B1ED"), "name": "Akutmottagning B1", "kind": "ed"},
-                        {"id": self.unit("B1W1"), "name": "Avdelning 4", "kind": "ward"},
-                        {"id": self.unit("B1RX"), "name": "Akutmottagning B2", "kind": "ed"},
-                    ]},
-                ]},
+                {
+                    "id": self.admin_a,
+                    "name": "Förvaltning Alfa",
+                    "sites": [
+                        {
+                            "id": self.id("S", "A1"),
+                            "name": "Plats A1",
+                            "units": [
+                                {"id": self.unit("A1ED"), "name": "Akutmottagning A1", "kind": "ed"},
+                                {"id": self.unit("A1W1"), "name": "Avdelning 1", "kind": "ward"},
+                                {"id": self.unit("A1W2"), "name": "Avdelning 2", "kind": "ward"},
+                            ],
+                        },
+                        {
+                            "id": self.id("S", "A2"),
+                            "name": "Plats A2",
+                            "units": [
+                                {"id": self.unit("A2W1"), "name": "Avdelning 3", "kind": "ward"},
+                            ],
+                        },
+                    ],
+                },
+                {
+                    "id": self.admin_b,
+                    "name": "Förvaltning Beta",
+                    "sites": [
+                        {
+                            "id": self.id("S", "B1"),
+                            "name": "Plats B1",
+                            "units": [
+                                {"id": self.unit("B1ED"), "name": "Akutmottagning B1", "kind": "ed"},
+                                {"id": self.unit("B1W1"), "name": "Avdelning 4", "kind": "ward"},
+                                {"id": self.unit("B1RX"), "name": "Akutmottagning B2", "kind": "ed"},
+                            ],
+                        },
+                    ],
+                },
             ],
         }
 
@@ -86,8 +112,9 @@ class ReportApi:
 
     def client(self, role: str | None = "admin") -> httpx.AsyncClient:
         headers = {"Authorization": f"Bearer {self.tokens[role]}"} if role else {}
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://test", headers=headers,
-                                 timeout=60)
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.app), base_url="http://test", headers=headers, timeout=60
+        )
 
     async def get(self, path: str, role: str = "viewer", **params: Any) -> httpx.Response:
         async with self.client(role) as client:
@@ -100,5 +127,3 @@ class ReportApi:
     async def store(self, events: list[dict[str, Any]]) -> None:
         """Validate (and redact) like the ingest API, then store like the stream worker."""
         await stored_events.store(self.db, *events)
-
-

@@ -66,22 +66,37 @@ class Day:
     admin_of: dict[str, str]  # unit id → administration id
     events: list[dict[str, Any]] = field(default_factory=list)
     tickets: list[Ticket] = field(default_factory=list)
-    logins: list[tuple[str, datetime, str, str, str | None]] = field(default_factory=list)  # unit, at, user, outcome, reason
+    logins: list[tuple[str, datetime, str, str, str | None]] = field(
+        default_factory=list
+    )  # unit, at, user, outcome, reason
     denials: list[tuple[str, datetime, str]] = field(default_factory=list)  # unit, at, role
     walker_events: list[tuple[str, datetime, str, str, int, bool]] = field(default_factory=list)
-    ed_reports: list[tuple[str, datetime, int, int, int]] = field(default_factory=list)  # unit, at, waiting, inside, cap
+    ed_reports: list[tuple[str, datetime, int, int, int]] = field(
+        default_factory=list
+    )  # unit, at, waiting, inside, cap
     diversions: list[tuple[str, datetime, datetime | None]] = field(default_factory=list)  # unit, start, end
     decisions: list[tuple[str, datetime]] = field(default_factory=list)  # decision id, at
 
     def add(self, type_: str, unit: str, at: datetime, **fields: Any) -> dict[str, Any]:
-        event = {"event_id": f"rep-{uuid.uuid4().hex[:20]}", "type": type_, "occurred_at": at.isoformat(),
-                 "unit_id": unit, **fields}
+        event = {
+            "event_id": f"rep-{uuid.uuid4().hex[:20]}",
+            "type": type_,
+            "occurred_at": at.isoformat(),
+            "unit_id": unit,
+            **fields,
+        }
         self.events.append(event)
         return event
 
 
 def simulate_day(
-    day: date, *, admin_of: dict[str, str], eds: list[str], receiving_ed: str, region_id: str, seed: int = 1112,
+    day: date,
+    *,
+    admin_of: dict[str, str],
+    eds: list[str],
+    receiving_ed: str,
+    region_id: str,
+    seed: int = 1112,
 ) -> Day:
     """A mixed day over the units of ``admin_of`` (wards and EDs), deterministic for a seed."""
     rng = random.Random(seed)
@@ -93,14 +108,35 @@ def simulate_day(
     def minute(lo: int = 0, hi: int = 24 * 60 - 1) -> datetime:
         return start + timedelta(minutes=rng.randint(lo, hi), seconds=rng.randint(0, 59))
 
-    def ticket(unit: str, opened_at: datetime, *, resolved_at: datetime | None = None, safety: bool = False,
-               priority: int | None = None) -> Ticket:
-        made = Ticket(unit=unit, ticket_id=f"INC{len(sim.tickets):04d}{tag}", opened_at=opened_at,
-                      priority=priority or rng.randint(1, 4), category=rng.choice(["login", "permissions", "printing", "orders", "medication"]),
-                      patient_safety=safety, resolved_at=resolved_at)
+    def ticket(
+        unit: str,
+        opened_at: datetime,
+        *,
+        resolved_at: datetime | None = None,
+        safety: bool = False,
+        priority: int | None = None,
+    ) -> Ticket:
+        made = Ticket(
+            unit=unit,
+            ticket_id=f"INC{len(sim.tickets):04d}{tag}",
+            opened_at=opened_at,
+            priority=priority or rng.randint(1, 4),
+            category=rng.choice(["login", "permissions", "printing", "orders", "medication"]),
+            patient_safety=safety,
+            resolved_at=resolved_at,
+        )
         sim.tickets.append(made)
-        sim.add("ticket.opened", unit, opened_at, ticket_id=made.ticket_id, channel="phone", category=made.category,
-                priority=made.priority, summary=f"Ärende {made.ticket_id} <b>kan inte</b> signera", patient_safety=safety)
+        sim.add(
+            "ticket.opened",
+            unit,
+            opened_at,
+            ticket_id=made.ticket_id,
+            channel="phone",
+            category=made.category,
+            priority=made.priority,
+            summary=f"Ärende {made.ticket_id} <b>kan inte</b> signera",
+            patient_safety=safety,
+        )
         return made
 
     # Ordinary tickets: some resolved the same day, some later (still open at midnight), some re-prioritised.
@@ -139,14 +175,28 @@ def simulate_day(
     for _ in range(14):
         unit, at, role = rng.choice(wards), minute(), rng.choice(["lakare", "sjukskoterska", "underskoterska"])
         sim.denials.append((unit, at, role))
-        sim.add("access.permission_denied", unit, at, user_ref=f"user{rng.randint(1, 40):02d}", role=role, module="Ordination")
+        sim.add(
+            "access.permission_denied",
+            unit,
+            at,
+            user_ref=f"user{rng.randint(1, 40):02d}",
+            role=role,
+            module="Ordination",
+        )
 
     for _ in range(12):
         unit, at, walker = rng.choice(wards[:-1] or wards), minute(), f"fw-{rng.randint(1, 4)}"
         assists, escalate = rng.randint(0, 5), rng.random() < 0.25
         sim.walker_events.append(("floorwalker.checkin", at, unit, walker, assists, escalate))
-        sim.add("floorwalker.checkin", unit, at, walker_id=walker, status="on_unit", assists=assists,
-                needs_escalation=escalate)
+        sim.add(
+            "floorwalker.checkin",
+            unit,
+            at,
+            walker_id=walker,
+            status="on_unit",
+            assists=assists,
+            needs_escalation=escalate,
+        )
     for _ in range(4):
         unit, at, walker = rng.choice(wards[:-1] or wards), minute(), f"fw-{rng.randint(1, 4)}"
         sim.walker_events.append(("floorwalker.checkout", at, unit, walker, 0, False))
@@ -160,27 +210,75 @@ def simulate_day(
             sim.add("ed.status", ed, at, patients_waiting=waiting, patients_in_department=inside, capacity=capacity)
     first, last = eds[0], eds[-1]
     sim.diversions.append((first, local(day, 10), local(day, 13, 30)))
-    sim.add("ed.diversion_started", first, local(day, 10), diversion_id=f"D1-{tag}", to_unit_ids=[receiving_ed],
-            scope="ambulance", reason="Överbeläggning", decided_by="produktionschef",
-            expected_end=local(day, 14).isoformat())
-    sim.add("ed.diversion_started", first, local(day, 12), diversion_id=f"D1-{tag}", to_unit_ids=[receiving_ed],
-            scope="ambulance", reason="Förnyad", decided_by="produktionschef")  # a renewal keeps the start
+    sim.add(
+        "ed.diversion_started",
+        first,
+        local(day, 10),
+        diversion_id=f"D1-{tag}",
+        to_unit_ids=[receiving_ed],
+        scope="ambulance",
+        reason="Överbeläggning",
+        decided_by="produktionschef",
+        expected_end=local(day, 14).isoformat(),
+    )
+    sim.add(
+        "ed.diversion_started",
+        first,
+        local(day, 12),
+        diversion_id=f"D1-{tag}",
+        to_unit_ids=[receiving_ed],
+        scope="ambulance",
+        reason="Förnyad",
+        decided_by="produktionschef",
+    )  # a renewal keeps the start
     sim.add("ed.diversion_ended", first, local(day, 13, 30), diversion_id=f"D1-{tag}", decided_by="produktionschef")
     sim.diversions.append((last, local(day, 22), None))
-    sim.add("ed.diversion_started", last, local(day, 22), diversion_id=f"D2-{tag}", to_unit_ids=[receiving_ed],
-            scope="all", reason="Driftstörning", decided_by="produktionschef")
+    sim.add(
+        "ed.diversion_started",
+        last,
+        local(day, 22),
+        diversion_id=f"D2-{tag}",
+        to_unit_ids=[receiving_ed],
+        scope="all",
+        reason="Driftstörning",
+        decided_by="produktionschef",
+    )
 
     for number, hour in ((1, 8), (2, 16)):
         decision_id = f"B{number}-{tag}"
         sim.decisions.append((decision_id, local(day, hour)))
-        sim.add("decision.recorded", region_id, local(day, hour), decision_id=decision_id,
-                title=f"Beslut {number} <script>x</script>", decision="Fler floor walkers | nattetid",
-                mandate="Särskild sjukvårdsledning", owner="Driftchef", decided_by="produktionschef")
-    sim.add("risk.recorded", region_id, local(day, 9), risk_id=f"R-{tag}", title="Inloggning via SITHS",
-            status="open", severity="high", recorded_by="produktionschef")
+        sim.add(
+            "decision.recorded",
+            region_id,
+            local(day, hour),
+            decision_id=decision_id,
+            title=f"Beslut {number} <script>x</script>",
+            decision="Fler floor walkers | nattetid",
+            mandate="Särskild sjukvårdsledning",
+            owner="Driftchef",
+            decided_by="produktionschef",
+        )
+    sim.add(
+        "risk.recorded",
+        region_id,
+        local(day, 9),
+        risk_id=f"R-{tag}",
+        title="Inloggning via SITHS",
+        status="open",
+        severity="high",
+        recorded_by="produktionschef",
+    )
     safety = next(t for t in sim.tickets if t.patient_safety and start <= t.opened_at < end)
-    sim.add("duty.opened", safety.unit, safety.opened_at + timedelta(minutes=5), duty_id=f"DU-{tag}", duty="lex_maria",
-            trigger="ticket", trigger_id=safety.ticket_id, opened_by="produktionschef")
+    sim.add(
+        "duty.opened",
+        safety.unit,
+        safety.opened_at + timedelta(minutes=5),
+        duty_id=f"DU-{tag}",
+        duty="lex_maria",
+        trigger="ticket",
+        trigger_id=safety.ticket_id,
+        opened_by="produktionschef",
+    )
     _close_afterwards(sim, tag)
     return sim
 
@@ -198,17 +296,36 @@ def _close_afterwards(sim: Day, tag: str) -> None:
             sim.diversions[index] = (unit, began, close_at)
             sim.add("ed.diversion_ended", unit, close_at, diversion_id=f"D2-{tag}", decided_by="produktionschef")
     region_id = next(e["unit_id"] for e in sim.events if e["type"] == "risk.recorded")
-    sim.add("risk.recorded", region_id, close_at, risk_id=f"R-{tag}", title="Inloggning via SITHS", status="closed",
-            owner="IT-drift", mitigation="Nya kortläsare", recorded_by="produktionschef")
+    sim.add(
+        "risk.recorded",
+        region_id,
+        close_at,
+        risk_id=f"R-{tag}",
+        title="Inloggning via SITHS",
+        status="closed",
+        owner="IT-drift",
+        mitigation="Nya kortläsare",
+        recorded_by="produktionschef",
+    )
     duty_unit = next(e["unit_id"] for e in sim.events if e["type"] == "duty.opened")
-    sim.add("duty.fulfilled", duty_unit, close_at, duty_id=f"DU-{tag}", reference="IVO 1", fulfilled_by="produktionschef")
+    sim.add(
+        "duty.fulfilled", duty_unit, close_at, duty_id=f"DU-{tag}", reference="IVO 1", fulfilled_by="produktionschef"
+    )
 
 
 def resolutions(events: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:
     """``ticket.resolved`` at ``at`` for every ``ticket.opened`` of ``events`` (tidying up after a test)."""
-    return [{"event_id": f"{event['event_id']}-closed", "type": "ticket.resolved", "occurred_at": at.isoformat(),
-             "unit_id": event["unit_id"], "ticket_id": event["ticket_id"]}
-            for event in events if event["type"] == "ticket.opened"]
+    return [
+        {
+            "event_id": f"{event['event_id']}-closed",
+            "type": "ticket.resolved",
+            "occurred_at": at.isoformat(),
+            "unit_id": event["unit_id"],
+            "ticket_id": event["ticket_id"],
+        }
+        for event in events
+        if event["type"] == "ticket.opened"
+    ]
 
 
 def _inside(moment: datetime | None, start: datetime, end: datetime) -> bool:
@@ -300,7 +417,9 @@ def expected_figures(sim: Day) -> dict[str, Expected]:
                 figures.ed_reports += 1
                 figures.max_waiting = waiting if figures.max_waiting is None else max(figures.max_waiting, waiting)
                 occupancy = inside_dept / capacity
-                figures.max_occupancy = occupancy if figures.max_occupancy is None else max(figures.max_occupancy, occupancy)
+                figures.max_occupancy = (
+                    occupancy if figures.max_occupancy is None else max(figures.max_occupancy, occupancy)
+                )
     for unit, began, ended in sim.diversions:
         stop = min(ended or end, end)
         for figures in targets(unit):
@@ -341,6 +460,6 @@ def row_after(text: str, heading: str, label: str) -> list[str]:
     for line in text[position:].splitlines()[1:]:
         stripped = line.strip()
         if stripped.startswith(label):
-            cells = re.split(r"\s{2,}", stripped[len(label):].strip())
+            cells = re.split(r"\s{2,}", stripped[len(label) :].strip())
             return [cell for cell in cells if cell]
-    raise AssertionError(f"no row {label!r} below {heading!r} in:\n{text[position:position + 1500]}")
+    raise AssertionError(f"no row {label!r} below {heading!r} in:\n{text[position : position + 1500]}")

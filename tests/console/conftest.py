@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from hc_testkit import Pipeline, event
 
-from hypercare.runtime.embedded_broker import EmbeddedBroker
-from hypercare.settings import Settings
-
 # Playwright comes with the test extra; Chromium is Debian's (the README names it). Missing either fails the
 # tests loudly: a skipped browser test would hide a console nobody checked.
 from playwright import async_api as playwright_api
+
+from hypercare.entrypoints.embedded_broker import EmbeddedBroker
+from hypercare.settings import Settings
 
 CHROMIUM = os.environ.get("HYPERCARE_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
@@ -35,11 +35,17 @@ def _unique(prefix: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def pipeline(broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pipeline]:
+async def pipeline(
+    broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Pipeline]:
     log_dir = tmp_path_factory.mktemp("console-pipeline")
     settings = Settings(
-        kafka_bootstrap=broker.bootstrap, database_url=pg_url, data_dir=log_dir,
-        topic_prefix=_unique("t"), worker_id=_unique("worker"), worker_web_port=0,
+        kafka_bootstrap=broker.bootstrap,
+        database_url=pg_url,
+        data_dir=log_dir,
+        topic_prefix=_unique("t"),
+        worker_id=_unique("worker"),
+        worker_web_port=0,
     )
     running = Pipeline(settings, log_dir)
     try:
@@ -47,7 +53,9 @@ async def pipeline(broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest
         # The first event waits for the worker to join its group; take that wait here, not in a test.
         response = await running.post_events([event("access.login", WARM_UP_UNIT, user_ref="warm", outcome="success")])
         assert response.status_code == 200, response.text
-        await running.wait_for(f"/api/v1/units/{WARM_UP_UNIT}", lambda unit: unit["access"]["logins_15m"] >= 1, timeout=60)
+        await running.wait_for(
+            f"/api/v1/units/{WARM_UP_UNIT}", lambda unit: unit["access"]["logins_15m"] >= 1, timeout=60
+        )
         yield running
     finally:
         running.stop()
@@ -75,8 +83,9 @@ async def open_page(browser: Any, pipeline: Pipeline) -> AsyncIterator[OpenPage]
     errors: list[str] = []
 
     async def open_(role: str, route: str = "", *, width: int = 1920, height: int = 1080, lang: str = "sv") -> Any:
-        context = await browser.new_context(viewport={"width": width, "height": height}, locale="sv-SE",
-                                            timezone_id="UTC", base_url=pipeline.base_url)
+        context = await browser.new_context(
+            viewport={"width": width, "height": height}, locale="sv-SE", timezone_id="UTC", base_url=pipeline.base_url
+        )
         contexts.append(context)
         token = pipeline.tokens[role]
         await context.add_init_script(

@@ -6,7 +6,7 @@ import asyncio
 import re
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,8 +79,15 @@ async def test_an_event_posted_to_the_api_shows_in_an_open_console_within_two_se
     assert await metric(page, "tickets.open") == "0"
     await page.evaluate("window.__notReloaded = true")
 
-    posted = event("ticket.opened", LIVE_UNIT, ticket_id=f"L-{uuid.uuid4().hex[:6]}", channel="phone",
-                   category="printing", priority=1, summary="Etikettskrivaren skriver inte ut")
+    posted = event(
+        "ticket.opened",
+        LIVE_UNIT,
+        ticket_id=f"L-{uuid.uuid4().hex[:6]}",
+        channel="phone",
+        category="printing",
+        priority=1,
+        summary="Etikettskrivaren skriver inte ut",
+    )
     started = time.monotonic()
     response = await pipeline.post_events([posted])
     assert response.json()["accepted"] == 1
@@ -92,22 +99,33 @@ async def test_an_event_posted_to_the_api_shows_in_an_open_console_within_two_se
     await page.locator(".node-status .badge", has_text="Gul").wait_for(timeout=2000)
 
 
-async def test_drill_down_from_the_region_to_a_unit_shows_its_exact_figures(
-    open_page: Any, pipeline: Pipeline
-) -> None:
+async def test_drill_down_from_the_region_to_a_unit_shows_its_exact_figures(open_page: Any, pipeline: Pipeline) -> None:
     tag = uuid.uuid4().hex[:6]
-    events = [event("access.login", DRILL_UNIT, 3, user_ref=f"d{i}", outcome="failure" if i < 5 else "success",
-                    **({"reason": "card_error"} if i < 5 else {})) for i in range(20)]
+    events = [
+        event(
+            "access.login",
+            DRILL_UNIT,
+            3,
+            user_ref=f"d{i}",
+            outcome="failure" if i < 5 else "success",
+            **({"reason": "card_error"} if i < 5 else {}),
+        )
+        for i in range(20)
+    ]
     events += [
         event("ticket.opened", DRILL_UNIT, 30, ticket_id=f"D1-{tag}", channel="phone", category="login", priority=1),
         event("ticket.opened", DRILL_UNIT, 20, ticket_id=f"D2-{tag}", channel="chat", category="orders", priority=3),
-        *[event("access.permission_denied", DRILL_UNIT, 5, user_ref=f"p{i}", role="lakare", module="orders")
-          for i in range(3)],
+        *[
+            event("access.permission_denied", DRILL_UNIT, 5, user_ref=f"p{i}", role="lakare", module="orders")
+            for i in range(3)
+        ],
         event("floorwalker.checkin", DRILL_UNIT, 1, walker_id=f"fw-drill-{tag}", status="on_unit"),
     ]
     assert (await pipeline.post_events(events)).json()["accepted"] == len(events)
-    unit = await pipeline.wait_for(f"/api/v1/units/{DRILL_UNIT}", lambda u: u["floorwalkers"]["on_unit"] == 1
-                                   and u["access"]["logins_15m"] == 20 and u["tickets"]["open"] == 2)
+    unit = await pipeline.wait_for(
+        f"/api/v1/units/{DRILL_UNIT}",
+        lambda u: u["floorwalkers"]["on_unit"] == 1 and u["access"]["logins_15m"] == 20 and u["tickets"]["open"] == 2,
+    )
 
     page = await open_page("chief", "#/console")
     await page.get_by_role("heading", name="Västra Götalandsregionen").wait_for()
@@ -133,7 +151,10 @@ async def test_drill_down_from_the_region_to_a_unit_shows_its_exact_figures(
     assert await metric(page, "floorwalkers.on_unit") == "1"
     assert await metric(page, "floorwalkers.minutes_since_last_visit") == "0 min"
     # Status as icon + text, reasons as text.
-    assert text_of(await page.locator(".node-status .badge").inner_text()) == {"green": "Grön", "yellow": "Gul", "red": "Röd"}[unit["health"]["status"]]
+    assert (
+        text_of(await page.locator(".node-status .badge").inner_text())
+        == {"green": "Grön", "yellow": "Gul", "red": "Röd"}[unit["health"]["status"]]
+    )
     for reason in unit["health"]["reasons"]:
         await page.locator(".reason-list li", has_text=reason).wait_for()
     # Keyboard: back up the breadcrumb with Enter on a focused link.
@@ -192,8 +213,16 @@ async def test_a_chief_declares_a_diversion_and_acknowledges_an_alert_a_viewer_s
 
     # A real alert in the Larm area: a patient-safety ticket at a unit raises it in both browsers.
     ticket = f"PS-{uuid.uuid4().hex[:6]}"
-    posted = event("ticket.opened", ALERT_UNIT, ticket_id=ticket, channel="phone", category="medication",
-                   priority=2, summary="Fel dos visas i läkemedelslistan", patient_safety=True)
+    posted = event(
+        "ticket.opened",
+        ALERT_UNIT,
+        ticket_id=ticket,
+        channel="phone",
+        category="medication",
+        priority=2,
+        summary="Fel dos visas i läkemedelslistan",
+        patient_safety=True,
+    )
     assert (await pipeline.post_events([posted])).json()["accepted"] == 1
     selector = f'.alerts .alert[data-node-id="{ALERT_UNIT}"][data-rule="patient_safety_ticket"]'
     for page in (chief, viewer):
@@ -224,17 +253,21 @@ async def test_a_chief_declares_a_diversion_and_acknowledges_an_alert_a_viewer_s
     listed = (await pipeline.get("/api/v1/alerts?status=acknowledged&limit=1000")).json()["items"]
     mine = [a for a in listed if a["node_id"] == ALERT_UNIT and a["rule"] == "patient_safety_ticket"]
     assert [(a["acknowledged_by"], a["assigned_to"]) for a in mine] == [("test-chief", "Team HIA <b>natt</b>")]
-    refused = await viewer.evaluate("""async (id) => {
+    refused = await viewer.evaluate(
+        """async (id) => {
         const response = await fetch(`/api/v1/alerts/${id}/assign`, {method: 'POST', headers: {
             'Content-Type': 'application/json', Authorization: 'Bearer ' + localStorage.getItem('hc.token')},
           body: JSON.stringify({assigned_to: 'viewer'})});
         return response.status;
-    }""", mine[0]["id"])
+    }""",
+        mine[0]["id"],
+    )
     assert refused == 403
 
     # Resolving the ticket resolves the alert: it leaves the Larm area in both browsers.
     assert (await pipeline.post_events([event("ticket.resolved", ALERT_UNIT, ticket_id=ticket)])).json()[
-        "accepted"] == 1
+        "accepted"
+    ] == 1
     for page in (chief, viewer):
         await page.locator(selector).wait_for(state="detached", timeout=15000)
 
@@ -292,13 +325,24 @@ async def test_the_tablet_queues_a_check_in_offline_and_it_lands_once_when_back_
 async def test_free_text_shows_as_literal_text_and_runs_nothing(open_page: Any, pipeline: Pipeline) -> None:
     hostile = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
     ticket_id = f"X-{uuid.uuid4().hex[:6]}"
-    posted = event("ticket.opened", XSS_UNIT, ticket_id=ticket_id, channel="portal", category="other",
-                   priority=3, summary=f"Fel i mall {hostile}")
+    posted = event(
+        "ticket.opened",
+        XSS_UNIT,
+        ticket_id=ticket_id,
+        channel="portal",
+        category="other",
+        priority=3,
+        summary=f"Fel i mall {hostile}",
+    )
     assert (await pipeline.post_events([posted])).json()["accepted"] == 1
     async with pipeline.client("agent") as client:
-        created = await client.post("/api/v1/known-issues", json={
-            "title": f"Mallfel <img src=x onerror=\"window.__pwned = 3\"> {ticket_id}",
-            "workaround": "<script>window.__pwned = 4</script>Använd reservmallen"})
+        created = await client.post(
+            "/api/v1/known-issues",
+            json={
+                "title": f'Mallfel <img src=x onerror="window.__pwned = 3"> {ticket_id}',
+                "workaround": "<script>window.__pwned = 4</script>Använd reservmallen",
+            },
+        )
         assert created.status_code == 201, created.text
 
     page = await open_page("agent", "#/agent", width=1440, height=900)
@@ -307,7 +351,11 @@ async def test_free_text_shows_as_literal_text_and_runs_nothing(open_page: Any, 
     assert hostile in await row.locator(".summary-text").inner_text()
     assert await row.locator("img, script").count() == 0
     banner = page.locator("#banner")
-    await banner.locator(".banner-titles").get_by_text(f"Mallfel <img src=x onerror=\"window.__pwned = 3\"> {ticket_id}").wait_for(timeout=35000)
+    await (
+        banner.locator(".banner-titles")
+        .get_by_text(f'Mallfel <img src=x onerror="window.__pwned = 3"> {ticket_id}')
+        .wait_for(timeout=35000)
+    )
     assert await banner.locator("img, script").count() == 0
     await page.wait_for_timeout(500)
     assert await page.evaluate("window.__pwned") is None
@@ -319,9 +367,7 @@ async def test_free_text_shows_as_literal_text_and_runs_nothing(open_page: Any, 
     assert await page.evaluate("window.__pwned") is None
 
 
-async def test_screenshots_of_each_view_at_its_target_size(
-    open_page: Any, pipeline: Pipeline, artifacts: Path
-) -> None:
+async def test_screenshots_of_each_view_at_its_target_size(open_page: Any, pipeline: Pipeline, artifacts: Path) -> None:
     await seed_a_go_live_morning(pipeline)
     shots: dict[str, Path] = {}
 
@@ -372,31 +418,41 @@ async def test_screenshots_of_each_view_at_its_target_size(
 
 async def seed_a_go_live_morning(pipeline: Pipeline) -> None:
     """Six hours of the built-in cut-over scenario, replayed so that it ends now, plus a known issue."""
+    from hypercare.entrypoints.simulator.scenario import GO_LIVE_START, CutoverScenario
     from hypercare.org.registry import load_org
-    from hypercare.simulator.scenario import GO_LIVE_START, CutoverScenario
 
     scenario = CutoverScenario(load_org(), seed=7)
     end = GO_LIVE_START + timedelta(hours=6)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     events = scenario.events_between(GO_LIVE_START, end, stamp=lambda at: at - end + now)
     tag = uuid.uuid4().hex[:6]
     for index, item in enumerate(events):
         item["event_id"] = f"shot-{tag}-{index}"
     for start in range(0, len(events), 2500):
-        response = await pipeline.post_events(events[start:start + 2500])
+        response = await pipeline.post_events(events[start : start + 2500])
         assert response.json()["rejected"] == [], response.text[:2000]
     async with pipeline.client("agent") as client:
         for issue in (
-            {"title": "SITHS-kortet låses efter byte av dator", "status": "workaround",
-             "workaround": "Ta ut kortet, vänta 10 s, logga in på nytt. Byt inte PIN."},
-            {"title": "Etikettskrivare på avd 240 skriver ut tomma etiketter", "status": "open",
-             "workaround": "Skriv ut från AVA:s skrivare tills vidare."},
+            {
+                "title": "SITHS-kortet låses efter byte av dator",
+                "status": "workaround",
+                "workaround": "Ta ut kortet, vänta 10 s, logga in på nytt. Byt inte PIN.",
+            },
+            {
+                "title": "Etikettskrivare på avd 240 skriver ut tomma etiketter",
+                "status": "open",
+                "workaround": "Skriv ut från AVA:s skrivare tills vidare.",
+            },
         ):
             assert (await client.post("/api/v1/known-issues", json=issue)).status_code == 201
-    await pipeline.wait_for(f"/api/v1/units/{scenario.diversion_unit_id}",
-                            lambda unit: unit["ed"]["diversion"] is not None, timeout=60)
+    await pipeline.wait_for(
+        f"/api/v1/units/{scenario.diversion_unit_id}", lambda unit: unit["ed"]["diversion"] is not None, timeout=60
+    )
     # Every event stored (the trends are counted from the events table), before anything is shown.
     logins = sum(1 for item in events if item["type"] == "access.login")
     opened = sum(1 for item in events if item["type"] == "ticket.opened")
-    await pipeline.wait_for("/api/v1/trends?hours=7&bucket_minutes=15", lambda trends: sum(
-        trends["region"]["logins"]) >= logins and sum(trends["region"]["tickets_opened"]) >= opened, timeout=120)
+    await pipeline.wait_for(
+        "/api/v1/trends?hours=7&bucket_minutes=15",
+        lambda trends: sum(trends["region"]["logins"]) >= logins and sum(trends["region"]["tickets_opened"]) >= opened,
+        timeout=120,
+    )

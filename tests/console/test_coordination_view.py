@@ -17,10 +17,26 @@ async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
     open_page: Any, pipeline: Pipeline, artifacts: Path
 ) -> None:
     tag = uuid.uuid4().hex[:6]
-    duty = event("duty.opened", ED, 30, duty_id=f"DU-{tag}", duty="nis_incident", trigger="decision",
-                 trigger_id=f"B-{tag}", description="Driftstörning i journalsystemet", opened_by="produktionschef")
-    risk = event("risk.recorded", REGION, 5, risk_id=f"R-{tag}", title=f"Etikettskrivare {tag}", severity="high",
-                 recorded_by="produktionschef")
+    duty = event(
+        "duty.opened",
+        ED,
+        30,
+        duty_id=f"DU-{tag}",
+        duty="nis_incident",
+        trigger="decision",
+        trigger_id=f"B-{tag}",
+        description="Driftstörning i journalsystemet",
+        opened_by="produktionschef",
+    )
+    risk = event(
+        "risk.recorded",
+        REGION,
+        5,
+        risk_id=f"R-{tag}",
+        title=f"Etikettskrivare {tag}",
+        severity="high",
+        recorded_by="produktionschef",
+    )
     assert (await pipeline.post_events([duty, risk], role="chief")).json()["accepted"] == 2
     await pipeline.wait_for("/api/v1/risks", lambda body: any(r["risk_id"] == f"R-{tag}" for r in body["items"]))
     await pipeline.wait_for("/api/v1/duties", lambda body: any(d["duty_id"] == f"DU-{tag}" for d in body["items"]))
@@ -58,9 +74,17 @@ async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
         lambda body: any(tag in e["rationale"] for e in body["items"]),
     )
     entry = next(e for e in log["items"] if tag in e["rationale"])
-    assert (entry["rollout_decision"], entry["title"], entry["decided_by"]) == ("pause", "Införandet pausas", "test-chief")
+    assert (entry["rollout_decision"], entry["title"], entry["decided_by"]) == (
+        "pause",
+        "Införandet pausas",
+        "test-chief",
+    )
     assert [c["id"] for c in entry["stop_criteria"]["criteria"]] == [
-        "login_failure_rate", "open_p1_tickets", "diversion_hours", "patient_safety_tickets"]
+        "login_failure_rate",
+        "open_p1_tickets",
+        "diversion_hours",
+        "patient_safety_tickets",
+    ]
 
     # The flagged risk gets an owner and a plan: a new version, and the flags go.
     await risk_item.get_by_role("button", name="Uppdatera").click()

@@ -12,9 +12,16 @@ from report_day import fresh_day, local, pdf_text, resolutions
 
 
 def opened_on(day: Any, n: int) -> dict[str, Any]:
-    return {"event_id": f"view-{day:%Y%m%d}-{n}", "type": "ticket.opened", "occurred_at": local(day, 9, n).isoformat(),
-            "unit_id": "SE2321000131-ESASBOR240", "ticket_id": f"VIEW-{day:%Y%m%d}-{n}", "channel": "phone",
-            "category": "printing", "priority": 3}
+    return {
+        "event_id": f"view-{day:%Y%m%d}-{n}",
+        "type": "ticket.opened",
+        "occurred_at": local(day, 9, n).isoformat(),
+        "unit_id": "SE2321000131-ESASBOR240",
+        "ticket_id": f"VIEW-{day:%Y%m%d}-{n}",
+        "channel": "phone",
+        "category": "printing",
+        "priority": 3,
+    }
 
 
 async def test_a_chief_publishes_the_days_report_and_a_viewer_reads_it(
@@ -69,4 +76,6 @@ async def test_a_chief_publishes_the_days_report_and_a_viewer_reads_it(
         assert await viewer.get_by_role("button", name=name).count() == 0, name
     assert await viewer.get_by_role("button", name="Ladda ner Markdown").count() == 1
     # Tidy up: a later moment of the shared database inherits no open tickets from this day.
-    assert (await pipeline.post_events(resolutions(events, local(day + timedelta(days=2), 0)), role="chief")).status_code == 200
+    assert (
+        await pipeline.post_events(resolutions(events, local(day + timedelta(days=2), 0)), role="chief")
+    ).status_code == 200

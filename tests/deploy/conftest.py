@@ -16,9 +16,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS_VENV = REPO / ".venv-tools"
+_TOOLS_INSTALL = "make tools (a venv .venv-tools with kubernetes-validate and check-jsonschema)"
 TOOL_INSTALL = {
-    "kubernetes-validate": "python3.11 -m venv .venv-tools && .venv-tools/bin/pip install kubernetes-validate check-jsonschema",
-    "check-jsonschema": "python3.11 -m venv .venv-tools && .venv-tools/bin/pip install kubernetes-validate check-jsonschema",
+    "kubernetes-validate": _TOOLS_INSTALL,
+    "check-jsonschema": _TOOLS_INSTALL,
     "promtool": "apt-get install -y --no-install-recommends prometheus",
     "kubectl": "install kubectl >= 1.27 (it bundles kustomize)",
 }
@@ -37,7 +38,12 @@ def tool_path(name: str) -> str:
 def run_tool(name: str, *args: str | Path, cwd: Path = REPO, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run a validation tool; all of them work offline (schemas are bundled, nothing is fetched)."""
     return subprocess.run(
-        [tool_path(name), *map(str, args)], check=False, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        [tool_path(name), *map(str, args)],
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 

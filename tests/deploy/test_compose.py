@@ -61,8 +61,13 @@ def test_services_and_images(compose: dict[str, Any]) -> None:
 def test_published_ports(compose: dict[str, Any]) -> None:
     published = {name: service.get("ports", []) for name, service in compose["services"].items()}
     assert published == {
-        "kafka": [], "postgres": [], "migrate": [], "worker": [],
-        "api": ["8000:8000"], "prometheus": ["9090:9090"], "grafana": ["3000:3000"],
+        "kafka": [],
+        "postgres": [],
+        "migrate": [],
+        "worker": [],
+        "api": ["8000:8000"],
+        "prometheus": ["9090:9090"],
+        "grafana": ["3000:3000"],
     }
 
 
@@ -103,7 +108,9 @@ def test_healthchecks_on_every_long_running_service(compose: dict[str, Any]) -> 
 def test_start_order(compose: dict[str, Any]) -> None:
     services = compose["services"]
     expected = {
-        "kafka": "service_healthy", "postgres": "service_healthy", "migrate": "service_completed_successfully",
+        "kafka": "service_healthy",
+        "postgres": "service_healthy",
+        "migrate": "service_completed_successfully",
     }
     for name in ("api", "worker"):
         depends = {dep: spec["condition"] for dep, spec in services[name]["depends_on"].items()}

@@ -75,7 +75,9 @@ def test_dashboard_is_plain_provisionable_json(name: str) -> None:
     assert board["uid"].startswith("hypercare-") and len(board["uid"]) <= 40
     assert board["title"].startswith("Hypercare")
     assert board.get("id") is None, "provisioned dashboards must not carry a database id"
-    assert "__inputs" not in board and "__requires" not in board, "an export 'for sharing' needs import, not provisioning"
+    assert "__inputs" not in board and "__requires" not in board, (
+        "an export 'for sharing' needs import, not provisioning"
+    )
     assert board["timezone"] == "Europe/Stockholm"
     variables = {variable["name"]: variable for variable in board["templating"]["list"]}
     assert variables["datasource"]["type"] == "datasource" and variables["datasource"]["query"] == "prometheus"
@@ -107,8 +109,12 @@ def test_go_live_overview_shows_what_the_viewers_need() -> None:
         target["expr"] for panel in panels(load("golive-overview.json")) for target in panel.get("targets", [])
     )
     for metric in (
-        "hypercare_open_tickets", "hypercare_login_failure_rate", "hypercare_floorwalkers_on_duty",
-        "hypercare_active_diversions", "hypercare_units_by_health", "hypercare_events_ingested_total",
+        "hypercare_open_tickets",
+        "hypercare_login_failure_rate",
+        "hypercare_floorwalkers_on_duty",
+        "hypercare_active_diversions",
+        "hypercare_units_by_health",
+        "hypercare_events_ingested_total",
     ):
         assert metric in exprs, metric
     # The go-live gauges are the same on every API replica: never summed across instances directly.

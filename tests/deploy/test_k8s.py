@@ -81,7 +81,10 @@ def test_everything_lands_in_the_overlay_namespace(tool: Tool, overlay: str) -> 
 def test_probes_resources_and_security_on_every_container(tool: Tool, overlay: str) -> None:
     objects = objects_of(tool, f"overlays/{overlay}")
     settings = config(objects)
-    ports = {"hypercare-api": int(settings["HYPERCARE_PORT"]), "hypercare-worker": int(settings["HYPERCARE_WORKER_WEB_PORT"])}
+    ports = {
+        "hypercare-api": int(settings["HYPERCARE_PORT"]),
+        "hypercare-worker": int(settings["HYPERCARE_WORKER_WEB_PORT"]),
+    }
     specs = pod_specs(objects)
     assert set(specs) == set(ports)
     for name, spec in specs.items():
@@ -182,7 +185,11 @@ def test_services_and_network_policies(tool: Tool, overlay: str) -> None:
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_grafana_dashboards_ship_as_sidecar_configmaps(tool: Tool, overlay: str) -> None:
     objects = objects_of(tool, f"overlays/{overlay}")
-    dashboards = [o for o in objects if o["kind"] == "ConfigMap" and o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+    dashboards = [
+        o
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"].get("labels", {}).get("grafana_dashboard") == "1"
+    ]
     shipped = {key: json.loads(value) for o in dashboards for key, value in o["data"].items()}
     on_disk = {
         path.name: json.loads(path.read_text(encoding="utf-8"))

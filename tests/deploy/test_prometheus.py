@@ -63,9 +63,16 @@ def test_alert_rules_are_documented_and_labelled() -> None:
         assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule["alert"]
     # The situations the coordination group asked to be told about, and the system's own failures.
     expected = {
-        "HypercareLoginFailureRateHigh", "HypercarePriorityOneTicketsOpen", "HypercareEdDiversionActive",
-        "HypercareUnitRed", "HypercareDeadLetters", "HypercareConsumerLagHigh", "HypercareApiDown",
-        "HypercareNoApiUp", "HypercareWorkerDown", "HypercareNoWorkerUp",
+        "HypercareLoginFailureRateHigh",
+        "HypercarePriorityOneTicketsOpen",
+        "HypercareEdDiversionActive",
+        "HypercareUnitRed",
+        "HypercareDeadLetters",
+        "HypercareConsumerLagHigh",
+        "HypercareApiDown",
+        "HypercareNoApiUp",
+        "HypercareWorkerDown",
+        "HypercareNoWorkerUp",
     }
     assert expected <= set(names)
 

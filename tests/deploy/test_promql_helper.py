@@ -38,7 +38,10 @@ from promql import (
         ),
         ("a_metric * ignoring(status) group_right() b_metric", {"a_metric", "b_metric"}),
         # Keywords, bool modifier, set operators, numbers and durations.
-        ("a_metric > bool 0.5 and b_metric unless c_metric or d_metric", {"a_metric", "b_metric", "c_metric", "d_metric"}),
+        (
+            "a_metric > bool 0.5 and b_metric unless c_metric or d_metric",
+            {"a_metric", "b_metric", "c_metric", "d_metric"},
+        ),
         ("rate(x_total[5m] offset 1h30m) > Inf", {"x_total"}),
         ("x_total @ start() - x_total offset -5m", {"x_total"}),
         ("1e3 * 0x1F + .5 - NaN", set()),
@@ -51,7 +54,7 @@ from promql import (
         ("topk(5, x_metric) # not_a_metric here\n + y_metric", {"x_metric", "y_metric"}),
         ('{__name__="hypercare_active_diversions", job="hypercare-api"}', {"hypercare_active_diversions"}),
         ('{__name__=~"hypercare_.*"}', set()),
-        ("absent(up{job=\"hypercare-worker\"} == 1)", {"up"}),
+        ('absent(up{job="hypercare-worker"} == 1)', {"up"}),
         # Recording-rule style names with colons.
         ("job:hypercare_events:rate5m", {"job:hypercare_events:rate5m"}),
         # An aggregation name used with "by" first is not a metric.
@@ -82,17 +85,23 @@ def test_metric_names_in_dashboards_reads_panels_rows_variables_and_rules(tmp_pa
     rules = tmp_path / "dashboards" / "prometheus"
     boards.mkdir(parents=True)
     rules.mkdir(parents=True)
-    (boards / "a.json").write_text(json.dumps({
-        "panels": [
-            {"type": "timeseries", "targets": [{"expr": "rate(a_total[5m])"}, {"expr": ""}]},
-            {"type": "row", "collapsed": True, "panels": [{"targets": [{"expr": "b_gauge"}]}]},
-            {"type": "text"},
-        ],
-        "templating": {"list": [
-            {"type": "query", "query": {"query": "label_values(c_gauge, administration)"}},
-            {"type": "datasource", "query": "prometheus"},
-        ]},
-    }))
+    (boards / "a.json").write_text(
+        json.dumps(
+            {
+                "panels": [
+                    {"type": "timeseries", "targets": [{"expr": "rate(a_total[5m])"}, {"expr": ""}]},
+                    {"type": "row", "collapsed": True, "panels": [{"targets": [{"expr": "b_gauge"}]}]},
+                    {"type": "text"},
+                ],
+                "templating": {
+                    "list": [
+                        {"type": "query", "query": {"query": "label_values(c_gauge, administration)"}},
+                        {"type": "datasource", "query": "prometheus"},
+                    ]
+                },
+            }
+        )
+    )
     (rules / "alerts.yml").write_text("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: d_gauge > 1\n")
     (rules / "prometheus.yml").write_text("scrape_configs: []\n")
     assert metric_names_in_dashboards(tmp_path) == {
@@ -113,5 +122,9 @@ def test_catalogue_series_names_expands_counters_and_histograms() -> None:
     module.H = Histogram("fake_seconds", "h", registry=registry)  # type: ignore[attr-defined]
     module.NOT_A_METRIC = "fake_other"  # type: ignore[attr-defined]
     assert catalogue_series_names(module) == {
-        "fake_things_total", "fake_level", "fake_seconds_bucket", "fake_seconds_sum", "fake_seconds_count",
+        "fake_things_total",
+        "fake_level",
+        "fake_seconds_bucket",
+        "fake_seconds_sum",
+        "fake_seconds_count",
     }

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
-
 from hc_testkit import Pipeline, running
+
 from hypercare.settings import Settings
 
 

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 import websockets
 from aiohttp import web
-
 from hc_testkit import Pipeline, event, running
-from hypercare.runtime.embedded_broker import free_port
+
+from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.settings import Settings
 
 SAFETY_UNIT = "SE2321000131-ESASBOR250"  # Avdelning 250 Geriatrik
@@ -120,20 +120,42 @@ async def test_a_patient_safety_ticket_raises_an_alert_everywhere_and_resolving_
         await socket.read_until(lambda: socket.seq is not None, "a snapshot")
 
         posted = [
-            event("ticket.opened", SAFETY_UNIT, ticket_id="PS-1", channel="phone", category="medication",
-                  priority=2, summary="Fel dos visas i läkemedelslistan", patient_safety=True),
-            event("ticket.opened", P1_UNIT, minutes_ago=45, ticket_id="P1-1", channel="phone", category="orders",
-                  priority=1, summary="Beställningar går inte iväg"),
+            event(
+                "ticket.opened",
+                SAFETY_UNIT,
+                ticket_id="PS-1",
+                channel="phone",
+                category="medication",
+                priority=2,
+                summary="Fel dos visas i läkemedelslistan",
+                patient_safety=True,
+            ),
+            event(
+                "ticket.opened",
+                P1_UNIT,
+                minutes_ago=45,
+                ticket_id="P1-1",
+                channel="phone",
+                category="orders",
+                priority=1,
+                summary="Beställningar går inte iväg",
+            ),
         ]
         response = await pipeline.post_events(posted)
         assert response.json() == {"accepted": 2, "rejected": []}
 
-        listing = await pipeline.wait_for("/api/v1/alerts?status=active&limit=1000",
-                                          lambda body: len(active_here(body)) == 2)
+        listing = await pipeline.wait_for(
+            "/api/v1/alerts?status=active&limit=1000", lambda body: len(active_here(body)) == 2
+        )
         by_rule = {item["rule"]: item for item in active_here(listing)}
         safety, p1 = by_rule["patient_safety_ticket"], by_rule["p1_ticket_open_too_long"]
         assert (safety["node_id"], safety["node_name"], safety["severity"], safety["status"], safety["level"]) == (
-            SAFETY_UNIT, "Avdelning 250 Geriatrik", "critical", "open", "team")
+            SAFETY_UNIT,
+            "Avdelning 250 Geriatrik",
+            "critical",
+            "open",
+            "team",
+        )
         assert safety["message"] == "1 öppna ärenden med risk för patientsäkerheten"
         assert (p1["node_id"], p1["value"], p1["threshold"]) == (P1_UNIT, 45, 30)
 
@@ -142,7 +164,9 @@ async def test_a_patient_safety_ticket_raises_an_alert_everywhere_and_resolving_
         assert socket.latest(safety["id"])["status"] == "open"  # type: ignore[index]
         await eventually(lambda: len(hook.ours()) == 2, "two raises at the webhook")
         assert sorted(hook.ours()) == [
-            ("raise", "p1_ticket_open_too_long", P1_UNIT), ("raise", "patient_safety_ticket", SAFETY_UNIT)]
+            ("raise", "p1_ticket_open_too_long", P1_UNIT),
+            ("raise", "patient_safety_ticket", SAFETY_UNIT),
+        ]
         raised_doc = next(d for d in hook.documents if d["id"] == safety["id"])
         assert raised_doc["status"] == "open" and raised_doc["message"] == safety["message"]
 
@@ -153,22 +177,28 @@ async def test_a_patient_safety_ticket_raises_an_alert_everywhere_and_resolving_
             acknowledged = await chief.post(f"/api/v1/alerts/{p1['id']}/acknowledge")
             assert acknowledged.status_code == 200, acknowledged.text
             assert (acknowledged.json()["status"], acknowledged.json()["acknowledged_by"]) == (
-                "acknowledged", "test-chief")
+                "acknowledged",
+                "test-chief",
+            )
             assigned = await chief.post(f"/api/v1/alerts/{p1['id']}/assign", json={"assigned_to": "Team orders"})
             assert assigned.json()["assigned_to"] == "Team orders"
         await socket.read_until(
-            lambda: (socket.latest(p1["id"]) or {}).get("assigned_to") == "Team orders", "the acknowledgement")
+            lambda: (socket.latest(p1["id"]) or {}).get("assigned_to") == "Team orders", "the acknowledgement"
+        )
         assert socket.latest(p1["id"])["status"] == "acknowledged"  # type: ignore[index]
 
         # Resolving the ticket resolves the alert: listed, pushed and posted as resolved.
         assert (await pipeline.post_events([event("ticket.resolved", SAFETY_UNIT, ticket_id="PS-1")])).json()[
-            "accepted"] == 1
+            "accepted"
+        ] == 1
         resolved = await pipeline.wait_for(f"/api/v1/alerts/{safety['id']}", lambda body: body["status"] == "resolved")
         assert resolved["resolved_at"] is not None and resolved["raised_at"] == safety["raised_at"]
-        await socket.read_until(lambda: (socket.latest(safety["id"]) or {}).get("status") == "resolved",
-                                "the resolution")
-        await eventually(lambda: ("resolve", "patient_safety_ticket", SAFETY_UNIT) in hook.ours(),
-                         "the resolve at the webhook")
+        await socket.read_until(
+            lambda: (socket.latest(safety["id"]) or {}).get("status") == "resolved", "the resolution"
+        )
+        await eventually(
+            lambda: ("resolve", "patient_safety_ticket", SAFETY_UNIT) in hook.ours(), "the resolve at the webhook"
+        )
         assert hook.ours().count(("raise", "patient_safety_ticket", SAFETY_UNIT)) == 1  # never raised again
 
     active = active_here((await pipeline.get("/api/v1/alerts?status=active&limit=1000")).json())
@@ -179,4 +209,5 @@ async def test_a_patient_safety_ticket_raises_an_alert_everywhere_and_resolving_
         assert snapshot["type"] == "snapshot"
         mine = [alert for alert in snapshot["alerts"] if alert["node_id"] in OUR_UNITS]
         assert [(alert["id"], alert["status"], alert["assigned_to"]) for alert in mine] == [
-            (p1["id"], "acknowledged", "Team orders")]
+            (p1["id"], "acknowledged", "Team orders")
+        ]

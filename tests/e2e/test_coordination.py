@@ -19,17 +19,56 @@ async def test_risks_and_duties_round_trip(pipeline: Pipeline) -> None:
     def ours(body: dict[str, Any], key: str) -> list[dict[str, Any]]:
         return [item for item in body["items"] if item[key].endswith(tag)]
 
-    risk = event("risk.recorded", REGION, 20, risk_id=r1, title="Inloggning via SITHS-kort faller",
-                 severity="high", recorded_by="produktionschef-sas")
-    update = event("risk.recorded", REGION, 5, risk_id=r1, title="Inloggning via SITHS-kort faller",
-                   severity="high", owner="IT-drift", mitigation="Reservinloggning med engångskod",
-                   status="mitigating", recorded_by="produktionschef-sas")
-    orphan = event("risk.recorded", REGION, 5, risk_id=r2, title="Etikettskrivare saknar drivrutin",
-                   recorded_by="produktionschef-sas")
-    duty = event("duty.opened", ED, 30, duty_id=du1, duty="lex_maria", trigger="ticket", trigger_id="T-9",
-                 description="Fördröjd läkemedelsordination", opened_by="produktionschef-sas")
-    imy = event("duty.opened", ED, 10, duty_id=du2, duty="personal_data_breach", trigger="decision",
-                trigger_id="B-4", opened_by="produktionschef-sas")
+    risk = event(
+        "risk.recorded",
+        REGION,
+        20,
+        risk_id=r1,
+        title="Inloggning via SITHS-kort faller",
+        severity="high",
+        recorded_by="produktionschef-sas",
+    )
+    update = event(
+        "risk.recorded",
+        REGION,
+        5,
+        risk_id=r1,
+        title="Inloggning via SITHS-kort faller",
+        severity="high",
+        owner="IT-drift",
+        mitigation="Reservinloggning med engångskod",
+        status="mitigating",
+        recorded_by="produktionschef-sas",
+    )
+    orphan = event(
+        "risk.recorded",
+        REGION,
+        5,
+        risk_id=r2,
+        title="Etikettskrivare saknar drivrutin",
+        recorded_by="produktionschef-sas",
+    )
+    duty = event(
+        "duty.opened",
+        ED,
+        30,
+        duty_id=du1,
+        duty="lex_maria",
+        trigger="ticket",
+        trigger_id="T-9",
+        description="Fördröjd läkemedelsordination",
+        opened_by="produktionschef-sas",
+    )
+    imy = event(
+        "duty.opened",
+        ED,
+        10,
+        duty_id=du2,
+        duty="personal_data_breach",
+        trigger="decision",
+        trigger_id="B-4",
+        opened_by="produktionschef-sas",
+    )
     done = event("duty.fulfilled", ED, 1, duty_id=du2, reference="IMY-DI-2024-1", fulfilled_by="dataskyddsombud")
 
     refused = await pipeline.post_events([risk, duty], role="agent")

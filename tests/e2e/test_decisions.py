@@ -5,9 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
-
 
 from hc_testkit import Pipeline, event
 
@@ -18,8 +17,9 @@ RECEIVING = "SE2321000131-ESUSAHAKM"
 
 
 def decision(decision_id: str, minutes_ago: float, unit_id: str = REGION, **fields: Any) -> dict[str, Any]:
-    return event("decision.recorded", unit_id, minutes_ago, decision_id=decision_id,
-                 decided_by="produktionschef-sas", **fields)
+    return event(
+        "decision.recorded", unit_id, minutes_ago, decision_id=decision_id, decided_by="produktionschef-sas", **fields
+    )
 
 
 async def test_decisions_are_found_by_text_date_and_unit_and_corrections_leave_the_original(
@@ -32,16 +32,43 @@ async def test_decisions_are_found_by_text_date_and_unit_and_corrections_leave_t
     def ours(listing: dict[str, Any]) -> list[str]:
         return [mine[entry["decision_id"]] for entry in listing["items"] if entry["decision_id"] in mine]
 
-    pause = decision(f"B-1-{run}", 90, title="Pausa införandet", decision="Pausa vågen till fredag",
-                     rationale="Inloggningsfel över 25 % i två timmar", mandate="Särskild sjukvårdsledning",
-                     owner="Driftchef SÄS", affected_unit_ids=[WARD],
-                     follow_up_at=(datetime.now(timezone.utc) + timedelta(days=1)).isoformat())
-    staffing = decision(f"B-2-{run}", 30, unit_id=WARD, title="Fler floor walkers på avd 240",
-                        decision="Två extra floor walkers nattetid", owner="FW-samordnare")
-    correction = decision(f"B-3-{run}", 10, title="Pausa införandet (rättelse)", decision="Pausa vågen till måndag",
-                          corrects=f"B-1-{run}", owner="Driftchef SÄS")
-    diversion = event("ed.diversion_started", ED, 5, diversion_id=f"D-7-{run}", to_unit_ids=[RECEIVING], scope="ambulance",
-                      reason="Överbeläggning", decided_by="produktionschef-sas")
+    pause = decision(
+        f"B-1-{run}",
+        90,
+        title="Pausa införandet",
+        decision="Pausa vågen till fredag",
+        rationale="Inloggningsfel över 25 % i två timmar",
+        mandate="Särskild sjukvårdsledning",
+        owner="Driftchef SÄS",
+        affected_unit_ids=[WARD],
+        follow_up_at=(datetime.now(UTC) + timedelta(days=1)).isoformat(),
+    )
+    staffing = decision(
+        f"B-2-{run}",
+        30,
+        unit_id=WARD,
+        title="Fler floor walkers på avd 240",
+        decision="Två extra floor walkers nattetid",
+        owner="FW-samordnare",
+    )
+    correction = decision(
+        f"B-3-{run}",
+        10,
+        title="Pausa införandet (rättelse)",
+        decision="Pausa vågen till måndag",
+        corrects=f"B-1-{run}",
+        owner="Driftchef SÄS",
+    )
+    diversion = event(
+        "ed.diversion_started",
+        ED,
+        5,
+        diversion_id=f"D-7-{run}",
+        to_unit_ids=[RECEIVING],
+        scope="ambulance",
+        reason="Överbeläggning",
+        decided_by="produktionschef-sas",
+    )
     response = await pipeline.post_events([pause, staffing, correction, diversion], role="chief")
     assert response.json() == {"accepted": 4, "rejected": []}
 
@@ -50,8 +77,8 @@ async def test_decisions_are_found_by_text_date_and_unit_and_corrections_leave_t
 
     found = (await pipeline.get("/api/v1/decisions?q=floor+WALKERS", role="viewer")).json()
     assert ours(found) == ["B-2"]
-    since = (datetime.now(timezone.utc) - timedelta(minutes=60)).isoformat().replace("+00:00", "Z")
-    until = (datetime.now(timezone.utc) - timedelta(minutes=8)).isoformat().replace("+00:00", "Z")
+    since = (datetime.now(UTC) - timedelta(minutes=60)).isoformat().replace("+00:00", "Z")
+    until = (datetime.now(UTC) - timedelta(minutes=8)).isoformat().replace("+00:00", "Z")
     window = (await pipeline.get(f"/api/v1/decisions?from={since}&to={until}")).json()
     assert ours(window) == ["B-3", "B-2"]
     at_ward = (await pipeline.get(f"/api/v1/decisions?unit_id={WARD}")).json()
@@ -66,7 +93,9 @@ async def test_decisions_are_found_by_text_date_and_unit_and_corrections_leave_t
     assert original["corrected_by"] == [f"B-3-{run}"]
     assert original["mandate"] == "Särskild sjukvårdsledning"
     assert next(e for e in everything["items"] if e["decision_id"] == f"B-3-{run}")["corrects"] == f"B-1-{run}"
-    assert next(e for e in everything["items"] if e["decision_id"] == f"D-7-{run}")["title"].startswith("Hänvisning startad")
+    assert next(e for e in everything["items"] if e["decision_id"] == f"D-7-{run}")["title"].startswith(
+        "Hänvisning startad"
+    )
 
     # A resent entry does not change the log; the CSV export has every entry.
     await pipeline.post_events([pause], role="chief")
@@ -75,7 +104,12 @@ async def test_decisions_are_found_by_text_date_and_unit_and_corrections_leave_t
     exported = await pipeline.get("/api/v1/decisions?format=csv")
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
-    assert sorted(mine[row["decision_id"]] for row in rows if row["decision_id"] in mine) == ["B-1", "B-2", "B-3", "D-7"]
+    assert sorted(mine[row["decision_id"]] for row in rows if row["decision_id"] in mine) == [
+        "B-1",
+        "B-2",
+        "B-3",
+        "D-7",
+    ]
 
 
 async def test_only_chiefs_and_admins_record_decisions_and_overdue_diversions_are_flagged(pipeline: Pipeline) -> None:
@@ -87,15 +121,28 @@ async def test_only_chiefs_and_admins_record_decisions_and_overdue_diversions_ar
     assert (await pipeline.post_events([entry], role="viewer")).status_code == 403
     assert (await pipeline.post_events([entry], role="admin")).json()["accepted"] == 1
 
-    expected_end = (datetime.now(timezone.utc) - timedelta(minutes=3)).isoformat()
-    overdue = event("ed.diversion_started", ED, 60, diversion_id="D-8", to_unit_ids=[RECEIVING], scope="all",
-                    reason="Driftstörning", decided_by="produktionschef-sas", expected_end=expected_end)
+    expected_end = (datetime.now(UTC) - timedelta(minutes=3)).isoformat()
+    overdue = event(
+        "ed.diversion_started",
+        ED,
+        60,
+        diversion_id="D-8",
+        to_unit_ids=[RECEIVING],
+        scope="all",
+        reason="Driftstörning",
+        decided_by="produktionschef-sas",
+        expected_end=expected_end,
+    )
     assert (await pipeline.post_events([overdue], role="chief")).json()["accepted"] == 1
     unit = await pipeline.wait_for(f"/api/v1/units/{ED}", lambda u: u["ed"]["diversion"] is not None)
     assert unit["ed"]["diversion"]["review_overdue"] is True
     assert unit["ed"]["diversion"]["overdue_minutes"] >= 3
-    renewal = {**overdue, "event_id": overdue["event_id"] + "-r", "occurred_at": datetime.now(timezone.utc).isoformat(),
-               "expected_end": (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()}
+    renewal = {
+        **overdue,
+        "event_id": overdue["event_id"] + "-r",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "expected_end": (datetime.now(UTC) + timedelta(hours=2)).isoformat(),
+    }
     assert (await pipeline.post_events([renewal], role="chief")).json()["accepted"] == 1
     unit = await pipeline.wait_for(f"/api/v1/units/{ED}", lambda u: u["ed"]["diversion"]["review_overdue"] is False)
     # A renewal amends the diversion and keeps when it started.

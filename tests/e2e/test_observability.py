@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.engine import make_url
-
 from hc_testkit import Pipeline, event
-from hypercare.runtime.embedded_broker import EmbeddedBroker, free_port
-from hypercare.settings import Settings
+from prometheus_client.parser import text_string_to_metric_families
 from promql import metric_names_in_dashboards
+from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
+
+from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port
+from hypercare.settings import Settings
 
 WARD = "SE2321000131-ESASBOR240"
 SAS_NAME = "Södra Älvsborgs Sjukhus"
@@ -76,13 +76,16 @@ async def test_metrics_count_exactly_what_was_posted(pipeline: Pipeline) -> None
     worker_before = await scrape(pipeline.worker_url)
 
     logins = [event("access.login", WARD, user_ref=f"u{i}", outcome="success") for i in range(7)]
-    tickets = [event("ticket.opened", WARD, ticket_id=f"M{i}", channel="phone", category="orders", priority=2)
-               for i in range(3)]
+    tickets = [
+        event("ticket.opened", WARD, ticket_id=f"M{i}", channel="phone", category="orders", priority=2)
+        for i in range(3)
+    ]
     invalid = [{"type": "access.login"}, {"type": "no.such.type", "event_id": "x"}]
     response = await pipeline.post_events([*logins, *tickets, *invalid], role="source")
     assert response.json()["accepted"] == 10
-    await pipeline.wait_for(f"/api/v1/units/{WARD}", lambda u: u["access"]["logins_15m"] == 7
-                            and u["tickets"]["open"] == 3)
+    await pipeline.wait_for(
+        f"/api/v1/units/{WARD}", lambda u: u["access"]["logins_15m"] == 7 and u["tickets"]["open"] == 3
+    )
     # A resend is acknowledged by the API (counted as ingested) and recognised by the worker.
     assert (await pipeline.post_events(logins[:2], role="source")).json()["accepted"] == 2
 
@@ -91,7 +94,8 @@ async def test_metrics_count_exactly_what_was_posted(pipeline: Pipeline) -> None
         worker = await scrape(pipeline.worker_url)
         api = await scrape(pipeline.base_url)
         duplicates = value(worker, "hypercare_stream_records_total", family="access", outcome="duplicate") - value(
-            worker_before, "hypercare_stream_records_total", family="access", outcome="duplicate")
+            worker_before, "hypercare_stream_records_total", family="access", outcome="duplicate"
+        )
         gauge = value(api, "hypercare_open_tickets", administration=SAS_NAME, priority="2")
         if (duplicates == 2 and gauge == 3) or time.monotonic() > deadline:
             break
@@ -122,10 +126,7 @@ async def test_metrics_count_exactly_what_was_posted(pipeline: Pipeline) -> None
     async with httpx.AsyncClient(timeout=10) as client:
         texts = [(await client.get(f"{url}/metrics")).text for url in (pipeline.base_url, pipeline.worker_url)]
     exported = {"up"} | {
-        name
-        for text in texts
-        for family in text_string_to_metric_families(text)
-        for name in series_names(family)
+        name for text in texts for family in text_string_to_metric_families(text) for name in series_names(family)
     }
     for source, names in metric_names_in_dashboards(REPO).items():
         assert names <= exported, f"{source} selects metrics nobody exports: {sorted(names - exported)}"

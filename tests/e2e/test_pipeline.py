@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 import websockets
-
 from hc_testkit import Pipeline, event
-from services.persistence.db import Database
-from services.persistence.events_store import get_event
+
+from hypercare.storage.db import Database
+from hypercare.storage.events_store import get_event
 
 ED = "SE2321000131-ESASBORAKM"  # Akutmottagning Borås
 WARD = "SE2321000131-ESASBOR240"  # Avdelning 240, same site
@@ -36,8 +36,17 @@ def mixed_batch() -> list[dict[str, Any]]:
             fields["reason"] = "card_error"
         events.append(event("access.login", WARD, minutes_ago=3, **fields))
     events += [
-        event("ticket.opened", ED, 40, ticket_id="T1", channel="phone", category="login", priority=1,
-              summary="Kan inte logga in, patient 19121212-1212 väntar", patient_safety=True),
+        event(
+            "ticket.opened",
+            ED,
+            40,
+            ticket_id="T1",
+            channel="phone",
+            category="login",
+            priority=1,
+            summary="Kan inte logga in, patient 19121212-1212 väntar",
+            patient_safety=True,
+        ),
         event("ticket.opened", ED, 30, ticket_id="T2", channel="chat", category="login", priority=2),
         event("ticket.opened", ED, 30, ticket_id="T3", channel="portal", category="printing", priority=3),
         event("ticket.updated", ED, 20, ticket_id="T2", status="escalated"),
@@ -46,12 +55,28 @@ def mixed_batch() -> list[dict[str, Any]]:
         event("access.permission_denied", ED, 2, user_ref="u50", role="lakare", module="orders"),
         event("access.permission_denied", ED, 2, user_ref="u51", role="lakare", module="orders"),
         event("access.permission_denied", ED, 2, user_ref="u52", role="underskoterska", module="medication"),
-        event("floorwalker.checkin", ED, 1, walker_id="fw-1", status="assisting", assists=2,
-              categories=["login"], needs_escalation=True, note="Kortläsare trasig"),
-        event("ed.status", ED, 1, patients_waiting=14, patients_in_department=31, capacity=28,
-              longest_wait_minutes=95),
-        event("ed.diversion_started", ED, 1, diversion_id="D1", to_unit_ids=[RECEIVING], scope="ambulance",
-              reason="Överbeläggning vid driftstart", decided_by="produktionschef-sas"),
+        event(
+            "floorwalker.checkin",
+            ED,
+            1,
+            walker_id="fw-1",
+            status="assisting",
+            assists=2,
+            categories=["login"],
+            needs_escalation=True,
+            note="Kortläsare trasig",
+        ),
+        event("ed.status", ED, 1, patients_waiting=14, patients_in_department=31, capacity=28, longest_wait_minutes=95),
+        event(
+            "ed.diversion_started",
+            ED,
+            1,
+            diversion_id="D1",
+            to_unit_ids=[RECEIVING],
+            scope="ambulance",
+            reason="Överbeläggning vid driftstart",
+            decided_by="produktionschef-sas",
+        ),
     ]
     return events
 
@@ -103,9 +128,7 @@ def assert_expected_ed(unit: dict[str, Any]) -> None:
 
 
 async def wait_for_marker(pipeline: Pipeline, logins: int) -> None:
-    await pipeline.wait_for(
-        f"/api/v1/units/{MARKER_UNIT}", lambda unit: unit["access"]["logins_15m"] == logins
-    )
+    await pipeline.wait_for(f"/api/v1/units/{MARKER_UNIT}", lambda unit: unit["access"]["logins_15m"] == logins)
 
 
 async def test_mixed_batch_gives_exact_figures_everywhere_and_a_resend_changes_nothing(pipeline: Pipeline) -> None:
@@ -121,8 +144,14 @@ async def test_mixed_batch_gives_exact_figures_everywhere_and_a_resend_changes_n
         assert response.status_code == 200, response.text
         assert response.json() == {"accepted": len(batch), "rejected": []}
 
-        unit = await pipeline.wait_for(f"/api/v1/units/{ED}", lambda u: u["ed"]["diversion"] is not None
-                                       and u["access"]["logins_15m"] == 40 and u["tickets"]["resolved_1h"] == 1)
+        unit = await pipeline.wait_for(
+            f"/api/v1/units/{ED}",
+            lambda u: (
+                u["ed"]["diversion"] is not None
+                and u["access"]["logins_15m"] == 40
+                and u["tickets"]["resolved_1h"] == 1
+            ),
+        )
         assert_expected_ed(unit)
 
         # The WebSocket client sees the same unit through deltas with consecutive seq numbers.
@@ -136,8 +165,12 @@ async def test_mixed_batch_gives_exact_figures_everywhere_and_a_resend_changes_n
             for delta_unit in message["units"]:
                 if delta_unit["unit_id"] == ED:
                     latest_ed = delta_unit
-            if latest_ed and latest_ed["ed"]["diversion"] and latest_ed["access"]["logins_15m"] == 40 \
-                    and latest_ed["tickets"]["resolved_1h"] == 1:
+            if (
+                latest_ed
+                and latest_ed["ed"]["diversion"]
+                and latest_ed["access"]["logins_15m"] == 40
+                and latest_ed["tickets"]["resolved_1h"] == 1
+            ):
                 break
         assert latest_ed is not None
         assert_expected_ed(latest_ed)
@@ -195,8 +228,10 @@ async def test_invalid_items_are_named_and_quarantined_while_valid_ones_land(pip
     batch: list[Any] = [
         good,
         {**event("access.login", ED, user_ref="u2", outcome="success"), "occurred_at": 0},
-        {**event("ticket.opened", ED, ticket_id="X", channel="fax", category="login", priority=2),
-         "summary": "ring 19121212-1212"},
+        {
+            **event("ticket.opened", ED, ticket_id="X", channel="fax", category="login", priority=2),
+            "summary": "ring 19121212-1212",
+        },
         "not an object",
         event("no.such.type", ED),
     ]
@@ -242,8 +277,15 @@ async def test_tokens_and_roles_are_enforced(pipeline: Pipeline) -> None:
     assert (await pipeline.get("/api/v1/situation", role="viewer")).status_code == 200
     assert (await pipeline.get("/api/v1/situation", role="source")).status_code == 403
     assert (await pipeline.post_events([], role="viewer")).status_code == 403
-    diversion = event("ed.diversion_started", ED, diversion_id="D9", to_unit_ids=[RECEIVING], scope="all",
-                      reason="test", decided_by="x")
+    diversion = event(
+        "ed.diversion_started",
+        ED,
+        diversion_id="D9",
+        to_unit_ids=[RECEIVING],
+        scope="all",
+        reason="test",
+        decided_by="x",
+    )
     refused = await pipeline.post_events([diversion], role="floorwalker")
     assert refused.status_code == 422
     assert "chief" in refused.json()["rejected"][0]["reason"]

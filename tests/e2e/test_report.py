@@ -12,19 +12,33 @@ from typing import Any
 import pytest
 from hc_testkit import Pipeline
 from report_day import (
-    Expected, decimal, expected_figures, fresh_day, hours, local, pdf_text, percent, resolutions, row_after, simulate_day,
+    Expected,
+    decimal,
+    expected_figures,
+    fresh_day,
+    hours,
+    local,
+    pdf_text,
+    percent,
+    resolutions,
+    row_after,
+    simulate_day,
 )
 from sqlalchemy import func, select
 
-from services.persistence.db import Database
-from services.persistence.models import StoredEvent
+from hypercare.storage.db import Database
+from hypercare.storage.models import StoredEvent
 
 REGION = "SE2321000131-R"
 SAS, NH, NU = "SE2321000131-FSAS", "SE2321000131-FNH", "SE2321000131-FNU"
 NAMES = {SAS: "Södra Älvsborgs Sjukhus", NH: "Närhälsan", NU: "NU-sjukvården", "region": "Västra Götalandsregionen"}
 ADMIN_OF = {
-    "SE2321000131-ESASBORAKM": SAS, "SE2321000131-ESASBOR240": SAS, "SE2321000131-ESASBOR230": SAS,
-    "SE2321000131-ESASBORAVA": SAS, "SE2321000131-ENHBORCEN": NH, "SE2321000131-ENHKINNA": NH,
+    "SE2321000131-ESASBORAKM": SAS,
+    "SE2321000131-ESASBOR240": SAS,
+    "SE2321000131-ESASBOR230": SAS,
+    "SE2321000131-ESASBORAVA": SAS,
+    "SE2321000131-ENHBORCEN": NH,
+    "SE2321000131-ENHKINNA": NH,
     "SE2321000131-ENUNALAKM": NU,
 }
 EDS = ["SE2321000131-ESASBORAKM", "SE2321000131-ENUNALAKM"]
@@ -65,18 +79,43 @@ def assert_json(content: dict[str, Any], expected: dict[str, Expected]) -> None:
     for key, figures in expected.items():
         name = NAMES[key]
         tickets = table_row(content, "tickets", name)
-        assert (tickets["opened"], tickets["resolved"], tickets["median"], tickets["open"], tickets["open_p1"],
-                tickets["safety"]) == (figures.tickets_opened, figures.tickets_resolved, figures.median,
-                                       figures.tickets_open, figures.tickets_open_p1, figures.safety_opened), name
+        assert (
+            tickets["opened"],
+            tickets["resolved"],
+            tickets["median"],
+            tickets["open"],
+            tickets["open_p1"],
+            tickets["safety"],
+        ) == (
+            figures.tickets_opened,
+            figures.tickets_resolved,
+            figures.median,
+            figures.tickets_open,
+            figures.tickets_open_p1,
+            figures.safety_opened,
+        ), name
         access = table_row(content, "access", name)
         assert (access["logins"], access["failures"], access["users"], access["locked"], access["denied"]) == (
-            figures.logins, figures.failures, len(figures.users_failing), figures.locked, figures.denied), name
+            figures.logins,
+            figures.failures,
+            len(figures.users_failing),
+            figures.locked,
+            figures.denied,
+        ), name
         walkers = table_row(content, "floorwalkers", name)
         assert (walkers["checkins"], walkers["walkers"], walkers["assists"], walkers["escalations"]) == (
-            figures.checkins, len(figures.walkers), figures.assists, figures.escalations), name
+            figures.checkins,
+            len(figures.walkers),
+            figures.assists,
+            figures.escalations,
+        ), name
         ed = table_row(content, "ed_load", name)
         assert (ed["reports"], ed["max_waiting"], ed["started"], ed["active"]) == (
-            figures.ed_reports, figures.max_waiting, figures.diversions_started, figures.diversions_active), name
+            figures.ed_reports,
+            figures.max_waiting,
+            figures.diversions_started,
+            figures.diversions_active,
+        ), name
         assert ed["hours"] == pytest.approx(figures.diversion_hours, abs=1e-4)
 
 
@@ -84,17 +123,35 @@ def assert_pdf(text: str, expected: dict[str, Expected]) -> None:
     for key, figures in expected.items():
         name = NAMES[key]
         assert row_after(text, "Ärenden per förvaltning", name)[:6] == [
-            str(figures.tickets_opened), str(figures.tickets_resolved), decimal(figures.median),
-            str(figures.tickets_open), str(figures.tickets_open_p1), str(figures.safety_opened)], name
+            str(figures.tickets_opened),
+            str(figures.tickets_resolved),
+            decimal(figures.median),
+            str(figures.tickets_open),
+            str(figures.tickets_open_p1),
+            str(figures.safety_opened),
+        ], name
         assert row_after(text, "Inloggning och behörighet per förvaltning", name)[:6] == [
-            str(figures.logins), str(figures.failures), percent(figures.rate), str(len(figures.users_failing)),
-            str(figures.locked), str(figures.denied)], name
+            str(figures.logins),
+            str(figures.failures),
+            percent(figures.rate),
+            str(len(figures.users_failing)),
+            str(figures.locked),
+            str(figures.denied),
+        ], name
         assert row_after(text, "Floor-walker-täckning per förvaltning", name)[:4] == [
-            str(figures.checkins), str(len(figures.walkers)), str(figures.assists), str(figures.escalations)], name
+            str(figures.checkins),
+            str(len(figures.walkers)),
+            str(figures.assists),
+            str(figures.escalations),
+        ], name
         assert row_after(text, "Akutmottagningar och hänvisningar per förvaltning", name)[:6] == [
-            str(figures.ed_reports), str(figures.max_waiting) if figures.max_waiting is not None else "–",
-            percent(figures.max_occupancy), str(figures.diversions_started), hours(figures.diversion_hours),
-            str(figures.diversions_active)], name
+            str(figures.ed_reports),
+            str(figures.max_waiting) if figures.max_waiting is not None else "–",
+            percent(figures.max_occupancy),
+            str(figures.diversions_started),
+            hours(figures.diversion_hours),
+            str(figures.diversions_active),
+        ], name
 
 
 async def test_the_report_of_a_simulated_day_matches_what_was_posted_and_stays_once_published(
@@ -134,10 +191,17 @@ async def test_the_report_of_a_simulated_day_matches_what_was_posted_and_stays_o
 
     # New events for the same day arrive after publication: the published report stays as it was.
     late = [
-        {"event_id": f"late-{report_id}-{n}-{sim.events[0]['event_id']}", "type": "ticket.opened",
-         "occurred_at": local(sim.day, 15, n).isoformat(), "unit_id": "SE2321000131-ESASBOR240",
-         "ticket_id": f"LATE-{report_id}-{n}-{sim.events[0]['event_id']}", "channel": "phone", "category": "login",
-         "priority": 1, "patient_safety": True}
+        {
+            "event_id": f"late-{report_id}-{n}-{sim.events[0]['event_id']}",
+            "type": "ticket.opened",
+            "occurred_at": local(sim.day, 15, n).isoformat(),
+            "unit_id": "SE2321000131-ESASBOR240",
+            "ticket_id": f"LATE-{report_id}-{n}-{sim.events[0]['event_id']}",
+            "channel": "phone",
+            "category": "login",
+            "priority": 1,
+            "patient_safety": True,
+        }
         for n in range(4)
     ]
     await post_all(pipeline, late)

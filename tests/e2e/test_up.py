@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hypercare.runtime.embedded_broker import free_port
+from hypercare.entrypoints.embedded_broker import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -25,8 +25,14 @@ def test_up_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
     env.update({"HYPERCARE_PORT": str(port), "HYPERCARE_DATA_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"})
     log = (tmp_path / "up.log").open("w+b")
-    process = subprocess.Popen([sys.executable, "-m", "hypercare.cli", "up"], cwd=tmp_path, env=env,
-                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hypercare.entrypoints.cli", "up"],
+        cwd=tmp_path,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         token = None
         deadline = time.monotonic() + 60
@@ -38,8 +44,11 @@ def test_up_starts_everything_and_ctrl_c_stops_it(tmp_path: Path) -> None:
             token = match.group(1) if match else None
             if token:
                 try:
-                    response = httpx.get(f"http://127.0.0.1:{port}/api/v1/situation",
-                                         headers={"Authorization": f"Bearer {token}"}, timeout=5)
+                    response = httpx.get(
+                        f"http://127.0.0.1:{port}/api/v1/situation",
+                        headers={"Authorization": f"Bearer {token}"},
+                        timeout=5,
+                    )
                     if response.status_code == 200:
                         situation = response.json()
                 except httpx.TransportError:

@@ -1,4 +1,4 @@
-"""Exact aggregates whatever happens to the stream workers: SIGKILL and restart, a second worker joining, one leaving."""
+"""Exact aggregates whatever happens to the stream workers: SIGKILL and restart, a worker joining, one leaving."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from hc_testkit import Pipeline, event, running
+
 from hypercare.settings import Settings
 
 UNITS = ["SE2321000131-ESASBOR210", "SE2321000131-ESASBOR220", "SE2321000131-ENHBORCEN", "SE2321000131-ERHUMBOR"]
@@ -30,11 +30,23 @@ def workload(seed: int) -> list[dict[str, Any]]:
     for i in range(3000):
         unit = rng.choice(UNITS)
         if i % 10 == 0:
-            events.append(event("ticket.opened", unit, 5, ticket_id=f"T{i}", channel="phone",
-                                category=rng.choice(["login", "orders", "printing"]), priority=rng.randint(1, 4)))
+            events.append(
+                event(
+                    "ticket.opened",
+                    unit,
+                    5,
+                    ticket_id=f"T{i}",
+                    channel="phone",
+                    category=rng.choice(["login", "orders", "printing"]),
+                    priority=rng.randint(1, 4),
+                )
+            )
         else:
             failed = rng.random() < 0.3
-            fields: dict[str, Any] = {"user_ref": f"u{rng.randint(0, 400)}", "outcome": "failure" if failed else "success"}
+            fields: dict[str, Any] = {
+                "user_ref": f"u{rng.randint(0, 400)}",
+                "outcome": "failure" if failed else "success",
+            }
             if failed:
                 fields["reason"] = "wrong_password"
             events.append(event("access.login", unit, 2, **fields))
@@ -53,9 +65,7 @@ def expected(events: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
                 failing[item["unit_id"]].add(item["user_ref"])
         else:
             counts["tickets"] += 1
-    return {
-        unit: {**counts, "distinct_failing": len(failing[unit])} for unit, counts in result.items()
-    }
+    return {unit: {**counts, "distinct_failing": len(failing[unit])} for unit, counts in result.items()}
 
 
 def observed(unit: dict[str, Any]) -> dict[str, int]:
@@ -104,7 +114,7 @@ async def assert_exact(pipeline: Pipeline, events: list[dict[str, Any]]) -> None
 @pytest.mark.slow
 async def test_sigkill_mid_stream_then_restart_gives_exact_aggregates(pipeline: Pipeline) -> None:
     events = workload(seed=7)
-    batches = [events[i:i + 100] for i in range(0, len(events), 100)]
+    batches = [events[i : i + 100] for i in range(0, len(events), 100)]
     await pipeline.wait_worker_ready()  # a slow group join must not let the whole stream pass before the kill
     poster = Poster(pipeline, batches, pause=0.05)
     # Kill the worker once it has folded part of the stream into its tables.
@@ -124,7 +134,7 @@ async def test_partitions_moving_between_workers_mid_stream_give_exact_aggregate
     """A second worker joins (partitions are revoked from the first), then the first stops (all move over)."""
     events = workload(seed=11)
     await pipeline.wait_worker_ready()
-    poster = Poster(pipeline, [events[i:i + 50] for i in range(0, len(events), 50)], pause=0.3)  # about 20 s
+    poster = Poster(pipeline, [events[i : i + 50] for i in range(0, len(events), 50)], pause=0.3)  # about 20 s
     await pipeline.wait_for(f"/api/v1/units/{UNITS[0]}", lambda u: u["access"]["logins_15m"] > 50, timeout=60)
     _, second_url = pipeline.start_another_worker("worker-2")
     await pipeline.wait_worker_ready(url=second_url)

@@ -20,9 +20,9 @@ import yaml
 from fastapi import FastAPI
 
 from hypercare.settings import Settings
+from hypercare.storage.db import Database
 from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
-from services.persistence.db import Database
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
 
@@ -63,21 +63,43 @@ class Org:
         return {
             "region": {"id": self.id("R", ""), "name": "Testregionen"},
             "administrations": [
-                {"id": self.admin_a, "name": "Förvaltning A", "wave": 1, "sites": [
-                    {"id": self.site_a1, "name": "Plats A1", "units": [
-                        {"id": self.unit("A1ED"), "name": "Akutmottagning A1", "kind": "ed"},
-                        {"id": self.unit("A1W1"), "name": "Avdelning 1", "kind": "ward"},
-                    ]},
-                    {"id": self.site_a2, "name": "Plats A2", "units": [
-                        {"id": self.unit("A2W1"), "name": "Avdelning 2", "kind": "ward"},
-                    ]},
-                ]},
-                {"id": self.admin_b, "name": "Förvaltning B", "wave": 2, "sites": [
-                    {"id": self.site_b1, "name": "Plats B1", "units": [
-                        {"id": self.unit("B1ED"), "name": "Akutmottagning B1", "kind": "ed"},
-                        {"id": self.unit("B1W1"), "name": "Avdelning 3", "kind": "ward"},
-                    ]},
-                ]},
+                {
+                    "id": self.admin_a,
+                    "name": "Förvaltning A",
+                    "wave": 1,
+                    "sites": [
+                        {
+                            "id": self.site_a1,
+                            "name": "Plats A1",
+                            "units": [
+                                {"id": self.unit("A1ED"), "name": "Akutmottagning A1", "kind": "ed"},
+                                {"id": self.unit("A1W1"), "name": "Avdelning 1", "kind": "ward"},
+                            ],
+                        },
+                        {
+                            "id": self.site_a2,
+                            "name": "Plats A2",
+                            "units": [
+                                {"id": self.unit("A2W1"), "name": "Avdelning 2", "kind": "ward"},
+                            ],
+                        },
+                    ],
+                },
+                {
+                    "id": self.admin_b,
+                    "name": "Förvaltning B",
+                    "wave": 2,
+                    "sites": [
+                        {
+                            "id": self.site_b1,
+                            "name": "Plats B1",
+                            "units": [
+                                {"id": self.unit("B1ED"), "name": "Akutmottagning B1", "kind": "ed"},
+                                {"id": self.unit("B1W1"), "name": "Avdelning 3", "kind": "ward"},
+                            ],
+                        },
+                    ],
+                },
             ],
         }
 
@@ -103,8 +125,13 @@ class ConsoleApi:
 
 
 def make_event(type_: str, unit_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
-    return {"event_id": f"e-{uuid.uuid4().hex[:16]}", "type": type_, "occurred_at": at.isoformat(),
-            "unit_id": unit_id, **fields}
+    return {
+        "event_id": f"e-{uuid.uuid4().hex[:16]}",
+        "type": type_,
+        "occurred_at": at.isoformat(),
+        "unit_id": unit_id,
+        **fields,
+    }
 
 
 @pytest.fixture

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
-from services.persistence.events_store import EventRow
 from streams.processor import BatchProcessor, Record
 
 TOPICS = Topics(prefix="p")
 ACCESS = TOPICS.family("access")
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(UTC)
 
 
 class MemoryStates:
@@ -36,13 +36,25 @@ class MemoryEventStore:
     async def __call__(self, rows: Sequence[EventRow]) -> dict[str, tuple[str, int, int]]:
         for row in rows:
             self.rows.setdefault(row.event_id, row)
-        return {r.event_id: (self.rows[r.event_id].src_topic, self.rows[r.event_id].src_partition,
-                             self.rows[r.event_id].src_offset) for r in rows}
+        return {
+            r.event_id: (
+                self.rows[r.event_id].src_topic,
+                self.rows[r.event_id].src_partition,
+                self.rows[r.event_id].src_offset,
+            )
+            for r in rows
+        }
 
 
 def login(offset: int, event_id: str, outcome: str = "success", topic: str = ACCESS) -> Record:
-    value = {"event_id": event_id, "type": "access.login", "occurred_at": NOW.isoformat(), "unit_id": "U1",
-             "user_ref": f"user-{event_id}", "outcome": outcome}
+    value = {
+        "event_id": event_id,
+        "type": "access.login",
+        "occurred_at": NOW.isoformat(),
+        "unit_id": "U1",
+        "user_ref": f"user-{event_id}",
+        "outcome": outcome,
+    }
     if outcome == "failure":
         value["reason"] = "wrong_password"
     return Record(topic=topic, partition=0, offset=offset, key=b'"U1"', value=json.dumps(value).encode())
@@ -80,8 +92,9 @@ async def test_bad_records_become_dead_letters_and_the_rest_of_the_batch_lands()
     processor = BatchProcessor(topics=TOPICS, states=states, store_events=MemoryEventStore())
     garbage = Record(topic=ACCESS, partition=0, offset=1, key=None, value=b"{not json")
     wrong_topic = login(2, "t", topic=TOPICS.family("tickets"))
-    pnr = Record(topic=ACCESS, partition=0, offset=3, key=None,
-                 value=b'{"type": "access.login", "note": "19121212-1212"}')
+    pnr = Record(
+        topic=ACCESS, partition=0, offset=3, key=None, value=b'{"type": "access.login", "note": "19121212-1212"}'
+    )
     result = await processor.process([login(0, "ok"), garbage, wrong_topic, pnr, login(4, "ok2")], now=NOW)
     assert result.applied == 2
     assert [letter.record.offset for letter in result.dead_letters] == [1, 2, 3]
@@ -94,11 +107,19 @@ async def test_bad_records_become_dead_letters_and_the_rest_of_the_batch_lands()
 async def test_decisions_are_only_stored_once_and_build_no_unit_state() -> None:
     states, store = MemoryStates(), MemoryEventStore()
     processor = BatchProcessor(topics=TOPICS, states=states, store_events=store)
-    decision = {"event_id": "d1", "type": "decision.recorded", "occurred_at": NOW.isoformat(),
-                "unit_id": "SE2321000131-R", "decision_id": "B-1", "title": "Fortsätt driftstart",
-                "decision": "Fortsätt enligt plan", "decided_by": "produktionschef"}
-    record = Record(topic=TOPICS.family("coordination"), partition=0, offset=0, key=None,
-                    value=json.dumps(decision).encode())
+    decision = {
+        "event_id": "d1",
+        "type": "decision.recorded",
+        "occurred_at": NOW.isoformat(),
+        "unit_id": "SE2321000131-R",
+        "decision_id": "B-1",
+        "title": "Fortsätt driftstart",
+        "decision": "Fortsätt enligt plan",
+        "decided_by": "produktionschef",
+    }
+    record = Record(
+        topic=TOPICS.family("coordination"), partition=0, offset=0, key=None, value=json.dumps(decision).encode()
+    )
     resent = Record(topic=record.topic, partition=0, offset=1, key=None, value=record.value)
     result = await processor.process([record, resent], now=NOW)
     assert (result.applied, result.duplicates) == (1, 1)

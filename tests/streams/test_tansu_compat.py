@@ -7,8 +7,8 @@ import uuid
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from hypercare.runtime.embedded_broker import EmbeddedBroker
-from streams.tansu_compat import fetch_high_watermarks
+from hypercare.broker.watermarks import fetch_high_watermarks
+from hypercare.entrypoints.embedded_broker import EmbeddedBroker
 
 
 async def test_high_watermark_counts_every_record_of_the_last_batch(broker: EmbeddedBroker) -> None:

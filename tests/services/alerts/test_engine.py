@@ -12,13 +12,16 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from hypercare.contract.events import Event, parse_event
 from hypercare.org.registry import OrgRegistry
+from hypercare.situation.health import load_rules
+from hypercare.situation.rollup import build_situation
+from hypercare.situation.state import apply_event, new_state
 from services.alerts.engine import Escalate, OpenAlert, Raise, Resolve, Transition, evaluate
 from services.alerts.rules import (
     AlertRules,
@@ -31,25 +34,34 @@ from services.alerts.rules import (
     parse_alert_rules,
 )
 from services.gateway.hub import flatten
-from streams.health import load_rules
-from streams.situation import build_situation
-from streams.state import apply_event, new_state
 
-T0 = datetime(2024, 11, 12, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 11, 12, 10, 0, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
 HEALTH = load_rules(None)
 SHIPPED = load_alert_rules(None)
-ORG = OrgRegistry.model_validate({
-    "region": {"id": "R", "name": "Regionen"},
-    "administrations": [
-        {"id": "F1", "name": "Förvaltning 1", "wave": 1, "sites": [
-            {"id": "S1", "name": "Sjukhus 1", "units": [
-                {"id": "A", "name": "Avdelning A"}, {"id": "B", "name": "Avdelning B"},
-                {"id": "AKM", "name": "Akutmottagning 1", "kind": "ed"},
-            ]},
-        ]},
-    ],
-})
+ORG = OrgRegistry.model_validate(
+    {
+        "region": {"id": "R", "name": "Regionen"},
+        "administrations": [
+            {
+                "id": "F1",
+                "name": "Förvaltning 1",
+                "wave": 1,
+                "sites": [
+                    {
+                        "id": "S1",
+                        "name": "Sjukhus 1",
+                        "units": [
+                            {"id": "A", "name": "Avdelning A"},
+                            {"id": "B", "name": "Avdelning B"},
+                            {"id": "AKM", "name": "Akutmottagning 1", "kind": "ed"},
+                        ],
+                    },
+                ],
+            },
+        ],
+    }
+)
 _ids = itertools.count()
 
 
@@ -58,23 +70,32 @@ def at(**delta: float) -> datetime:
 
 
 def ev(type_: str, unit: str, when: datetime, **fields: Any) -> Event:
-    return parse_event({
-        "event_id": f"a-{next(_ids)}", "type": type_, "occurred_at": when.isoformat(), "unit_id": unit, **fields,
-    })
+    return parse_event(
+        {
+            "event_id": f"a-{next(_ids)}",
+            "type": type_,
+            "occurred_at": when.isoformat(),
+            "unit_id": unit,
+            **fields,
+        }
+    )
 
 
 def logins(unit: str, when: datetime, *, ok: int = 0, failed: int = 0) -> list[Event]:
-    return [
-        ev("access.login", unit, when, user_ref=f"u{next(_ids)}", outcome="success") for _ in range(ok)
-    ] + [
+    return [ev("access.login", unit, when, user_ref=f"u{next(_ids)}", outcome="success") for _ in range(ok)] + [
         ev("access.login", unit, when, user_ref=f"u{next(_ids)}", outcome="failure", reason="card_error")
         for _ in range(failed)
     ]
 
 
 def opened(unit: str, ticket: str, when: datetime, **fields: Any) -> Event:
-    return ev("ticket.opened", unit, when, ticket_id=ticket,
-              **{"channel": "phone", "category": "orders", "priority": 3, **fields})
+    return ev(
+        "ticket.opened",
+        unit,
+        when,
+        ticket_id=ticket,
+        **{"channel": "phone", "category": "orders", "priority": 3, **fields},
+    )
 
 
 def resolved(unit: str, ticket: str, when: datetime) -> Event:
@@ -121,7 +142,13 @@ class Timeline:
                 alert_id = next(self._next_id)
                 self.raised[alert_id] = transition
                 self.open[alert_id] = OpenAlert(
-                    alert_id, transition.rule, transition.node_kind, transition.node_id, "team", transition.at, False,
+                    alert_id,
+                    transition.rule,
+                    transition.node_kind,
+                    transition.node_id,
+                    "team",
+                    transition.at,
+                    False,
                 )
             elif isinstance(transition, Resolve):
                 del self.open[transition.alert_id]
@@ -152,8 +179,12 @@ def raise_or_resolve(transitions: list[Transition]) -> list[Transition]:
 def test_the_shipped_rules_and_thresholds() -> None:
     rules = {rule.id: rule for rule in SHIPPED.rules}
     assert {rule.kind for rule in SHIPPED.rules} == {
-        "login_failure_rate", "ticket_open_too_long", "patient_safety_ticket", "unvisited_with_open_tickets",
-        "ed_waiting_over_capacity", "ed_status_missing",
+        "login_failure_rate",
+        "ticket_open_too_long",
+        "patient_safety_ticket",
+        "unvisited_with_open_tickets",
+        "ed_waiting_over_capacity",
+        "ed_status_missing",
     }
     login, p1, safety = rules["login_failure_rate"], rules["p1_ticket_open_too_long"], rules["patient_safety_ticket"]
     unvisited, waiting = rules["unit_not_visited"], rules["ed_waiting_over_capacity"]
@@ -176,13 +207,16 @@ def test_the_shipped_rules_and_thresholds() -> None:
 # --- login failure rate: above X with at least N logins in 15 minutes -------------------------------
 
 
-@pytest.mark.parametrize(("ok", "failed", "raised"), [
-    (29, 11, True),    # 40 logins, 27.5 %
-    (74, 26, True),    # 100 logins, 26 %
-    (30, 10, False),   # 40 logins, exactly 25 %: not above
-    (75, 25, False),   # 100 logins, exactly 25 %
-    (28, 11, False),   # 39 logins: too few to judge, although 28 %
-])
+@pytest.mark.parametrize(
+    ("ok", "failed", "raised"),
+    [
+        (29, 11, True),  # 40 logins, 27.5 %
+        (74, 26, True),  # 100 logins, 26 %
+        (30, 10, False),  # 40 logins, exactly 25 %: not above
+        (75, 25, False),  # 100 logins, exactly 25 %
+        (28, 11, False),  # 39 logins: too few to judge, although 28 %
+    ],
+)
 def test_login_failure_rate_boundaries(ok: int, failed: int, raised: bool) -> None:
     timeline = Timeline(shipped("login_failure_rate"))
     timeline.add(logins("A", at(minutes=-1), ok=ok, failed=failed))
@@ -197,7 +231,12 @@ def test_login_failure_rate_raised_when_it_starts_held_then_resolved_when_the_wi
     [raised] = timeline.at(T0)
     assert isinstance(raised, Raise)
     assert (raised.rule, raised.kind, raised.severity, raised.node_id, raised.node_name) == (
-        "login_failure_rate", "login_failure_rate", "warning", "A", "Avdelning A")
+        "login_failure_rate",
+        "login_failure_rate",
+        "warning",
+        "A",
+        "Avdelning A",
+    )
     assert (raised.value, raised.threshold, raised.at) == (0.2683, 0.25, T0)
     assert "27%" in raised.message and "11 av 41" in raised.message
     for later in (T0, T0 + SECOND, at(minutes=4, seconds=59)):
@@ -210,11 +249,21 @@ def test_login_failure_rate_raised_when_it_starts_held_then_resolved_when_the_wi
 
 
 def test_login_failure_rate_on_a_site_when_the_file_asks_for_it() -> None:
-    rules = parse_alert_rules({
-        "escalation": {"multi_after_minutes": 15, "program_after_minutes": 45},
-        "rules": [{"id": "site_logins", "kind": "login_failure_rate", "severity": "warning",
-                   "levels": ["unit", "site"], "failure_rate_above": 0.25, "min_attempts": 40}],
-    })
+    rules = parse_alert_rules(
+        {
+            "escalation": {"multi_after_minutes": 15, "program_after_minutes": 45},
+            "rules": [
+                {
+                    "id": "site_logins",
+                    "kind": "login_failure_rate",
+                    "severity": "warning",
+                    "levels": ["unit", "site"],
+                    "failure_rate_above": 0.25,
+                    "min_attempts": 40,
+                }
+            ],
+        }
+    )
     timeline = Timeline(rules)
     # Each ward alone has too few logins; the site has 40 with 30 % failing.
     timeline.add(logins("A", at(minutes=-2), ok=14, failed=6), logins("B", at(minutes=-2), ok=14, failed=6))
@@ -232,7 +281,12 @@ def test_priority_one_ticket_open_thirty_minutes() -> None:
     [raised] = timeline.at(T0)
     assert isinstance(raised, Raise)
     assert (raised.rule, raised.node_id, raised.value, raised.threshold, raised.severity) == (
-        "p1_ticket_open_too_long", "A", 30, 30, "critical")
+        "p1_ticket_open_too_long",
+        "A",
+        30,
+        30,
+        "critical",
+    )
     assert timeline.at(at(minutes=10)) == []
     timeline.add(resolved("A", "P1", at(minutes=20)))
     assert raise_or_resolve(timeline.at(at(minutes=20) - SECOND)) == []
@@ -311,7 +365,11 @@ def test_ed_waiting_above_capacity() -> None:
     [raised] = timeline.at(T0)
     assert isinstance(raised, Raise)
     assert (raised.rule, raised.node_id, raised.value, raised.threshold) == (
-        "ed_waiting_over_capacity", "AKM", 1.0357, 1.0)  # 29 / 28
+        "ed_waiting_over_capacity",
+        "AKM",
+        1.0357,
+        1.0,
+    )  # 29 / 28
     assert raise_or_resolve(timeline.at(at(minutes=19, seconds=59))) == []
     [cleared] = timeline.at(at(minutes=20))
     assert isinstance(cleared, Resolve)
@@ -407,7 +465,9 @@ def test_an_alert_whose_rule_was_removed_or_whose_node_is_gone_resolves() -> Non
     ]
     transitions = evaluate(Timeline().flat(T0), open_alerts, at(minutes=1), SHIPPED)
     assert [(t.alert_id, t.reason) for t in transitions if isinstance(t, Resolve)] == [
-        (1, "rule_removed"), (2, "node_gone"), (3, "cleared"),
+        (1, "rule_removed"),
+        (2, "node_gone"),
+        (3, "cleared"),
     ]
 
 
@@ -425,7 +485,9 @@ def test_transitions_are_deterministic() -> None:
 
     first = run()
     assert raises(first) == [
-        ("patient_safety_ticket", "unit", "A"), ("patient_safety_ticket", "unit", "B"),
-        ("ed_waiting_over_capacity", "unit", "AKM"), ("ed_status_missing", "unit", "AKM"),
+        ("patient_safety_ticket", "unit", "A"),
+        ("patient_safety_ticket", "unit", "B"),
+        ("ed_waiting_over_capacity", "unit", "AKM"),
+        ("ed_status_missing", "unit", "AKM"),
     ]
     assert run() == first

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from hypercare.rules.loader import RulesError
+from hypercare.situation.health import load_rules
 from services.alerts.rules import Escalation, load_alert_rules, parse_alert_rules
-from streams.health import RulesError, load_rules
 
 ESCALATION = {"multi_after_minutes": 15, "program_after_minutes": 45}
 
@@ -22,23 +23,38 @@ def rule(**fields: Any) -> dict[str, Any]:
     return {"id": "r", "kind": "ed_status_missing", "severity": "warning", "minutes": 180, **fields}
 
 
-@pytest.mark.parametrize(("bad", "message"), [
-    (rule(kind="sky_is_falling"), "alert rule 'r'"),
-    (rule(minutes=None), "alert rule 'r'.minutes"),
-    (rule(minutes="180"), "alert rule 'r'.minutes"),
-    (rule(minutes=0), "greater than or equal to 1"),
-    (rule(severity="panic"), "alert rule 'r'.severity"),
-    (rule(colour="red"), "alert rule 'r'.colour: Extra inputs are not permitted"),
-    (rule(levels=["ward"]), "alert rule 'r'.levels.0"),
-    ({"id": "r", "kind": "login_failure_rate", "severity": "warning", "failure_rate_above": 25, "min_attempts": 40},
-     "alert rule 'r'.failure_rate_above: Input should be less than 1"),
-    ({"id": "r", "kind": "unvisited_with_open_tickets", "severity": "warning", "hours": 2, "levels": ["site"]},
-     "applies to units only"),
-    ({"id": "r", "kind": "ticket_open_too_long", "severity": "critical", "priority": 5, "minutes": 30},
-     "alert rule 'r'.priority"),
-    (rule(escalation={"multi_after_minutes": 30, "program_after_minutes": 30}), "must be more than"),
-    (rule(id="Bad Id"), "id"),
-])
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (rule(kind="sky_is_falling"), "alert rule 'r'"),
+        (rule(minutes=None), "alert rule 'r'.minutes"),
+        (rule(minutes="180"), "alert rule 'r'.minutes"),
+        (rule(minutes=0), "greater than or equal to 1"),
+        (rule(severity="panic"), "alert rule 'r'.severity"),
+        (rule(colour="red"), "alert rule 'r'.colour: Extra inputs are not permitted"),
+        (rule(levels=["ward"]), "alert rule 'r'.levels.0"),
+        (
+            {
+                "id": "r",
+                "kind": "login_failure_rate",
+                "severity": "warning",
+                "failure_rate_above": 25,
+                "min_attempts": 40,
+            },
+            "alert rule 'r'.failure_rate_above: Input should be less than 1",
+        ),
+        (
+            {"id": "r", "kind": "unvisited_with_open_tickets", "severity": "warning", "hours": 2, "levels": ["site"]},
+            "applies to units only",
+        ),
+        (
+            {"id": "r", "kind": "ticket_open_too_long", "severity": "critical", "priority": 5, "minutes": 30},
+            "alert rule 'r'.priority",
+        ),
+        (rule(escalation={"multi_after_minutes": 30, "program_after_minutes": 30}), "must be more than"),
+        (rule(id="Bad Id"), "id"),
+    ],
+)
 def test_invalid_alert_rules_are_rejected_with_the_rule_named(bad: dict[str, Any], message: str) -> None:
     with pytest.raises(RulesError) as error:
         parse_alert_rules(section(bad), origin="rules.yaml")

@@ -10,7 +10,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from hypercare.contract.events import parse_event
 from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
+from hypercare.situation.health import load_rules
+from hypercare.situation.rollup import build_situation
+from hypercare.situation.state import apply_event, new_state
+from hypercare.storage.alert_models import Alert
+from hypercare.storage.db import Database
 from services.alerts import store
 from services.alerts.engine import Escalate, Raise, Resolve
 from services.alerts.rules import load_alert_rules
@@ -30,30 +35,32 @@ from services.alerts.service import AlertService
 from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
 from services.gateway.hub import flatten
-from services.persistence.alerts import Alert
-from services.persistence.db import Database
-from streams.health import load_rules
-from streams.situation import build_situation
-from streams.state import apply_event, new_state
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
-T0 = datetime(2024, 11, 12, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 11, 12, 10, 0, tzinfo=UTC)
 
 
 def a_raise(node_id: str, *, rule: str = "patient_safety_ticket", at: datetime = T0) -> Raise:
     return Raise(
-        rule=rule, kind="patient_safety_ticket", severity="critical", node_kind="unit", node_id=node_id,
-        node_name=f"Avdelning {node_id}", message="1 öppna ärenden med risk för patientsäkerheten",
-        value=1, threshold=1, at=at,
+        rule=rule,
+        kind="patient_safety_ticket",
+        severity="critical",
+        node_kind="unit",
+        node_id=node_id,
+        node_name=f"Avdelning {node_id}",
+        message="1 öppna ärenden med risk för patientsäkerheten",
+        value=1,
+        threshold=1,
+        at=at,
     )
 
 
 def unresolved_count(db: Database, node_id: str) -> Any:
     async def count() -> int:
         async with db.sessions() as session:
-            query = select(func.count()).select_from(Alert).where(
-                Alert.node_id == node_id, Alert.resolved_at.is_(None))
+            query = select(func.count()).select_from(Alert).where(Alert.node_id == node_id, Alert.resolved_at.is_(None))
             return int((await session.execute(query)).scalar_one())
+
     return count()
 
 
@@ -77,15 +84,30 @@ async def test_the_partial_unique_index_itself_refuses_a_second_unresolved_alert
     node = f"U-{uuid.uuid4().hex[:10]}"
     [first] = await store.apply(db, [a_raise(node)])
     row = {
-        "rule": "patient_safety_ticket", "kind": "patient_safety_ticket", "node_kind": "unit", "node_id": node,
-        "node_name": "x", "severity": "critical", "message": "x", "status": "open", "level": "team", "raised_at": T0,
+        "rule": "patient_safety_ticket",
+        "kind": "patient_safety_ticket",
+        "node_kind": "unit",
+        "node_id": node,
+        "node_name": "x",
+        "severity": "critical",
+        "message": "x",
+        "status": "open",
+        "level": "team",
+        "raised_at": T0,
     }
     with pytest.raises(IntegrityError):
         async with db.sessions.begin() as session:
             await session.execute(insert(Alert).values(**row))
     # Once resolved, the same condition may be raised again: the index covers unresolved rows only.
-    assert len(await store.apply(db, [Resolve(first.alert.id, "patient_safety_ticket", "unit", node, "cleared",
-                                               T0 + timedelta(minutes=1))])) == 1
+    assert (
+        len(
+            await store.apply(
+                db,
+                [Resolve(first.alert.id, "patient_safety_ticket", "unit", node, "cleared", T0 + timedelta(minutes=1))],
+            )
+        )
+        == 1
+    )
     [again] = await store.apply(db, [a_raise(node, at=T0 + timedelta(minutes=2))])
     assert again.alert.id != first.alert.id
     assert (again.alert.status, again.alert.level, again.alert.raised_at) == ("open", "team", T0 + timedelta(minutes=2))
@@ -147,24 +169,41 @@ class Recorder:
 
 
 def picture_with_a_patient_safety_ticket(unit: str, *, resolved: bool, now: datetime) -> dict[str, Any]:
-    org = OrgRegistry.model_validate({"region": {"id": "R", "name": "R"}, "administrations": [
-        {"id": "F", "name": "F", "sites": [{"id": "S", "name": "S", "units": [{"id": unit, "name": "Avd 7"}]}]},
-    ]})
+    org = OrgRegistry.model_validate(
+        {
+            "region": {"id": "R", "name": "R"},
+            "administrations": [
+                {"id": "F", "name": "F", "sites": [{"id": "S", "name": "S", "units": [{"id": unit, "name": "Avd 7"}]}]},
+            ],
+        }
+    )
     state = new_state("tickets")
-    events = [{"type": "ticket.opened", "channel": "phone", "category": "medication", "priority": 2,
-               "patient_safety": True}]
+    events = [
+        {"type": "ticket.opened", "channel": "phone", "category": "medication", "priority": 2, "patient_safety": True}
+    ]
     if resolved:
         events.append({"type": "ticket.resolved"})
     for index, fields in enumerate(events):
-        apply_event("tickets", state, parse_event({
-            "event_id": f"{unit}-{index}", "occurred_at": (now - timedelta(minutes=1)).isoformat(), "unit_id": unit,
-            "ticket_id": "PS-1", **fields}), now=now)
+        apply_event(
+            "tickets",
+            state,
+            parse_event(
+                {
+                    "event_id": f"{unit}-{index}",
+                    "occurred_at": (now - timedelta(minutes=1)).isoformat(),
+                    "unit_id": unit,
+                    "ticket_id": "PS-1",
+                    **fields,
+                }
+            ),
+            now=now,
+        )
     return flatten(build_situation({unit: {"tickets": state}}, org=org, rules=load_rules(None), now=now))
 
 
 async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push(db_url: str) -> None:
     unit = f"U-{uuid.uuid4().hex[:10]}"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rules = load_alert_rules(None)
     databases = [Database.from_url(db_url), Database.from_url(db_url)]
     hubs = [FakeHub(picture_with_a_patient_safety_ticket(unit, resolved=False, now=now), now) for _ in databases]
@@ -172,10 +211,17 @@ async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push
     ready = asyncio.Event()
     ready.set()
     services = [
-        AlertService(db=db, hub=hub, rules=rules, settings=Settings(), ready=ready,  # type: ignore[arg-type]
-                     notifier=recorder)
-        for db, hub, recorder in zip(databases, hubs, recorders)
+        AlertService(
+            db=db,
+            hub=hub,
+            rules=rules,
+            settings=Settings(),
+            ready=ready,  # type: ignore[arg-type]
+            notifier=recorder,
+        )
+        for db, hub, recorder in zip(databases, hubs, recorders, strict=False)
     ]
+
     async def evaluate_all() -> list[int]:
         """Transitions made for this test's unit by each replica (other tests' alerts resolve as node_gone)."""
         made = await asyncio.gather(*(service.evaluate_once() for service in services))
@@ -185,9 +231,10 @@ async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push
         assert sorted(await evaluate_all()) == [0, 1]
         sent = [doc for recorder in recorders for doc in recorder.sent if doc["node_id"] == unit]
         assert [(doc["transition"], doc["rule"], doc["status"], doc["level"]) for doc in sent] == [
-            ("raise", "patient_safety_ticket", "open", "team")]
+            ("raise", "patient_safety_ticket", "open", "team")
+        ]
         alert_id = sent[0]["id"]
-        for service, hub in zip(services, hubs):
+        for service, hub in zip(services, hubs, strict=False):
             await service.refresh()  # the replica that lost the race sees it too
             active, _ = hub.pushed[-1]
             assert alert_id in [alert["id"] for alert in active]
@@ -199,16 +246,19 @@ async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push
         for hub in hubs:
             hub.latest = (later, picture_with_a_patient_safety_ticket(unit, resolved=True, now=later))
         assert sorted(await evaluate_all()) == [0, 1]
-        sent = sorted((doc for recorder in recorders for doc in recorder.sent if doc["node_id"] == unit),
-                      key=lambda doc: doc["transition_at"])
+        sent = sorted(
+            (doc for recorder in recorders for doc in recorder.sent if doc["node_id"] == unit),
+            key=lambda doc: doc["transition_at"],
+        )
         assert [(doc["transition"], doc["status"]) for doc in sent] == [("raise", "open"), ("resolve", "resolved")]
         assert sent[1]["resolve_reason"] == "cleared" and sent[1]["resolved_at"] == later.isoformat()
-        for service, hub in zip(services, hubs):
+        for service, hub in zip(services, hubs, strict=False):
             await service.refresh()
             active, _ = hub.pushed[-1]
             assert alert_id not in [alert["id"] for alert in active]
-            resolved_pushes = [a for _, changed in hub.pushed for a in changed if a["id"] == alert_id
-                               and a["status"] == "resolved"]
+            resolved_pushes = [
+                a for _, changed in hub.pushed for a in changed if a["id"] == alert_id and a["status"] == "resolved"
+            ]
             assert len(resolved_pushes) == 1
     finally:
         for db in databases:
@@ -246,7 +296,7 @@ async def api(db_url: str, tmp_path: Path) -> AsyncIterator[Api]:
 async def raise_alerts(db: Database, *nodes: str) -> list[int]:
     ids = []
     for index, node in enumerate(nodes):
-        [applied] = await store.apply(db, [a_raise(node, at=datetime.now(timezone.utc) + timedelta(seconds=index))])
+        [applied] = await store.apply(db, [a_raise(node, at=datetime.now(UTC) + timedelta(seconds=index))])
         ids.append(applied.alert.id)
     return ids
 
@@ -255,9 +305,10 @@ async def test_listing_by_status_newest_first(api: Api) -> None:
     tag = uuid.uuid4().hex[:8]
     nodes = [f"L-{tag}-{i}" for i in range(3)]
     open_id, acked_id, resolved_id = await raise_alerts(api.db, *nodes)
-    await store.acknowledge(api.db, acked_id, by="someone", at=datetime.now(timezone.utc))
-    await store.apply(api.db, [Resolve(resolved_id, "patient_safety_ticket", "unit", nodes[2], "cleared",
-                                       datetime.now(timezone.utc))])
+    await store.acknowledge(api.db, acked_id, by="someone", at=datetime.now(UTC))
+    await store.apply(
+        api.db, [Resolve(resolved_id, "patient_safety_ticket", "unit", nodes[2], "cleared", datetime.now(UTC))]
+    )
 
     async def listed(role: str = "viewer", **params: Any) -> list[int]:
         async with api.client(role) as client:
@@ -278,8 +329,23 @@ async def test_listing_by_status_newest_first(api: Api) -> None:
         assert (await client.get("/api/v1/alerts", params={"limit": 0})).status_code == 422
         assert (await client.get("/api/v1/alerts/999999999")).status_code == 404
     assert set(item) == {
-        "id", "rule", "kind", "node_kind", "node_id", "node_name", "severity", "message", "value", "threshold",
-        "status", "level", "raised_at", "escalated_at", "acknowledged_at", "acknowledged_by", "assigned_to",
+        "id",
+        "rule",
+        "kind",
+        "node_kind",
+        "node_id",
+        "node_name",
+        "severity",
+        "message",
+        "value",
+        "threshold",
+        "status",
+        "level",
+        "raised_at",
+        "escalated_at",
+        "acknowledged_at",
+        "acknowledged_by",
+        "assigned_to",
         "resolved_at",
     }
     assert (item["status"], item["level"], item["severity"], item["node_kind"]) == ("open", "team", "critical", "unit")
@@ -300,8 +366,9 @@ async def test_chiefs_and_admins_acknowledge_and_assign(api: Api, role: str) -> 
         again = await client.post(f"/api/v1/alerts/{alert_id}/acknowledge")
         assert again.status_code == 200 and again.json()["acknowledged_at"] == body["acknowledged_at"]
 
-        assigned = await client.post(f"/api/v1/alerts/{alert_id}/assign",
-                                     json={"assigned_to": "  Team Borås, ring 19121212-1212  "})
+        assigned = await client.post(
+            f"/api/v1/alerts/{alert_id}/assign", json={"assigned_to": "  Team Borås, ring 19121212-1212  "}
+        )
         assert assigned.status_code == 200, assigned.text
         assert assigned.json()["assigned_to"] == "Team Borås, ring [personnummer borttaget]"
         assert (await client.post(f"/api/v1/alerts/{alert_id}/assign", json={"assigned_to": " "})).status_code == 422
@@ -317,8 +384,7 @@ async def test_chiefs_and_admins_acknowledge_and_assign(api: Api, role: str) -> 
 async def test_a_resolved_alert_can_be_neither_acknowledged_nor_assigned(api: Api) -> None:
     node = f"R-{uuid.uuid4().hex[:8]}"
     [alert_id] = await raise_alerts(api.db, node)
-    await store.apply(api.db, [Resolve(alert_id, "patient_safety_ticket", "unit", node, "cleared",
-                                       datetime.now(timezone.utc))])
+    await store.apply(api.db, [Resolve(alert_id, "patient_safety_ticket", "unit", node, "cleared", datetime.now(UTC))])
     async with api.client("chief") as client:
         assert (await client.post(f"/api/v1/alerts/{alert_id}/acknowledge")).status_code == 409
         assert (await client.post(f"/api/v1/alerts/{alert_id}/assign", json={"assigned_to": "x"})).status_code == 409
@@ -331,7 +397,8 @@ async def test_other_roles_may_not_acknowledge_or_assign(api: Api, role: str) ->
         response = await client.post(f"/api/v1/alerts/{alert_id}/acknowledge")
         assert response.status_code == 403
         assert response.json()["detail"] == (
-            f"role '{role}' may not acknowledge or assign alerts; this needs one of: admin, chief")
+            f"role '{role}' may not acknowledge or assign alerts; this needs one of: admin, chief"
+        )
         assert (await client.post(f"/api/v1/alerts/{alert_id}/assign", json={"assigned_to": "x"})).status_code == 403
     async with api.client(None) as client:
         assert (await client.post(f"/api/v1/alerts/{alert_id}/acknowledge")).status_code == 401

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.observability import metrics
-from hypercare.runtime.embedded_broker import free_port
 from services.alerts.webhook import WebhookSender
 
 

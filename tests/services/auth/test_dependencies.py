@@ -12,9 +12,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, WebSocket
 
+from hypercare.storage.db import Database
 from services.auth.dependencies import Admin, Decider, Ingester, Reader, authenticate_websocket
 from services.auth.tokens import TokenCache, issue_token, revoke_token
-from services.persistence.db import Database
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
 
@@ -129,9 +129,18 @@ async def websocket_exchange(app: FastAPI, query: str) -> list[dict[str, Any]]:
             await incoming.put({"type": "websocket.disconnect", "code": message.get("code", 1000)})
 
     scope = {
-        "type": "websocket", "asgi": {"version": "3.0"}, "scheme": "ws", "path": "/ws", "raw_path": b"/ws",
-        "query_string": query.encode(), "headers": [], "client": ("127.0.0.1", 1), "server": ("t", 80),
-        "subprotocols": [], "root_path": "", "app": app,
+        "type": "websocket",
+        "asgi": {"version": "3.0"},
+        "scheme": "ws",
+        "path": "/ws",
+        "raw_path": b"/ws",
+        "query_string": query.encode(),
+        "headers": [],
+        "client": ("127.0.0.1", 1),
+        "server": ("t", 80),
+        "subprotocols": [],
+        "root_path": "",
+        "app": app,
     }
     await asyncio.wait_for(app(scope, incoming.get, send), 10)
     return sent

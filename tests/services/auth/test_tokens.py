@@ -15,6 +15,9 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
+from hypercare.storage.db import Database
+from hypercare.storage.migrate import upgrade_database
+from hypercare.storage.models import ApiToken
 from services.auth.roles import ADMIN, DECIDE, INGEST, READ_SITUATION, Role
 from services.auth.tokens import (
     Principal,
@@ -24,9 +27,6 @@ from services.auth.tokens import (
     revoke_token,
     verify_token,
 )
-from services.persistence.db import Database
-from services.persistence.migrate import upgrade_database
-from services.persistence.models import ApiToken
 
 PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -49,8 +49,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     name = f"hc_tok_{uuid.uuid4().hex[:12]}"
     asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(
-        hide_password=False
+    url = (
+        make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
     )
     upgrade_database(url)
     yield url
@@ -78,10 +78,10 @@ class QueryCounter:
 
 
 def test_permission_sets() -> None:
-    assert READ_SITUATION == {Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.VIEWER}
-    assert INGEST == {Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.SOURCE}
-    assert DECIDE == {Role.ADMIN, Role.CHIEF}
-    assert ADMIN == {Role.ADMIN}
+    assert {Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.VIEWER} == READ_SITUATION
+    assert {Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.SOURCE} == INGEST
+    assert {Role.ADMIN, Role.CHIEF} == DECIDE
+    assert {Role.ADMIN} == ADMIN
     assert [role.value for role in Role] == ["admin", "chief", "agent", "floorwalker", "viewer", "source"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -40,7 +40,9 @@ async def test_known_issue_lifecycle_roles_redaction_and_ticket_links(api: Any, 
         changed = await chief.patch(f"/api/v1/known-issues/{issue['id']}", json={"status": "workaround"})
         assert changed.status_code == 200 and changed.json()["status"] == "workaround"
     async with api.client("viewer") as viewer:
-        assert (await viewer.patch(f"/api/v1/known-issues/{issue['id']}", json={"status": "resolved"})).status_code == 403
+        assert (
+            await viewer.patch(f"/api/v1/known-issues/{issue['id']}", json={"status": "resolved"})
+        ).status_code == 403
         listed = (await viewer.get("/api/v1/known-issues")).json()["items"]
         mine = [item for item in listed if item["id"] == issue["id"]]
         assert mine and mine[0]["ticket_ids"] == [ticket] and mine[0]["status"] == "workaround"
@@ -48,7 +50,16 @@ async def test_known_issue_lifecycle_roles_redaction_and_ticket_links(api: Any, 
         assert issue["id"] not in [item["id"] for item in only_open]
 
     # The ticket flow shows the link.
-    await api.store(ev("ticket.opened", api.org.unit("A1W1"), datetime.now(timezone.utc), ticket_id=ticket,
-                       channel="phone", category="login", priority=2))
+    await api.store(
+        ev(
+            "ticket.opened",
+            api.org.unit("A1W1"),
+            datetime.now(UTC),
+            ticket_id=ticket,
+            channel="phone",
+            category="login",
+            priority=2,
+        )
+    )
     flow = (await api.get("/api/v1/tickets", unit_id=api.org.unit("A1W1"))).json()["items"]
     assert flow[0]["known_issue_ids"] == [issue["id"]]

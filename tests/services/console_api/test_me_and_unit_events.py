@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypercare.privacy.redact import contains_identity_number
@@ -33,12 +33,25 @@ def test_walker_ids_are_stable_pseudonyms_that_never_look_like_identity_numbers(
 
 async def test_unit_history_newest_first_and_only_that_unit(api: Any, ev: Any) -> None:
     unit, other = api.org.unit("A2W1"), api.org.unit("A1W1")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     await api.store(
-        ev("floorwalker.checkin", unit, now - timedelta(minutes=30), walker_id="fw-a", status="on_unit",
-           note="Hjälpte 19121212-1212 med utskrift"),
-        ev("ticket.opened", unit, now - timedelta(minutes=20), ticket_id="X1", channel="phone", category="lab",
-           priority=3),
+        ev(
+            "floorwalker.checkin",
+            unit,
+            now - timedelta(minutes=30),
+            walker_id="fw-a",
+            status="on_unit",
+            note="Hjälpte 19121212-1212 med utskrift",
+        ),
+        ev(
+            "ticket.opened",
+            unit,
+            now - timedelta(minutes=20),
+            ticket_id="X1",
+            channel="phone",
+            category="lab",
+            priority=3,
+        ),
         ev("access.login", other, now - timedelta(minutes=10), user_ref="u1", outcome="success"),
         ev("floorwalker.checkout", unit, now - timedelta(minutes=5), walker_id="fw-a"),
     )

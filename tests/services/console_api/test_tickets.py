@@ -2,28 +2,60 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
 def ago(minutes: float) -> datetime:
-    return datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    return datetime.now(UTC) - timedelta(minutes=minutes)
 
 
 async def seed(api: Any, ev: Any) -> dict[str, str]:
     org, tag = api.org, api.org.tag
     ids = {name: f"{name}-{tag}" for name in ("T1", "T2", "T3", "T4")}
     await api.store(
-        ev("ticket.opened", org.unit("A1ED"), ago(50), ticket_id=ids["T1"], channel="phone", category="login",
-           priority=1, summary="Kan inte logga in, patient 19121212-1212", patient_safety=True),
-        ev("ticket.opened", org.unit("A1W1"), ago(40), ticket_id=ids["T2"], channel="chat", category="printing",
-           priority=3, summary="Etikettskrivaren"),
+        ev(
+            "ticket.opened",
+            org.unit("A1ED"),
+            ago(50),
+            ticket_id=ids["T1"],
+            channel="phone",
+            category="login",
+            priority=1,
+            summary="Kan inte logga in, patient 19121212-1212",
+            patient_safety=True,
+        ),
+        ev(
+            "ticket.opened",
+            org.unit("A1W1"),
+            ago(40),
+            ticket_id=ids["T2"],
+            channel="chat",
+            category="printing",
+            priority=3,
+            summary="Etikettskrivaren",
+        ),
         ev("ticket.updated", org.unit("A1W1"), ago(30), ticket_id=ids["T2"], status="escalated", priority=2),
-        ev("ticket.opened", org.unit("A2W1"), ago(20), ticket_id=ids["T3"], channel="portal", category="orders",
-           priority=4, summary="Remiss saknas"),
+        ev(
+            "ticket.opened",
+            org.unit("A2W1"),
+            ago(20),
+            ticket_id=ids["T3"],
+            channel="portal",
+            category="orders",
+            priority=4,
+            summary="Remiss saknas",
+        ),
         ev("ticket.resolved", org.unit("A1ED"), ago(10), ticket_id=ids["T1"], resolution_code="kortlasare"),
-        ev("ticket.opened", org.unit("B1W1"), ago(5), ticket_id=ids["T4"], channel="phone", category="login",
-           priority=2),
+        ev(
+            "ticket.opened",
+            org.unit("B1W1"),
+            ago(5),
+            ticket_id=ids["T4"],
+            channel="phone",
+            category="login",
+            priority=2,
+        ),
         ev("access.login", org.unit("A1ED"), ago(1), user_ref="u1", outcome="success"),  # not a ticket event
     )
     return ids
@@ -34,8 +66,11 @@ async def test_ticket_flow_newest_first_with_the_ticket_as_known_now(api: Any, e
     body = (await api.get("/api/v1/tickets", administration_id=api.org.admin_a)).json()
     items = body["items"]
     assert [(i["type"], i["ticket_id"]) for i in items] == [
-        ("ticket.resolved", ids["T1"]), ("ticket.opened", ids["T3"]), ("ticket.updated", ids["T2"]),
-        ("ticket.opened", ids["T2"]), ("ticket.opened", ids["T1"]),
+        ("ticket.resolved", ids["T1"]),
+        ("ticket.opened", ids["T3"]),
+        ("ticket.updated", ids["T2"]),
+        ("ticket.opened", ids["T2"]),
+        ("ticket.opened", ids["T1"]),
     ]
     resolved = items[0]
     assert resolved["unit_id"] == api.org.unit("A1ED")
@@ -65,10 +100,14 @@ async def test_ticket_flow_filters(api: Any, ev: Any) -> None:
     assert await tickets(unit_id=org.unit("B1W1")) == [("ticket.opened", ids["T4"])]
     # A category selects every event of the tickets in it (the resolution carries no category).
     assert await tickets(administration_id=org.admin_a, category="login") == [
-        ("ticket.resolved", ids["T1"]), ("ticket.opened", ids["T1"])]
+        ("ticket.resolved", ids["T1"]),
+        ("ticket.opened", ids["T1"]),
+    ]
     # Priority 2: T2 after its update, and T4.
     assert set(await tickets(category="printing", priority=2, administration_id=org.admin_a)) == {
-        ("ticket.updated", ids["T2"]), ("ticket.opened", ids["T2"])}
+        ("ticket.updated", ids["T2"]),
+        ("ticket.opened", ids["T2"]),
+    }
     assert await tickets(priority=2, unit_id=org.unit("B1W1")) == [("ticket.opened", ids["T4"])]
     assert len(await tickets(administration_id=org.admin_a, limit=2)) == 2
     assert await tickets(site_id="no-such-site") == []
@@ -97,6 +136,5 @@ async def test_hotspots_rank_units_by_growth_of_open_tickets(api: Any, ev: Any) 
     await api.store(*events)
     body = (await api.get("/api/v1/tickets/hotspots", minutes=60, limit=100)).json()
     mine = [item for item in body["items"] if item["unit_id"] in (hot, warm, calm)]
-    assert [(i["unit_id"], i["opened"], i["resolved"], i["growth"]) for i in mine] == [
-        (hot, 4, 0, 4), (warm, 2, 1, 1)]
+    assert [(i["unit_id"], i["opened"], i["resolved"], i["growth"]) for i in mine] == [(hot, 4, 0, 4), (warm, 2, 1, 1)]
     assert mine[0]["unit_name"] == "Avdelning 1" and mine[0]["administration_id"] == org.admin_a

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
 def quiet_quarter() -> datetime:
     """A quarter hour in the past that no other test writes to, so the region totals are exact too."""
-    return datetime(2019, 1, 1, tzinfo=timezone.utc) + timedelta(minutes=15 * random.randrange(0, 30_000))
+    return datetime(2019, 1, 1, tzinfo=UTC) + timedelta(minutes=15 * random.randrange(0, 30_000))
 
 
 async def test_trends_count_per_bucket_per_administration_and_region(api: Any, ev: Any) -> None:
@@ -60,15 +60,16 @@ async def test_trends_count_per_bucket_per_administration_and_region(api: Any, e
 
 
 async def test_trends_default_window_and_limits(api: Any, ev: Any) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     unit = api.org.unit("A1W1")
-    await api.store(ev("access.login", unit, now - timedelta(minutes=1), user_ref="u1", outcome="failure",
-                       reason="wrong_password"))
+    await api.store(
+        ev("access.login", unit, now - timedelta(minutes=1), user_ref="u1", outcome="failure", reason="wrong_password")
+    )
     body = (await api.get("/api/v1/trends")).json()
     assert len(body["buckets"]) == 24  # 6 h of 15 min
     admin = next(a for a in body["administrations"] if a["administration_id"] == api.org.admin_a)
     # The event's bucket is the last one unless a bucket boundary passed since the event was made.
-    event_bucket = datetime.fromtimestamp((now - timedelta(minutes=1)).timestamp() // 900 * 900, timezone.utc)
+    event_bucket = datetime.fromtimestamp((now - timedelta(minutes=1)).timestamp() // 900 * 900, UTC)
     assert admin["login_failures"][body["buckets"].index(event_bucket.isoformat())] == 1
     assert sum(admin["login_failures"]) == 1
     assert {a["administration_id"] for a in body["administrations"]} >= {api.org.admin_a, api.org.admin_b}

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
+from hypercare.contract.events import parse_event
 from hypercare.org.registry import load_org
 from hypercare.settings import Settings
+from hypercare.situation.health import load_rules
+from hypercare.situation.state import apply_event, new_state
 from services.gateway.hub import SituationHub
-from streams.health import load_rules
-from streams.state import apply_event, new_state
-from hypercare.contract.events import parse_event
 
 WARD = "SE2321000131-ESASBOR240"
 
@@ -27,17 +27,30 @@ class FakeStore:
 
 def login(store: FakeStore, n: int) -> None:
     state = store.unit_states.setdefault(WARD, {}).setdefault("access", new_state("access"))
-    now = datetime.now(timezone.utc)
-    apply_event("access", state, parse_event({
-        "event_id": f"h{n}", "type": "access.login", "occurred_at": now.isoformat(), "unit_id": WARD,
-        "user_ref": f"u{n}", "outcome": "success",
-    }), now=now)
+    now = datetime.now(UTC)
+    apply_event(
+        "access",
+        state,
+        parse_event(
+            {
+                "event_id": f"h{n}",
+                "type": "access.login",
+                "occurred_at": now.isoformat(),
+                "unit_id": WARD,
+                "user_ref": f"u{n}",
+                "outcome": "success",
+            }
+        ),
+        now=now,
+    )
 
 
 def hub_for(store: FakeStore, **settings: Any) -> SituationHub:
     return SituationHub(
         store=store,  # type: ignore[arg-type]
-        org=load_org(), rules=load_rules(), settings=Settings(kafka_bootstrap="unused:9092", **settings),
+        org=load_org(),
+        rules=load_rules(),
+        settings=Settings(kafka_bootstrap="unused:9092", **settings),
     )
 
 
@@ -103,8 +116,13 @@ async def test_resync_sends_a_fresh_snapshot_with_the_next_seq() -> None:
         await asyncio.sleep(0.05)
         assert [m["type"] for m in received] == ["snapshot", "delta", "snapshot"]
         assert [m["seq"] for m in received] == [received[0]["seq"] + i for i in range(3)]
-        unit = next(u for a in received[2]["situation"]["administrations"] for s in a["sites"]
-                    for u in s["units"] if u["unit_id"] == WARD)
+        unit = next(
+            u
+            for a in received[2]["situation"]["administrations"]
+            for s in a["sites"]
+            for u in s["units"]
+            if u["unit_id"] == WARD
+        )
         assert unit["access"]["logins_15m"] == 1
     finally:
         task.cancel()
@@ -133,8 +151,15 @@ async def test_alerts_ride_in_the_snapshot_and_in_deltas_of_their_own() -> None:
         hub.publish_alerts([acknowledged], [acknowledged])
         await asyncio.sleep(0.05)
         delta = received[1]
-        assert delta == {"type": "delta", "seq": received[0]["seq"] + 1, "units": [], "sites": [],
-                         "administrations": [], "region": None, "alerts": [acknowledged]}
+        assert delta == {
+            "type": "delta",
+            "seq": received[0]["seq"] + 1,
+            "units": [],
+            "sites": [],
+            "administrations": [],
+            "region": None,
+            "alerts": [acknowledged],
+        }
 
         login(store, 1)
         hub.publish()  # a situation delta without alert changes carries no "alerts" field
@@ -176,6 +201,7 @@ async def test_clients_that_keep_up_share_one_encoding_of_each_delta(monkeypatch
     def sender(n: int) -> Any:
         async def send(message: str) -> None:
             received[n].append(json.loads(message))
+
         return send
 
     clients = [hub.connect(sender(n)) for n in range(3)]

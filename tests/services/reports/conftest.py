@@ -14,9 +14,9 @@ import yaml
 from report_api import ROLES, ReportApi, ReportOrg
 
 from hypercare.settings import Settings
+from hypercare.storage.db import Database
 from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
-from services.persistence.db import Database
 
 
 @pytest.fixture

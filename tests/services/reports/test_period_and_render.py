@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,10 +15,12 @@ from services.reports.render import footnotes, format_value, render_html, render
 from services.reports.trends import buckets_for
 
 ZONE = ZoneInfo("Europe/Stockholm")
-NOW = datetime(2024, 11, 20, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 11, 20, 9, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("day", "hours"), [(date(2024, 11, 12), 24), (date(2024, 3, 31), 23), (date(2024, 10, 27), 25)])
+@pytest.mark.parametrize(
+    ("day", "hours"), [(date(2024, 11, 12), 24), (date(2024, 3, 31), 23), (date(2024, 10, 27), 25)]
+)
 def test_a_day_is_the_local_calendar_day_with_its_dst_length(day: date, hours: int) -> None:
     period = daily_period(day, as_of=NOW, zone=ZONE)
     assert period.start.astimezone(ZONE).hour == 0 and period.start.astimezone(ZONE).date() == day
@@ -44,12 +46,24 @@ def test_since_the_last_meeting_runs_to_the_snapshot_with_at_most_48_buckets() -
         since_period(NOW, as_of=NOW, zone=ZONE)
 
 
-@pytest.mark.parametrize(("value", "fmt", "text"), [
-    (12, "int", "12"), (0.125, "percent", "12,5 %"), (2 / 3, "percent", "66,7 %"), (None, "percent", "–"),
-    (3.5, "hours", "3,5"), (2.0, "hours", "2,0"), (0.25, "hours", "0,3"), (60.0, "decimal", "60"),
-    (47.25, "decimal", "47,25"), (0.2, "decimal", "0,2"), ("2024-11-12T07:15:00+00:00", "datetime", "2024-11-12 08:15"),
-    ("<b>", "text", "<b>"), (None, "text", ""),
-])
+@pytest.mark.parametrize(
+    ("value", "fmt", "text"),
+    [
+        (12, "int", "12"),
+        (0.125, "percent", "12,5 %"),
+        (2 / 3, "percent", "66,7 %"),
+        (None, "percent", "–"),
+        (3.5, "hours", "3,5"),
+        (2.0, "hours", "2,0"),
+        (0.25, "hours", "0,3"),
+        (60.0, "decimal", "60"),
+        (47.25, "decimal", "47,25"),
+        (0.2, "decimal", "0,2"),
+        ("2024-11-12T07:15:00+00:00", "datetime", "2024-11-12 08:15"),
+        ("<b>", "text", "<b>"),
+        (None, "text", ""),
+    ],
+)
 def test_numbers_print_the_swedish_way(value: Any, fmt: str, text: str) -> None:
     assert format_value(value, fmt, ZONE) == text
 
@@ -70,35 +84,86 @@ def _content(note: str = "") -> dict[str, Any]:
     sources.define("own", "Cellens egen fråga.")
     rows = [{"name": "A | <img src=x onerror=alert(1)>", "n": 3, "m": cell(0.5, fmt="percent", src="own")}]
     return {
-        "version": 1, "kind": "daily", "title": "Lägesbild 12 november 2024", "zone": "Europe/Stockholm",
-        "region": {"id": "R", "name": "Regionen"}, "as_of": "2024-11-12T07:00:00+00:00",
-        "period": {"day": "2024-11-12", "start": "2024-11-11T23:00:00+00:00", "end": "2024-11-12T23:00:00+00:00",
-                   "counted_until": "2024-11-12T07:00:00+00:00", "complete": False, "text": "i dag"},
-        "note": note, "stop_criteria_overall": "met",
+        "version": 1,
+        "kind": "daily",
+        "title": "Lägesbild 12 november 2024",
+        "zone": "Europe/Stockholm",
+        "region": {"id": "R", "name": "Regionen"},
+        "as_of": "2024-11-12T07:00:00+00:00",
+        "period": {
+            "day": "2024-11-12",
+            "start": "2024-11-11T23:00:00+00:00",
+            "end": "2024-11-12T23:00:00+00:00",
+            "counted_until": "2024-11-12T07:00:00+00:00",
+            "complete": False,
+            "text": "i dag",
+        },
+        "note": note,
+        "stop_criteria_overall": "met",
         "sections": [
-            {"key": "overview", "title": "Övergripande läge", "tables": [],
-             "figures": [{"key": "f", "label": "Siffra", "value": 7, "fmt": "int", "src": "second"}]},
-            {"key": "t", "title": "Tabell", "figures": [], "tables": [table(
-                "t", "Tabell", [Column("name", "Namn", "text"), Column("n", "Antal", src="first"),
-                                Column("m", "Andel", "percent")], rows, src="second")],
-             "charts": [{"key": "c", "title": "Per timme", "buckets": ["2024-11-11T23:00:00+00:00"], "bucket_minutes": 60,
-                         "src": "first", "series": [{"key": "s", "label": "Öppnade <x>", "values": [4]}]}]},
+            {
+                "key": "overview",
+                "title": "Övergripande läge",
+                "tables": [],
+                "figures": [{"key": "f", "label": "Siffra", "value": 7, "fmt": "int", "src": "second"}],
+            },
+            {
+                "key": "t",
+                "title": "Tabell",
+                "figures": [],
+                "tables": [
+                    table(
+                        "t",
+                        "Tabell",
+                        [
+                            Column("name", "Namn", "text"),
+                            Column("n", "Antal", src="first"),
+                            Column("m", "Andel", "percent"),
+                        ],
+                        rows,
+                        src="second",
+                    )
+                ],
+                "charts": [
+                    {
+                        "key": "c",
+                        "title": "Per timme",
+                        "buckets": ["2024-11-11T23:00:00+00:00"],
+                        "bucket_minutes": 60,
+                        "src": "first",
+                        "series": [{"key": "s", "label": "Öppnade <x>", "values": [4]}],
+                    }
+                ],
+            },
         ],
         "sources": sources.as_json(),
     }
 
 
-META = {"id": 3, "status": "draft", "kind": "daily", "day": "2024-11-12", "created_by": "chef <b>", "created_at": None,
-        "approved_by": None, "approved_at": None, "published_by": None, "published_at": None,
-        "snapshot_at": "2024-11-12T07:00:00+00:00", "period_start": "", "period_end": "", "title": ""}
+META = {
+    "id": 3,
+    "status": "draft",
+    "kind": "daily",
+    "day": "2024-11-12",
+    "created_by": "chef <b>",
+    "created_at": None,
+    "approved_by": None,
+    "approved_at": None,
+    "published_by": None,
+    "published_at": None,
+    "snapshot_at": "2024-11-12T07:00:00+00:00",
+    "period_start": "",
+    "period_end": "",
+    "title": "",
+}
 
 
 def test_footnotes_are_numbered_in_reading_order_and_cells_cite_their_own() -> None:
     content = _content()
     assert footnotes(content) == {"second": 1, "first": 2, "own": 3}
     html = render_html(META, content)
-    assert "Antal <span class=\"ref\">[2]</span>" in html
-    assert "50,0 % <span class=\"ref\">[3]</span>" in html
+    assert 'Antal <span class="ref">[2]</span>' in html
+    assert '50,0 % <span class="ref">[3]</span>' in html
     assert "[1] Andra frågan. Ögonblicksbild 2024-11-12 08:00:00 (Europe/Stockholm)." in html
 
 
@@ -115,8 +180,12 @@ def test_free_text_cannot_become_markup_in_html_markdown_or_the_chart() -> None:
 
 
 def test_the_chart_is_plain_svg_scaled_to_a_round_maximum() -> None:
-    chart = {"title": "T & <b>", "buckets": [f"2024-11-11T{h:02d}:00:00+00:00" for h in range(23, 24)], "bucket_minutes": 60,
-             "series": [{"label": "A", "values": [7]}, {"label": "B", "values": [0]}]}
+    chart = {
+        "title": "T & <b>",
+        "buckets": [f"2024-11-11T{h:02d}:00:00+00:00" for h in range(23, 24)],
+        "bucket_minutes": 60,
+        "series": [{"label": "A", "values": [7]}, {"label": "B", "values": [0]}],
+    }
     svg = str(bar_chart(chart, ZONE))
     assert svg.startswith("<svg") and "<script" not in svg and "T &amp; &lt;b&gt;" in svg
     assert ">10</text>" in svg  # 7 rounds up to an axis of 10

@@ -11,7 +11,7 @@ import pytest
 from report_api import ReportApi
 from report_day import expected_figures, fresh_day, pdf_text, row_after, simulate_day
 
-from services.persistence.migrate import upgrade_database
+from hypercare.storage.migrate import upgrade_database
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -26,11 +26,22 @@ def db_url(tmp_path: Path) -> str:
 
 async def hypercare(api: ReportApi, *args: str) -> tuple[int, bytes, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
-    env.update(HYPERCARE_DATABASE_URL=api.db_url, HYPERCARE_ORG_FILE=str(api.settings.org_file),
-               HYPERCARE_DATA_DIR=str(api.settings.data_dir))
+    env.update(
+        HYPERCARE_DATABASE_URL=api.db_url,
+        HYPERCARE_ORG_FILE=str(api.settings.org_file),
+        HYPERCARE_DATA_DIR=str(api.settings.data_dir),
+    )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hypercare.cli", "report", *args, env=env, cwd=REPO,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        "-m",
+        "hypercare.entrypoints.cli",
+        "report",
+        *args,
+        env=env,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
     )
     out, err = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode is not None
@@ -38,8 +49,13 @@ async def hypercare(api: ReportApi, *args: str) -> tuple[int, bytes, str]:
 
 
 async def test_the_cli_prints_the_published_report_or_a_preview(api: ReportApi, tmp_path: Path) -> None:
-    sim = simulate_day(fresh_day(), admin_of=api.org.admin_of, eds=api.org.eds,
-                       receiving_ed=api.org.unit("B1RX"), region_id=api.org.region)
+    sim = simulate_day(
+        fresh_day(),
+        admin_of=api.org.admin_of,
+        eds=api.org.eds,
+        receiving_ed=api.org.unit("B1RX"),
+        region_id=api.org.region,
+    )
     await api.store(sim.events)
     expected = expected_figures(sim)[api.org.admin_a]
     day = sim.day.isoformat()
@@ -61,7 +77,9 @@ async def test_the_cli_prints_the_published_report_or_a_preview(api: ReportApi, 
     text = pdf_text(target.read_bytes())
     assert "PUBLICERAD" in text
     assert row_after(text, "Ärenden per förvaltning", "Förvaltning Alfa")[:2] == [
-        str(expected.tickets_opened), str(expected.tickets_resolved)]
+        str(expected.tickets_opened),
+        str(expected.tickets_resolved),
+    ]
 
     code, out, err = await hypercare(api, "--date", day, "--format", "html")
     assert code == 0 and out.decode().startswith("<!doctype html>")

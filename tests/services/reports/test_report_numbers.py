@@ -11,7 +11,18 @@ from typing import Any
 
 import pytest
 from report_api import ReportApi
-from report_day import Day, Expected, decimal, expected_figures, fresh_day, hours, pdf_text, percent, row_after, simulate_day
+from report_day import (
+    Day,
+    Expected,
+    decimal,
+    expected_figures,
+    fresh_day,
+    hours,
+    pdf_text,
+    percent,
+    row_after,
+    simulate_day,
+)
 
 
 def section(content: dict[str, Any], key: str) -> dict[str, Any]:
@@ -33,8 +44,13 @@ def figure(content: dict[str, Any], key: str) -> Any:
 
 
 async def simulated(api: ReportApi) -> Day:
-    sim = simulate_day(fresh_day(), admin_of=api.org.admin_of, eds=api.org.eds,
-                       receiving_ed=api.org.unit("B1RX"), region_id=api.org.region)
+    sim = simulate_day(
+        fresh_day(),
+        admin_of=api.org.admin_of,
+        eds=api.org.eds,
+        receiving_ed=api.org.unit("B1RX"),
+        region_id=api.org.region,
+    )
     await api.store(sim.events)
     return sim
 
@@ -47,22 +63,46 @@ def check_tables(content: dict[str, Any], expected: dict[str, Expected], label: 
     for key, figures in expected.items():
         name = label[key]
         assert row(table(content, "tickets"), name) == {
-            "name": name, "opened": figures.tickets_opened, "resolved": figures.tickets_resolved,
-            "median": figures.median, "open": figures.tickets_open, "open_p1": figures.tickets_open_p1,
+            "name": name,
+            "opened": figures.tickets_opened,
+            "resolved": figures.tickets_resolved,
+            "median": figures.median,
+            "open": figures.tickets_open,
+            "open_p1": figures.tickets_open_p1,
             "safety": figures.safety_opened,
         }, name
         access = row(table(content, "access"), name)
         assert (access["logins"], access["failures"], access["users"], access["locked"], access["denied"]) == (
-            figures.logins, figures.failures, len(figures.users_failing), figures.locked, figures.denied), name
+            figures.logins,
+            figures.failures,
+            len(figures.users_failing),
+            figures.locked,
+            figures.denied,
+        ), name
         assert access["rate"] == pytest.approx(figures.rate, abs=1e-6)
         walkers = row(table(content, "floorwalkers"), name)
-        assert (walkers["checkins"], walkers["walkers"], walkers["assists"], walkers["escalations"],
-                walkers["visited"], walkers["unvisited"]) == (
-            figures.checkins, len(figures.walkers), figures.assists, figures.escalations, len(figures.visited),
-            len(figures.ticket_units - figures.visited)), name
+        assert (
+            walkers["checkins"],
+            walkers["walkers"],
+            walkers["assists"],
+            walkers["escalations"],
+            walkers["visited"],
+            walkers["unvisited"],
+        ) == (
+            figures.checkins,
+            len(figures.walkers),
+            figures.assists,
+            figures.escalations,
+            len(figures.visited),
+            len(figures.ticket_units - figures.visited),
+        ), name
         ed = row(table(content, "ed_load"), name)
         assert (ed["reports"], ed["max_waiting"], ed["started"], ed["active"]) == (
-            figures.ed_reports, figures.max_waiting, figures.diversions_started, figures.diversions_active), name
+            figures.ed_reports,
+            figures.max_waiting,
+            figures.diversions_started,
+            figures.diversions_active,
+        ), name
         assert ed["hours"] == pytest.approx(figures.diversion_hours, abs=1e-4)
         assert ed["max_occupancy"] == pytest.approx(figures.max_occupancy, abs=1e-6)
 
@@ -70,14 +110,30 @@ def check_tables(content: dict[str, Any], expected: dict[str, Expected], label: 
 def printed_rows(expected: Expected) -> dict[str, list[str]]:
     """The cells each per-administration table prints for these figures."""
     return {
-        "Ärenden per förvaltning": [str(expected.tickets_opened), str(expected.tickets_resolved), decimal(expected.median),
-                                    str(expected.tickets_open), str(expected.tickets_open_p1), str(expected.safety_opened)],
+        "Ärenden per förvaltning": [
+            str(expected.tickets_opened),
+            str(expected.tickets_resolved),
+            decimal(expected.median),
+            str(expected.tickets_open),
+            str(expected.tickets_open_p1),
+            str(expected.safety_opened),
+        ],
         "Inloggning och behörighet per förvaltning": [
-            str(expected.logins), str(expected.failures), percent(expected.rate), str(len(expected.users_failing)),
-            str(expected.locked), str(expected.denied)],
+            str(expected.logins),
+            str(expected.failures),
+            percent(expected.rate),
+            str(len(expected.users_failing)),
+            str(expected.locked),
+            str(expected.denied),
+        ],
         "Akutmottagningar och hänvisningar per förvaltning": [
-            str(expected.ed_reports), str(expected.max_waiting), percent(expected.max_occupancy),
-            str(expected.diversions_started), hours(expected.diversion_hours), str(expected.diversions_active)],
+            str(expected.ed_reports),
+            str(expected.max_waiting),
+            percent(expected.max_occupancy),
+            str(expected.diversions_started),
+            hours(expected.diversion_hours),
+            str(expected.diversions_active),
+        ],
     }
 
 
@@ -101,8 +157,10 @@ async def test_the_report_of_a_simulated_day_matches_the_event_store(api: Report
     assert figure(content, "patient_safety") == region.safety_opened
     decision_types = ("decision.recorded", "ed.diversion_started", "ed.diversion_ended")
     assert figure(content, "decisions") == sum(
-        1 for e in sim.events
-        if e["type"] in decision_types and sim.start <= datetime.fromisoformat(e["occurred_at"]) < sim.end)
+        1
+        for e in sim.events
+        if e["type"] in decision_types and sim.start <= datetime.fromisoformat(e["occurred_at"]) < sim.end
+    )
     assert figure(content, "diversions_active") == 1
     assert figure(content, "duties_open") == 1
     assert figure(content, "risks_open") == 1
@@ -151,8 +209,11 @@ async def test_the_report_of_a_simulated_day_matches_the_event_store(api: Report
         for heading, cells in printed_rows(figures).items():
             assert row_after(text, heading, label[key])[: len(cells)] == cells, (key, heading)
             md_row = f"| {label[key]} | " if key != "region" else f"| **{label[key]}** | "
-            md_line = next(line for line in markdown.splitlines() if line.startswith(md_row) and
-                           markdown.index(line) > markdown.index(f"### {heading}"))
+            md_line = next(
+                line
+                for line in markdown.splitlines()
+                if line.startswith(md_row) and markdown.index(line) > markdown.index(f"### {heading}")
+            )
             md_cells = [cell.strip().strip("*") for cell in md_line.strip("|").split("|")][1:]
             assert md_cells[: len(cells)] == cells, (key, heading, md_line)
     assert "Ögonblicksbild" in text and "FÖRHANDSVISNING" in text

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -79,8 +79,13 @@ async def test_only_chiefs_and_admins_create_approve_and_publish(api: ReportApi)
 
 
 async def test_a_published_report_does_not_change_when_new_events_arrive(api: ReportApi) -> None:
-    sim = simulate_day(fresh_day(), admin_of=api.org.admin_of, eds=api.org.eds,
-                       receiving_ed=api.org.unit("B1RX"), region_id=api.org.region)
+    sim = simulate_day(
+        fresh_day(),
+        admin_of=api.org.admin_of,
+        eds=api.org.eds,
+        receiving_ed=api.org.unit("B1RX"),
+        region_id=api.org.region,
+    )
     await api.store(sim.events)
     expected = expected_figures(sim)["region"]
     report_id = (await api.post("/api/v1/reports", json={"date": sim.day.isoformat()})).json()["report"]["id"]
@@ -90,9 +95,19 @@ async def test_a_published_report_does_not_change_when_new_events_arrive(api: Re
     pdf_before = (await api.get(f"/api/v1/reports/{report_id}", format="pdf")).content
     assert tickets_row(before["content"], "Testregionen")["opened"] == expected.tickets_opened
 
-    late = [{"event_id": f"late-{api.org.tag}-{n}", "type": "ticket.opened", "occurred_at": local(sim.day, 12, n).isoformat(),
-             "unit_id": api.org.unit("A1W1"), "ticket_id": f"LATE-{api.org.tag}-{n}", "channel": "phone",
-             "category": "login", "priority": 1} for n in range(3)]
+    late = [
+        {
+            "event_id": f"late-{api.org.tag}-{n}",
+            "type": "ticket.opened",
+            "occurred_at": local(sim.day, 12, n).isoformat(),
+            "unit_id": api.org.unit("A1W1"),
+            "ticket_id": f"LATE-{api.org.tag}-{n}",
+            "channel": "phone",
+            "category": "login",
+            "priority": 1,
+        }
+        for n in range(3)
+    ]
     await api.store(late)
     after = (await api.get("/api/v1/reports/daily", date=sim.day.isoformat())).json()
     assert after == before
@@ -101,15 +116,18 @@ async def test_a_published_report_does_not_change_when_new_events_arrive(api: Re
     assert row_after(printed, "Ärenden per förvaltning", "Testregionen")[0] == str(expected.tickets_opened)
     assert pdf_text(pdf_before) == printed
     # The store of record refuses too: a trigger guards published rows against any UPDATE or DELETE.
-    for statement in (f"UPDATE reports SET status = 'draft' WHERE id = {report_id}",
-                      f"DELETE FROM reports WHERE id = {report_id}"):
+    for statement in (
+        f"UPDATE reports SET status = 'draft' WHERE id = {report_id}",
+        f"DELETE FROM reports WHERE id = {report_id}",
+    ):
         with pytest.raises(DBAPIError, match="immutable"):
             async with api.db.engine.begin() as connection:
                 await connection.execute(text(statement))
     # And the workflow meets the trigger if a published row is ever reached (a race): a clear conflict, no change.
     with pytest.raises(report_store.ReportConflict, match="can no longer be changed"):
-        await report_store._transition(api.db, report_id, from_statuses=("published",), values={"status": "draft"},
-                                       action="refresh")
+        await report_store._transition(
+            api.db, report_id, from_statuses=("published",), values={"status": "draft"}, action="refresh"
+        )
     await api.store(resolutions(late, sim.end + timedelta(days=1)))
 
 
@@ -127,12 +145,20 @@ async def test_since_the_last_meeting_starts_at_the_last_published_snapshot(api:
     before = snapshot - timedelta(milliseconds=5)
     after = snapshot + timedelta(milliseconds=5)
     opened = [
-        {"event_id": f"slm-{api.org.tag}-{n}", "type": "ticket.opened", "occurred_at": moment.isoformat(), "unit_id": unit,
-         "ticket_id": f"SLM-{api.org.tag}-{n}", "channel": "chat", "category": "printing", "priority": 3}
+        {
+            "event_id": f"slm-{api.org.tag}-{n}",
+            "type": "ticket.opened",
+            "occurred_at": moment.isoformat(),
+            "unit_id": unit,
+            "ticket_id": f"SLM-{api.org.tag}-{n}",
+            "channel": "chat",
+            "category": "printing",
+            "priority": 3,
+        }
         for n, moment in enumerate((before, after, after))
     ]
     await api.store(opened)
-    while datetime.now(timezone.utc) <= after:
+    while datetime.now(UTC) <= after:
         await asyncio.sleep(0.01)
     created = await api.post("/api/v1/reports", json={"kind": "since_last_meeting", "note": "Möte 2"})
     assert created.status_code == 201, created.text
@@ -141,7 +167,7 @@ async def test_since_the_last_meeting_starts_at_the_last_published_snapshot(api:
     assert datetime.fromisoformat(body["report"]["period_start"]) == snapshot
     assert body["content"]["title"].startswith("Lägesbild sedan förra mötet")
     assert tickets_row(body["content"], "Förvaltning Beta")["opened"] == 2  # not the one before the meeting
-    await api.store(resolutions(opened, datetime.now(timezone.utc)))
+    await api.store(resolutions(opened, datetime.now(UTC)))
     # Only one open report of a kind per day; then approve and publish it like any other.
     assert (await api.post("/api/v1/reports", json={"kind": "since_last_meeting"})).status_code == 409
     second = body["report"]["id"]

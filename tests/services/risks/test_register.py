@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.persistence.db import Database
-from services.risks.register import current_risks, risk_versions
 from stored_events import at, store
 
-T0 = datetime(2024, 11, 12, 6, 0, tzinfo=timezone.utc)
+from hypercare.storage.db import Database
+from services.risks.register import current_risks, risk_versions
+
+T0 = datetime(2024, 11, 12, 6, 0, tzinfo=UTC)
 
 
 def risk(risk_id: str, minutes: int, **fields: Any) -> dict[str, Any]:
-    return {"event_id": f"r-{uuid.uuid4().hex[:12]}", "type": "risk.recorded", "occurred_at": at(T0 + timedelta(minutes=minutes)),
-            "unit_id": "SE2321000131-R", "risk_id": risk_id, "recorded_by": "produktionschef", **fields}
+    return {
+        "event_id": f"r-{uuid.uuid4().hex[:12]}",
+        "type": "risk.recorded",
+        "occurred_at": at(T0 + timedelta(minutes=minutes)),
+        "unit_id": "SE2321000131-R",
+        "risk_id": risk_id,
+        "recorded_by": "produktionschef",
+        **fields,
+    }
 
 
 async def test_latest_version_flags_and_order(db: Database) -> None:
@@ -26,8 +34,15 @@ async def test_latest_version_flags_and_order(db: Database) -> None:
         risk(a, 0, title="Kortläsare saknas på AVA", severity="high"),
         risk(a, 30, title="Kortläsare saknas på AVA", severity="high", owner="IT-drift SÄS"),
         risk(b, 10, title="Etikettskrivare", severity="low", owner="Servicedesk", mitigation="Reservskrivare"),
-        risk(c, 20, title="Behörighetskö", severity="medium", owner="Behörighetsteamet",
-             mitigation="Extra handläggare", status="closed"),
+        risk(
+            c,
+            20,
+            title="Behörighetskö",
+            severity="medium",
+            owner="Behörighetsteamet",
+            mitigation="Extra handläggare",
+            status="closed",
+        ),
     )
     risks = {r["risk_id"]: r for r in await current_risks(db) if r["risk_id"].startswith(prefix)}
     assert risks[a]["owner"] == "IT-drift SÄS" and risks[a]["versions"] == 2

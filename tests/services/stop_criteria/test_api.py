@@ -7,7 +7,7 @@ has stored events, keeps the region-wide figures exact.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,17 +31,46 @@ async def test_criteria_flip_exactly_at_the_shipped_limits(api: Any, ev: Any) ->
     ward, ed, other = api.org.unit("A1W1"), api.org.unit("A1ED"), api.org.unit("B1W1")
 
     # Four open priority-1 tickets (one more was raised to 1 by an update, one was resolved): met (limit 5).
-    await api.store(*[ev("ticket.opened", ward, at - timedelta(hours=3), ticket_id=f"P{i}-{at:%d}", channel="phone",
-                         category="login", priority=1) for i in range(4)])
-    await api.store(ev("ticket.opened", other, at - timedelta(hours=2), ticket_id=f"U-{at:%d}", channel="chat",
-                       category="orders", priority=3),
-                    ev("ticket.updated", other, at - timedelta(hours=1), ticket_id=f"U-{at:%d}", status="escalated",
-                       priority=1),
-                    ev("ticket.resolved", ward, at - timedelta(minutes=30), ticket_id=f"P0-{at:%d}"))
+    await api.store(
+        *[
+            ev(
+                "ticket.opened",
+                ward,
+                at - timedelta(hours=3),
+                ticket_id=f"P{i}-{at:%d}",
+                channel="phone",
+                category="login",
+                priority=1,
+            )
+            for i in range(4)
+        ]
+    )
+    await api.store(
+        ev(
+            "ticket.opened",
+            other,
+            at - timedelta(hours=2),
+            ticket_id=f"U-{at:%d}",
+            channel="chat",
+            category="orders",
+            priority=3,
+        ),
+        ev("ticket.updated", other, at - timedelta(hours=1), ticket_id=f"U-{at:%d}", status="escalated", priority=1),
+        ev("ticket.resolved", ward, at - timedelta(minutes=30), ticket_id=f"P0-{at:%d}"),
+    )
     p1 = by_id(await evaluation(api, at))["open_p1_tickets"]
     assert (p1["value"], p1["limit"], p1["met"]) == (4, 5, True)
-    await api.store(ev("ticket.opened", ward, at - timedelta(minutes=5), ticket_id=f"P9-{at:%d}", channel="phone",
-                       category="login", priority=1))
+    await api.store(
+        ev(
+            "ticket.opened",
+            ward,
+            at - timedelta(minutes=5),
+            ticket_id=f"P9-{at:%d}",
+            channel="phone",
+            category="login",
+            priority=1,
+        )
+    )
     p1 = by_id(await evaluation(api, at))["open_p1_tickets"]
     assert (p1["value"], p1["met"]) == (5, False)
     # Evaluated as things stood before the fifth one: still met. Nothing after ``at`` counts.
@@ -49,15 +78,44 @@ async def test_criteria_flip_exactly_at_the_shipped_limits(api: Any, ev: Any) ->
 
     # Patient safety: two today, one yesterday evening -> met; the third today -> not met (limit 3).
     await api.store(
-        ev("ticket.opened", ward, day - timedelta(hours=1), ticket_id=f"S0-{at:%d}", channel="phone",
-           category="medication", priority=2, patient_safety=True),
-        *[ev("ticket.opened", ward, day + timedelta(hours=1 + i), ticket_id=f"S{i + 1}-{at:%d}", channel="phone",
-             category="medication", priority=2, patient_safety=True) for i in range(2)],
+        ev(
+            "ticket.opened",
+            ward,
+            day - timedelta(hours=1),
+            ticket_id=f"S0-{at:%d}",
+            channel="phone",
+            category="medication",
+            priority=2,
+            patient_safety=True,
+        ),
+        *[
+            ev(
+                "ticket.opened",
+                ward,
+                day + timedelta(hours=1 + i),
+                ticket_id=f"S{i + 1}-{at:%d}",
+                channel="phone",
+                category="medication",
+                priority=2,
+                patient_safety=True,
+            )
+            for i in range(2)
+        ],
     )
     safety = by_id(await evaluation(api, at))["patient_safety_tickets"]
     assert (safety["value"], safety["met"]) == (2, True)
-    await api.store(ev("ticket.opened", other, day + timedelta(hours=9), ticket_id=f"S9-{at:%d}", channel="portal",
-                       category="medication", priority=2, patient_safety=True))
+    await api.store(
+        ev(
+            "ticket.opened",
+            other,
+            day + timedelta(hours=9),
+            ticket_id=f"S9-{at:%d}",
+            channel="portal",
+            category="medication",
+            priority=2,
+            patient_safety=True,
+        )
+    )
     safety = by_id(await evaluation(api, at))["patient_safety_tickets"]
     assert (safety["value"], safety["met"]) == (3, False)
 
@@ -68,27 +126,45 @@ async def test_criteria_flip_exactly_at_the_shipped_limits(api: Any, ev: Any) ->
             fields |= {"to_unit_ids": [api.org.unit("B1ED")], "scope": "ambulance", "reason": "Överbeläggning"}
         return ev(type_, ed, when, **fields)
 
-    await api.store(diversion("ed.diversion_started", day - timedelta(hours=2), f"D1-{at:%d}"),
-                    diversion("ed.diversion_ended", day + timedelta(hours=6), f"D1-{at:%d}"),
-                    diversion("ed.diversion_started", day + timedelta(hours=8), f"D2-{at:%d}"))
+    await api.store(
+        diversion("ed.diversion_started", day - timedelta(hours=2), f"D1-{at:%d}"),
+        diversion("ed.diversion_ended", day + timedelta(hours=6), f"D1-{at:%d}"),
+        diversion("ed.diversion_started", day + timedelta(hours=8), f"D2-{at:%d}"),
+    )
     hours = by_id(await evaluation(api, at - timedelta(seconds=36)))["diversion_hours"]
     assert (hours["value"], hours["met"]) == (7.99, True)
     document = await evaluation(api, at)
     hours = by_id(document)["diversion_hours"]
     assert (hours["value"], hours["met"]) == (8, False)
     assert document["overall"] == "not_met"
-    assert document["day_start"] == day.astimezone(timezone.utc).isoformat()
+    assert document["day_start"] == day.astimezone(UTC).isoformat()
 
 
 async def test_login_rate_per_administration_and_who_may_read(api: Any, ev: Any) -> None:
-    at = datetime(2019, 4, 1 + uuid.uuid4().int % 27, 12, tzinfo=timezone.utc)
+    at = datetime(2019, 4, 1 + uuid.uuid4().int % 27, 12, tzinfo=UTC)
     ward = api.org.unit("A2W1")
-    logins = [ev("access.login", ward, at - timedelta(minutes=14, seconds=i), user_ref=f"u{i}",
-                 outcome="failure" if i < 10 else "success", **({"reason": "wrong_password"} if i < 10 else {}))
-              for i in range(50)]
+    logins = [
+        ev(
+            "access.login",
+            ward,
+            at - timedelta(minutes=14, seconds=i),
+            user_ref=f"u{i}",
+            outcome="failure" if i < 10 else "success",
+            **({"reason": "wrong_password"} if i < 10 else {}),
+        )
+        for i in range(50)
+    ]
     # A login just outside the 15 minutes does not count.
-    logins.append(ev("access.login", ward, at - timedelta(minutes=15), user_ref="early", outcome="failure",
-                     reason="wrong_password"))
+    logins.append(
+        ev(
+            "access.login",
+            ward,
+            at - timedelta(minutes=15),
+            user_ref="early",
+            outcome="failure",
+            reason="wrong_password",
+        )
+    )
     await api.store(*logins)
     login = by_id(await evaluation(api, at))["login_failure_rate"]
     admin_a = next(item for item in login["breakdown"] if item["id"] == api.org.admin_a)

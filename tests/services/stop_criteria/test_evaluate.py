@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from hypercare.org.registry import load_org
+from hypercare.rules.loader import RulesError
 from services.stop_criteria.evaluate import evaluate
 from services.stop_criteria.measures import UnitFigures
 from services.stop_criteria.rules import StopCriteria, load_stop_criteria, parse_stop_criteria
-from streams.health import RulesError
 
-AT = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
-SINCE = datetime(2026, 11, 19, 23, 0, tzinfo=timezone.utc)
+AT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+SINCE = datetime(2026, 11, 19, 23, 0, tzinfo=UTC)
 BORAS_WARD = "SE2321000131-ESASBOR240"  # Södra Älvsborgs Sjukhus
 NARHALSAN = "SE2321000131-ENHBORCEN"  # Närhälsan
 
 
 def criteria(**overrides: object) -> StopCriteria:
     base = [
-        {"id": "login", "title": "Inloggningsfel", "metric": "login_failure_rate_15m", "per": "administration",
-         "not_met_at": 0.20, "min_logins": 50},
+        {
+            "id": "login",
+            "title": "Inloggningsfel",
+            "metric": "login_failure_rate_15m",
+            "per": "administration",
+            "not_met_at": 0.20,
+            "min_logins": 50,
+        },
         {"id": "p1", "title": "Prio 1", "metric": "open_priority1_tickets", "not_met_at": 5},
         {"id": "diversion", "title": "Hänvisning", "metric": "diversion_hours_today", "not_met_at": 8},
         {"id": "safety", "title": "Patientsäkerhet", "metric": "patient_safety_tickets_today", "not_met_at": 3},
@@ -37,21 +43,25 @@ def judged(figures: UnitFigures) -> dict[str, dict[str, object]]:
 
 
 def test_counts_flip_exactly_at_the_limit() -> None:
-    below = judged(UnitFigures(
-        open_priority1_tickets=Counter({BORAS_WARD: 3, NARHALSAN: 1}),
-        patient_safety_tickets_today=Counter({BORAS_WARD: 2}),
-        diversion_hours_today={"SE2321000131-ESASBORAKM": 7.99},
-    ))
+    below = judged(
+        UnitFigures(
+            open_priority1_tickets=Counter({BORAS_WARD: 3, NARHALSAN: 1}),
+            patient_safety_tickets_today=Counter({BORAS_WARD: 2}),
+            diversion_hours_today={"SE2321000131-ESASBORAKM": 7.99},
+        )
+    )
     assert (below["p1"]["value"], below["p1"]["met"]) == (4, True)
     assert (below["safety"]["value"], below["safety"]["met"]) == (2, True)
     assert (below["diversion"]["value"], below["diversion"]["met"]) == (7.99, True)
     assert below["overall"]["met"] is True
 
-    at_limit = judged(UnitFigures(
-        open_priority1_tickets=Counter({BORAS_WARD: 4, NARHALSAN: 1}),
-        patient_safety_tickets_today=Counter({BORAS_WARD: 3}),
-        diversion_hours_today={"SE2321000131-ESASBORAKM": 5.0, "SE2321000131-ESASSKEAKM": 3.0},
-    ))
+    at_limit = judged(
+        UnitFigures(
+            open_priority1_tickets=Counter({BORAS_WARD: 4, NARHALSAN: 1}),
+            patient_safety_tickets_today=Counter({BORAS_WARD: 3}),
+            diversion_hours_today={"SE2321000131-ESASBORAKM": 5.0, "SE2321000131-ESASSKEAKM": 3.0},
+        )
+    )
     assert (at_limit["p1"]["value"], at_limit["p1"]["met"]) == (5, False)
     assert (at_limit["safety"]["value"], at_limit["safety"]["met"]) == (3, False)
     assert (at_limit["diversion"]["value"], at_limit["diversion"]["met"]) == (8, False)
@@ -60,8 +70,12 @@ def test_counts_flip_exactly_at_the_limit() -> None:
 
 def test_a_rate_is_judged_per_administration_from_summed_counts_and_only_with_enough_logins() -> None:
     # 10 failures of 50 logins at one administration: exactly 20 % -> not met there, so not met overall.
-    at_limit = judged(UnitFigures(logins_15m=Counter({BORAS_WARD: 50, NARHALSAN: 100}),
-                                  login_failures_15m=Counter({BORAS_WARD: 10, NARHALSAN: 1})))
+    at_limit = judged(
+        UnitFigures(
+            logins_15m=Counter({BORAS_WARD: 50, NARHALSAN: 100}),
+            login_failures_15m=Counter({BORAS_WARD: 10, NARHALSAN: 1}),
+        )
+    )
     login = at_limit["login"]
     assert (login["value"], login["logins"], login["failures"]) == (round(11 / 150, 4), 150, 11)
     by_admin = {item["id"]: item for item in login["breakdown"]}  # type: ignore[attr-defined]
@@ -103,7 +117,14 @@ def test_a_rules_file_without_the_section_gets_the_shipped_criteria(tmp_path: Pa
     custom = tmp_path / "rules.yaml"
     custom.write_text("version: 1\nhealth: []\n", encoding="utf-8")
     assert [c.id for c in load_stop_criteria(custom).criteria] == [
-        "login_failure_rate", "open_p1_tickets", "diversion_hours", "patient_safety_tickets"]
-    custom.write_text("version: 1\nhealth: []\nstop_criteria:\n  - {id: p1, title: P1, metric: open_priority1_tickets,"
-                      " not_met_at: 2}\n", encoding="utf-8")
+        "login_failure_rate",
+        "open_p1_tickets",
+        "diversion_hours",
+        "patient_safety_tickets",
+    ]
+    custom.write_text(
+        "version: 1\nhealth: []\nstop_criteria:\n  - {id: p1, title: P1, metric: open_priority1_tickets,"
+        " not_met_at: 2}\n",
+        encoding="utf-8",
+    )
     assert [(c.id, c.not_met_at) for c in load_stop_criteria(custom).criteria] == [("p1", 2)]

@@ -1,0 +1,1 @@
+"""Kafka helpers shared by the API and the worker, free of Faust."""

@@ -1,0 +1,165 @@
+"""The ``hypercare`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import typer
+
+from hypercare.settings import get_settings
+
+app = typer.Typer(help="Hypercare: live situation picture for an EHR go-live.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+
+
+def _logging() -> None:
+    settings = get_settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@app.command()
+def up(
+    simulate: bool = typer.Option(False, "--simulate", help="Also run the cut-over traffic generator."),
+    speed: float = typer.Option(1.0, help="Simulated minutes per real minute (with --simulate)."),
+) -> None:
+    """Start everything: embedded broker (unless HYPERCARE_KAFKA_BOOTSTRAP is set), migrations, worker, API."""
+    from hypercare.entrypoints.up import run_up
+
+    raise typer.Exit(run_up(get_settings(), simulate=simulate, simulate_speed=speed))
+
+
+@app.command()
+def api() -> None:
+    """Run the API and console gateway (needs a broker and a migrated database)."""
+    import uvicorn
+
+    from services.app import create_app
+
+    settings = get_settings()
+    _logging()
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        ws_max_size=1 << 20,
+        # Compressing every delta once per client was a sixth of the gateway's CPU with 100 consoles
+        # (py-spy); deltas are small JSON on hospital networks, so they go uncompressed.
+        ws_per_message_deflate=False,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Run a stream worker (scale out by running more; partitions are shared)."""
+    from streams.worker import run_worker
+
+    _logging()
+    run_worker(get_settings())
+
+
+@app.command()
+def simulate(
+    speed: float = typer.Option(1.0, help="Simulated seconds per real second."),
+    seed: int = typer.Option(20241112, help="Seed of the generated day (same seed, same events)."),
+    duration: float | None = typer.Option(None, help="Stop after this many real seconds (default: run on)."),
+    wait_for_api: bool = typer.Option(False, "--wait-for-api", help="Wait until the API answers first."),
+) -> None:
+    """Post a generated cut-over day (login storm at 07:00, tickets, floor walkers, ED diversion) to the API."""
+    from hypercare.entrypoints.simulator.command import simulate_command
+
+    _logging()
+    simulate_command(get_settings(), speed=speed, seed=seed, duration=duration, wait=wait_for_api)
+
+
+@app.command()
+def report(
+    day: str | None = typer.Option(None, "--date", help="Local date YYYY-MM-DD (default: today, HYPERCARE_TIMEZONE)."),
+    fmt: str = typer.Option("html", "--format", help="html, pdf or md"),
+    output: str | None = typer.Option(None, "--output", "-o", help="Write to this file (default: standard output)."),
+) -> None:
+    """The daily situation report (lägesbild) of a date: the published one, else its draft, else a preview."""
+    from datetime import date
+
+    from hypercare.storage.migrate import upgrade_database
+    from services.reports.cli import FORMATS, daily_report_document
+    from services.reports.store import ReportError
+
+    if fmt not in FORMATS:
+        typer.echo(f"unknown format {fmt!r}; use html, pdf or md", err=True)
+        raise typer.Exit(2)
+    try:
+        parsed = date.fromisoformat(day) if day else None
+    except ValueError:
+        typer.echo(f"--date: {day!r} is not a date YYYY-MM-DD", err=True)
+        raise typer.Exit(2) from None
+    if fmt == "pdf" and output is None and sys.stdout.isatty():
+        typer.echo("a PDF is binary; give --output FILE or redirect standard output", err=True)
+        raise typer.Exit(2)
+    settings = get_settings()
+    upgrade_database(settings.effective_database_url)
+    try:
+        document, status = asyncio.run(daily_report_document(settings, parsed, FORMATS[fmt]))
+    except ReportError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    if output is None:
+        sys.stdout.buffer.write(document)
+        sys.stdout.buffer.flush()
+    else:
+        with open(output, "wb") as handle:
+            handle.write(document)
+    typer.echo(f"report status: {status}", err=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all database migrations."""
+    from hypercare.storage.migrate import upgrade_database
+
+    upgrade_database(get_settings().effective_database_url)
+    typer.echo("database is up to date", err=True)
+
+
+@token_app.command("issue")
+def token_issue(
+    role: str = typer.Option(..., help="admin, chief, agent, floorwalker, viewer or source"),
+    name: str = typer.Option(..., help="Who or what holds the token (no personal identity numbers)."),
+) -> None:
+    """Print a new token (only the token, on stdout)."""
+    from hypercare.storage.db import Database
+    from hypercare.storage.migrate import upgrade_database
+    from services.auth.roles import Role
+    from services.auth.tokens import issue_token
+
+    if role not in {r.value for r in Role}:
+        typer.echo(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}", err=True)
+        raise typer.Exit(2)
+    url = get_settings().effective_database_url
+    upgrade_database(url)
+
+    async def issue() -> str:
+        db = Database.from_url(url)
+        try:
+            return await issue_token(db, role=role, name=name)
+        finally:
+            await db.close()
+
+    typer.echo(asyncio.run(issue()))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

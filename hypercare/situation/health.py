@@ -1,0 +1,396 @@
+"""Health rules: green/yellow/red with reasons, from a readable YAML file.
+
+The file (``hypercare/rules/default_rules.yaml`` unless ``HYPERCARE_RULES_FILE`` names another)
+is parsed into pydantic models that forbid unknown keys, and every metric name is checked at load
+time, so a typo fails at start-up with a message naming the rule, never silently at read time.
+The top-level model holds one field per section; later sections (stop criteria) are added as
+fields of :class:`HealthRules`. The ``alerts`` and ``stop_criteria`` sections are only checked for their
+shape here: the gateway parses them (``services.alerts.rules``, ``services.stop_criteria.rules``), since
+the stream worker never evaluates them.
+
+A rule triggers when its metric is at or beyond a threshold (``value >= yellow`` with the
+default direction ``above``); the status is the worst triggered level. A metric that has no value
+(for example ``ed.occupancy`` of a unit without an ED report) never triggers.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from hypercare.contract.events import TICKET_CATEGORIES
+from hypercare.rules.loader import RulesError, read_rules_document
+
+Level = Literal["unit", "site", "administration", "region"]
+LEVELS: tuple[str, ...] = ("unit", "site", "administration", "region")
+Status = Literal["green", "yellow", "red"]
+STATUSES: tuple[str, ...] = ("green", "yellow", "red")
+_SEVERITY = {"green": 0, "yellow": 1, "red": 2}
+Number = StrictInt | StrictFloat
+Value = int | float
+
+# --- the metric catalogue (documented for users in default_rules.yaml) ---------------------------
+
+_BLOCK_METRICS = frozenset(
+    {
+        "tickets.open",
+        "tickets.opened_1h",
+        "tickets.resolved_1h",
+        "tickets.oldest_open_minutes",
+        "tickets.patient_safety_open",
+        "tickets.median_minutes_to_resolve_24h",
+        "tickets.resolutions_24h",
+        "access.logins_15m",
+        "access.login_failures_15m",
+        "access.login_failure_rate_15m",
+        "access.distinct_users_failing_15m",
+        "access.locked_accounts_1h",
+        "access.permission_denied_1h",
+        "floorwalkers.on_unit",
+        "floorwalkers.minutes_since_last_visit",
+        "floorwalkers.open_escalations",
+        "floorwalkers.assists_1h",
+        "floorwalkers.units_never_visited",
+        "ed.status.patients_waiting",
+        "ed.status.patients_in_department",
+        "ed.status.capacity",
+        "ed.status.longest_wait_minutes",
+        "ed.status.minutes_since_report",
+        "ed.status.reporting_units",
+    }
+)
+# Dict-valued fields: a key that is absent means zero.
+_MAP_METRICS: dict[str, Callable[[str], bool]] = {
+    "tickets.open_by_priority": lambda key: key in ("1", "2", "3", "4"),
+    "tickets.open_by_category": lambda key: key in TICKET_CATEGORIES,
+    "access.permission_denied_1h_by_role": lambda key: re.fullmatch(r"[a-z_]{1,40}", key) is not None,
+    "floorwalkers.assists_by_category_1h": lambda key: key in TICKET_CATEGORIES,
+}
+_ROLLUP_ONLY_PREFIXES = ("children.", "units.")
+_ROLLUP_ONLY = frozenset({"floorwalkers.units_never_visited", "ed.status.reporting_units"})
+
+
+class MetricContext:
+    """What a metric can be computed from: the object's blocks and, for roll-ups, the children's health."""
+
+    __slots__ = ("children", "obj", "units")
+
+    def __init__(
+        self, obj: Mapping[str, Any], children: Sequence[str] | None = None, units: Sequence[str] | None = None
+    ) -> None:
+        self.obj = obj
+        self.children = children
+        self.units = units
+
+
+def _ed_status(ctx: MetricContext) -> Mapping[str, Any] | None:
+    ed = ctx.obj.get("ed")
+    status = ed.get("status") if isinstance(ed, Mapping) else None
+    return status if isinstance(status, Mapping) and status.get("capacity") else None
+
+
+def _ratio(numerator: Callable[[Mapping[str, Any]], int]) -> Callable[[MetricContext], Value | None]:
+    def metric(ctx: MetricContext) -> Value | None:
+        status = _ed_status(ctx)
+        return None if status is None else round(numerator(status) / status["capacity"], 4)
+
+    return metric
+
+
+def _diversions(ctx: MetricContext) -> int:
+    ed = ctx.obj.get("ed")
+    if not isinstance(ed, Mapping):
+        return 0
+    active = ed.get("active_diversions")
+    if isinstance(active, list):
+        return len(active)
+    return 1 if ed.get("diversion") else 0
+
+
+def _never_visited(ctx: MetricContext) -> Value | None:
+    block = ctx.obj.get("floorwalkers")
+    if not isinstance(block, Mapping):
+        return None
+    return 1 if block.get("minutes_since_last_visit") is None else 0
+
+
+def _health_counts(
+    pick: Callable[[MetricContext], Sequence[str] | None], what: str
+) -> Callable[[MetricContext], Value | None]:
+    def metric(ctx: MetricContext) -> Value | None:
+        statuses = pick(ctx)
+        if statuses is None:
+            return None
+        total = len(statuses)
+        if what == "total":
+            return total
+        if what in STATUSES:
+            return sum(1 for s in statuses if s == what)
+        if not total:
+            return 0.0
+        if what == "red_share":
+            return round(sum(1 for s in statuses if s == "red") / total, 4)
+        return round(sum(1 for s in statuses if s != "green") / total, 4)  # not_green_share
+
+    return metric
+
+
+_DERIVED: dict[str, Callable[[MetricContext], Value | None]] = {
+    "ed.diversion_active": lambda ctx: 1 if _diversions(ctx) else 0,
+    "ed.active_diversion_count": _diversions,
+    "ed.occupancy": _ratio(lambda s: s["patients_in_department"]),
+    "ed.load": _ratio(lambda s: s["patients_in_department"] + s["patients_waiting"]),
+    "ed.waiting_over_capacity": _ratio(lambda s: s["patients_waiting"]),
+    "floorwalkers.never_visited": _never_visited,
+}
+for _scope, _pick in (("children", lambda ctx: ctx.children), ("units", lambda ctx: ctx.units)):
+    for _what in ("red", "yellow", "green", "total", "red_share", "not_green_share"):
+        _DERIVED[f"{_scope}.{_what}"] = _health_counts(_pick, _what)
+
+
+def known_metric(path: str) -> bool:
+    if path in _BLOCK_METRICS or path in _DERIVED:
+        return True
+    parent, _, key = path.rpartition(".")
+    check = _MAP_METRICS.get(parent)
+    return check is not None and check(key)
+
+
+def metric_value(path: str, ctx: MetricContext) -> Value | None:
+    """The value of a metric for one object; ``None`` when it has none (the rule is then skipped)."""
+    derived = _DERIVED.get(path)
+    if derived is not None:
+        return derived(ctx)
+    node: Any = ctx.obj
+    parts = path.split(".")
+    for index, part in enumerate(parts):
+        if not isinstance(node, Mapping):
+            return None
+        if part not in node:
+            return 0 if ".".join(parts[:index]) in _MAP_METRICS else None
+        node = node[part]
+    if isinstance(node, bool):
+        return int(node)
+    return node if isinstance(node, (int, float)) else None
+
+
+# --- the file format ----------------------------------------------------------------------------
+
+_PLACEHOLDERS = frozenset({"value", "threshold", "level"})
+
+
+def _check_metric(path: str) -> str:
+    if not known_metric(path):
+        raise ValueError(
+            f"unknown metric {path!r}; use a dotted path into a block (e.g. access.logins_15m, "
+            "tickets.open_by_priority.1) or a derived metric listed in default_rules.yaml"
+        )
+    return path
+
+
+class Condition(BaseModel):
+    """``only_when``: the rule is evaluated only while another metric is within these bounds."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    metric: str
+    at_least: Number | None = None
+    at_most: Number | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        return _check_metric(value)
+
+    @model_validator(mode="after")
+    def _has_bound(self) -> Condition:
+        if self.at_least is None and self.at_most is None:
+            raise ValueError("only_when needs at_least and/or at_most")
+        return self
+
+    def holds(self, ctx: MetricContext) -> bool:
+        value = metric_value(self.metric, ctx)
+        if value is None:
+            return False
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return self.at_most is None or value <= self.at_most
+
+
+class HealthRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    levels: list[Level] = Field(min_length=1)
+    metric: str
+    direction: Literal["above", "below"] = "above"
+    yellow: Number | None = None
+    red: Number | None = None
+    only_when: list[Condition] = Field(default_factory=list)
+    reason: str = Field(min_length=1, max_length=300)
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        return _check_metric(value)
+
+    @field_validator("only_when", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, Mapping) else value
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_formats(cls, value: str) -> str:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as error:
+            raise ValueError(f"reason is not a valid format string: {error}") from None
+        unknown = {name.split(".")[0].split("[")[0] for name in names} - _PLACEHOLDERS
+        if unknown or "" in names:
+            raise ValueError(
+                f"reason may only use the placeholders {{value}}, {{threshold}}, {{level}} (got {sorted(names)})"
+            )
+        for sample in (1, 0.5):
+            try:
+                value.format(value=sample, threshold=sample, level="yellow")
+            except (ValueError, TypeError, KeyError, IndexError) as error:
+                raise ValueError(
+                    f"reason cannot be formatted with value={sample!r}: {error} "
+                    "(values may be whole or decimal numbers: use {value}, {value:.0f}, {value:.0%})"
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HealthRule:
+        if self.yellow is None and self.red is None:
+            raise ValueError("needs a yellow and/or a red threshold")
+        if (
+            self.yellow is not None
+            and self.red is not None
+            and (
+                (self.direction == "above" and self.red < self.yellow)
+                or (self.direction == "below" and self.red > self.yellow)
+            )
+        ):
+            raise ValueError(f"red must be {'at or above' if self.direction == 'above' else 'at or below'} yellow")
+        metrics = [self.metric, *(c.metric for c in self.only_when)]
+        unit_only = [m for m in metrics if m.startswith(_ROLLUP_ONLY_PREFIXES) or m in _ROLLUP_ONLY]
+        if unit_only and "unit" in self.levels:
+            raise ValueError(f"{unit_only[0]} exists only for roll-ups; remove 'unit' from levels")
+        return self
+
+    def judge(self, value: Value) -> tuple[str, Value] | None:
+        """The triggered level and its threshold, or None."""
+        reached: Callable[[Value, Value], bool] = (
+            (lambda v, t: v >= t) if self.direction == "above" else (lambda v, t: v <= t)
+        )
+        if self.red is not None and reached(value, self.red):
+            return "red", self.red
+        if self.yellow is not None and reached(value, self.yellow):
+            return "yellow", self.yellow
+        return None
+
+    def describe(self, value: Value, threshold: Value, level: str) -> str:
+        try:
+            return self.reason.format(value=value, threshold=threshold, level=level)
+        except (ValueError, TypeError, KeyError, IndexError):
+            return f"{self.id}: {value}"
+
+
+class HealthRules(BaseModel):
+    """The parsed rules file. One field per section; ``version`` guards the format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: Literal[1]
+    health: list[HealthRule] = Field(default_factory=list)
+    # Parsed by services.alerts.rules (the gateway); kept as read so this file needs no import of it.
+    alerts: dict[str, Any] | None = None
+    # Parsed by services.stop_criteria.rules (the gateway), likewise.
+    stop_criteria: list[Any] | None = None
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> HealthRules:
+        seen: set[str] = set()
+        for rule in self.health:
+            if rule.id in seen:
+                raise ValueError(f"health rule id {rule.id!r} is used twice")
+            seen.add(rule.id)
+        return self
+
+    @cached_property
+    def by_level(self) -> dict[str, tuple[HealthRule, ...]]:
+        return {level: tuple(r for r in self.health if level in r.levels) for level in LEVELS}
+
+
+def parse_rules(data: Any, *, origin: str = "<rules>") -> HealthRules:
+    if not isinstance(data, Mapping):
+        raise RulesError(f"{origin}: the rules file must be a mapping with 'version' and 'health'")
+    try:
+        return HealthRules.model_validate(data)
+    except ValidationError as error:
+        raise RulesError(f"{origin}: {_describe(error, data)}") from None
+
+
+def load_rules(path: Path | None = None) -> HealthRules:
+    """Rules from ``path``, or the shipped default when ``path`` is None."""
+    data, origin = read_rules_document(path)
+    return parse_rules(data, origin=origin)
+
+
+def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
+    parts = []
+    for item in error.errors(include_input=False, include_url=False):
+        loc = list(item["loc"])
+        where = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "health" and isinstance(loc[1], int):
+            rules = data.get("health")
+            if isinstance(rules, list) and loc[1] < len(rules) and isinstance(rules[loc[1]], Mapping):
+                rule_id = rules[loc[1]].get("id")
+                if rule_id is not None:
+                    where = f"health rule {rule_id!r}" + ("." + ".".join(str(p) for p in loc[2:]) if loc[2:] else "")
+        message = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    return "; ".join(parts)
+
+
+# --- evaluation ---------------------------------------------------------------------------------
+
+
+def evaluate(
+    rules: HealthRules,
+    level: str,
+    obj: Mapping[str, Any],
+    *,
+    children: Sequence[str] | None = None,
+    units: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """``{"status", "reasons", "reason_codes"}`` of one object; red reasons first, then file order."""
+    ctx = MetricContext(obj, children, units)
+    hits: list[tuple[int, int, str, dict[str, Any]]] = []
+    for order, rule in enumerate(rules.by_level.get(level, ())):
+        value = metric_value(rule.metric, ctx)
+        if value is None or not all(condition.holds(ctx) for condition in rule.only_when):
+            continue
+        verdict = rule.judge(value)
+        if verdict is None:
+            continue
+        status, threshold = verdict
+        code = {"rule": rule.id, "level": status, "value": value, "threshold": threshold}
+        hits.append((-_SEVERITY[status], order, rule.describe(value, threshold, status), code))
+    hits.sort(key=lambda hit: (hit[0], hit[1]))
+    worst = STATUSES[-hits[0][0]] if hits else "green"
+    return {"status": worst, "reasons": [hit[2] for hit in hits], "reason_codes": [hit[3] for hit in hits]}

@@ -1,0 +1,185 @@
+"""The live situation picture, computed at read time from the per-unit family states.
+
+Windows are cut against the reader's wall clock (``now``), so the same states read a minute later
+give a picture a minute later, with no event needed. Roll-ups (site, administration, region) merge
+the children's raw summaries rather than their rendered numbers: counts add up, rates are
+recomputed from the summed counts, distinct users are counted over the union, the median is taken
+over all resolve times — never an average of averages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry, UnitPlacement
+from hypercare.situation.health import HealthRules, evaluate
+from hypercare.situation.state import access as access_state
+from hypercare.situation.state import ed as ed_state
+from hypercare.situation.state import floorwalkers as floorwalkers_state
+from hypercare.situation.state import tickets as tickets_state
+
+UnitStates = Mapping[str, Mapping[str, Mapping[str, Any]]]
+
+
+@dataclass
+class Summary:
+    """The mergeable figures behind one object of the picture."""
+
+    tickets: tickets_state.TicketsSummary = field(default_factory=tickets_state.TicketsSummary)
+    access: access_state.AccessSummary = field(default_factory=access_state.AccessSummary)
+    floorwalkers: floorwalkers_state.FloorwalkersSummary = field(default_factory=floorwalkers_state.FloorwalkersSummary)
+    ed: ed_state.EdSummary = field(default_factory=ed_state.EdSummary)
+    unit_health: list[str] = field(default_factory=list)  # statuses of every unit below (roll-ups)
+
+    def merge(self, other: Summary) -> None:
+        self.tickets.merge(other.tickets)
+        self.access.merge(other.access)
+        self.floorwalkers.merge(other.floorwalkers)
+        self.ed.merge(other.ed)
+        self.unit_health.extend(other.unit_health)
+
+    def blocks(self, *, rollup: bool) -> dict[str, Any]:
+        return {
+            "tickets": self.tickets.block(),
+            "access": self.access.block(),
+            "floorwalkers": self.floorwalkers.block(rollup=rollup),
+            "ed": self.ed.block(rollup=rollup),
+        }
+
+
+def _utc(now: datetime) -> datetime:
+    if now.tzinfo is None:
+        raise ValueError("now must be an aware datetime")
+    return now.astimezone(UTC)
+
+
+def _unit_summary(unit_id: str, families: Mapping[str, Any] | None, now: float, present: set[str] | None) -> Summary:
+    families = families or {}
+    return Summary(
+        tickets=tickets_state.summarize(families.get("tickets"), now),
+        access=access_state.summarize(families.get("access"), now),
+        floorwalkers=floorwalkers_state.summarize(families.get("floorwalkers"), now, present),
+        ed=ed_state.summarize(families.get("ed"), now, unit_id),
+    )
+
+
+def _unit_object(placement: UnitPlacement, summary: Summary, *, as_of: str, rules: HealthRules) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "unit_id": placement.unit_id,
+        "name": placement.name,
+        "kind": placement.kind,
+        "site_id": placement.site_id,
+        "administration_id": placement.administration_id,
+        "as_of": as_of,
+        **summary.blocks(rollup=False),
+    }
+    obj["health"] = evaluate(rules, "unit", obj)
+    summary.unit_health.append(obj["health"]["status"])
+    return obj
+
+
+def _rollup(
+    level: str, head: dict[str, Any], children: Sequence[tuple[Summary, dict[str, Any]]], *, rules: HealthRules
+) -> tuple[Summary, dict[str, Any]]:
+    summary = Summary()
+    for child_summary, _ in children:
+        summary.merge(child_summary)
+    obj = {**head, **summary.blocks(rollup=True)}
+    obj["health"] = evaluate(
+        rules,
+        level,
+        obj,
+        children=[child["health"]["status"] for _, child in children],
+        units=summary.unit_health,
+    )
+    obj["units_by_health"] = {status: summary.unit_health.count(status) for status in ("green", "yellow", "red")}
+    return summary, obj
+
+
+def build_situation(
+    unit_states: UnitStates,
+    *,
+    org: OrgRegistry,
+    rules: HealthRules,
+    now: datetime,
+    presence_minutes: int = 240,
+) -> dict[str, Any]:
+    """The whole picture: ``{"as_of", "region", "administrations": [... "sites": [... "units"]], "data_quality"}``.
+
+    Every unit of the registry appears (zeros when it has no events); units with state that the
+    registry does not know are placed under an "unmapped" administration and site.
+    """
+    now = _utc(now)
+    ts = now.timestamp()
+    as_of = now.isoformat()
+    present = floorwalkers_state.presence(unit_states, ts, presence_minutes * 60)
+
+    def unit(placement: UnitPlacement) -> tuple[Summary, dict[str, Any]]:
+        unit_id = placement.unit_id
+        summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id))
+        return summary, _unit_object(placement, summary, as_of=as_of, rules=rules)
+
+    # (administration head, [(site head, [placements])])
+    tree: list[tuple[dict[str, Any], list[tuple[dict[str, Any], list[UnitPlacement]]]]] = []
+    for admin in org.administrations:
+        sites = [
+            (
+                {"site_id": site.id, "name": site.name, "administration_id": admin.id},
+                [org.place(u.id) for u in site.units],
+            )
+            for site in admin.sites
+        ]
+        tree.append(({"administration_id": admin.id, "name": admin.name, "wave": admin.wave}, sites))
+    unmapped = sorted(unit_id for unit_id in unit_states if not org.knows(unit_id))
+    if unmapped:
+        site_head = {"site_id": UNMAPPED_ID, "name": UNMAPPED_NAME, "administration_id": UNMAPPED_ID}
+        tree.append(
+            (
+                {"administration_id": UNMAPPED_ID, "name": UNMAPPED_NAME, "wave": None},
+                [(site_head, [org.place(unit_id) for unit_id in unmapped])],
+            )
+        )
+
+    admin_parts: list[tuple[Summary, dict[str, Any]]] = []
+    for admin_head, sites in tree:
+        site_parts: list[tuple[Summary, dict[str, Any]]] = []
+        for site_head, placements in sites:
+            unit_parts = [unit(placement) for placement in placements]
+            site_summary, site_obj = _rollup("site", {**site_head, "as_of": as_of}, unit_parts, rules=rules)
+            site_obj["units"] = [obj for _, obj in unit_parts]
+            site_parts.append((site_summary, site_obj))
+        admin_summary, admin_obj = _rollup("administration", {**admin_head, "as_of": as_of}, site_parts, rules=rules)
+        admin_obj["sites"] = [obj for _, obj in site_parts]
+        admin_parts.append((admin_summary, admin_obj))
+    region_head = {"region_id": org.region.id, "name": org.region.name, "as_of": as_of}
+    _, region_obj = _rollup("region", region_head, admin_parts, rules=rules)
+
+    return {
+        "as_of": as_of,
+        "region": region_obj,
+        "administrations": [obj for _, obj in admin_parts],
+        "data_quality": {"unmapped_units": unmapped},
+    }
+
+
+def summarize_unit(
+    unit_id: str,
+    unit_states: UnitStates,
+    *,
+    org: OrgRegistry,
+    rules: HealthRules,
+    now: datetime,
+    presence_minutes: int = 240,
+) -> dict[str, Any]:
+    """One unit object (``GET /api/v1/units/{unit_id}``) without building the whole picture.
+
+    Takes all unit states because floor-walker presence is decided across units.
+    """
+    now = _utc(now)
+    ts = now.timestamp()
+    present = floorwalkers_state.presence(unit_states, ts, presence_minutes * 60)
+    summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id))
+    return _unit_object(org.place(unit_id), summary, as_of=now.isoformat(), rules=rules)

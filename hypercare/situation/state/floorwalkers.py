@@ -1,0 +1,187 @@
+"""Floor-walker state of one unit, the cross-unit presence join, and the read-side summary.
+
+State::
+
+    {"v": 1,
+     "walkers": {walker_id: {"last": epoch of their latest event here,
+                             "checked_out": bool (latest event here is a checkout),
+                             "status": status of their latest check-in here | None,
+                             "checkin_at": epoch of that check-in | None,
+                             "needs_escalation": flag of that check-in}},   # dropped after 24 h
+     "last_visit": epoch of the latest check-in/out here | None,
+     "assists": {"<second>": n}, "assists_by_category": {category: {"<second>": n}},  # 1 h
+     "pruned_at": epoch|None}
+
+Where a walker *is* cannot be decided per unit: their latest event across all units wins, so
+:func:`presence` joins the unit states at read time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypercare.contract.events import Event, FloorwalkerCheckin, FloorwalkerCheckout
+from hypercare.situation.state import windows as w
+
+FAMILY = "floorwalkers"
+ASSIST_WINDOW = w.HOUR
+WALKER_TTL = w.DAY
+
+
+def new_state() -> dict[str, Any]:
+    return {"v": 1, "walkers": {}, "last_visit": None, "assists": {}, "assists_by_category": {}, "pruned_at": None}
+
+
+def apply(state: dict[str, Any], event: Event, now: float) -> None:
+    ts = event.occurred_at.timestamp()
+    if isinstance(event, FloorwalkerCheckin):
+        _checkin(state, event, ts, now)
+    elif isinstance(event, FloorwalkerCheckout):
+        walker = state["walkers"].get(event.walker_id)
+        if walker is None:
+            state["walkers"][event.walker_id] = {
+                "last": ts,
+                "checked_out": True,
+                "status": None,
+                "checkin_at": None,
+                "needs_escalation": False,
+            }
+        elif ts >= walker["last"]:
+            walker["last"] = ts
+            walker["checked_out"] = True
+    else:
+        raise ValueError(f"{event.type} is not a floor-walker event")
+    if state["last_visit"] is None or ts > state["last_visit"]:
+        state["last_visit"] = ts
+    if w.prune_due(state, now):
+        prune(state, now)
+
+
+def _checkin(state: dict[str, Any], event: FloorwalkerCheckin, ts: float, now: float) -> None:
+    walker = state["walkers"].get(event.walker_id)
+    if walker is None:
+        walker = state["walkers"][event.walker_id] = {
+            "last": ts,
+            "checked_out": False,
+            "status": None,
+            "checkin_at": None,
+            "needs_escalation": False,
+        }
+    elif ts >= walker["last"]:
+        walker["last"] = ts
+        walker["checked_out"] = False
+    if walker["checkin_at"] is None or ts >= walker["checkin_at"]:
+        walker["checkin_at"] = ts
+        walker["status"] = event.status
+        walker["needs_escalation"] = event.needs_escalation
+    if w.too_old(ts, now, ASSIST_WINDOW):
+        return
+    if event.assists:
+        w.add(state["assists"], ts, event.assists)
+    by_category = state["assists_by_category"]
+    for category in dict.fromkeys(event.categories):  # each listed category once per check-in
+        w.add(by_category.setdefault(category, {}), ts)
+
+
+def prune(state: dict[str, Any], now: float) -> None:
+    cutoff = now - WALKER_TTL
+    walkers = state["walkers"]
+    for walker_id in [k for k, v in walkers.items() if v["last"] <= cutoff]:
+        del walkers[walker_id]
+    w.prune_buckets(state["assists"], now - ASSIST_WINDOW)
+    w.prune_nested(state["assists_by_category"], now - ASSIST_WINDOW)
+
+
+def presence(
+    unit_states: Mapping[str, Mapping[str, Mapping[str, Any]]], now: float, presence_seconds: float
+) -> dict[str, set[str]]:
+    """Walkers on each unit now: their latest event anywhere is a check-in there, recent enough.
+
+    At equal timestamps a check-in beats a checkout (moving: "out of A, into B" in one second),
+    then the unit id decides, so the answer never depends on dict order.
+    """
+    best: dict[str, tuple[float, bool, str]] = {}
+    cutoff = now - WALKER_TTL
+    for unit_id, families in unit_states.items():
+        state = families.get(FAMILY)
+        if not state:
+            continue
+        for walker_id, walker in state.get("walkers", {}).items():
+            if walker["last"] <= cutoff:
+                continue
+            key = (walker["last"], not walker["checked_out"], unit_id)
+            current = best.get(walker_id)
+            if current is None or key > current:
+                best[walker_id] = key
+    present: dict[str, set[str]] = {}
+    for walker_id, (last, checked_in, unit_id) in best.items():
+        if checked_in and now - last <= presence_seconds:
+            present.setdefault(unit_id, set()).add(walker_id)
+    return present
+
+
+@dataclass
+class FloorwalkersSummary:
+    """Floor-walker figures of a unit or a roll-up (sums; the longest time since a visit)."""
+
+    on_unit: int = 0
+    open_escalations: int = 0
+    minutes_since_last_visit: int | None = None
+    last_visit_at: float | None = None
+    units_never_visited: int = 0
+    assists: int = 0
+    assists_by_category: dict[str, int] = field(default_factory=dict)
+
+    def merge(self, other: FloorwalkersSummary) -> None:
+        self.on_unit += other.on_unit
+        self.open_escalations += other.open_escalations
+        if other.minutes_since_last_visit is not None:
+            self.minutes_since_last_visit = max(self.minutes_since_last_visit or 0, other.minutes_since_last_visit)
+        if other.last_visit_at is not None:
+            self.last_visit_at = max(self.last_visit_at or other.last_visit_at, other.last_visit_at)
+        self.units_never_visited += other.units_never_visited
+        self.assists += other.assists
+        for category, n in other.assists_by_category.items():
+            self.assists_by_category[category] = self.assists_by_category.get(category, 0) + n
+
+    def block(self, *, rollup: bool) -> dict[str, Any]:
+        block: dict[str, Any] = {
+            "on_unit": self.on_unit,
+            "minutes_since_last_visit": self.minutes_since_last_visit,
+            "open_escalations": self.open_escalations,
+            "assists_1h": self.assists,
+            "assists_by_category_1h": {c: n for c, n in sorted(self.assists_by_category.items()) if n},
+        }
+        if rollup:
+            block["units_never_visited"] = self.units_never_visited
+        else:
+            block["last_visit_at"] = w.iso(self.last_visit_at) if self.last_visit_at is not None else None
+        return block
+
+
+def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None) -> FloorwalkersSummary:
+    """One unit; ``present`` is this unit's entry of :func:`presence`."""
+    summary = FloorwalkersSummary()
+    summary.on_unit = len(present) if present else 0
+    last_visit = state.get("last_visit") if state else None
+    if summary.on_unit:
+        summary.minutes_since_last_visit = 0
+    elif last_visit is not None:
+        summary.minutes_since_last_visit = w.floor_minutes(now - last_visit)
+    summary.last_visit_at = last_visit
+    if last_visit is None and not summary.on_unit:
+        summary.units_never_visited = 1
+    if not state:
+        return summary
+    cutoff = now - WALKER_TTL
+    summary.open_escalations = sum(
+        1 for walker in state.get("walkers", {}).values() if walker["needs_escalation"] and walker["last"] > cutoff
+    )
+    summary.assists = w.count(state.get("assists", {}), now, ASSIST_WINDOW)
+    for category, buckets in state.get("assists_by_category", {}).items():
+        n = w.count(buckets, now, ASSIST_WINDOW)
+        if n:
+            summary.assists_by_category[category] = n
+    return summary
