@@ -17,12 +17,14 @@ ENV PATH=/opt/hypercare/bin:$PATH
 WORKDIR /src
 # Only what `pip install .` needs (pyproject names README.md as the readme); tests and dev extras stay out.
 # The import check runs from / so it loads the installed package, not the sources in /src.
+# requirements/constraints.txt pins every dependency (the same pins as `make` and CI).
 COPY pyproject.toml README.md ./
+COPY requirements/constraints.txt ./requirements/constraints.txt
 COPY hypercare ./hypercare
 COPY services ./services
 COPY streams ./streams
 RUN pip install --upgrade pip setuptools wheel \
- && pip install . \
+ && pip install -c requirements/constraints.txt . \
  && cd / && python -c "import hypercare.entrypoints.cli, services.app, streams.app"
 
 # --- runtime ---------------------------------------------------------------------------------------

@@ -7,22 +7,33 @@ STAMP := $(VENV)/.installed
 TOOLS ?= .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
 
-.PHONY: install tools up simulate test bench lint clean
+.PHONY: install tools lock up simulate test bench lint clean
 
-$(STAMP): pyproject.toml
+# Every dependency is pinned: requirements/constraints.txt (product and tests), requirements/tools.txt (tools).
+# `make lock` refreshes both from pyproject.toml and requirements/tools.in.
+CONSTRAINTS := requirements/constraints.txt
+TOOLS_LOCK := requirements/tools.txt
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
-$(TOOLS_STAMP):
+$(TOOLS_STAMP): $(TOOLS_LOCK)
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet kubernetes-validate check-jsonschema
+	$(TOOLS)/bin/pip install --quiet -r $(TOOLS_LOCK)
 	touch $(TOOLS_STAMP)
 
 install: $(STAMP)
 
 tools: $(TOOLS_STAMP)
+
+lock: $(TOOLS_STAMP)  ## Re-pin every dependency (then review the diff and run make test)
+	$(TOOLS)/bin/pip-compile --quiet --upgrade --extra test --strip-extras --no-emit-index-url \
+	  --no-emit-trusted-host --no-emit-find-links --output-file $(CONSTRAINTS) pyproject.toml
+	$(TOOLS)/bin/pip-compile --quiet --upgrade --strip-extras --no-emit-index-url \
+	  --no-emit-trusted-host --no-emit-find-links --output-file $(TOOLS_LOCK) requirements/tools.in
 
 up: $(STAMP)  ## Start everything on the embedded defaults (Tansu broker, SQLite)
 	$(BIN)/hypercare up

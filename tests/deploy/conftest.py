@@ -16,12 +16,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS_VENV = REPO / ".venv-tools"
-_TOOLS_INSTALL = "make tools (a venv .venv-tools with kubernetes-validate and check-jsonschema)"
+_TOOLS_INSTALL = "make tools (a venv .venv-tools from requirements/tools.txt)"
 TOOL_INSTALL = {
     "kubernetes-validate": _TOOLS_INSTALL,
     "check-jsonschema": _TOOLS_INSTALL,
     "promtool": "apt-get install -y --no-install-recommends prometheus",
-    "kubectl": "install kubectl >= 1.27 (it bundles kustomize)",
+    "kubectl": _TOOLS_INSTALL,
 }
 
 

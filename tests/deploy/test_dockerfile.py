@@ -64,8 +64,14 @@ def test_runtime_runs_as_a_numeric_non_root_user() -> None:
 
 def test_installs_the_distribution_without_dev_extras() -> None:
     runs = " ".join(args for keyword, args in instructions() if keyword == "RUN")
-    assert re.search(r"pip install (--\S+ )*\.(\s|$)", runs), runs
+    assert re.search(r"pip install -c requirements/constraints\.txt \.(\s|$)", runs), runs
     assert "[test]" not in runs and "-e " not in runs
+
+
+def test_installs_with_the_same_pins_as_make_and_ci() -> None:
+    copied = [shlex.split(args)[0] for keyword, args in instructions() if keyword == "COPY" and "--from=" not in args]
+    assert "requirements/constraints.txt" in copied
+    assert "-c $(CONSTRAINTS)" in (REPO / "Makefile").read_text(encoding="utf-8")
 
 
 def test_copies_everything_pip_install_needs_and_nothing_ignored_breaks_it() -> None:
