@@ -14,11 +14,18 @@ from typing import Any
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
+
+# Property-based tests: a fixed, derandomised profile keeps the suite fast and every run the same;
+# HYPOTHESIS_PROFILE=explore searches harder (and at random) when working on a fold or parser.
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", max_examples=2_000, deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 

@@ -12,15 +12,20 @@ from datetime import date
 
 REDACTED = "[personnummer borttaget]"
 
-# YYMMDD or YYYYMMDD, optional -/+/space separator, 3 digits and a check digit.
-# Day 61-91 is a samordningsnummer (day + 60).
+# What people type between the date and the last four digits: hyphen, plus (100 years and older), space, and
+# what word processors and copy-paste make of them (en/em/figure dash, minus sign, non-breaking hyphen, dot,
+# no-break and narrow no-break space).
+SEPARATORS = "-+ .\u2010\u2011\u2012\u2013\u2014\u2212\u00a0\u202f"
+# YYMMDD or YYYYMMDD, an optional separator, 3 digits and a check digit. Any non-digit may stand before it
+# ("P191212-1212", "pnr:191212-1212"), as in DOMAIN.md's pattern. Day 61-91 is a samordningsnummer (day + 60).
+# Organisation numbers (HSA prefixes such as SE2321000131) never match: their month digits are 20 or more.
 _PNR = re.compile(
-    r"(?<![\dA-Za-z])(?P<century>18|19|20)?(?P<yy>\d{2})(?P<mm>0[1-9]|1[0-2])"
-    r"(?P<dd>0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[-+ ]?\d{4}(?![\d])"
+    r"(?<!\d)(?P<century>18|19|20)?(?P<yy>\d{2})(?P<mm>0[1-9]|1[0-2])"
+    r"(?P<dd>0[1-9]|[12]\d|3[01]|6[1-9]|[78]\d|9[01])[" + re.escape(SEPARATORS) + r"]?\d{4}(?!\d)"
 )
 # Region Västra Götaland reserve numbers: yyyymmdd + K/M/X + two digits + a check character.
 _RESERVE = re.compile(
-    r"(?<![\dA-Za-z])(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[KMX]\d{2}[0-9A-Z](?![\dA-Za-z])"
+    r"(?<!\d)(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])[KMX]\d{2}[0-9A-Z](?![\dA-Za-z])"
 )
 
 
@@ -65,4 +70,5 @@ def redact(text: str) -> str:
 
 
 def contains_identity_number(text: str) -> bool:
+    """Whether ``text`` holds anything :func:`redact` would remove (ids that do are refused, never stored)."""
     return redact(text) != text
