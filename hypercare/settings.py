@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # the embedded broker this is the post → console latency; Apache Kafka answers as records arrive.
     kafka_fetch_wait_ms: int = Field(default=50, ge=1, le=10_000)
     worker_store: str = "memory://"
+    # A batch waiting this long on the database (an outage) makes the worker's /readyz fail.
+    worker_stuck_seconds: float = Field(default=60.0, gt=0)
 
     # Console gateway.
     gateway_tick_seconds: float = 1.0

@@ -28,6 +28,7 @@ from hypercare.storage.quarantine import QuarantineRow, add_quarantined
 from hypercare.topics import topics_for
 from streams import offset_guard, record_feed, tansu_compat
 from streams.processor import BatchProcessor, BatchResult, Record
+from streams.sink import EventSink, Stored
 from streams.web import WorkerWeb
 
 log = logging.getLogger(__name__)
@@ -135,19 +136,35 @@ def create_app(settings: Settings) -> faust.App:
         with metrics.DB_SINK_BATCH.time():
             return await store_events(database, rows=rows)
 
+    # The partitions of the batch in progress, and how long it has waited on the database (0 when it has not).
+    in_progress: set[tuple[str, int]] = set()
+    stuck = {"seconds": 0.0}
+
+    def on_stuck(seconds: float) -> None:
+        stuck["seconds"] = seconds
+        for topic, partition in in_progress:
+            metrics.WORKER_STUCK_SECONDS.labels(topic, str(partition)).set(seconds)
+        if seconds:
+            metrics.WORKER_DB_RETRIES.inc()
+
+    sink = EventSink(store, on_stuck=on_stuck)
+
+    async def store_batch(rows: Sequence[EventRow]) -> Stored:
+        return await sink(rows)
+
     states = TableStates(tables)
-    processor = BatchProcessor(topics=topics, states=states, store_events=store)
+    processor = BatchProcessor(topics=topics, states=states, store_events=store_batch)
 
     async def process_until_done(records: list[Record]) -> BatchResult:
-        """Retries while the database is unreachable: the store of record must not be skipped."""
-        delay = 0.2
-        while True:
-            try:
-                return await processor.process(records, now=datetime.now(UTC))
-            except Exception:
-                log.exception("batch of %d records failed; retrying in %.1fs", len(records), delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 10.0)
+        """The sink waits out database outages and dead-letters what the database refuses (streams.sink)."""
+        in_progress.clear()
+        in_progress.update((r.topic, r.partition) for r in records)
+        try:
+            return await processor.process(records, now=datetime.now(UTC))
+        finally:
+            if stuck["seconds"]:
+                on_stuck(0.0)
+            in_progress.clear()
 
     outstanding: list[Awaitable[Any]] = []  # deliveries that the next checkpoint waits for
 
@@ -274,11 +291,21 @@ def create_app(settings: Settings) -> faust.App:
     async def database_check() -> str | None:
         return await database_problem(database.engine)
 
+    async def stuck_check() -> str | None:
+        if stuck["seconds"] >= settings.worker_stuck_seconds:
+            return f"a batch has waited {stuck['seconds']:.0f} s on the database"
+        return None
+
     app.service(  # an instance works too: faust prepares classes and instances alike
         WorkerWeb(  # type: ignore[arg-type]
             host=settings.host,
             port=settings.worker_web_port,
-            checks={"partitions": partitions_problem, "broker": broker_check, "database": database_check},
+            checks={
+                "partitions": partitions_problem,
+                "broker": broker_check,
+                "database": database_check,
+                "stuck": stuck_check,
+            },
             registry=metrics.WORKER_REGISTRY,
         )
     )

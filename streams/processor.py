@@ -6,6 +6,8 @@ Exactness without transactions (the embedded broker has none, STACK_NOTES.md):
 - a resend of an already seen ``event_id`` (a new record) is recognised by the events table,
   which remembers the position of the first record that carried the id.
 Both checks are per record, so the result does not depend on where a crash cut a batch.
+A record the database refuses (``streams.sink``) is dead-lettered and its offset marked as done, like any
+other record that cannot be processed: a partition never waits on one bad record.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hypercare.privacy.redact import redact
 from hypercare.situation.state import STATEFUL_FAMILIES, apply_event, new_state
 from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
+from streams.sink import Stored
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class StateStore(Protocol):
     def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None: ...
 
 
-StoreEvents = Callable[[Sequence[EventRow]], Awaitable[dict[str, tuple[str, int, int]]]]
+StoreEvents = Callable[[Sequence[EventRow]], Awaitable[Stored]]
 
 
 @dataclass
@@ -111,11 +114,21 @@ class BatchProcessor:
             fresh.append((record, family, event))
 
         if fresh:
-            positions = await self._store_events([_row(record, family, event) for record, family, event in fresh])
+            stored = await self._store_events([_row(record, family, event) for record, family, event in fresh])
         else:
-            positions = {}
+            stored = Stored({})
+        positions = stored.positions
 
-        for record, family, event in fresh:
+        for index, (record, family, event) in enumerate(fresh):
+            refusal = stored.refused.get(index)
+            if refusal is not None:
+                result.dead_letters.append(DeadLetter(record, refusal))
+                result.outcomes[family, "dead_letter"] += 1
+                if family in STATEFUL_FAMILIES:  # done with: a replay must not dead-letter it again
+                    _, value = working[(family, event.unit_id)]
+                    value["offsets"][_tp(record)] = record.offset
+                    result.changed[(family, event.unit_id)] = value
+                continue
             original = positions.get(event.event_id) == (record.topic, record.partition, record.offset)
             if family not in STATEFUL_FAMILIES:
                 result.outcomes[family, "applied" if original else "duplicate"] += 1

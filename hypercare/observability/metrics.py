@@ -102,6 +102,14 @@ DB_SINK_BATCH = Histogram(
     "hypercare_db_sink_batch_seconds", "Time to store one batch of events in the database.", buckets=LATENCY_BUCKETS
 )
 WORKER_BATCHES = Counter("hypercare_worker_batches_total", "Batches of records processed by the stream worker.")
+WORKER_STUCK_SECONDS = Gauge(
+    "hypercare_worker_stuck_seconds",
+    "How long the batch in progress on an event-topic partition has waited on the database (0: not waiting).",
+    ["topic", "partition"],
+)
+WORKER_DB_RETRIES = Counter(
+    "hypercare_worker_db_retries_total", "Retries of a batch after a transient database error (an outage)."
+)
 
 API_METRICS = (
     EVENTS_INGESTED,
@@ -127,6 +135,8 @@ WORKER_METRICS = (
     EVENT_TO_AGGREGATE,
     DB_SINK_BATCH,
     WORKER_BATCHES,
+    WORKER_STUCK_SECONDS,
+    WORKER_DB_RETRIES,
 )
 
 

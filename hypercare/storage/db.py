@@ -57,13 +57,14 @@ def create_engine(url: str | URL, *, null_pool: bool = False) -> AsyncEngine:
         else:
             Path(parsed.database or "").expanduser().resolve().parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"]["timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
-        engine = create_async_engine(parsed, **kwargs)
+        engine = create_async_engine(parsed, hide_parameters=True, **kwargs)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
     if null_pool:
-        return create_async_engine(parsed, poolclass=NullPool)
+        return create_async_engine(parsed, poolclass=NullPool, hide_parameters=True)
     return create_async_engine(
         parsed,
+        hide_parameters=True,  # no payload or SQL parameter ever reaches an error message or a log line
         insertmanyvalues_page_size=INSERT_PAGE_ROWS,
         pool_size=10,
         max_overflow=10,

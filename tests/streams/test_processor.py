@@ -10,6 +10,7 @@ from typing import Any
 from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
 from streams.processor import BatchProcessor, Record
+from streams.sink import Stored
 
 TOPICS = Topics(prefix="p")
 ACCESS = TOPICS.family("access")
@@ -33,17 +34,19 @@ class MemoryEventStore:
     def __init__(self) -> None:
         self.rows: dict[str, EventRow] = {}
 
-    async def __call__(self, rows: Sequence[EventRow]) -> dict[str, tuple[str, int, int]]:
+    async def __call__(self, rows: Sequence[EventRow]) -> Stored:
         for row in rows:
             self.rows.setdefault(row.event_id, row)
-        return {
-            r.event_id: (
-                self.rows[r.event_id].src_topic,
-                self.rows[r.event_id].src_partition,
-                self.rows[r.event_id].src_offset,
-            )
-            for r in rows
-        }
+        return Stored(
+            {
+                r.event_id: (
+                    self.rows[r.event_id].src_topic,
+                    self.rows[r.event_id].src_partition,
+                    self.rows[r.event_id].src_offset,
+                )
+                for r in rows
+            }
+        )
 
 
 def login(offset: int, event_id: str, outcome: str = "success", topic: str = ACCESS) -> Record:
