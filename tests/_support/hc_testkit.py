@@ -100,7 +100,12 @@ class Pipeline:
             await db.close()
         self.start_worker()
         self.api = self._spawn("api")
-        deadline = time.monotonic() + 30
+        await self.wait_api()
+
+    async def wait_api(self, timeout: float = 30.0) -> None:
+        """Until the API answers /healthz."""
+        assert self.api is not None
+        deadline = time.monotonic() + timeout
         async with httpx.AsyncClient() as client:
             while time.monotonic() < deadline:
                 if self.api.poll() is not None:
@@ -112,6 +117,20 @@ class Pipeline:
                     pass
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"API did not start:\n{self.log('api')}")
+
+    def restart_api(self, *, kill: bool = False) -> None:
+        """Stop the API (SIGTERM, or SIGKILL with ``kill``) and start a new one on the same port."""
+        assert self.api is not None
+        if kill:
+            os.killpg(self.api.pid, signal.SIGKILL)
+        else:
+            self.api.send_signal(signal.SIGTERM)
+        try:
+            self.api.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.api.pid, signal.SIGKILL)
+            self.api.wait()
+        self.api = self._spawn("api")
 
     async def wait_worker_ready(self, timeout: float = 60.0, *, url: str | None = None) -> None:
         """Until the worker has joined its group and serves its own port (it starts that last)."""
