@@ -63,7 +63,7 @@ class Source:
         line = node.start_mark.line
         for part in (*self.at, *loc):
             if isinstance(node, yaml.MappingNode):
-                for key, value in node.value:
+                for key, value in reversed(node.value):  # a key written twice: the last one holds the value
                     if isinstance(key, yaml.ScalarNode) and key.value == str(part):
                         line, node = key.start_mark.line, value
                         break
