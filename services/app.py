@@ -15,12 +15,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from hypercare.observability import metrics
 from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.org.registry import load_org
+from hypercare.rules.file import load_rules_file
 from hypercare.settings import Settings, get_settings
-from hypercare.situation.health import load_rules
 from hypercare.storage.db import Database
 from hypercare.topics import ensure_topics
 from services.alerts.router import router as alerts_router
-from services.alerts.rules import load_alert_rules
 from services.alerts.service import AlertService
 from services.auth.tokens import TokenCache
 from services.console_api import router as console_api_router
@@ -34,7 +33,6 @@ from services.ingest.router import router as ingest_router
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
 from services.stop_criteria.router import router as stop_criteria_router
-from services.stop_criteria.rules import load_stop_criteria
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +42,9 @@ CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     org = load_org(settings.org_file)
-    rules = load_rules(settings.rules_file)
-    alert_rules = load_alert_rules(settings.rules_file)
-    stop_criteria = load_stop_criteria(settings.rules_file)  # a typo in the rules file stops the start here
+    rules_file = load_rules_file(settings.rules_file)  # read once; a typo in the rules file stops the start here
+    rules, alert_rules = rules_file.health, rules_file.alerts
+    stop_criteria = rules_file.stop_criteria
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

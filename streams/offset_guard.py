@@ -30,6 +30,9 @@ from typing import Any, Protocol, TypeVar
 from faust.transport import consumer as faust_consumer
 from faust.types import TP
 
+from streams.faust_patches import Patch
+from streams.faust_patches import install as install_patches
+
 log = logging.getLogger(__name__)
 
 # A rewind to the same offset that keeps yielding a later first record means the records in
@@ -150,23 +153,17 @@ def _is_gapless(topic: str) -> bool:
 
 
 _gapless_topics: frozenset[str] = frozenset()
-_installed = False
 
 
-def install(gapless_topics: frozenset[str]) -> None:
-    """Track seeks of ``gapless_topics`` in every Faust consumer of this process (idempotent)."""
-    global _gapless_topics, _installed
-    _gapless_topics = _gapless_topics | gapless_topics
-    if _installed:
-        return
-    cls: Any = faust_consumer.Consumer
-    original_seek = cls.seek
-    original_perform_seek = cls.perform_seek
-
+def _track_seek(original_seek: Callable[..., Any]) -> Callable[..., Any]:
     async def seek(self: Any, partition: TP, offset: int) -> None:
         await original_seek(self, partition, offset)
         guard_for(self).seeked(partition, offset)
 
+    return seek
+
+
+def _track_perform_seek(original_perform_seek: Callable[..., Any]) -> Callable[..., Any]:
     async def perform_seek(self: Any) -> None:
         await original_perform_seek(self)
         guard = guard_for(self)
@@ -183,9 +180,25 @@ def install(gapless_topics: frozenset[str]) -> None:
                 if not guard.tracks(tp):
                     guard.seeked(tp, offset)
 
-    cls.seek = seek
-    cls.perform_seek = perform_seek
-    _installed = True
+    return perform_seek
 
 
-__all__ = ["OffsetGuard", "guard_for", "install"]
+PATCHES = (
+    Patch(faust_consumer.Consumer, "seek", _track_seek, why="every seek resets the offsets due"),
+    Patch(
+        faust_consumer.Consumer,
+        "perform_seek",
+        _track_perform_seek,
+        why="recovery's seek to the committed offsets resets the offsets due",
+    ),
+)
+
+
+def install(gapless_topics: frozenset[str]) -> None:
+    """Track seeks of ``gapless_topics`` in every Faust consumer of this process (idempotent)."""
+    global _gapless_topics
+    _gapless_topics = _gapless_topics | gapless_topics
+    install_patches(*PATCHES)
+
+
+__all__ = ["PATCHES", "OffsetGuard", "guard_for", "install"]

@@ -27,6 +27,8 @@ from faust.transport import consumer as faust_consumer
 from faust.types import TP
 
 from streams import offset_guard
+from streams.faust_patches import Patch
+from streams.faust_patches import install as install_patches
 
 log = logging.getLogger(__name__)
 
@@ -141,19 +143,9 @@ def feed_for(consumer: Any) -> RecordFeed:
 
 
 _fed_topics: frozenset[str] = frozenset()
-_installed = False
 
 
-def install(fed_topics: frozenset[str]) -> None:
-    """Feed the records of ``fed_topics`` of every Faust consumer of this process to its :class:`RecordFeed`."""
-    global _fed_topics, _installed
-    _fed_topics = _fed_topics | fed_topics
-    if _installed:
-        return
-    cls: Any = faust_consumer.Consumer
-    original_wait_next_records = cls._wait_next_records
-    original_wait_empty = cls.wait_empty
-
+def _feed_fetched_records(original_wait_next_records: Callable[..., Any]) -> Callable[..., Any]:
     async def _wait_next_records(self: Any, timeout: float) -> tuple[Any, Any]:
         generation = self.app.consumer_generation_id
         records, active = await original_wait_next_records(self, timeout)
@@ -186,13 +178,38 @@ def install(fed_topics: frozenset[str]) -> None:
             await feed_for(self).put(FetchedBatch(generation=generation, records=fed))
         return records, active
 
+    return _wait_next_records
+
+
+def _quiesce_when_empty(original_wait_empty: Callable[..., Any]) -> Callable[..., Any]:
     async def wait_empty(self: Any) -> None:
         await original_wait_empty(self)
         await feed_for(self).quiesce()
 
-    cls._wait_next_records = _wait_next_records
-    cls.wait_empty = wait_empty
-    _installed = True
+    return wait_empty
 
 
-__all__ = ["FetchedBatch", "RecordFeed", "feed_for", "install"]
+PATCHES = (
+    Patch(
+        faust_consumer.Consumer,
+        "_wait_next_records",
+        _feed_fetched_records,
+        why="event-topic records go from each fetch to the batch loop, past Faust's per-message path",
+    ),
+    Patch(
+        faust_consumer.Consumer,
+        "wait_empty",
+        _quiesce_when_empty,
+        why="a rebalance or stop waits for the batch in progress and commits it",
+    ),
+)
+
+
+def install(fed_topics: frozenset[str]) -> None:
+    """Feed the records of ``fed_topics`` of every Faust consumer of this process to its :class:`RecordFeed`."""
+    global _fed_topics
+    _fed_topics = _fed_topics | fed_topics
+    install_patches(*PATCHES)
+
+
+__all__ = ["PATCHES", "FetchedBatch", "RecordFeed", "feed_for", "install"]

@@ -15,33 +15,29 @@ On Apache Kafka, which answers as soon as records arrive, a short wait only mean
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from hypercare.broker.watermarks import fetch_high_watermarks
+from streams.faust_patches import Patch
+from streams.faust_patches import install as install_patches
 
-_installed = False
 _fetch_wait_ms = 50
 
 
-def install(*, fetch_wait_ms: int = 50) -> None:
-    """Make Faust's consumer thread compute highwaters from fetch responses and fetch with a short wait."""
-    global _installed, _fetch_wait_ms
-    _fetch_wait_ms = fetch_wait_ms
-    if _installed:
-        return
-    thread_cls: Any = faust_aiokafka.AIOKafkaConsumerThread
-    original = thread_cls._highwaters
-    create_worker_consumer = thread_cls._create_worker_consumer
-
+def _short_fetch_wait(create_worker_consumer: Callable[..., Any]) -> Callable[..., Any]:
     def _create_worker_consumer(self: Any, *args: Any, **kwargs: Any) -> Any:
         consumer = create_worker_consumer(self, *args, **kwargs)
         consumer._fetch_max_wait_ms = _fetch_wait_ms  # read by AIOKafkaConsumer.start() for its fetcher
         return consumer
 
+    return _create_worker_consumer
+
+
+def _highwaters_from_fetch(original: Callable[..., Any]) -> Callable[..., Any]:
     async def _highwaters(self: Any, partitions: Sequence[TopicPartition]) -> Mapping[TopicPartition, int]:
         reported: Mapping[TopicPartition, int] = await original(self, partitions)
         if self.consumer.in_transaction:
@@ -50,6 +46,27 @@ def install(*, fetch_wait_ms: int = 50) -> None:
         servers = faust_aiokafka.server_list(transport.url, transport.default_port)
         return await fetch_high_watermarks(",".join(servers), reported)
 
-    thread_cls._highwaters = _highwaters
-    thread_cls._create_worker_consumer = _create_worker_consumer
-    _installed = True
+    return _highwaters
+
+
+PATCHES = (
+    Patch(
+        faust_aiokafka.AIOKafkaConsumerThread,
+        "_highwaters",
+        _highwaters_from_fetch,
+        why="end offsets from a fetch's high watermark: Tansu's ListOffsets(LATEST) is too low",
+    ),
+    Patch(
+        faust_aiokafka.AIOKafkaConsumerThread,
+        "_create_worker_consumer",
+        _short_fetch_wait,
+        why="the worker's fetch wait from HYPERCARE_KAFKA_FETCH_WAIT_MS, not Faust's fixed 1,500 ms",
+    ),
+)
+
+
+def install(*, fetch_wait_ms: int = 50) -> None:
+    """Make Faust's consumer thread compute highwaters from fetch responses and fetch with a short wait."""
+    global _fetch_wait_ms
+    _fetch_wait_ms = fetch_wait_ms
+    install_patches(*PATCHES)

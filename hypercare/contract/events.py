@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -43,7 +43,7 @@ TicketCategory = Literal[
     "hardware",
     "other",
 ]
-TICKET_CATEGORIES: tuple[str, ...] = TicketCategory.__args__  # type: ignore[attr-defined]
+TICKET_CATEGORIES: tuple[str, ...] = get_args(TicketCategory)
 TicketChannel = Literal["phone", "chat", "portal", "walk_up", "floorwalker"]
 TicketStatus = Literal["in_progress", "waiting", "escalated"]
 LoginOutcome = Literal["success", "failure"]
@@ -74,9 +74,14 @@ PseudonymousId = Annotated[Reference, AfterValidator(_pseudonymous)]
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_string)]
 
 
-def FreeText(max_length: int) -> Any:
-    """A free-text string, redacted of identity numbers as part of validation."""
-    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(redact)]
+# Free text, redacted of identity numbers as part of validation (after the length check): one alias per
+# length in use, so the annotations stay plain types for mypy. Add an alias here for a new length.
+_Redacted = AfterValidator(redact)
+FreeText64 = Annotated[str, StringConstraints(max_length=64), _Redacted]
+FreeText128 = Annotated[str, StringConstraints(max_length=128), _Redacted]
+FreeText200 = Annotated[str, StringConstraints(max_length=200), _Redacted]
+FreeText500 = Annotated[str, StringConstraints(max_length=500), _Redacted]
+FreeText2000 = Annotated[str, StringConstraints(max_length=2000), _Redacted]
 
 
 class Envelope(BaseModel):
@@ -105,7 +110,7 @@ class TicketOpened(Envelope):
     channel: TicketChannel
     category: TicketCategory
     priority: Priority
-    summary: FreeText(500) = ""  # type: ignore[valid-type]
+    summary: FreeText500 = ""
     patient_safety: bool = False
 
 
@@ -120,7 +125,7 @@ class TicketUpdated(Envelope):
 class TicketResolved(Envelope):
     type: Literal["ticket.resolved"]
     ticket_id: Reference
-    resolution_code: FreeText(64) | None = None  # type: ignore[valid-type]
+    resolution_code: FreeText64 | None = None
     known_issue_id: Reference | None = None
 
 
@@ -142,8 +147,8 @@ class PermissionDenied(Envelope):
     type: Literal["access.permission_denied"]
     user_ref: PseudonymousId
     role: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
-    module: FreeText(64)  # type: ignore[valid-type]
-    privilege: FreeText(64) | None = None  # type: ignore[valid-type]
+    module: FreeText64
+    privilege: FreeText64 | None = None
 
 
 class FloorwalkerCheckin(Envelope):
@@ -153,7 +158,7 @@ class FloorwalkerCheckin(Envelope):
     assists: Annotated[int, Field(ge=0, le=1000, strict=True)] = 0
     categories: list[TicketCategory] = Field(default_factory=list, max_length=20)
     needs_escalation: bool = False
-    note: FreeText(500) | None = None  # type: ignore[valid-type]
+    note: FreeText500 | None = None
 
 
 class FloorwalkerCheckout(Envelope):
@@ -174,16 +179,16 @@ class EdDiversionStarted(Envelope):
     diversion_id: Reference
     to_unit_ids: list[Reference] = Field(min_length=1, max_length=20)
     scope: DiversionScope
-    reason: FreeText(500)  # type: ignore[valid-type]
-    decided_by: FreeText(128)  # type: ignore[valid-type]
+    reason: FreeText500
+    decided_by: FreeText128
     expected_end: Timestamp | None = None
 
 
 class EdDiversionEnded(Envelope):
     type: Literal["ed.diversion_ended"]
     diversion_id: Reference
-    decided_by: FreeText(128)  # type: ignore[valid-type]
-    reason: FreeText(500) | None = None  # type: ignore[valid-type]
+    decided_by: FreeText128
+    reason: FreeText500 | None = None
 
 
 class DecisionRecorded(Envelope):
@@ -195,14 +200,14 @@ class DecisionRecorded(Envelope):
     decision_id: Identifier
     title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(redact)]
     decision: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(redact)]
-    rationale: FreeText(2000) = ""  # type: ignore[valid-type]
-    mandate: FreeText(200) = ""  # type: ignore[valid-type]
-    owner: FreeText(128) = ""  # type: ignore[valid-type]
+    rationale: FreeText2000 = ""
+    mandate: FreeText200 = ""
+    owner: FreeText128 = ""
     follow_up_at: Timestamp | None = None
     affected_unit_ids: list[Reference] = Field(default_factory=list, max_length=100)
     linked_alert_ids: list[Reference] = Field(default_factory=list, max_length=50)
     corrects: Identifier | None = None
-    decided_by: FreeText(128)  # type: ignore[valid-type]
+    decided_by: FreeText128
     # A go/no-go decision on the roll-out, and the stop-criteria evaluation the group decided on
     # (stamped by the gateway when recorded through POST /api/v1/stop-criteria/decisions).
     rollout_decision: RolloutDecision | None = None
@@ -215,14 +220,14 @@ class RiskRecorded(Envelope):
     type: Literal["risk.recorded"]
     risk_id: Identifier
     title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(redact)]
-    description: FreeText(2000) = ""  # type: ignore[valid-type]
-    owner: FreeText(128) = ""  # type: ignore[valid-type]
-    mitigation: FreeText(2000) = ""  # type: ignore[valid-type]
+    description: FreeText2000 = ""
+    owner: FreeText128 = ""
+    mitigation: FreeText2000 = ""
     status: Literal["open", "mitigating", "closed"] = "open"
     severity: Literal["low", "medium", "high"] = "medium"
     linked_alert_ids: list[Reference] = Field(default_factory=list, max_length=50)
     linked_decision_ids: list[Identifier] = Field(default_factory=list, max_length=50)
-    recorded_by: FreeText(128)  # type: ignore[valid-type]
+    recorded_by: FreeText128
 
 
 class DutyOpened(Envelope):
@@ -234,15 +239,15 @@ class DutyOpened(Envelope):
     duty: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
     trigger: Literal["ticket", "decision"]
     trigger_id: Reference
-    description: FreeText(500) = ""  # type: ignore[valid-type]
-    opened_by: FreeText(128)  # type: ignore[valid-type]
+    description: FreeText500 = ""
+    opened_by: FreeText128
 
 
 class DutyFulfilled(Envelope):
     type: Literal["duty.fulfilled"]
     duty_id: Identifier
-    reference: FreeText(128) = ""  # type: ignore[valid-type]
-    fulfilled_by: FreeText(128)  # type: ignore[valid-type]
+    reference: FreeText128 = ""
+    fulfilled_by: FreeText128
 
 
 Event = Annotated[

@@ -8,12 +8,12 @@ replaces it with the region's own file of the same shape.
 from __future__ import annotations
 
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from hypercare.rules.loader import ConfigFileError, Naming, read_yaml, validate
 
 UNMAPPED_ID = "unmapped"
 UNMAPPED_NAME = "Okänd enhet / unmapped"
@@ -107,9 +107,12 @@ class OrgRegistry(BaseModel):
         return [placement for placement in self.placements.values() if placement.kind == "ed"]
 
 
+class OrgFileError(ConfigFileError):
+    """An org registry file that cannot be used; the message names the file, the line and the reason."""
+
+
 def load_org(path: Path | None = None) -> OrgRegistry:
-    if path is None:
-        text = resources.files("hypercare.org").joinpath("default_org.yaml").read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    return OrgRegistry.model_validate(yaml.safe_load(text))
+    data, source = read_yaml(
+        path, package="hypercare.org", filename="default_org.yaml", what="org registry file", error=OrgFileError
+    )
+    return validate(OrgRegistry, data, source, Naming(), error=OrgFileError)

@@ -5,8 +5,9 @@ is parsed into pydantic models that forbid unknown keys, and every metric name i
 time, so a typo fails at start-up with a message naming the rule, never silently at read time.
 The top-level model holds one field per section; later sections (stop criteria) are added as
 fields of :class:`HealthRules`. The ``alerts`` and ``stop_criteria`` sections are only checked for their
-shape here: the gateway parses them (``services.alerts.rules``, ``services.stop_criteria.rules``), since
-the stream worker never evaluates them.
+shape here; ``hypercare.rules.alerts`` and ``hypercare.rules.stop_criteria`` parse them, and
+:func:`hypercare.rules.file.load_rules_file` reads the file once for all three. Errors name the file and
+the line (``hypercare.rules.loader``).
 
 A rule triggers when its metric is at or beyond a threshold (``value >= yellow`` with the
 default direction ``above``); the status is the worst triggered level. A metric that has no value
@@ -20,28 +21,19 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictFloat,
-    StrictInt,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hypercare.contract.events import TICKET_CATEGORIES
-from hypercare.rules.loader import RulesError, read_rules_document
+from hypercare.rules.loader import Naming, RulesError, Source, as_source, read_rules_yaml, validate
+from hypercare.rules.validators import NODE_LEVELS, NodeLevel, Number, RuleId, unique_ids
 
-Level = Literal["unit", "site", "administration", "region"]
-LEVELS: tuple[str, ...] = ("unit", "site", "administration", "region")
+Level = NodeLevel
+LEVELS: tuple[str, ...] = NODE_LEVELS
 Status = Literal["green", "yellow", "red"]
 STATUSES: tuple[str, ...] = ("green", "yellow", "red")
 _SEVERITY = {"green": 0, "yellow": 1, "red": 2}
-Number = StrictInt | StrictFloat
 Value = int | float
 
 # --- the metric catalogue (documented for users in default_rules.yaml) ---------------------------
@@ -203,18 +195,16 @@ def _check_metric(path: str) -> str:
     return path
 
 
+Metric = Annotated[str, AfterValidator(_check_metric)]
+
+
 class Condition(BaseModel):
     """``only_when``: the rule is evaluated only while another metric is within these bounds."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    metric: str
+    metric: Metric
     at_least: Number | None = None
     at_most: Number | None = None
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, value: str) -> str:
-        return _check_metric(value)
 
     @model_validator(mode="after")
     def _has_bound(self) -> Condition:
@@ -233,19 +223,14 @@ class Condition(BaseModel):
 
 class HealthRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str = Field(pattern=r"^[a-z0-9_]{1,64}$")
+    id: RuleId
     levels: list[Level] = Field(min_length=1)
-    metric: str
+    metric: Metric
     direction: Literal["above", "below"] = "above"
     yellow: Number | None = None
     red: Number | None = None
     only_when: list[Condition] = Field(default_factory=list)
     reason: str = Field(min_length=1, max_length=300)
-
-    @field_validator("metric")
-    @classmethod
-    def _known_metric(cls, value: str) -> str:
-        return _check_metric(value)
 
     @field_validator("only_when", mode="before")
     @classmethod
@@ -317,54 +302,37 @@ class HealthRules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: Literal[1]
     health: list[HealthRule] = Field(default_factory=list)
-    # Parsed by services.alerts.rules (the gateway); kept as read so this file needs no import of it.
+    # Parsed by hypercare.rules.alerts; only its shape is checked here.
     alerts: dict[str, Any] | None = None
-    # Parsed by services.stop_criteria.rules (the gateway), likewise.
+    # Parsed by hypercare.rules.stop_criteria, likewise.
     stop_criteria: list[Any] | None = None
 
-    @model_validator(mode="after")
-    def _unique_ids(self) -> HealthRules:
-        seen: set[str] = set()
-        for rule in self.health:
-            if rule.id in seen:
-                raise ValueError(f"health rule id {rule.id!r} is used twice")
-            seen.add(rule.id)
-        return self
+    @field_validator("health")
+    @classmethod
+    def _unique_ids(cls, rules: list[HealthRule]) -> list[HealthRule]:
+        unique_ids((rule.id for rule in rules), "health rule")
+        return rules
 
     @cached_property
     def by_level(self) -> dict[str, tuple[HealthRule, ...]]:
         return {level: tuple(r for r in self.health if level in r.levels) for level in LEVELS}
 
 
-def parse_rules(data: Any, *, origin: str = "<rules>") -> HealthRules:
+NAMING = Naming(items=("health",), noun="health rule")
+
+
+def parse_rules(data: Any, *, origin: str | Source = "<rules>") -> HealthRules:
+    """The whole rules document; ``origin`` is a name for messages or, from a file, its :class:`Source`."""
+    source = as_source(origin)
     if not isinstance(data, Mapping):
-        raise RulesError(f"{origin}: the rules file must be a mapping with 'version' and 'health'")
-    try:
-        return HealthRules.model_validate(data)
-    except ValidationError as error:
-        raise RulesError(f"{origin}: {_describe(error, data)}") from None
+        raise RulesError(f"{source.where(())}: the rules file must be a mapping with 'version' and 'health'")
+    return validate(HealthRules, data, source, NAMING, error=RulesError)
 
 
 def load_rules(path: Path | None = None) -> HealthRules:
     """Rules from ``path``, or the shipped default when ``path`` is None."""
-    data, origin = read_rules_document(path)
-    return parse_rules(data, origin=origin)
-
-
-def _describe(error: ValidationError, data: Mapping[str, Any]) -> str:
-    parts = []
-    for item in error.errors(include_input=False, include_url=False):
-        loc = list(item["loc"])
-        where = ".".join(str(p) for p in loc)
-        if len(loc) >= 2 and loc[0] == "health" and isinstance(loc[1], int):
-            rules = data.get("health")
-            if isinstance(rules, list) and loc[1] < len(rules) and isinstance(rules[loc[1]], Mapping):
-                rule_id = rules[loc[1]].get("id")
-                if rule_id is not None:
-                    where = f"health rule {rule_id!r}" + ("." + ".".join(str(p) for p in loc[2:]) if loc[2:] else "")
-        message = item["msg"].removeprefix("Value error, ")
-        parts.append(f"{where}: {message}" if where else message)
-    return "; ".join(parts)
+    data, source = read_rules_yaml(path)
+    return parse_rules(data, origin=source)
 
 
 # --- evaluation ---------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
-"""Which reporting duties exist, to which authority, with which deadline (hypercare/rules/reporting_duties.yaml)."""
+"""Which reporting duties exist, to which authority, with which deadline (hypercare/rules/reporting_duties.yaml).
+
+``HYPERCARE_DUTIES_FILE`` replaces the shipped file; a broken file is refused with the file, the line and the
+reason (``hypercare.rules.loader``), e.g. ``duties.yaml:4: duties.lex_maria.deadline_hours: …``.
+"""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+from hypercare.rules.loader import Naming, RulesError, read_yaml, validate
 
 
 class DutyKind(BaseModel):
@@ -22,8 +26,7 @@ class DutiesConfig(BaseModel):
 
 
 def load_duties(path: Path | None = None) -> DutiesConfig:
-    if path is None:
-        text = resources.files("hypercare.rules").joinpath("reporting_duties.yaml").read_text(encoding="utf-8")
-    else:
-        text = Path(path).read_text(encoding="utf-8")
-    return DutiesConfig.model_validate(yaml.safe_load(text))
+    data, source = read_yaml(
+        path, package="hypercare.rules", filename="reporting_duties.yaml", what="duties file", error=RulesError
+    )
+    return validate(DutiesConfig, data, source, Naming(), error=RulesError)

@@ -252,10 +252,10 @@ def test_file_level_errors(tmp_path: Path) -> None:
         parse_rules({"version": 2, "health": []})
     with pytest.raises(RulesError, match="stopkriterier: Extra inputs are not permitted"):
         parse_rules({"version": 1, "health": [], "stopkriterier": []})
-    # The stop criteria belong to the gateway too (services.stop_criteria.rules): here only a list.
+    # The stop criteria have their own parser (hypercare.rules.stop_criteria): here only a list.
     with pytest.raises(RulesError, match="stop_criteria: Input should be a valid list"):
         parse_rules({"version": 1, "health": [], "stop_criteria": {}})
-    # The alerts section belongs to the gateway (services.alerts.rules); here it must only be a mapping.
+    # The alerts section has its own parser (hypercare.rules.alerts); here it must only be a mapping.
     with pytest.raises(RulesError, match="alerts: Input should be a valid dictionary"):
         parse_rules({"version": 1, "health": [], "alerts": []})
     with pytest.raises(RulesError, match="must be a mapping"):
@@ -263,7 +263,7 @@ def test_file_level_errors(tmp_path: Path) -> None:
 
     broken = tmp_path / "rules.yaml"
     broken.write_text("version: 1\nhealth: [\n", encoding="utf-8")
-    with pytest.raises(RulesError, match=r"rules\.yaml: not valid YAML"):
+    with pytest.raises(RulesError, match=r"rules\.yaml:3: not valid YAML"):
         load_rules(broken)
     with pytest.raises(RulesError, match="cannot read"):
         load_rules(tmp_path / "missing.yaml")

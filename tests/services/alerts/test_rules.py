@@ -107,7 +107,7 @@ def test_a_custom_file_without_alerts_gets_the_shipped_alert_rules(tmp_path: Pat
 def test_a_broken_alerts_section_in_a_custom_file_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
     path.write_text("version: 1\nalerts:\n  escalation: {multi_after_minutes: 10}\n  rules: []\n", encoding="utf-8")
-    with pytest.raises(RulesError, match=r"rules\.yaml: alerts.escalation.program_after_minutes: Field required"):
+    with pytest.raises(RulesError, match=r"rules\.yaml:3: alerts\.escalation\.program_after_minutes: Field required"):
         load_alert_rules(path)
     with pytest.raises(RulesError, match="cannot read"):
         load_alert_rules(tmp_path / "missing.yaml")

@@ -1,0 +1,171 @@
+"""The rules file read once, and every broken file refused with its file, line and reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hypercare.org.registry import OrgFileError, load_org
+from hypercare.rules.alerts import load_alert_rules
+from hypercare.rules.file import RulesFile, load_rules_file
+from hypercare.rules.loader import RulesError
+from hypercare.rules.stop_criteria import load_stop_criteria
+from hypercare.situation.health import load_rules
+
+HEALTH = """\
+version: 1
+health:
+  - id: many_open
+    levels: [unit]
+    metric: tickets.open
+    yellow: 3
+    reason: "{value} öppna ärenden"
+  - id: login_failures
+    levels: [unit]
+    metric: access.login_failure_rate_15m
+    yellow: "0.1"
+    reason: "{value:.0%} misslyckade inloggningar"
+"""
+
+ALERTS = """\
+version: 1
+health: []
+alerts:
+  escalation:
+    multi_after_minutes: 15
+    program_after_minutes: 45
+  rules:
+    - id: quiet_ed
+      kind: ed_status_missing
+      severity: info
+      minutes: 60
+    - id: failures
+      kind: login_failure_rate
+      severity: warning
+      failure_rate_above: 25
+      min_attempts: 40
+"""
+
+STOP_CRITERIA = """\
+version: 1
+health: []
+stop_criteria:
+  - {id: p1, title: P1, metric: open_priority1_tickets, not_met_at: 2}
+  - id: safety
+    title: Patientsäkerhet
+    metric: tickets_per_day
+    not_met_at: 1
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "my_rules.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 1-based line of the only line containing ``needle``."""
+    (line,) = [number for number, content in enumerate(text.splitlines(), 1) if needle in content]
+    return line
+
+
+def refusal(load: Callable[[Path], object], path: Path) -> str:
+    with pytest.raises(RulesError) as error:
+        load(path)
+    return str(error.value)
+
+
+def test_a_health_rule_error_names_the_file_the_line_and_the_rule(tmp_path: Path) -> None:
+    path = write(tmp_path, HEALTH)
+    assert line_of(HEALTH, 'yellow: "0.1"') == 11
+    expected = f"{path}:11: health rule 'login_failures'.yellow: must be a number (got text)"
+    assert refusal(load_rules, path) == expected
+    assert refusal(load_rules_file, path) == expected
+
+
+def test_a_missing_field_points_at_the_rule_that_lacks_it(tmp_path: Path) -> None:
+    path = write(tmp_path, HEALTH.replace('    reason: "{value} öppna ärenden"\n', "").replace('"0.1"', "0.1"))
+    assert refusal(load_rules, path) == f"{path}:3: health rule 'many_open'.reason: Field required"
+
+
+def test_an_alert_rule_error_names_the_line_of_the_field(tmp_path: Path) -> None:
+    path = write(tmp_path, ALERTS)
+    assert line_of(ALERTS, "failure_rate_above") == 15
+    expected = f"{path}:15: alert rule 'failures'.failure_rate_above: Input should be less than 1"
+    assert refusal(load_alert_rules, path) == expected
+    assert refusal(load_rules_file, path) == expected
+    path.write_text(ALERTS.replace("    program_after_minutes: 45\n", "    program_after_minutes: 10\n"))
+    assert refusal(load_alert_rules, path).startswith(
+        f"{path}:4: alerts.escalation: program_after_minutes must be more than multi_after_minutes\n"
+    )
+
+
+def test_a_stop_criterion_error_names_the_line_and_the_criterion(tmp_path: Path) -> None:
+    path = write(tmp_path, STOP_CRITERIA)
+    message = refusal(load_stop_criteria, path)
+    assert message.startswith(f"{path}:7: stop criterion 'safety'.metric: Input should be ")
+    assert refusal(load_rules_file, path) == message
+    path.write_text(STOP_CRITERIA.replace("id: safety", "id: p1").replace("tickets_per_day", "diversion_hours_today"))
+    assert refusal(load_stop_criteria, path) == f"{path}:3: stop_criteria: stop criterion ids used twice: p1"
+
+
+def test_an_org_file_error_names_the_line(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "region: {id: vgr, name: Västra Götaland}\n"
+        "administrations:\n"
+        "  - id: su\n"
+        "    name: Sahlgrenska\n"
+        "    sites:\n"
+        "      - id: su_s\n"
+        "        name: Sahlgrenska sjukhuset\n"
+        "        units:\n"
+        "          - {id: akm, name: Akutmottagning, kind: emergency}\n",
+        name="org.yaml",
+    )
+    with pytest.raises(OrgFileError) as error:
+        load_org(path)
+    assert str(error.value).startswith(f"{path}:9: administrations.0.sites.0.units.0.kind: Input should be ")
+
+
+def test_every_problem_of_every_section_is_reported_at_once(tmp_path: Path) -> None:
+    broken = HEALTH + ALERTS.split("health: []\n", 1)[1] + STOP_CRITERIA.split("health: []\n", 1)[1]
+    path = write(tmp_path, broken)
+    lines = refusal(load_rules_file, path).splitlines()
+    expected = [line_of(broken, needle) for needle in ('yellow: "0.1"', "failure_rate_above", "tickets_per_day")]
+    assert [line.split(": ", 1)[0] for line in lines] == [f"{path}:{line}" for line in expected]
+
+
+def test_the_file_is_read_once_for_all_sections(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, ALERTS.replace("25", "0.25"))
+    reads: list[Path] = []
+    read_text = Path.read_text
+
+    def counting(self: Path, *args: object, **kwargs: object) -> str:
+        reads.append(self)
+        return read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", counting)
+    loaded = load_rules_file(path)
+    assert reads == [path]
+    assert isinstance(loaded, RulesFile)
+    assert loaded.health.health == []
+    assert [rule.id for rule in loaded.alerts.rules] == ["quiet_ed", "failures"]
+    # No stop_criteria section: the shipped criteria, so a custom file never switches them off by accident.
+    assert loaded.stop_criteria == load_stop_criteria(None)
+
+
+def test_the_shipped_file_loads_whole() -> None:
+    shipped = load_rules_file(None)
+    assert shipped.health == load_rules(None)
+    assert shipped.alerts == load_alert_rules(None)
+    assert shipped.stop_criteria == load_stop_criteria(None)
+    assert shipped.origin == "default_rules.yaml (shipped)"
+
+
+def test_an_error_in_a_shipped_section_used_as_fallback_says_so(tmp_path: Path) -> None:
+    path = write(tmp_path, "version: 1\nhealth: []\nalerts: []\n")
+    assert refusal(load_alert_rules, path) == f"{path}:3: alerts must be a mapping with 'escalation' and 'rules'"
