@@ -21,6 +21,7 @@ from hypercare.contract.events import FAMILIES
 from hypercare.observability import metrics
 from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.settings import Settings
+from hypercare.situation import record as situation_record
 from hypercare.situation.state import STATEFUL_FAMILIES, state_view
 from hypercare.storage.db import Database
 from hypercare.storage.events_store import EventRow, store_events
@@ -170,23 +171,10 @@ def create_app(settings: Settings) -> faust.App:
 
     async def publish(result: BatchResult) -> None:
         """Each changed unit's read-side view to the situation topic (the console's next picture), dead letters."""
-        as_of = _json(datetime.now(UTC).isoformat())
+        as_of = datetime.now(UTC).isoformat()
         for (family, unit_id), value in result.changed.items():
-            key = _json(unit_id)
-            outstanding.append(
-                await situation.send(
-                    key=key,
-                    value=b'{"unit_id":'
-                    + key
-                    + b',"family":'
-                    + _json(family)
-                    + b',"as_of":'
-                    + as_of
-                    + b',"state":'
-                    + _json(state_view(family, value["state"]))
-                    + b"}",
-                )
-            )
+            key, record = situation_record.encode(unit_id, family, state_view(family, value["state"]), as_of=as_of)
+            outstanding.append(await situation.send(key=key, value=record))
         for letter in result.dead_letters:
             outstanding.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
         record_metrics(result)

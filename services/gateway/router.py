@@ -1,4 +1,12 @@
-"""Read side: ``GET /api/v1/situation``, ``GET /api/v1/units/{unit_id}``, ``WS /ws/situation``."""
+"""Read side: ``GET /api/v1/situation``, ``GET /api/v1/units/{unit_id}``, ``WS /ws/situation``.
+
+The REST routes declare the read models of :mod:`hypercare.situation.views` (the OpenAPI document shows
+them) but send the roll-up's dicts as built, encoded once by pydantic-core like FastAPI's own fast path:
+no per-request validation of the whole picture, and a field added to the roll-up reaches clients even
+before its model has it. The tests validate real responses against the models (which forbid unknown keys).
+The WebSocket messages are :class:`~hypercare.situation.views.SnapshotMessage`,
+:class:`~hypercare.situation.views.DeltaMessage` and :class:`~hypercare.situation.views.PongMessage`.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import Response
+from pydantic_core import to_json
 
+from hypercare.situation.views import Situation, UnitView
 from services.auth.dependencies import Reader, authenticate_websocket
 from services.dependencies import HubDep
 
@@ -17,19 +28,37 @@ router = APIRouter(tags=["situation"])
 AUTH_WAIT_SECONDS = 5.0
 
 
-@router.get("/api/v1/situation", summary="The whole situation picture: region, administrations, sites, units")
-async def get_situation(_: Reader, hub: HubDep) -> dict[str, Any]:
-    return hub.situation()
+class PictureResponse(Response):
+    """JSON of a read-side dict as it is (see the module docstring)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return to_json(content)
 
 
-@router.get("/api/v1/units/{unit_id}", summary="One unit's live figures and health")
-async def get_unit(unit_id: str, _: Reader, hub: HubDep) -> dict[str, Any]:
+@router.get(
+    "/api/v1/situation",
+    response_model=Situation,
+    summary="The whole situation picture: region, administrations, sites, units",
+)
+async def get_situation(_: Reader, hub: HubDep) -> Response:
+    return PictureResponse(hub.situation())
+
+
+@router.get(
+    "/api/v1/units/{unit_id}",
+    response_model=UnitView,
+    summary="One unit's live figures and health",
+    responses={404: {"description": "Neither in the org registry nor seen in any event"}},
+)
+async def get_unit(unit_id: str, _: Reader, hub: HubDep) -> Response:
     unit = hub.unit(unit_id)
     if unit is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"unit {unit_id!r} is not in the org registry and has sent no events"
         )
-    return unit
+    return PictureResponse(unit)
 
 
 async def _token_from_first_message(websocket: WebSocket) -> str | None:

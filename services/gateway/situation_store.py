@@ -1,5 +1,7 @@
 """The gateway's copy of every unit's aggregate state, read from the situation topic.
 
+Records are read with :mod:`hypercare.situation.record`, the codec the stream worker writes them with.
+
 Each gateway replica reads the whole topic from the beginning without a consumer group, so
 replicas scale out behind a load balancer and each holds the full picture.
 """
@@ -8,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -16,6 +17,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from hypercare.broker.watermarks import fetch_high_watermarks
 from hypercare.settings import Settings
+from hypercare.situation import record as situation_record
 from hypercare.topics import topics_for
 
 log = logging.getLogger(__name__)
@@ -100,10 +102,9 @@ class SituationStore:
         if raw is None:
             return False
         try:
-            message = json.loads(raw)
-            unit_id, family, state = message["unit_id"], message["family"], message["state"]
-        except (ValueError, KeyError, TypeError):
-            log.warning("ignoring an unreadable situation record")
+            record = situation_record.decode(raw)
+        except situation_record.RecordError as error:
+            log.warning("ignoring a situation record: %s", error)
             return False
-        self.unit_states.setdefault(unit_id, {})[family] = state
+        self.unit_states.setdefault(record.unit_id, {})[record.family] = record.state
         return True

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aiokafka.errors import KafkaError
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -13,6 +13,7 @@ from hypercare.topics import topics_for
 from services.auth.dependencies import Admin, Ingester
 from services.dependencies import DatabaseDep, ProducerDep, SettingsDep
 from services.ingest.body import UnreadableBody, split_body
+from services.ingest.schemas import IngestResponse, QuarantinePage
 from services.ingest.service import describe, ingest_items
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
@@ -34,11 +35,13 @@ async def _read_limited(request: Request, limit: int) -> bytes:
 
 @router.post(
     "/events",
+    response_model=IngestResponse,
     summary="Submit events: one JSON object, a JSON array, or NDJSON",
     responses={
         200: {"description": "Batch processed: accepted count and every rejected item with its reason"},
+        400: {"description": "The body is neither JSON nor NDJSON"},
         413: {"description": "Body or event count over the configured limit"},
-        422: {"description": "Every item was rejected (same body shape as 200)"},
+        422: {"model": IngestResponse, "description": "Every item was rejected (same body shape as 200)"},
         503: {"description": "The broker did not acknowledge; nothing was accepted; resend safely"},
     },
 )
@@ -69,13 +72,15 @@ async def post_events(
     return JSONResponse(describe(result), status_code=code)
 
 
-@router.get("/quarantine", summary="Rejected and dead-lettered items, newest first (admins)")
+@router.get(
+    "/quarantine", response_model=QuarantinePage, summary="Rejected and dead-lettered items, newest first (admins)"
+)
 async def get_quarantine(
     _: Admin,
     db: DatabaseDep,
     stage: Annotated[str | None, Query(pattern="^(ingest|stream)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> QuarantinePage:
     items = await list_quarantined(db, stage=stage, limit=limit, offset=offset)
-    return {"total": await count_quarantined(db, stage=stage), "items": items}
+    return QuarantinePage.model_validate({"total": await count_quarantined(db, stage=stage), "items": items})

@@ -17,6 +17,7 @@ from services.auth.roles import DECIDE, Role
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer, encode_key, encode_value
+from services.ingest.schemas import IngestResponse, RejectedItem
 
 log = logging.getLogger(__name__)
 
@@ -132,14 +133,16 @@ def _type_label(item: RawItem) -> str:
     return event_type if event_type in EVENT_TYPES else "invalid"
 
 
+def response(result: IngestResult) -> IngestResponse:
+    return IngestResponse(
+        accepted=result.accepted,
+        rejected=[RejectedItem(index=r.index, reason=r.reason, event_id=r.event_id or None) for r in result.rejected],
+    )
+
+
 def describe(result: IngestResult) -> dict[str, object]:
-    return {
-        "accepted": result.accepted,
-        "rejected": [
-            {"index": r.index, "reason": r.reason, **({"event_id": r.event_id} if r.event_id else {})}
-            for r in result.rejected
-        ],
-    }
+    """The :class:`IngestResponse` as JSON-ready data; ``event_id`` only where an item had one."""
+    return response(result).model_dump(exclude_none=True)
 
 
-__all__ = ["IngestResult", "Rejection", "describe", "ingest_items"]
+__all__ = ["IngestResult", "Rejection", "describe", "ingest_items", "response"]

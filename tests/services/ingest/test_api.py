@@ -1,0 +1,90 @@
+"""The ingest API's answers against their response models (the broker replaced by a recording producer),
+the quarantine listing, and the OpenAPI document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from hypercare.storage.quarantine import QuarantineRow, add_quarantined, list_quarantined
+from services.ingest.schemas import IngestResponse, QuarantinedItem, QuarantinePage
+
+
+class RecordingProducer:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, bytes]] = []
+
+    async def send_all(self, messages: Sequence[tuple[str, bytes | None, bytes]]) -> None:
+        self.sent.extend(messages)
+
+
+async def post(api: Any, body: Any, role: str = "source") -> Any:
+    async with api.client(role) as client:
+        return await client.post("/api/v1/events", json=body)
+
+
+async def test_a_partly_rejected_batch_answers_in_the_documented_shape(api: Any, ev: Any) -> None:
+    producer = api.app.state.producer = RecordingProducer()
+    good = ev("access.login", api.org.unit("A1W1"), datetime.now(UTC), user_ref="u1", outcome="success")
+    response = await post(api, [good, {"type": "access.login"}, {**good, "event_id": "bad-1", "outcome": "maybe"}])
+    assert response.status_code == 200
+    body = response.json()
+    assert IngestResponse.model_validate(body).model_dump(exclude_none=True) == body
+    assert body["accepted"] == 1
+    assert [item["index"] for item in body["rejected"]] == [1, 2]
+    assert "event_id" not in body["rejected"][0]  # absent, not null, when the item had none (as before)
+    assert body["rejected"][1]["event_id"] == "bad-1"
+    assert len([m for m in producer.sent if m[0].endswith(".events.access")]) == 1
+
+
+async def test_every_item_rejected_is_422_with_the_same_shape(api: Any) -> None:
+    api.app.state.producer = RecordingProducer()
+    response = await post(api, [{"event_id": "x"}, {"event_id": "y", "type": "nope"}])
+    assert response.status_code == 422
+    body = response.json()
+    assert IngestResponse.model_validate(body).model_dump(exclude_none=True) == body
+    assert body["accepted"] == 0 and [r["event_id"] for r in body["rejected"]] == ["x", "y"]
+
+
+async def test_auth_of_ingest_is_unchanged(api: Any) -> None:
+    api.app.state.producer = RecordingProducer()
+    async with api.client(None) as anonymous:
+        assert (await anonymous.post("/api/v1/events", json=[])).status_code == 401
+    assert (await post(api, [], role="viewer")).status_code == 403
+    assert (await api.get("/api/v1/quarantine", role="chief")).status_code == 403
+
+
+async def test_quarantine_listing_validates_and_matches_the_store(api: Any) -> None:
+    await add_quarantined(
+        api.db,
+        items=[
+            QuarantineRow(stage="ingest", reason=f"r-{api.org.tag}", raw="{}", item_index=0, submitted_by="src"),
+            QuarantineRow(
+                stage="stream", reason=f"s-{api.org.tag}", raw="x", src_topic="t", src_partition=1, src_offset=9
+            ),
+        ],
+    )
+    stored = await list_quarantined(api.db, limit=5)
+    # Every column the store lists is a field of the model, and back (the response model drops unknown keys).
+    assert all(set(item) == set(QuarantinedItem.model_fields) for item in stored)
+    response = await api.get("/api/v1/quarantine", role="admin", limit=5)
+    assert response.status_code == 200
+    body = response.json()
+    assert QuarantinePage.model_validate(body).model_dump() == body
+    assert body["items"] == stored  # unchanged on the way out, times included
+    assert body["total"] >= 2
+    streamed = (await api.get("/api/v1/quarantine", role="admin", stage="stream", limit=1)).json()["items"][0]
+    assert (streamed["stage"], streamed["src_offset"], streamed["item_index"]) == ("stream", 9, None)
+
+
+async def test_openapi_shows_the_ingest_models(api: Any) -> None:
+    async with api.client(None) as client:
+        document = (await client.get("/openapi.json")).json()
+    events = document["paths"]["/api/v1/events"]["post"]["responses"]
+    for code in ("200", "422"):
+        assert events[code]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/IngestResponse"}
+    quarantine = document["paths"]["/api/v1/quarantine"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert quarantine["schema"] == {"$ref": "#/components/schemas/QuarantinePage"}
+    rejected = document["components"]["schemas"]["RejectedItem"]
+    assert set(rejected["required"]) == {"index", "reason"} and "event_id" in rejected["properties"]
