@@ -16,7 +16,7 @@ export class KnownIssues extends EventTarget {
 
   start() {
     this.refresh();
-    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
+    this.timer = setInterval(() => { if (!this.load.pending) this.refresh(); }, REFRESH_MS);
   }
 
   stop() {

@@ -10,6 +10,10 @@
 // an answer comes in: a superseded answer is dropped, and whoever was waiting for it gets the newer one. So
 // the calls of one ``latest()`` must all ask for the same kind of thing (the same slot on the page).
 //
+// A change the user made supersedes at once. A background refresh (a timer, a live change) should rather look
+// at ``load.pending`` first and wait for the call in flight: refreshes that come faster than the server
+// answers would otherwise abort each other and never show anything.
+//
 // ``load.cancel()`` (a view unmounting) aborts the call in flight and drops its answer: the promises of the
 // calls waiting for it never settle, so nothing renders into a page that is gone. Later calls work as usual.
 
@@ -40,6 +44,8 @@ export function latest() {
         .then((value) => settle(call, { ok: true, value }), (error) => settle(call, { ok: false, error }));
     });
   }
+
+  Object.defineProperty(load, "pending", { get: () => controller !== null });
 
   load.cancel = () => {
     newest += 1;

@@ -51,7 +51,7 @@ export class AgentView {
     this.live.addEventListener("change", this.onLive);
     this.live.addEventListener("change", this.onModel);
     this.known.addEventListener("change", this.onKnown);
-    this.poll = setInterval(() => this.refresh(), POLL_MS);
+    this.poll = setInterval(() => { if (!this.loading()) this.refresh(); }, POLL_MS);
     this.syncFilterOptions();
     this.refresh();
   }
@@ -68,7 +68,15 @@ export class AgentView {
 
   soon() {
     if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => { this.refreshTimer = null; this.refresh(); }, LIVE_REFRESH_MS);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      // A live change waits for a load in flight rather than cutting it off (see latest.js).
+      if (this.loading()) this.soon(); else this.refresh();
+    }, LIVE_REFRESH_MS);
+  }
+
+  loading() {
+    return this.flowLoad.pending || this.historyLoad.pending;
   }
 
   // -- filters -------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ export class ConsoleView {
     this.id = route.id || null;
     this.live.addEventListener("change", this.onChange);
     this.known.addEventListener("change", this.onChange);
-    this.trendTimer = setInterval(() => this.loadTrends(), TREND_REFRESH_MS);
+    this.trendTimer = setInterval(() => { if (!this.trendsLoad.pending) this.loadTrends(); }, TREND_REFRESH_MS);
     this.ageTimer = setInterval(() => this.schedule(), AGE_REFRESH_MS);
     if (Date.now() - trendsCache.at > TREND_REFRESH_MS / 2) this.loadTrends();
     this.render();

@@ -47,13 +47,13 @@ export class CoordinationView {
     this.loads = { criteria: latest(), duties: latest(), risks: latest() };
     this.saved = null;
     this.lastLoad = 0;
-    this.onChange = () => { if (Date.now() - this.lastLoad > LIVE_REFRESH_MS) this.load(); };
+    this.onChange = () => { if (Date.now() - this.lastLoad > LIVE_REFRESH_MS) this.refresh(); };
   }
 
   mount(root) {
     this.root = root;
     this.live.addEventListener("change", this.onChange);
-    this.timer = setInterval(() => this.load(), REFRESH_MS);
+    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
     this.render();
     this.load();
   }
@@ -63,6 +63,11 @@ export class CoordinationView {
     clearInterval(this.timer);
     clearTimeout(this.saved);
     for (const load of Object.values(this.loads)) load.cancel();
+  }
+
+  /** A background reload (timer, live change): not while one is still in flight (see latest.js). */
+  refresh() {
+    if (!Object.values(this.loads).some((load) => load.pending)) this.load();
   }
 
   async load() {
