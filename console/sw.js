@@ -2,7 +2,7 @@
 // Network first (a deploy is seen at once), the cached copy when the network is gone.
 // API calls and the WebSocket are never intercepted: the outbox in IndexedDB handles offline writes.
 
-const CACHE = "hypercare-shell-v3";
+const CACHE = "hypercare-shell-v4";
 const SHELL = [
   "./",
   "index.html",
@@ -16,10 +16,17 @@ const SHELL = [
   "js/api.js",
   "js/charts.js",
   "js/dom.js",
+  "js/events.js",
   "js/i18n.js",
+  "js/i18n/en.js",
+  "js/i18n/format.js",
+  "js/i18n/lang.js",
+  "js/i18n/sv.js",
   "js/known.js",
+  "js/latest.js",
   "js/live.js",
   "js/outbox.js",
+  "js/permissions.js",
   "js/ui.js",
   "js/views/agent.js",
   "js/views/console.js",

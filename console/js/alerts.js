@@ -1,5 +1,5 @@
 // The "Larm" list of the command console: the gateway's alerts, live from the WebSocket model.
-// Chiefs and admins acknowledge and assign them (the API refuses everyone else anyway).
+// Roles that may handle alerts (permissions.js) acknowledge and assign them; the API refuses everyone else anyway.
 // Everything is built with h(): alert texts, names and assignees are always text nodes.
 
 import { api } from "./api.js";
@@ -10,8 +10,6 @@ import { describeError, field, openFormDialog } from "./ui.js";
 const SEVERITY_ORDER = { critical: 0, warning: 1, info: 2 };
 const LEVEL_ORDER = { program: 0, multi: 1, team: 2 };
 const SEVERITY_ICON = { critical: "red", warning: "yellow", info: "info" };
-
-export const canHandleAlerts = (role) => ["chief", "admin"].includes(role);
 
 /** Unacknowledged first, then the most severe, the highest level, the newest. */
 export function sortAlerts(alerts) {
@@ -50,7 +48,7 @@ function minutesSince(iso) {
   return Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000));
 }
 
-/** One alert as a list item; ``href`` links its node, ``handlers`` only for chiefs and admins. */
+/** One alert as a list item; ``href`` links its node, ``handlers`` only for roles that may handle alerts. */
 export function alertItem(alert, { href, handlers }) {
   const meta = [
     t(`alert.level.${alert.level}`),

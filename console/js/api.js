@@ -27,8 +27,8 @@ function detailOf(body, status) {
   return `HTTP ${status}`;
 }
 
-/** JSON request; throws ApiError (HTTP status) or TypeError (network). */
-export async function api(path, { method = "GET", body, params, token = getToken() } = {}) {
+/** JSON request; throws ApiError (HTTP status), TypeError (network) or, once ``signal`` aborts, its AbortError. */
+export async function api(path, { method = "GET", body, params, token = getToken(), signal } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [key, value] of Object.entries(params || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
@@ -36,7 +36,9 @@ export async function api(path, { method = "GET", body, params, token = getToken
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(url, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
+  });
   let data = null;
   try { data = await response.json(); } catch { data = null; }
   if (!response.ok) throw new ApiError(response.status, detailOf(data, response.status), data);

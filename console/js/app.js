@@ -6,6 +6,7 @@ import { getLang, onLangChange, setLang, t } from "./i18n.js";
 import { KnownIssues } from "./known.js";
 import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
+import { can, homeView, viewsFor } from "./permissions.js";
 import { AgentView } from "./views/agent.js";
 import { ConsoleView } from "./views/console.js";
 import { CoordinationView } from "./views/coordination.js";
@@ -15,15 +16,6 @@ import { renderSignIn } from "./views/signin.js";
 import { TabletView } from "./views/tablet.js";
 
 const ME_KEY = "hc.me";
-// Which views each role gets, the first being its home.
-const ROLE_VIEWS = {
-  admin: ["console", "coordination", "decisions", "report", "agent", "tablet"],
-  chief: ["console", "coordination", "decisions", "report", "agent"],
-  agent: ["agent", "console", "decisions"],
-  viewer: ["console", "coordination", "decisions", "report"],
-  floorwalker: ["tablet"],
-  source: [],
-};
 const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
   coordination: CoordinationView, report: ReportView };
 
@@ -42,7 +34,7 @@ function parseRoute() {
 }
 
 function allowedViews() {
-  return session ? ROLE_VIEWS[session.me.role] || [] : [];
+  return session ? viewsFor(session.me.role) : [];
 }
 
 function route({ focus = true } = {}) {
@@ -124,9 +116,9 @@ function renderBanner() {
 }
 
 function startSession(token, me) {
-  const live = ROLE_VIEWS[me.role]?.length ? new LiveSituation(() => token) : null;
+  const live = can(me.role, "readSituation") ? new LiveSituation(() => token) : null;
   const known = new KnownIssues();
-  const outbox = (ROLE_VIEWS[me.role] || []).includes("tablet") ? new Outbox(() => token) : null;
+  const outbox = can(me.role, "checkIn") ? new Outbox(() => token) : null;
   session = { token, me, live, known, outbox };
   if (live) {
     live.addEventListener("state", renderConnection);
@@ -144,7 +136,7 @@ function signIn(token, me, { focus = true } = {}) {
   signInMessage = "";
   startSession(token, me);
   if (window.location.hash.startsWith("#/signin") || !window.location.hash) {
-    window.history.replaceState(null, "", `#/${ROLE_VIEWS[me.role]?.[0] || ""}`);  // no hashchange
+    window.history.replaceState(null, "", `#/${homeView(me.role) || ""}`);  // no hashchange
   }
   route({ focus });
 }

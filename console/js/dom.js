@@ -85,13 +85,6 @@ export function statusIcon(status) {
     shapes[status] || shapes.green);
 }
 
-/** A unique id for events: the idempotency key of every submitted action. */
-export function newId(prefix) {
-  const bytes = new Uint8Array(12);
-  crypto.getRandomValues(bytes);
-  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
 let toastTimer;
 export function toast(message, kind = "info") {
   const el = document.getElementById("toast");

@@ -58,8 +58,6 @@ export function field(label, control, hint) {
   return h("div", { class: "field" }, h("label", { for: id }, label), control, hint ? h("p", { class: "hint" }, hint) : null);
 }
 
-export const canWriteKnownIssues = (role) => ["admin", "chief", "agent"].includes(role);
-
 export function knownStatusLabel(status) {
   return t(`known.status.${status}`);
 }

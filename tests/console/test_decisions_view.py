@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from pathlib import Path
 from typing import Any
 
-from hc_testkit import Pipeline
+from hc_testkit import Pipeline, event
 
 
 async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
@@ -52,3 +54,43 @@ async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
     await viewer.locator(".decision").nth(1).wait_for(state="detached", timeout=10000)  # the filtered list
     assert await viewer.locator(".decision").count() == 1
     assert "till tisdag" in await viewer.locator(".decision").inner_text()
+
+
+async def test_a_late_answer_to_an_earlier_search_never_replaces_the_newer_one(
+    open_page: Any, pipeline: Pipeline
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    decision = event(
+        "decision.recorded",
+        "SE2321000131-ESASBOR210",
+        decision_id=f"B-late-{tag}",
+        title=f"Sen sökning {tag}",
+        decision="Visa det nyaste svaret",
+        decided_by="test-chief",
+    )
+    assert (await pipeline.post_events([decision], role="chief")).json()["accepted"] == 1
+    await pipeline.wait_for(f"/api/v1/decisions?q={tag}", lambda body: len(body["items"]) == 1, timeout=30)
+
+    viewer = await open_page("viewer", "#/decisions")
+    await viewer.locator(".decision").first.wait_for()
+    held = asyncio.Event()
+
+    async def hold_the_first_search(route: Any) -> None:
+        if f"q=ingenting-{tag}" in route.request.url:
+            held.set()
+            await asyncio.sleep(2)  # this answer (an empty list) comes in long after the next search's
+        with contextlib.suppress(Exception):  # the console may have aborted it meanwhile: nothing to continue
+            await route.continue_()
+
+    await viewer.route("**/api/v1/decisions?*", hold_the_first_search)
+    search = viewer.get_by_label("Sök")
+    await search.fill(f"ingenting-{tag}")
+    await search.press("Enter")
+    await asyncio.wait_for(held.wait(), timeout=10)
+    await search.fill(tag)
+    await search.press("Enter")
+    entry = viewer.locator(f'.decision[data-decision-id="B-late-{tag}"]')
+    await entry.wait_for(timeout=10000)
+    await asyncio.sleep(3)  # past the held answer
+    assert await entry.count() == 1
+    assert await viewer.locator(".decision").count() == 1

@@ -3,8 +3,10 @@
 import { api } from "../api.js";
 import { h, replaceKeepingFocus } from "../dom.js";
 import { CATEGORIES, formatNumber, formatTime, t } from "../i18n.js";
+import { latest } from "../latest.js";
+import { can } from "../permissions.js";
 import {
-  badge, canWriteKnownIssues, describeError, knownIssueItem, openLinkDialog, openNewKnownIssueDialog,
+  badge, describeError, knownIssueItem, openLinkDialog, openNewKnownIssueDialog,
   setKnownIssueStatus,
 } from "../ui.js";
 
@@ -17,12 +19,16 @@ export class AgentView {
     this.live = live;
     this.known = known;
     this.me = me;
+    this.canWriteKnown = can(me.role, "writeKnownIssues");
     this.filters = { administration_id: "", site_id: "", unit_id: "", category: "", priority: "" };
     this.tickets = null;
     this.ticketsError = null;
     this.hotspots = null;
     this.historyUnit = null;
     this.history = null;
+    // Filters, live changes and the poll all reload the flow; clicks pick a unit's history: the newest wins.
+    this.flowLoad = latest();
+    this.historyLoad = latest();
     this.refreshTimer = null;
     this.onLive = (event) => {
       if (event.detail && !event.detail.snapshot && !(event.detail.message?.units || []).length) return;
@@ -45,7 +51,7 @@ export class AgentView {
     this.live.addEventListener("change", this.onLive);
     this.live.addEventListener("change", this.onModel);
     this.known.addEventListener("change", this.onKnown);
-    this.poll = setInterval(() => this.refresh(), POLL_MS);
+    this.poll = setInterval(() => { if (!this.loading()) this.refresh(); }, POLL_MS);
     this.syncFilterOptions();
     this.refresh();
   }
@@ -56,11 +62,21 @@ export class AgentView {
     this.known.removeEventListener("change", this.onKnown);
     clearInterval(this.poll);
     clearTimeout(this.refreshTimer);
+    this.flowLoad.cancel();
+    this.historyLoad.cancel();
   }
 
   soon() {
     if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => { this.refreshTimer = null; this.refresh(); }, LIVE_REFRESH_MS);
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = null;
+      // A live change waits for a load in flight rather than cutting it off (see latest.js).
+      if (this.loading()) this.soon(); else this.refresh();
+    }, LIVE_REFRESH_MS);
+  }
+
+  loading() {
+    return this.flowLoad.pending || this.historyLoad.pending;
   }
 
   // -- filters -------------------------------------------------------------------------------
@@ -116,10 +132,10 @@ export class AgentView {
 
   async refresh() {
     const params = { limit: FLOW_LIMIT, ...this.filters };
-    const [tickets, hotspots] = await Promise.allSettled([
-      api("/api/v1/tickets", { params }),
-      api("/api/v1/tickets/hotspots", { params: { minutes: 60, limit: 8 } }),
-    ]);
+    const [tickets, hotspots] = await this.flowLoad((signal) => Promise.allSettled([
+      api("/api/v1/tickets", { params, signal }),
+      api("/api/v1/tickets/hotspots", { params: { minutes: 60, limit: 8 }, signal }),
+    ]));
     if (tickets.status === "fulfilled") { this.tickets = tickets.value.items; this.ticketsError = null; }
     else this.ticketsError = describeError(tickets.reason);
     if (hotspots.status === "fulfilled") this.hotspots = hotspots.value.items;
@@ -130,8 +146,9 @@ export class AgentView {
 
   async loadHistory(unitId, { quiet = false } = {}) {
     this.historyUnit = unitId;
+    const path = `/api/v1/units/${encodeURIComponent(unitId)}/events`;
     try {
-      this.history = await api(`/api/v1/units/${encodeURIComponent(unitId)}/events`, { params: { limit: 30 } });
+      this.history = await this.historyLoad((signal) => api(path, { params: { limit: 30 }, signal }));
     } catch (error) {
       this.history = { error: describeError(error), items: [] };
     }
@@ -166,7 +183,7 @@ export class AgentView {
           ticket.patient_safety ? h("span", { class: "pill pill--alert" }, t("patient.safety")) : null,
           h("span", { class: "summary-text" }, summary)),
         h("td", { class: "nowrap" }, issues,
-          canWriteKnownIssues(this.me.role) && ticket.status !== "resolved" ? h("button", {
+          this.canWriteKnown && ticket.status !== "resolved" ? h("button", {
             type: "button", class: "button button--small", dataset: { key: `link-${item.event_id}` },
             onclick: () => openLinkDialog(this.known, item.ticket_id, () => this.refresh()),
           }, t("known.link")) : null));
@@ -182,7 +199,7 @@ export class AgentView {
 
   renderSide() {
     if (!this.side) return;
-    const writer = canWriteKnownIssues(this.me.role);
+    const writer = this.canWriteKnown;
     const hot = this.hotspots || [];
     const historyName = this.history?.name ?? this.historyUnit;
     replaceKeepingFocus(this.side,

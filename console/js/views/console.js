@@ -1,15 +1,18 @@
 // The command console: region → administration → site → unit, live from the WebSocket model.
 
-import { acknowledgeAlert, alertItem, canHandleAlerts, openAssignDialog, sortAlerts } from "../alerts.js";
-import { api, postEvents } from "../api.js";
+import { acknowledgeAlert, alertItem, openAssignDialog, sortAlerts } from "../alerts.js";
+import { api } from "../api.js";
 import { columnChart } from "../charts.js";
-import { h, newId, replaceKeepingFocus, toast } from "../dom.js";
+import { h, replaceKeepingFocus, toast } from "../dom.js";
+import { EventRefused, newEvent, newId, sendEvent } from "../events.js";
 import {
   formatNumber, formatPercent, formatTime, reasonTexts, stockholmLocalNow, stockholmLocalToIso, t,
 } from "../i18n.js";
+import { latest } from "../latest.js";
 import { idOf } from "../live.js";
+import { can } from "../permissions.js";
 import {
-  badge, canWriteKnownIssues, describeError, field, knownIssueItem, openFormDialog, openNewKnownIssueDialog,
+  badge, describeError, field, knownIssueItem, openFormDialog, openNewKnownIssueDialog,
   setKnownIssueStatus,
 } from "../ui.js";
 
@@ -31,12 +34,16 @@ export class ConsoleView {
     this.live = live;
     this.known = known;
     this.me = me;
-    this.canDecide = ["chief", "admin"].includes(me.role);
-    this.alertHandlers = canHandleAlerts(me.role)
+    this.canDecide = can(me.role, "decide");
+    this.canWriteKnown = can(me.role, "writeKnownIssues");
+    this.alertHandlers = can(me.role, "handleAlerts")
       ? { acknowledge: (alert) => acknowledgeAlert(alert), assign: (alert) => openAssignDialog(alert) }
       : null;
     this.trends = trendsCache.data;
     this.trendsFailed = false;
+    // Each drill-down mounts a new view: its trend load is dropped on unmount (no late render into the next
+    // view, no older answer in the shared cache), and overlapping loads of one view keep the newest answer.
+    this.trendsLoad = latest();
     this.timer = null;
     this.lastRender = 0;
     this.onChange = () => this.schedule();
@@ -48,7 +55,7 @@ export class ConsoleView {
     this.id = route.id || null;
     this.live.addEventListener("change", this.onChange);
     this.known.addEventListener("change", this.onChange);
-    this.trendTimer = setInterval(() => this.loadTrends(), TREND_REFRESH_MS);
+    this.trendTimer = setInterval(() => { if (!this.trendsLoad.pending) this.loadTrends(); }, TREND_REFRESH_MS);
     this.ageTimer = setInterval(() => this.schedule(), AGE_REFRESH_MS);
     if (Date.now() - trendsCache.at > TREND_REFRESH_MS / 2) this.loadTrends();
     this.render();
@@ -60,6 +67,7 @@ export class ConsoleView {
     clearInterval(this.trendTimer);
     clearInterval(this.ageTimer);
     clearTimeout(this.timer);
+    this.trendsLoad.cancel();
   }
 
   schedule() {
@@ -70,7 +78,8 @@ export class ConsoleView {
 
   async loadTrends() {
     try {
-      this.trends = await api("/api/v1/trends", { params: { hours: TREND_HOURS, bucket_minutes: TREND_BUCKET_MINUTES } });
+      const params = { hours: TREND_HOURS, bucket_minutes: TREND_BUCKET_MINUTES };
+      this.trends = await this.trendsLoad((signal) => api("/api/v1/trends", { params, signal }));
       trendsCache.data = this.trends;
       trendsCache.at = Date.now();
       this.trendsFailed = false;
@@ -280,7 +289,7 @@ export class ConsoleView {
 
   renderKnownIssues() {
     const items = this.known.active();
-    const writer = canWriteKnownIssues(this.me.role);
+    const writer = this.canWriteKnown;
     return h("section", { class: "panel known", "aria-labelledby": "known-title" },
       h("div", { class: "panel-head" },
         h("h2", { id: "known-title" }, t("known.title")),
@@ -327,11 +336,10 @@ export class ConsoleView {
         const to = [...receiving.querySelectorAll("input:checked")].map((input) => input.value);
         if (!to.length) throw new Error(t("form.pick.receiving"));
         if (!reason.value.trim()) throw new Error(t("form.required", { field: t("form.reason") }));
-        const event = {
-          event_id: newId("console"), type: "ed.diversion_started", occurred_at: new Date().toISOString(),
-          unit_id: edSelect.value, source: "console", diversion_id: newId("div"), to_unit_ids: to,
-          scope: scope.value, reason: reason.value.trim(), decided_by: this.me.name,
-        };
+        const event = newEvent("ed.diversion_started", edSelect.value, {
+          diversion_id: newId("div"), to_unit_ids: to, scope: scope.value, reason: reason.value.trim(),
+          decided_by: this.me.name,
+        });
         const end = stockholmLocalToIso(expected.value);
         if (end) event.expected_end = end;
         await this.decide(event);
@@ -347,10 +355,9 @@ export class ConsoleView {
       submitLabel: t("form.submit.end"),
       danger: true,
       onSubmit: async () => {
-        const event = {
-          event_id: newId("console"), type: "ed.diversion_ended", occurred_at: new Date().toISOString(),
-          unit_id: diversion.unit_id, source: "console", diversion_id: diversion.diversion_id, decided_by: this.me.name,
-        };
+        const event = newEvent("ed.diversion_ended", diversion.unit_id, {
+          diversion_id: diversion.diversion_id, decided_by: this.me.name,
+        });
         if (reason.value.trim()) event.reason = reason.value.trim();
         await this.decide(event);
       },
@@ -358,14 +365,11 @@ export class ConsoleView {
   }
 
   async decide(event) {
-    let result;
     try {
-      result = await postEvents([event]);
+      await sendEvent(event);
     } catch (error) {
+      if (error instanceof EventRefused) throw new Error(t("decision.refused", { reason: error.message }));
       throw new Error(describeError(error));
-    }
-    if (result.accepted !== 1) {
-      throw new Error(t("decision.refused", { reason: (result.rejected || []).map((r) => r.reason).join("; ") }));
     }
     toast(t("decision.sent"));
   }

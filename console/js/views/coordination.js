@@ -3,17 +3,18 @@
 // roll-back here; the gateway stamps the decision with the criteria as they stand at that moment. They also
 // open and close reporting duties and record risks: each is an event through the ingest API, like any other.
 
-import { api, postEvents } from "../api.js";
-import { h, newId, replaceKeepingFocus, statusIcon, toast } from "../dom.js";
+import { api } from "../api.js";
+import { h, replaceKeepingFocus, statusIcon, toast } from "../dom.js";
+import { newEvent, newId, sendEvent } from "../events.js";
 import { formatNumber, formatPercent, formatTime, t } from "../i18n.js";
+import { latest } from "../latest.js";
+import { can } from "../permissions.js";
 import { describeError, field, openFormDialog } from "../ui.js";
 
 const REFRESH_MS = 30000;
 // A live change (new events) refreshes at most this often; the figures come from the event store.
 const LIVE_REFRESH_MS = 10000;
 const ROLLOUT = ["continue", "pause", "rollback"];
-
-const canDecide = (role) => role === "chief" || role === "admin";
 
 /** Met / not met as icon + text (never colour alone). */
 function metBadge(met, { judged = true } = {}) {
@@ -39,16 +40,20 @@ export class CoordinationView {
   constructor({ live, me }) {
     this.live = live;
     this.me = me;
+    this.canDecide = can(me.role, "decide");
     this.data = { criteria: null, duties: null, risks: null };
     this.errors = {};
+    // Loads overlap (live changes, the timer, a save): per panel, the newest answer wins.
+    this.loads = { criteria: latest(), duties: latest(), risks: latest() };
+    this.saved = null;
     this.lastLoad = 0;
-    this.onChange = () => { if (Date.now() - this.lastLoad > LIVE_REFRESH_MS) this.load(); };
+    this.onChange = () => { if (Date.now() - this.lastLoad > LIVE_REFRESH_MS) this.refresh(); };
   }
 
   mount(root) {
     this.root = root;
     this.live.addEventListener("change", this.onChange);
-    this.timer = setInterval(() => this.load(), REFRESH_MS);
+    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
     this.render();
     this.load();
   }
@@ -56,18 +61,25 @@ export class CoordinationView {
   unmount() {
     this.live.removeEventListener("change", this.onChange);
     clearInterval(this.timer);
+    clearTimeout(this.saved);
+    for (const load of Object.values(this.loads)) load.cancel();
+  }
+
+  /** A background reload (timer, live change): not while one is still in flight (see latest.js). */
+  refresh() {
+    if (!Object.values(this.loads).some((load) => load.pending)) this.load();
   }
 
   async load() {
     this.lastLoad = Date.now();
     const fetches = {
-      criteria: () => api("/api/v1/stop-criteria"),
-      duties: () => api("/api/v1/duties", { params: { status: "open" } }),
-      risks: () => api("/api/v1/risks"),
+      criteria: (signal) => api("/api/v1/stop-criteria", { signal }),
+      duties: (signal) => api("/api/v1/duties", { params: { status: "open" }, signal }),
+      risks: (signal) => api("/api/v1/risks", { signal }),
     };
     await Promise.all(Object.entries(fetches).map(async ([name, fetcher]) => {
       try {
-        this.data[name] = await fetcher();
+        this.data[name] = await this.loads[name](fetcher);
         delete this.errors[name];
       } catch (error) {
         this.errors[name] = describeError(error);
@@ -103,7 +115,7 @@ export class CoordinationView {
             h("th", { scope: "col" }, t("stop.criterion")), h("th", { scope: "col" }, t("stop.value")),
             h("th", { scope: "col" }, t("stop.limit")), h("th", { scope: "col" }, t("stop.status")))),
           h("tbody", {}, data.criteria.map((item) => this.criterionRow(item)))),
-        canDecide(this.me.role)
+        this.canDecide
           ? h("div", { class: "actions rollout-actions" }, h("span", { class: "muted" }, t("stop.decide")),
             ROLLOUT.map((choice) => h("button", {
               type: "button", class: ["button", choice === "continue" ? "button--primary" : "button--danger"],
@@ -150,7 +162,8 @@ export class CoordinationView {
             mandate: value("mandate"), owner: value("owner") },
         });
         toast(t("stop.recorded", { id: result.decision_id }), "success");
-        this.data.criteria = result.stop_criteria;
+        // The criteria stamped on the decision are the newest: a load still in flight must not replace them.
+        this.data.criteria = await this.loads.criteria(async () => result.stop_criteria);
         this.render();
       },
     });
@@ -159,7 +172,7 @@ export class CoordinationView {
   // -- reporting duties ------------------------------------------------------------------------
 
   renderDuties() {
-    const decide = canDecide(this.me.role);
+    const decide = this.canDecide;
     return h("section", { class: "panel duties", "aria-labelledby": "duties-title" },
       h("div", { class: "panel-head" },
         h("h2", { id: "duties-title" }, t("duties.title"),
@@ -188,7 +201,7 @@ export class CoordinationView {
   // -- risk register ---------------------------------------------------------------------------
 
   renderRisks() {
-    const decide = canDecide(this.me.role);
+    const decide = this.canDecide;
     return h("section", { class: "panel risks", "aria-labelledby": "risks-title" },
       h("div", { class: "panel-head" },
         h("h2", { id: "risks-title" }, t("risks.title"),
@@ -216,11 +229,11 @@ export class CoordinationView {
 
   // -- recording duties and risks (chiefs and admins) --------------------------------------------
 
-  async submit(event) {
-    const result = await postEvents([{ occurred_at: new Date().toISOString(), source: "console", ...event }]);
-    if (!result.accepted) throw new Error(result.rejected.map((r) => r.reason).join("; "));
+  async submit(type, unitId, fields) {
+    await sendEvent(newEvent(type, unitId, fields));
     toast(t("coordination.saved"), "success");
-    setTimeout(() => this.load(), 800);  // the worker stores it within a moment
+    clearTimeout(this.saved);
+    this.saved = setTimeout(() => this.load(), 800);  // the worker stores it within a moment
   }
 
   regionId() {
@@ -246,9 +259,8 @@ export class CoordinationView {
       onSubmit: async (form) => {
         const value = (name) => form.elements[name].value.trim();
         if (!value("trigger_id")) throw new Error(t("duties.trigger.required"));
-        await this.submit({
-          event_id: newId("duty"), type: "duty.opened", unit_id: this.regionId(), duty_id: newId("RP"),
-          duty: value("duty"), trigger: value("trigger"), trigger_id: value("trigger_id"),
+        await this.submit("duty.opened", this.regionId(), {
+          duty_id: newId("RP"), duty: value("duty"), trigger: value("trigger"), trigger_id: value("trigger_id"),
           description: value("description"), opened_by: this.me.name,
         });
       },
@@ -261,8 +273,7 @@ export class CoordinationView {
       submitLabel: t("duties.fulfil"),
       fields: [field(t("duties.reference"), h("input", { name: "reference", class: "input" }), t("duties.reference.hint"))],
       onSubmit: async (form) => {
-        await this.submit({
-          event_id: newId("duty"), type: "duty.fulfilled", unit_id: duty.unit_id || this.regionId(),
+        await this.submit("duty.fulfilled", duty.unit_id || this.regionId(), {
           duty_id: duty.duty_id, reference: form.elements.reference.value.trim(), fulfilled_by: this.me.name,
         });
       },
@@ -288,8 +299,7 @@ export class CoordinationView {
       onSubmit: async (form) => {
         const value = (name) => form.elements[name].value.trim();
         if (!value("title")) throw new Error(t("risks.title.required"));
-        await this.submit({
-          event_id: newId("risk"), type: "risk.recorded", unit_id: risk?.unit_id || this.regionId(),
+        await this.submit("risk.recorded", risk?.unit_id || this.regionId(), {
           risk_id: risk ? risk.risk_id : newId("R"), title: value("title"), description: value("description"),
           owner: value("owner"), mitigation: value("mitigation"), severity: value("severity"), status: value("status"),
           linked_alert_ids: risk?.linked_alert_ids || [], linked_decision_ids: risk?.linked_decision_ids || [],

@@ -1,20 +1,24 @@
 // The decision log (beslutslogg): search, read, export as CSV; chiefs and admins record and correct decisions.
 // A decision is a `decision.recorded` event through the ingest API; entries are never edited, only corrected.
 
-import { api, getToken, postEvents } from "../api.js";
-import { h, newId, replaceKeepingFocus } from "../dom.js";
+import { api, getToken } from "../api.js";
+import { h, replaceKeepingFocus } from "../dom.js";
+import { newEvent, newId, sendEvent } from "../events.js";
 import { formatTime, stockholmLocalToIso, t } from "../i18n.js";
+import { latest } from "../latest.js";
+import { can } from "../permissions.js";
 import { describeError, field, openFormDialog } from "../ui.js";
-
-const canDecide = (role) => role === "chief" || role === "admin";
 
 export class DecisionsView {
   constructor({ live, me }) {
     this.live = live;
     this.me = me;
+    this.canDecide = can(me.role, "decide");
     this.query = { q: "", from: "", to: "", unit_id: "", owner: "" };
     this.items = null;
     this.error = null;
+    this.search = latest();  // the newest search wins (Enter fires both change and submit, filters change fast)
+    this.timers = new Set();
   }
 
   mount(root) {
@@ -33,7 +37,7 @@ export class DecisionsView {
         h("h1", { id: "decisions-title" }, t("decisions.title")),
         h("div", { class: "actions" },
           h("button", { type: "button", class: "button", onclick: () => this.exportCsv() }, t("decisions.csv")),
-          canDecide(this.me.role)
+          this.canDecide
             ? h("button", { type: "button", class: "button button--primary", onclick: () => this.openNew() }, t("decisions.new"))
             : null)),
       h("form", { class: "filters", role: "search", onsubmit: (e) => { e.preventDefault(); this.refresh(); } },
@@ -47,7 +51,15 @@ export class DecisionsView {
     this.refresh();
   }
 
-  unmount() {}
+  unmount() {
+    this.search.cancel();
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  later(fn, ms) {
+    const timer = setTimeout(() => { this.timers.delete(timer); fn(); }, ms);
+    this.timers.add(timer);
+  }
 
   params() {
     const day = (value, days = 0) => {
@@ -61,7 +73,8 @@ export class DecisionsView {
 
   async refresh() {
     try {
-      const data = await api("/api/v1/decisions", { params: this.params() });
+      const params = this.params();
+      const data = await this.search((signal) => api("/api/v1/decisions", { params, signal }));
       this.items = data.items;
       this.error = null;
     } catch (error) {
@@ -95,7 +108,7 @@ export class DecisionsView {
         row(t("decisions.field.unit"), item.unit_name),
         row(t("decisions.field.affected"), units),
         row(t("decisions.field.follow.up"), item.follow_up_at ? formatTime(item.follow_up_at, { date: true }) : "")),
-      canDecide(this.me.role) && item.type === "decision.recorded"
+      this.canDecide && item.type === "decision.recorded"
         ? h("button", { type: "button", class: "button", onclick: () => this.openNew(item) }, t("decisions.correct"))
         : null);
   }
@@ -136,18 +149,15 @@ export class DecisionsView {
         const value = (name) => form.elements[name].value.trim();
         if (!value("title") || !value("decision")) throw new Error(t("decisions.required"));
         const followUp = value("follow_up") ? stockholmLocalToIso(value("follow_up")) : null;
-        const event = {
-          event_id: newId("decision"), type: "decision.recorded", occurred_at: new Date().toISOString(),
-          unit_id: value("unit_id"), source: "console", decision_id: newId("B"),
-          title: value("title"), decision: value("decision"), rationale: value("rationale"),
+        const event = newEvent("decision.recorded", value("unit_id"), {
+          decision_id: newId("B"), title: value("title"), decision: value("decision"), rationale: value("rationale"),
           mandate: value("mandate"), owner: value("owner"), decided_by: this.me.name,
           affected_unit_ids: value("unit_id") && this.live.units.has(value("unit_id")) ? [value("unit_id")] : [],
           ...(followUp ? { follow_up_at: followUp } : {}),
           ...(original ? { corrects: original.decision_id } : {}),
-        };
-        const result = await postEvents([event]);
-        if (!result.accepted) throw new Error(result.rejected.map((r) => r.reason).join("; "));
-        setTimeout(() => this.refresh(), 800);  // the worker stores it within a moment
+        });
+        await sendEvent(event);
+        this.later(() => this.refresh(), 800);  // the worker stores it within a moment
       },
     });
   }

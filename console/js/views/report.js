@@ -6,9 +6,10 @@ import { api, getToken } from "../api.js";
 import { columnChart } from "../charts.js";
 import { h, replaceKeepingFocus, toast } from "../dom.js";
 import { formatNumber, formatTime, stockholmLocalNow, t } from "../i18n.js";
+import { latest } from "../latest.js";
+import { can } from "../permissions.js";
 import { describeError, field, openFormDialog } from "../ui.js";
 
-const canRelease = (role) => role === "chief" || role === "admin";
 const FORMATS = [["html", "report.download.html"], ["pdf", "report.download.pdf"], ["md", "report.download.md"]];
 
 /** A value as the report prints it (content formats: services/reports/figures.py). */
@@ -48,7 +49,9 @@ export class ReportView {
     this.list = null;
     this.error = null;
     this.busy = false;
-    this.requested = 0;  // the newest load wins: a slower, older answer never replaces what was asked for later
+    // The newest load wins: a slower, older answer never replaces what was asked for later.
+    this.showing = latest();  // the report shown (a day's, one from the list, the answer of a workflow step)
+    this.listing = latest();  // the list of saved reports
   }
 
   mount(root) {
@@ -57,22 +60,23 @@ export class ReportView {
     this.loadDay();
   }
 
-  unmount() {}
+  unmount() {
+    this.showing.cancel();
+    this.listing.cancel();
+  }
+
+  /** Show the report ``fetcher(signal)`` answers with ({report, content}), or a newer one asked for since. */
+  async show(fetcher) {
+    this.shown = await this.showing(fetcher);
+  }
 
   async loadDay() {
-    const request = ++this.requested;
-    await this.run(async () => {
-      const shown = await api("/api/v1/reports/daily", { params: { date: this.day } });
-      if (request === this.requested) this.shown = shown;
-    });
+    const params = { date: this.day };
+    await this.run(() => this.show((signal) => api("/api/v1/reports/daily", { params, signal })));
   }
 
   async open(id) {
-    const request = ++this.requested;
-    await this.run(async () => {
-      const shown = await api(`/api/v1/reports/${id}`);
-      if (request === this.requested) this.shown = shown;
-    });
+    await this.run(() => this.show((signal) => api(`/api/v1/reports/${id}`, { signal })));
   }
 
   /** Runs ``action`` (an API call), then reloads the list and renders; errors are shown, not thrown. */
@@ -86,7 +90,7 @@ export class ReportView {
       this.error = describeError(error);
     }
     try {
-      this.list = (await api("/api/v1/reports", { params: { limit: 30 } })).items;
+      this.list = (await this.listing((signal) => api("/api/v1/reports", { params: { limit: 30 }, signal }))).items;
     } catch (error) {
       this.error = this.error || describeError(error);
     }
@@ -111,7 +115,7 @@ export class ReportView {
   }
 
   renderStatus(report) {
-    const release = canRelease(this.me.role);
+    const release = can(this.me.role, "releaseReports");
     const button = (key, label, onclick, primary = false) => h("button", {
       type: "button", class: ["button", primary && "button--primary"], disabled: this.busy, dataset: { key, action: key }, onclick,
     }, label);
@@ -215,8 +219,9 @@ export class ReportView {
       fields: [h("p", {}, t("report.create.help")), field(t("report.note"), note)],
       onSubmit: async () => {
         const body = kind === "daily" ? { kind, date: this.day, note: note.value } : { kind, note: note.value };
-        this.shown = await api("/api/v1/reports", { method: "POST", body });
-        toast(t("report.created.toast", { id: this.shown.report.id }), "success");
+        const created = await api("/api/v1/reports", { method: "POST", body });
+        await this.show(() => created);
+        toast(t("report.created.toast", { id: created.report.id }), "success");
         await this.run(async () => {});
       },
     });
@@ -230,7 +235,8 @@ export class ReportView {
       submitLabel: t("report.refresh"),
       fields: [h("p", {}, t("report.refresh.help")), field(t("report.note"), note)],
       onSubmit: async () => {
-        this.shown = await api(`/api/v1/reports/${report.id}/refresh`, { method: "POST", body: { note: note.value } });
+        const refreshed = await api(`/api/v1/reports/${report.id}/refresh`, { method: "POST", body: { note: note.value } });
+        await this.show(() => refreshed);
         await this.run(async () => {});
       },
     });
@@ -248,7 +254,7 @@ export class ReportView {
   async transition(report, action, { thrown = false } = {}) {
     const call = async () => {
       await api(`/api/v1/reports/${report.id}/${action}`, { method: "POST" });
-      this.shown = await api(`/api/v1/reports/${report.id}`);
+      await this.show((signal) => api(`/api/v1/reports/${report.id}`, { signal }));
     };
     if (thrown) {
       await call();  // inside a dialog: the dialog shows the error

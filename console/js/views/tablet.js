@@ -1,6 +1,7 @@
 // The floor-walker tablet view: two taps to check in, big buttons, works offline (outbox).
 
-import { h, newId, replaceKeepingFocus, toast } from "../dom.js";
+import { h, replaceKeepingFocus, toast } from "../dom.js";
+import { newEvent, SOURCES } from "../events.js";
 import { CATEGORIES, formatNumber, t } from "../i18n.js";
 import { badge } from "../ui.js";
 
@@ -219,11 +220,9 @@ export class TabletView {
 
   // -- actions: each is an event in the outbox -----------------------------------------------
 
+  /** The event is made (and its event_id fixed) here, once; the outbox resends it unchanged. */
   event(type, fields) {
-    return {
-      event_id: newId("fw"), type, occurred_at: new Date().toISOString(), unit_id: this.unitId, source: "fw-tablet",
-      walker_id: this.me.walker_id, ...fields,
-    };
+    return newEvent(type, this.unitId, { walker_id: this.me.walker_id, ...fields }, { source: SOURCES.tablet });
   }
 
   escalatedHere() {
