@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from hypercare.observability import metrics
@@ -19,18 +19,15 @@ from hypercare.privacy.redact import redact
 from hypercare.storage.alert_models import Alert
 from hypercare.storage.models import utcnow
 from services.alerts import store
+from services.alerts.service import AlertService
 from services.alerts.store import AlertConflict, StatusFilter
-from services.auth.dependencies import Reader, require
-from services.auth.roles import DECIDE
-from services.auth.tokens import Principal
-from services.dependencies import DatabaseDep
+from services.auth.dependencies import AlertHandler, Reader
+from services.dependencies import AlertServiceDep, DatabaseDep
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
-# The coordination group acts on alerts: the roles that take decisions (DESIGN.md, "Who uses it").
-AlertHandler = Annotated[Principal, Depends(require(DECIDE, action="acknowledge or assign alerts"))]
 Assignee = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(redact)
 ]
@@ -41,8 +38,7 @@ class Assignment(BaseModel):
     assigned_to: Assignee
 
 
-async def _push(request: Request) -> None:
-    service = getattr(request.app.state, "alert_service", None)
+async def _push(service: AlertService | None) -> None:
     if service is None:
         return
     try:
@@ -75,7 +71,7 @@ async def get_alert(alert_id: int, _: Reader, db: DatabaseDep) -> dict[str, Any]
 
 @router.post("/{alert_id}/acknowledge", summary="Acknowledge an alert (chief, admin); stops its escalation")
 async def acknowledge_alert(
-    alert_id: int, principal: AlertHandler, db: DatabaseDep, request: Request
+    alert_id: int, principal: AlertHandler, db: DatabaseDep, alerts: AlertServiceDep
 ) -> dict[str, Any]:
     try:
         result = await store.acknowledge(db, alert_id, by=principal.name, at=utcnow())
@@ -86,17 +82,17 @@ async def acknowledge_alert(
     alert, changed = result
     if changed:
         metrics.ALERT_TRANSITIONS.labels(transition="acknowledge").inc()
-        await _push(request)
+        await _push(alerts)
     return store.public(alert)
 
 
 @router.post("/{alert_id}/assign", summary="Assign an alert to someone (chief, admin)")
 async def assign_alert(
-    alert_id: int, body: Assignment, _: AlertHandler, db: DatabaseDep, request: Request
+    alert_id: int, body: Assignment, _: AlertHandler, db: DatabaseDep, alerts: AlertServiceDep
 ) -> dict[str, Any]:
     try:
         alert = _found(await store.assign(db, alert_id, to=body.assigned_to), alert_id)
     except AlertConflict as conflict:
         raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from None
-    await _push(request)
+    await _push(alerts)
     return store.public(alert)

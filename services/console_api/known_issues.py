@@ -19,8 +19,8 @@ from hypercare.privacy.redact import contains_identity_number, redact
 from hypercare.storage.db import Database
 from hypercare.storage.known_issue_models import KnownIssue, KnownIssueTicket
 from hypercare.storage.models import utcnow
+from services.auth.dependencies import KnownIssueEditor as Agent
 from services.auth.dependencies import Reader
-from services.console_api.access import Agent
 from services.dependencies import DatabaseDep
 
 router = APIRouter(prefix="/api/v1/known-issues", tags=["known issues"])

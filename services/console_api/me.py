@@ -6,7 +6,7 @@ import hashlib
 
 from fastapi import APIRouter
 
-from services.console_api.access import Anyone
+from services.auth.dependencies import Anyone
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 

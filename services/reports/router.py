@@ -6,17 +6,14 @@ import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hypercare.storage.report_models import Report
-from services.auth.dependencies import Reader, require
-from services.auth.roles import DECIDE
-from services.auth.tokens import Principal
-from services.dependencies import DatabaseDep, SettingsDep
+from services.auth.dependencies import Reader, ReportMaker
+from services.dependencies import DatabaseDep, ReportContextDep, SettingsDep
 from services.reports import store
-from services.reports.context import ReportContext
 from services.reports.period import ReportKind, local_day
 from services.reports.render import render_html, render_markdown, render_pdf
 from services.reports.snapshot import MAX_NOTE
@@ -24,20 +21,7 @@ from services.reports.snapshot import MAX_NOTE
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 ReportFormat = Literal["json", "html", "pdf", "md"]
-Chief = Annotated[Principal, Depends(require(DECIDE, action="create, approve or publish situation reports"))]
 FormatQuery = Annotated[ReportFormat, Query(description="json (metadata and content), html, pdf or md (Markdown)")]
-
-
-def _context(request: Request) -> ReportContext:
-    context: ReportContext | None = getattr(request.app.state, "report_context", None)
-    if context is None:
-        context = request.app.state.report_context = ReportContext.from_settings(
-            request.app.state.settings, request.app.state.org
-        )
-    return context
-
-
-ContextDep = Annotated[ReportContext, Depends(_context)]
 
 
 def _error(error: store.ReportError) -> HTTPException:
@@ -97,7 +81,7 @@ async def get_daily_report(
     _: Reader,
     db: DatabaseDep,
     settings: SettingsDep,
-    context: ContextDep,
+    context: ReportContextDep,
     day: Annotated[date | None, Query(alias="date", description="local date (YYYY-MM-DD); default today")] = None,
     format: FormatQuery = "json",  # noqa: A002 - the query parameter's name
 ) -> Response:
@@ -136,7 +120,7 @@ class RefreshIn(BaseModel):
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="Create a draft report from a fresh snapshot")
 async def create_report(
-    body: ReportIn, principal: Chief, db: DatabaseDep, settings: SettingsDep, context: ContextDep
+    body: ReportIn, principal: ReportMaker, db: DatabaseDep, settings: SettingsDep, context: ReportContextDep
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
     day = (body.day or local_day(now, settings.zone)) if body.kind == "daily" else None
@@ -153,7 +137,7 @@ async def create_report(
     "/reports/{report_id}/refresh", summary="Take a new snapshot for a draft (an approved report returns to draft)"
 )
 async def refresh_report(
-    report_id: int, principal: Chief, db: DatabaseDep, context: ContextDep, body: RefreshIn | None = None
+    report_id: int, principal: ReportMaker, db: DatabaseDep, context: ReportContextDep, body: RefreshIn | None = None
 ) -> dict[str, Any]:
     try:
         report = await store.refresh_report(
@@ -165,7 +149,7 @@ async def refresh_report(
 
 
 @router.post("/reports/{report_id}/approve", summary="Approve a draft (chief or admin)")
-async def approve_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
+async def approve_report(report_id: int, principal: ReportMaker, db: DatabaseDep) -> dict[str, Any]:
     try:
         report = await store.approve_report(db, report_id, by=principal.name, at=datetime.now(UTC))
     except store.ReportError as error:
@@ -174,7 +158,7 @@ async def approve_report(report_id: int, principal: Chief, db: DatabaseDep) -> d
 
 
 @router.post("/reports/{report_id}/publish", summary="Publish an approved report; it never changes afterwards")
-async def publish_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
+async def publish_report(report_id: int, principal: ReportMaker, db: DatabaseDep) -> dict[str, Any]:
     try:
         report = await store.publish_report(db, report_id, by=principal.name, at=datetime.now(UTC))
     except store.ReportError as error:

@@ -12,17 +12,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aiokafka.errors import KafkaError
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hypercare.contract.events import RolloutDecision
 from hypercare.topics import topics_for
 from services.auth.dependencies import Decider, Reader
-from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep
+from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep, StopCriteriaDep
 from services.ingest.body import RawItem
 from services.ingest.service import describe, ingest_items
-from services.stop_criteria.rules import StopCriteria
 from services.stop_criteria.service import stop_criteria_at
 
 router = APIRouter(prefix="/api/v1", tags=["stop criteria"])
@@ -34,25 +33,19 @@ TITLES = {
 }
 
 
-def criteria_of(request: Request) -> StopCriteria:
-    """Parsed once by ``create_app``, so a typo in the rules file stops the start, not a request."""
-    criteria: StopCriteria = request.app.state.stop_criteria
-    return criteria
-
-
 @router.get("/stop-criteria", summary="The go/no-go criteria, met or not, with the numbers behind them")
 async def get_stop_criteria(
     _: Reader,
     db: DatabaseDep,
     org: OrgDep,
     settings: SettingsDep,
-    request: Request,
+    criteria: StopCriteriaDep,
     at: Annotated[datetime | None, Query(description="evaluate as the stored events stood then (RFC 3339)")] = None,
 ) -> dict[str, Any]:
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "at: give a time zone offset")
     moment = at or datetime.now(UTC)
-    return await stop_criteria_at(db, org=org, criteria=criteria_of(request), at=moment, zone=settings.zone)
+    return await stop_criteria_at(db, org=org, criteria=criteria, at=moment, zone=settings.zone)
 
 
 class RolloutDecisionIn(BaseModel):
@@ -76,10 +69,10 @@ async def record_rollout_decision(
     org: OrgDep,
     settings: SettingsDep,
     producer: ProducerDep,
-    request: Request,
+    criteria: StopCriteriaDep,
 ) -> JSONResponse:
     now = datetime.now(UTC)
-    evaluation = await stop_criteria_at(db, org=org, criteria=criteria_of(request), at=now, zone=settings.zone)
+    evaluation = await stop_criteria_at(db, org=org, criteria=criteria, at=now, zone=settings.zone)
     decision_id = f"gonogo-{uuid.uuid4().hex[:20]}"
     event = {
         "event_id": decision_id,
