@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from services.auth.dependencies import Reader
 from services.dependencies import DatabaseDep, DutiesDep
-from services.duties.register import duties_at
+from services.duties import service
+from services.duties.schemas import DutyList
 
 router = APIRouter(prefix="/api/v1", tags=["duties"])
 
@@ -20,12 +21,5 @@ async def get_duties(
     db: DatabaseDep,
     config: DutiesDep,
     state: Annotated[Literal["open", "fulfilled", "all"], Query(alias="status")] = "all",
-) -> dict[str, Any]:
-    duties = await duties_at(db, config, datetime.now(UTC))
-    if state != "all":
-        duties = [d for d in duties if d["status"] == state]
-    return {
-        "items": duties,
-        "count": len(duties),
-        "kinds": {key: kind.model_dump() for key, kind in config.duties.items()},
-    }
+) -> DutyList:
+    return await service.list_duties(db=db, config=config, state=state, now=datetime.now(UTC))
