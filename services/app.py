@@ -24,12 +24,14 @@ from services.alerts.service import AlertService
 from services.auth.tokens import TokenCache
 from services.console_api import router as console_api_router
 from services.decisions.router import router as decisions_router
+from services.duties.config import load_duties
 from services.duties.router import router as duties_router
 from services.gateway.hub import SituationHub
 from services.gateway.router import router as gateway_router
 from services.gateway.situation_store import SituationStore
 from services.ingest.producer import EventProducer
 from services.ingest.router import router as ingest_router
+from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
 from services.stop_criteria.router import router as stop_criteria_router
@@ -40,11 +42,19 @@ CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app with every runtime object built once, here: a bad org, rules or duties file refuses to start.
+
+    Routes reach these objects only through the aliases of :mod:`services.dependencies`.
+    """
     settings = settings or get_settings()
     org = load_org(settings.org_file)
     rules_file = load_rules_file(settings.rules_file)  # read once; a typo in the rules file stops the start here
     rules, alert_rules = rules_file.health, rules_file.alerts
     stop_criteria = rules_file.stop_criteria
+    duties = load_duties(settings.duties_file)
+    report_context = ReportContext(
+        org=org, zone=settings.zone, criteria=stop_criteria, duties=duties, alert_rules=alert_rules
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -80,8 +90,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.stop_criteria = stop_criteria
     app.state.org = org
+    app.state.rules = rules
+    app.state.alert_rules = alert_rules
+    app.state.stop_criteria = stop_criteria
+    app.state.duties = duties
+    app.state.report_context = report_context
     app.include_router(ingest_router)
     app.include_router(gateway_router)
     app.include_router(console_api_router)

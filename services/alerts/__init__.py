@@ -2,6 +2,7 @@
 
 One module per concern: ``rules`` (the ``alerts:`` section of the rules file), ``conditions`` (one
 check per rule kind), ``engine`` (pure evaluation: raise, resolve, escalate), ``store`` (the
-``alerts`` table), ``service`` (the gateway's evaluation loop and WebSocket push), ``webhook``
-(background delivery to ``HYPERCARE_ALERT_WEBHOOK_URL``) and ``router`` (REST).
+``alerts`` table, all its SQL), ``service`` (the gateway's evaluation loop and WebSocket push, and what
+the REST routes do), ``webhook`` (background delivery to ``HYPERCARE_ALERT_WEBHOOK_URL``), ``schemas``
+(the API's shapes) and ``router`` (REST, thin).
 """

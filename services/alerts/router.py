@@ -8,53 +8,23 @@ a tick).
 
 from __future__ import annotations
 
-import logging
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from fastapi import APIRouter, HTTPException, Query, status
 
-from hypercare.observability import metrics
-from hypercare.privacy.redact import redact
-from hypercare.storage.alert_models import Alert
-from hypercare.storage.models import utcnow
-from services.alerts import store
+from services.alerts import service
+from services.alerts.schemas import AlertList, AlertOut, Assignment
 from services.alerts.store import AlertConflict, StatusFilter
-from services.auth.dependencies import Reader, require
-from services.auth.roles import DECIDE
-from services.auth.tokens import Principal
-from services.dependencies import DatabaseDep
-
-log = logging.getLogger(__name__)
+from services.auth.dependencies import AlertHandler, Reader
+from services.dependencies import AlertServiceDep, DatabaseDep
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
-# The coordination group acts on alerts: the roles that take decisions (DESIGN.md, "Who uses it").
-AlertHandler = Annotated[Principal, Depends(require(DECIDE, action="acknowledge or assign alerts"))]
-Assignee = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(redact)
-]
 
-
-class Assignment(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    assigned_to: Assignee
-
-
-async def _push(request: Request) -> None:
-    service = getattr(request.app.state, "alert_service", None)
-    if service is None:
-        return
-    try:
-        await service.refresh()
-    except Exception:  # the change is stored; clients get it on the next tick
-        log.exception("could not push an alert change right away")
-
-
-def _found(alert: Alert | None, alert_id: int) -> Alert:
-    if alert is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
-    return alert
+def _http(error: Exception) -> HTTPException:
+    if isinstance(error, service.AlertNotFound):
+        return HTTPException(status.HTTP_404_NOT_FOUND, str(error))
+    return HTTPException(status.HTTP_409_CONFLICT, str(error))
 
 
 @router.get("", summary="Alerts, newest first; status open, acknowledged, resolved or active (open or acknowledged)")
@@ -63,40 +33,33 @@ async def list_alerts(
     db: DatabaseDep,
     status_filter: Annotated[StatusFilter | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-) -> dict[str, Any]:
-    alerts = await store.list_alerts(db, status=status_filter, limit=limit)
-    return {"items": [store.public(alert) for alert in alerts]}
+) -> AlertList:
+    return await service.list_alerts(db=db, status=status_filter, limit=limit)
 
 
 @router.get("/{alert_id}", summary="One alert")
-async def get_alert(alert_id: int, _: Reader, db: DatabaseDep) -> dict[str, Any]:
-    return store.public(_found(await store.get_alert(db, alert_id), alert_id))
+async def get_alert(alert_id: int, _: Reader, db: DatabaseDep) -> AlertOut:
+    try:
+        return await service.get_alert(db=db, alert_id=alert_id)
+    except service.AlertNotFound as error:
+        raise _http(error) from None
 
 
 @router.post("/{alert_id}/acknowledge", summary="Acknowledge an alert (chief, admin); stops its escalation")
 async def acknowledge_alert(
-    alert_id: int, principal: AlertHandler, db: DatabaseDep, request: Request
-) -> dict[str, Any]:
+    alert_id: int, principal: AlertHandler, db: DatabaseDep, runtime: AlertServiceDep
+) -> AlertOut:
     try:
-        result = await store.acknowledge(db, alert_id, by=principal.name, at=utcnow())
-    except AlertConflict as conflict:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from None
-    if result is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no alert {alert_id}")
-    alert, changed = result
-    if changed:
-        metrics.ALERT_TRANSITIONS.labels(transition="acknowledge").inc()
-        await _push(request)
-    return store.public(alert)
+        return await service.acknowledge(db=db, alert_id=alert_id, by=principal.name, runtime=runtime)
+    except (service.AlertNotFound, AlertConflict) as error:
+        raise _http(error) from None
 
 
 @router.post("/{alert_id}/assign", summary="Assign an alert to someone (chief, admin)")
 async def assign_alert(
-    alert_id: int, body: Assignment, _: AlertHandler, db: DatabaseDep, request: Request
-) -> dict[str, Any]:
+    alert_id: int, body: Assignment, _: AlertHandler, db: DatabaseDep, runtime: AlertServiceDep
+) -> AlertOut:
     try:
-        alert = _found(await store.assign(db, alert_id, to=body.assigned_to), alert_id)
-    except AlertConflict as conflict:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(conflict)) from None
-    await _push(request)
-    return store.public(alert)
+        return await service.assign(db=db, alert_id=alert_id, to=body.assigned_to, runtime=runtime)
+    except (service.AlertNotFound, AlertConflict) as error:
+        raise _http(error) from None

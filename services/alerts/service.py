@@ -1,4 +1,6 @@
-"""The alert runtime in the gateway: evaluate on every published picture, store, push, notify.
+"""The alerts' logic: the gateway's alert runtime and what the REST routes do with alerts.
+
+The runtime (:class:`AlertService`) evaluates on every published picture, stores, pushes, notifies.
 
 Runs next to the situation hub. Each time the hub publishes (at least every tick, since windows
 move with the clock) it evaluates the rules on that picture with the clock it was computed at,
@@ -23,9 +25,11 @@ from hypercare.observability import metrics
 from hypercare.settings import Settings
 from hypercare.storage.alert_models import Alert
 from hypercare.storage.db import Database
+from hypercare.storage.models import utcnow
 from services.alerts import store
 from services.alerts.engine import Escalate, Raise, evaluate
 from services.alerts.rules import SEVERITIES, AlertRules
+from services.alerts.schemas import AlertList, AlertOut
 from services.alerts.webhook import WebhookSender
 from services.gateway.hub import SituationHub
 
@@ -158,3 +162,54 @@ class AlertService:
         for severity in SEVERITIES:
             metrics.ALERTS_ACTIVE.labels(severity=severity).set(severities.get(severity, 0))
         self._hub.publish_alerts(list(active.values()), changed)
+
+
+class AlertNotFound(LookupError):
+    """No alert has this id."""
+
+
+def _out(alert: Alert | None, alert_id: int) -> AlertOut:
+    if alert is None:
+        raise AlertNotFound(f"no alert {alert_id}")
+    return AlertOut.model_validate(store.public(alert))
+
+
+async def _push(runtime: AlertService | None) -> None:
+    """Push a change to this gateway's clients now; without a runtime (or on failure) they get it next tick."""
+    if runtime is None:
+        return
+    try:
+        await runtime.refresh()
+    except Exception:  # the change is stored; clients get it on the next tick
+        log.exception("could not push an alert change right away")
+
+
+async def list_alerts(*, db: Database, status: store.StatusFilter | None, limit: int) -> AlertList:
+    alerts = await store.list_alerts(db, status=status, limit=limit)
+    return AlertList(items=[AlertOut.model_validate(store.public(alert)) for alert in alerts])
+
+
+async def get_alert(*, db: Database, alert_id: int) -> AlertOut:
+    return _out(await store.get_alert(db, alert_id), alert_id)
+
+
+async def acknowledge(*, db: Database, alert_id: int, by: str, runtime: AlertService | None) -> AlertOut:
+    """Acknowledge once (stops escalation); a second acknowledgement changes nothing and returns the alert as is.
+
+    Raises :class:`AlertNotFound`, or :class:`store.AlertConflict` when the alert resolved unacknowledged.
+    """
+    result = await store.acknowledge(db, alert_id, by=by, at=utcnow())
+    if result is None:
+        raise AlertNotFound(f"no alert {alert_id}")
+    alert, changed = result
+    if changed:
+        metrics.ALERT_TRANSITIONS.labels(transition="acknowledge").inc()
+        await _push(runtime)
+    return _out(alert, alert_id)
+
+
+async def assign(*, db: Database, alert_id: int, to: str, runtime: AlertService | None) -> AlertOut:
+    """Assign an unresolved alert; raises :class:`AlertNotFound` or :class:`store.AlertConflict`."""
+    alert = _out(await store.assign(db, alert_id, to=to), alert_id)
+    await _push(runtime)
+    return alert

@@ -1,5 +1,6 @@
 """FastAPI authentication: ``Authorization: Bearer <token>`` for HTTP, ``?token=`` for the WebSocket.
 
+Every role alias a router uses (``Reader``, ``Decider``, ``Admin``, ...) is declared here and nowhere else.
 The app keeps ``app.state.db`` (Database) and ``app.state.token_cache`` (TokenCache).
 """
 
@@ -13,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
 from hypercare.storage.db import Database
-from services.auth.roles import ADMIN, DECIDE, INGEST, READ_SITUATION, Role, describe
+from services.auth.roles import ADMIN, ANY_ROLE, DECIDE, INGEST, KNOWN_ISSUES, READ_SITUATION, Role, describe
 from services.auth.tokens import Principal, TokenCache, verify_token
 
 # Declared for the OpenAPI document ("Authorize" button); the header is parsed below for clearer errors.
@@ -72,6 +73,11 @@ Reader = Annotated[Principal, Depends(require(READ_SITUATION, action="read the s
 Ingester = Annotated[Principal, Depends(require(INGEST, action="submit events"))]
 Decider = Annotated[Principal, Depends(require(DECIDE, action="take decisions"))]
 Admin = Annotated[Principal, Depends(require(ADMIN, action="administer Hypercare"))]
+Anyone = Annotated[Principal, Depends(require(ANY_ROLE, action="use the API"))]
+# The same roles as Decider; the action in the 403 message names what was refused.
+AlertHandler = Annotated[Principal, Depends(require(DECIDE, action="acknowledge or assign alerts"))]
+ReportMaker = Annotated[Principal, Depends(require(DECIDE, action="create, approve or publish situation reports"))]
+KnownIssueEditor = Annotated[Principal, Depends(require(KNOWN_ISSUES, action="manage known issues"))]
 
 
 async def authenticate_websocket(websocket: WebSocket, token: str | None) -> Principal | None:

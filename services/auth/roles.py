@@ -22,6 +22,10 @@ INGEST: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FL
 DECIDE: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF})
 # Administration: quarantine, tokens.
 ADMIN: frozenset[Role] = frozenset({Role.ADMIN})
+# Known issues are written by the service desk and the coordination group.
+KNOWN_ISSUES: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF, Role.AGENT})
+# Any valid token (``GET /api/v1/me``).
+ANY_ROLE: frozenset[Role] = frozenset(Role)
 
 
 def parse_role(value: Role | str) -> Role:

@@ -1,4 +1,4 @@
-"""The decision log (beslutslogg): decision events from the event store, shaped as log entries and searched.
+"""The decision log (beslutslogg): decision events shaped as log entries and searched (pure).
 
 Decisions are ``decision.recorded`` events and ED diversions (``ed.diversion_started``/``_ended``); the event
 store is insert-only, so entries are immutable by construction. A correction is a later entry whose
@@ -7,17 +7,14 @@ store is insert-only, so entries are immutable by construction. A correction is 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from hypercare.org.registry import OrgRegistry
-from hypercare.storage.db import Database
-from hypercare.storage.events_store import events_of_types
 from hypercare.storage.models import StoredEvent
 
-DECISION_EVENT_TYPES = ("decision.recorded", "ed.diversion_started", "ed.diversion_ended")
-MAX_SCANNED = 20_000  # decision events of a whole go-live are far fewer; this bounds one request
 SEARCHED_FIELDS = ("title", "decision", "rationale", "mandate", "owner", "decided_by")
 
 
@@ -107,11 +104,8 @@ def _matches(entry: dict[str, Any], query: DecisionQuery) -> bool:
     return not (query.owner and query.owner.casefold() not in str(entry["owner"]).casefold())
 
 
-async def find_decisions(db: Database, org: OrgRegistry, query: DecisionQuery) -> list[dict[str, Any]]:
-    """Entries matching ``query``, newest first, each with the decision_ids of the entries correcting it."""
-    events = await events_of_types(
-        db, types=DECISION_EVENT_TYPES, since=query.since, until=query.until, newest_first=True, limit=MAX_SCANNED
-    )
+def log_entries(events: Iterable[StoredEvent], org: OrgRegistry, query: DecisionQuery) -> list[dict[str, Any]]:
+    """Entries matching ``query`` in the events' order, each with the decision_ids of the entries correcting it."""
     entries = [_entry(event, org) for event in events]
     corrected_by: dict[str, list[str]] = {}
     for entry in entries:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.auth.dependencies import Reader
-from services.decisions.csv_export import decisions_csv
-from services.decisions.entries import DecisionQuery, find_decisions
+from services.decisions import service
+from services.decisions.entries import DecisionQuery
+from services.decisions.schemas import DecisionList
 from services.dependencies import DatabaseDep, OrgDep
 
 router = APIRouter(prefix="/api/v1", tags=["decisions"])
@@ -20,6 +21,8 @@ router = APIRouter(prefix="/api/v1", tags=["decisions"])
     "/decisions",
     summary="The decision log: decisions and ED diversions, newest first",
     description="Record a decision by posting a `decision.recorded` event (chief or admin) to `/api/v1/events`.",
+    response_model=DecisionList,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV"}},
 )
 async def get_decisions(
     _: Reader,
@@ -32,14 +35,12 @@ async def get_decisions(
     owner: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002 - the query parameter's name
-) -> Any:
-    entries = await find_decisions(
-        db, org, DecisionQuery(text=q, since=since, until=until, unit_id=unit_id, owner=owner, limit=limit)
-    )
+) -> DecisionList | Response:
+    query = DecisionQuery(text=q, since=since, until=until, unit_id=unit_id, owner=owner, limit=limit)
     if format == "csv":
         return Response(
-            decisions_csv(entries),
+            await service.decision_log_csv(db=db, org=org, query=query),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="beslutslogg.csv"'},
         )
-    return {"items": entries, "count": len(entries)}
+    return await service.decision_log(db=db, org=org, query=query)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hypercare.storage.db import Database
-from hypercare.storage.events_store import events_of_types
+from services.duties import store
 from services.duties.config import DutiesConfig
 
 
@@ -25,7 +25,7 @@ async def duties_at(
     """
     duties: dict[str, dict[str, Any]] = {}
     fulfilments: dict[str, dict[str, Any]] = {}
-    for event in await events_of_types(db, types=("duty.opened", "duty.fulfilled"), until=until):
+    for event in await store.duty_events(db, until=until):
         payload = event.payload
         if event.type == "duty.fulfilled":
             fulfilments.setdefault(

@@ -3,38 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
 from services.auth.dependencies import Reader
-from services.dependencies import DatabaseDep
-from services.duties.config import DutiesConfig, load_duties
-from services.duties.register import duties_at
+from services.dependencies import DatabaseDep, DutiesDep
+from services.duties import service
+from services.duties.schemas import DutyList
 
 router = APIRouter(prefix="/api/v1", tags=["duties"])
-
-
-def _config(request: Request) -> DutiesConfig:
-    config: DutiesConfig | None = getattr(request.app.state, "duties", None)
-    if config is None:
-        config = request.app.state.duties = load_duties(request.app.state.settings.duties_file)
-    return config
 
 
 @router.get("/duties", summary="Reporting duties (lex Maria, IMY, MSB, Läkemedelsverket) with deadlines and time left")
 async def get_duties(
     _: Reader,
     db: DatabaseDep,
-    request: Request,
+    config: DutiesDep,
     state: Annotated[Literal["open", "fulfilled", "all"], Query(alias="status")] = "all",
-) -> dict[str, Any]:
-    config = _config(request)
-    duties = await duties_at(db, config, datetime.now(UTC))
-    if state != "all":
-        duties = [d for d in duties if d["status"] == state]
-    return {
-        "items": duties,
-        "count": len(duties),
-        "kinds": {key: kind.model_dump() for key, kind in config.duties.items()},
-    }
+) -> DutyList:
+    return await service.list_duties(db=db, config=config, state=state, now=datetime.now(UTC))

@@ -14,7 +14,11 @@ class RejectedItem(BaseModel):
 
     index: int = Field(ge=0, description="position of the item in the request (array index or NDJSON line)")
     reason: str = Field(description="readable; identity numbers redacted")
-    event_id: str | None = Field(default=None, description="the item's event_id, when it had one (else absent)")
+    event_id: str | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="the item's event_id, when it had one (else absent)",
+    )
 
 
 class IngestResponse(BaseModel):

@@ -12,10 +12,8 @@ from typing import Literal
 from hypercare.org.registry import load_org
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
-from hypercare.storage.report_models import Report
-from services.reports import store
+from services.reports import service
 from services.reports.context import ReportContext
-from services.reports.period import local_day
 from services.reports.render import render_html, render_markdown, render_pdf
 
 CliFormat = Literal["html", "pdf", "md"]
@@ -24,20 +22,13 @@ FORMATS: dict[str, CliFormat] = {"html": "html", "pdf": "pdf", "md": "md"}
 
 async def daily_report_document(settings: Settings, day: date | None, fmt: CliFormat) -> tuple[bytes, str]:
     """(the rendered document, the report's status)."""
+    context = ReportContext.from_settings(settings, load_org(settings.org_file))
     db = Database.from_url(settings.effective_database_url)
     try:
-        now = datetime.now(UTC)
-        day = day or local_day(now, settings.zone)
-        found = await store.daily_report(db, day)
-        if found is not None:
-            report: Report | store.Preview = found
-        else:
-            context = ReportContext.from_settings(settings, load_org(settings.org_file))
-            period = await store.period_for(db, context, kind="daily", day=day, as_of=now)
-            report = await store.preview(db, context, period)
+        report = await service.daily_report(db=db, context=context, day=day, now=datetime.now(UTC))
     finally:
         await db.close()
-    meta = store.public(report)
+    meta = service.public(report)
     if fmt == "pdf":
         return render_pdf(meta, report.content), meta["status"]
     text = render_html(meta, report.content) if fmt == "html" else render_markdown(meta, report.content)

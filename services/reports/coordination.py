@@ -10,15 +10,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
-
 from hypercare.org.registry import OrgRegistry
 from hypercare.storage.alert_models import Alert
 from hypercare.storage.db import Database
 from services.alerts.rules import AlertRules
-from services.decisions.entries import DecisionQuery, find_decisions
+from services.decisions.entries import DecisionQuery
+from services.decisions.service import find_decisions
 from services.duties.config import DutiesConfig
 from services.duties.register import duties_at
+from services.reports import store
 from services.reports.period import Period
 from services.risks.register import OPEN_STATUSES, current_risks
 from services.stop_criteria.rules import StopCriteria
@@ -32,9 +32,8 @@ _JUST_BEFORE = timedelta(microseconds=1)
 
 async def decisions_in(db: Database, org: OrgRegistry, period: Period) -> list[dict[str, Any]]:
     """Decision-log entries of the period, oldest first (the log itself lists newest first)."""
-    entries = await find_decisions(
-        db, org, DecisionQuery(since=period.start, until=period.counted_until, limit=MAX_DECISIONS)
-    )
+    query = DecisionQuery(since=period.start, until=period.counted_until, limit=MAX_DECISIONS)
+    entries = await find_decisions(db=db, org=org, query=query)
     return sorted(entries, key=lambda entry: (entry["occurred_at"], entry["event_id"]))
 
 
@@ -54,15 +53,8 @@ def level_at(alert: Alert, at: datetime, rules: AlertRules) -> str:
 async def alerts_at(db: Database, period: Period, rules: AlertRules) -> tuple[list[dict[str, Any]], int]:
     """Alerts unresolved at the state moment (oldest first) and how many were raised in the period."""
     at = period.counted_until
-    query = (
-        select(Alert)
-        .where(Alert.raised_at < at, or_(Alert.resolved_at.is_(None), Alert.resolved_at >= at))
-        .order_by(Alert.raised_at, Alert.id)
-    )
-    raised = select(Alert.id).where(Alert.raised_at >= period.start, Alert.raised_at < at)
-    async with db.sessions() as session:
-        rows = list((await session.execute(query)).scalars())
-        raised_count = len(list((await session.execute(raised)).scalars()))
+    rows = await store.alerts_unresolved_at(db, at)
+    raised_count = await store.count_alerts_raised(db, since=period.start, until=at)
     active = []
     for alert in rows:
         acknowledged = alert.acknowledged_at is not None and alert.acknowledged_at < at
@@ -96,5 +88,5 @@ async def open_risks(db: Database, period: Period) -> list[dict[str, Any]]:
 
 async def stop_criteria_state(db: Database, org: OrgRegistry, criteria: StopCriteria, period: Period) -> dict[str, Any]:
     return await stop_criteria_at(
-        db, org=org, criteria=criteria, at=period.counted_until - _JUST_BEFORE, zone=period.zone
+        db=db, org=org, criteria=criteria, at=period.counted_until - _JUST_BEFORE, zone=period.zone
     )

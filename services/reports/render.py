@@ -156,7 +156,7 @@ def _render(template: str, report: dict[str, Any], content: dict[str, Any]) -> s
 
 
 def render_html(report: dict[str, Any], content: dict[str, Any]) -> str:
-    """``report`` is the metadata (services.reports.store.public), ``content`` the frozen snapshot."""
+    """``report`` is the metadata (services.reports.service.public), ``content`` the frozen snapshot."""
     return _render("report.html", report, content)
 
 

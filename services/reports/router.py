@@ -6,38 +6,32 @@ import asyncio
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
 
 from hypercare.storage.report_models import Report
-from services.auth.dependencies import Reader, require
-from services.auth.roles import DECIDE
-from services.auth.tokens import Principal
-from services.dependencies import DatabaseDep, SettingsDep
-from services.reports import store
-from services.reports.context import ReportContext
-from services.reports.period import ReportKind, local_day
+from services.auth.dependencies import Reader, ReportMaker
+from services.dependencies import DatabaseDep, ReportContextDep
+from services.reports import service, store
+from services.reports.period import ReportKind
 from services.reports.render import render_html, render_markdown, render_pdf
-from services.reports.snapshot import MAX_NOTE
+from services.reports.schemas import RefreshIn, ReportDocument, ReportIn, ReportList, ReportState
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 ReportFormat = Literal["json", "html", "pdf", "md"]
-Chief = Annotated[Principal, Depends(require(DECIDE, action="create, approve or publish situation reports"))]
 FormatQuery = Annotated[ReportFormat, Query(description="json (metadata and content), html, pdf or md (Markdown)")]
-
-
-def _context(request: Request) -> ReportContext:
-    context: ReportContext | None = getattr(request.app.state, "report_context", None)
-    if context is None:
-        context = request.app.state.report_context = ReportContext.from_settings(
-            request.app.state.settings, request.app.state.org
-        )
-    return context
-
-
-ContextDep = Annotated[ReportContext, Depends(_context)]
+# One report in any format: JSON by default (the response model), or a rendered document.
+FORMATS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report as JSON, HTML, PDF or Markdown (`format`); `X-Report-Status` tells which version",
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            "text/markdown": {"schema": {"type": "string"}},
+        },
+    }
+}
 
 
 def _error(error: store.ReportError) -> HTTPException:
@@ -53,9 +47,9 @@ def _filename(meta: dict[str, Any], extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-async def respond(report: Report | store.Preview, fmt: ReportFormat) -> Response:
+async def respond(report: Report | service.Preview, fmt: ReportFormat) -> Response:
     """The report in the asked format, with its status and snapshot time in headers too."""
-    meta = store.public(report)
+    meta = service.public(report)
     content = report.content
     headers = {
         "X-Report-Status": meta["status"],
@@ -73,7 +67,7 @@ async def respond(report: Report | store.Preview, fmt: ReportFormat) -> Response
         headers["Content-Disposition"] = f'attachment; filename="{_filename(meta, "pdf")}"'
         pdf = await asyncio.to_thread(render_pdf, meta, content)
         return Response(pdf, media_type="application/pdf", headers=headers)
-    return JSONResponse({"report": meta, "content": content}, headers=headers)
+    return JSONResponse(service.document(report).model_dump(mode="json"), headers=headers)
 
 
 @router.get("/reports", summary="Stored reports (drafts, approved and published), newest snapshot first")
@@ -83,100 +77,87 @@ async def list_reports(
     kind: Annotated[ReportKind | None, Query()] = None,
     state: Annotated[Literal["draft", "approved", "published"] | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-) -> dict[str, Any]:
-    reports = await store.list_reports(db, kind=kind, status=state, limit=limit)
-    return {"items": [store.public(report) for report in reports], "count": len(reports)}
+) -> ReportList:
+    return await service.list_reports(db=db, kind=kind, status=state, limit=limit)
 
 
 @router.get(
     "/reports/daily",
     summary="The daily situation report of a date: published, else the draft or approved one, else a preview",
     description="A preview is computed on request from the stored events and not saved (`X-Report-Status: preview`).",
+    response_model=ReportDocument,
+    responses=FORMATS,
 )
 async def get_daily_report(
     _: Reader,
     db: DatabaseDep,
-    settings: SettingsDep,
-    context: ContextDep,
+    context: ReportContextDep,
     day: Annotated[date | None, Query(alias="date", description="local date (YYYY-MM-DD); default today")] = None,
     format: FormatQuery = "json",  # noqa: A002 - the query parameter's name
 ) -> Response:
-    now = datetime.now(UTC)
-    day = day or local_day(now, settings.zone)
-    report = await store.daily_report(db, day)
-    if report is not None:
-        return await respond(report, format)
     try:
-        period = await store.period_for(db, context, kind="daily", day=day, as_of=now)
-    except store.ReportError as error:
-        raise _error(error) from None
-    return await respond(await store.preview(db, context, period), format)
-
-
-@router.get("/reports/{report_id}", summary="One stored report")
-async def get_report(report_id: int, _: Reader, db: DatabaseDep, format: FormatQuery = "json") -> Response:  # noqa: A002
-    try:
-        report = await store.get_report(db, report_id)
+        report = await service.daily_report(db=db, context=context, day=day, now=datetime.now(UTC))
     except store.ReportError as error:
         raise _error(error) from None
     return await respond(report, format)
 
 
-class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    kind: ReportKind = "daily"
-    day: date | None = Field(default=None, alias="date", description="the local date of a daily report; default today")
-    note: str = Field(default="", max_length=MAX_NOTE, description="the coordination group's assessment (bedömning)")
-
-
-class RefreshIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    note: str | None = Field(default=None, max_length=MAX_NOTE, description="a new assessment; unchanged if left out")
+@router.get("/reports/{report_id}", summary="One stored report", response_model=ReportDocument, responses=FORMATS)
+async def get_report(report_id: int, _: Reader, db: DatabaseDep, format: FormatQuery = "json") -> Response:  # noqa: A002
+    try:
+        report = await service.get_report(db=db, report_id=report_id)
+    except store.ReportError as error:
+        raise _error(error) from None
+    return await respond(report, format)
 
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="Create a draft report from a fresh snapshot")
 async def create_report(
-    body: ReportIn, principal: Chief, db: DatabaseDep, settings: SettingsDep, context: ContextDep
-) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    day = (body.day or local_day(now, settings.zone)) if body.kind == "daily" else None
+    body: ReportIn, principal: ReportMaker, db: DatabaseDep, context: ReportContextDep
+) -> ReportDocument:
     try:
-        report = await store.create_report(
-            db, context, kind=body.kind, day=day, as_of=now, by=principal.name, note=body.note
+        report = await service.create_report(
+            db=db,
+            context=context,
+            kind=body.kind,
+            day=body.day,
+            as_of=datetime.now(UTC),
+            by=principal.name,
+            note=body.note,
         )
     except store.ReportError as error:
         raise _error(error) from None
-    return {"report": store.public(report), "content": report.content}
+    return service.document(report)
 
 
 @router.post(
     "/reports/{report_id}/refresh", summary="Take a new snapshot for a draft (an approved report returns to draft)"
 )
 async def refresh_report(
-    report_id: int, principal: Chief, db: DatabaseDep, context: ContextDep, body: RefreshIn | None = None
-) -> dict[str, Any]:
+    report_id: int, principal: ReportMaker, db: DatabaseDep, context: ReportContextDep, body: RefreshIn | None = None
+) -> ReportDocument:
     try:
-        report = await store.refresh_report(
-            db, context, report_id, as_of=datetime.now(UTC), note=body.note if body else None
+        report = await service.refresh_report(
+            db=db, context=context, report_id=report_id, as_of=datetime.now(UTC), note=body.note if body else None
         )
     except store.ReportError as error:
         raise _error(error) from None
-    return {"report": store.public(report), "content": report.content}
+    return service.document(report)
 
 
 @router.post("/reports/{report_id}/approve", summary="Approve a draft (chief or admin)")
-async def approve_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
+async def approve_report(report_id: int, principal: ReportMaker, db: DatabaseDep) -> ReportState:
     try:
-        report = await store.approve_report(db, report_id, by=principal.name, at=datetime.now(UTC))
+        report = await service.approve_report(db=db, report_id=report_id, by=principal.name, at=datetime.now(UTC))
     except store.ReportError as error:
         raise _error(error) from None
-    return {"report": store.public(report)}
+    return service.state(report)
 
 
 @router.post("/reports/{report_id}/publish", summary="Publish an approved report; it never changes afterwards")
-async def publish_report(report_id: int, principal: Chief, db: DatabaseDep) -> dict[str, Any]:
+async def publish_report(report_id: int, principal: ReportMaker, db: DatabaseDep) -> ReportState:
     try:
-        report = await store.publish_report(db, report_id, by=principal.name, at=datetime.now(UTC))
+        report = await service.publish_report(db=db, report_id=report_id, by=principal.name, at=datetime.now(UTC))
     except store.ReportError as error:
         raise _error(error) from None
-    return {"report": store.public(report)}
+    return service.state(report)

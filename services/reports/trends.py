@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hypercare.storage.db import Database
-from services.console_api.trends import SERIES, count_by_unit_and_bucket
+from services.console_api.store import count_by_unit_and_bucket
+from services.console_api.trends import SERIES
 from services.reports.frame import Frame
 from services.reports.period import Period
 

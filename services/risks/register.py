@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from hypercare.storage.db import Database
-from hypercare.storage.events_store import events_of_types
+from services.risks import store
 
 OPEN_STATUSES = ("open", "mitigating")
 
@@ -50,7 +50,7 @@ def flags_of(risk: dict[str, Any]) -> list[str]:
 async def risk_versions(db: Database, *, until: datetime | None = None) -> dict[str, list[dict[str, Any]]]:
     """Every risk's versions recorded before ``until`` (default: all), oldest first."""
     versions: dict[str, list[dict[str, Any]]] = {}
-    for event in await events_of_types(db, types=("risk.recorded",), until=until):
+    for event in await store.risk_events(db, until=until):
         version = _version(event)
         versions.setdefault(version["risk_id"], []).append(version)
     return versions

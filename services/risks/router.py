@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 from services.auth.dependencies import Reader
 from services.dependencies import DatabaseDep
-from services.risks.register import OPEN_STATUSES, current_risks, flags_of, risk_versions
+from services.risks import service
+from services.risks.schemas import RiskDetail, RiskList
 
 router = APIRouter(prefix="/api/v1", tags=["risks"])
 
@@ -19,20 +20,13 @@ async def get_risks(
     db: DatabaseDep,
     state: Annotated[Literal["open", "closed", "all"], Query(alias="status")] = "all",
     flagged: bool = False,
-) -> dict[str, Any]:
-    risks = await current_risks(db)
-    if state == "open":
-        risks = [r for r in risks if r["status"] in OPEN_STATUSES]
-    elif state == "closed":
-        risks = [r for r in risks if r["status"] not in OPEN_STATUSES]
-    if flagged:
-        risks = [r for r in risks if r["flags"]]
-    return {"items": risks, "count": len(risks), "flagged": sum(1 for r in risks if r["flags"])}
+) -> RiskList:
+    return await service.list_risks(db=db, state=state, flagged=flagged)
 
 
 @router.get("/risks/{risk_id}", summary="One risk with every recorded version")
-async def get_risk(risk_id: str, _: Reader, db: DatabaseDep) -> dict[str, Any]:
-    versions = (await risk_versions(db)).get(risk_id)
-    if not versions:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no risk {risk_id!r} has been recorded")
-    return {**versions[-1], "flags": flags_of(versions[-1]), "history": versions}
+async def get_risk(risk_id: str, _: Reader, db: DatabaseDep) -> RiskDetail:
+    try:
+        return await service.get_risk(db=db, risk_id=risk_id)
+    except service.RiskNotFound as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None

@@ -1,43 +1,24 @@
-"""``GET /api/v1/stop-criteria`` (everyone who reads the picture) and go/no-go decisions (chiefs, admins).
-
-A go/no-go decision is a ``decision.recorded`` event like any other, sent through the normal ingest
-path; the gateway stamps it with the evaluation at that moment so the log shows what the group saw.
-"""
+"""``GET /api/v1/stop-criteria`` (everyone who reads the picture) and go/no-go decisions (chiefs, admins)."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from aiokafka.errors import KafkaError
-from fastapi import APIRouter, HTTPException, Query, Request, status
+from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from hypercare.contract.events import RolloutDecision
-from hypercare.topics import topics_for
 from services.auth.dependencies import Decider, Reader
-from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep
-from services.ingest.body import RawItem
-from services.ingest.service import describe, ingest_items
-from services.stop_criteria.rules import StopCriteria
-from services.stop_criteria.service import stop_criteria_at
+from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep, StopCriteriaDep
+from services.ingest.schemas import IngestResponse
+from services.stop_criteria import service
+from services.stop_criteria.schemas import (
+    RolloutDecisionIn,
+    RolloutDecisionRecorded,
+    StopCriteriaEvaluation,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["stop criteria"])
-
-TITLES = {
-    "continue": "Införandet fortsätter",
-    "pause": "Införandet pausas",
-    "rollback": "Återgång till tidigare system",
-}
-
-
-def criteria_of(request: Request) -> StopCriteria:
-    """Parsed once by ``create_app``, so a typo in the rules file stops the start, not a request."""
-    criteria: StopCriteria = request.app.state.stop_criteria
-    return criteria
 
 
 @router.get("/stop-criteria", summary="The go/no-go criteria, met or not, with the numbers behind them")
@@ -46,28 +27,23 @@ async def get_stop_criteria(
     db: DatabaseDep,
     org: OrgDep,
     settings: SettingsDep,
-    request: Request,
+    criteria: StopCriteriaDep,
     at: Annotated[datetime | None, Query(description="evaluate as the stored events stood then (RFC 3339)")] = None,
-) -> dict[str, Any]:
+) -> StopCriteriaEvaluation:
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "at: give a time zone offset")
     moment = at or datetime.now(UTC)
-    return await stop_criteria_at(db, org=org, criteria=criteria_of(request), at=moment, zone=settings.zone)
-
-
-class RolloutDecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    rollout_decision: RolloutDecision
-    decision: str = Field(default="", max_length=2000, description="what was decided; a standard text if empty")
-    rationale: str = Field(default="", max_length=2000)
-    mandate: str = Field(default="", max_length=200)
-    owner: str = Field(default="", max_length=128)
-    unit_id: str | None = Field(default=None, description="what it concerns; the region if empty")
+    return await service.evaluation_at(db=db, org=org, criteria=criteria, at=moment, zone=settings.zone)
 
 
 @router.post(
     "/stop-criteria/decisions",
     summary="Record a continue/pause/roll-back decision, stamped with the stop criteria as they are now",
+    response_model=RolloutDecisionRecorded,
+    responses={
+        422: {"model": IngestResponse, "description": "The decision event was rejected (or the body is invalid)"},
+        503: {"description": "The broker did not acknowledge; nothing was recorded"},
+    },
 )
 async def record_rollout_decision(
     body: RolloutDecisionIn,
@@ -76,40 +52,19 @@ async def record_rollout_decision(
     org: OrgDep,
     settings: SettingsDep,
     producer: ProducerDep,
-    request: Request,
-) -> JSONResponse:
-    now = datetime.now(UTC)
-    evaluation = await stop_criteria_at(db, org=org, criteria=criteria_of(request), at=now, zone=settings.zone)
-    decision_id = f"gonogo-{uuid.uuid4().hex[:20]}"
-    event = {
-        "event_id": decision_id,
-        "type": "decision.recorded",
-        "occurred_at": now.isoformat(),
-        "unit_id": body.unit_id or org.region.id,
-        "source": "console",
-        "decision_id": decision_id,
-        "title": TITLES[body.rollout_decision],
-        "decision": body.decision or TITLES[body.rollout_decision],
-        "rationale": body.rationale,
-        "mandate": body.mandate,
-        "owner": body.owner,
-        "decided_by": principal.name,
-        "rollout_decision": body.rollout_decision,
-        "stop_criteria": evaluation,
-    }
+    criteria: StopCriteriaDep,
+) -> RolloutDecisionRecorded | JSONResponse:
     try:
-        result = await ingest_items(
-            items=[RawItem(index=0, text=json.dumps(event, ensure_ascii=False), data=event)],
-            principal=principal,
-            producer=producer,
+        return await service.record_rollout_decision(
             db=db,
-            topics=topics_for(settings),
+            org=org,
+            criteria=criteria,
+            settings=settings,
+            producer=producer,
+            principal=principal,
+            choice=body,
         )
-    except KafkaError as error:
-        raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            f"the event broker did not acknowledge ({type(error).__name__}); the decision is not recorded, try again",
-        ) from None
-    if not result.accepted:
-        return JSONResponse(describe(result), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
-    return JSONResponse({**describe(result), "decision_id": decision_id, "stop_criteria": evaluation})
+    except service.BrokerUnavailable as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
+    except service.DecisionRejected as rejected:
+        return JSONResponse(rejected.outcome.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

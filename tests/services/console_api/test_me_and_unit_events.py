@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypercare.privacy.redact import contains_identity_number
-from services.console_api.me import walker_id_for
+from services.console_api.service import walker_id_for
 
 
 async def test_me_names_the_holder_of_every_role(api: Any) -> None:

@@ -125,7 +125,7 @@ async def test_a_published_report_does_not_change_when_new_events_arrive(api: Re
                 await connection.execute(text(statement))
     # And the workflow meets the trigger if a published row is ever reached (a race): a clear conflict, no change.
     with pytest.raises(report_store.ReportConflict, match="can no longer be changed"):
-        await report_store._transition(
+        await report_store.transition(
             api.db, report_id, from_statuses=("published",), values={"status": "draft"}, action="refresh"
         )
     await api.store(resolutions(late, sim.end + timedelta(days=1)))

@@ -1,0 +1,223 @@
+"""What the console reads and writes besides the situation: the token holder, trends, the ticket flow and hot
+spots, a unit's history, and known issues (free text redacted by the schemas before it gets here)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry
+from hypercare.storage.db import Database
+from hypercare.storage.known_issue_models import KnownIssue
+from hypercare.storage.models import utcnow
+from services.auth.tokens import Principal
+from services.console_api import store
+from services.console_api.schemas import (
+    Hotspots,
+    KnownIssueChange,
+    KnownIssueList,
+    KnownIssueOut,
+    Me,
+    NewKnownIssue,
+    TicketFlow,
+    Trends,
+    UnitHistory,
+)
+from services.console_api.sql import units_condition
+from services.console_api.tickets import ticket_states
+from services.console_api.trends import MAX_BUCKETS, bucket_starts, roll_up
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+class NotFound(LookupError):
+    """No such known issue."""
+
+
+class TooManyBuckets(ValueError):
+    """A trend request that would need more buckets than one answer carries."""
+
+
+def walker_id_for(name: str) -> str:
+    """A stable pseudonymous floor-walker id derived from a token name.
+
+    Letters only, so it can never look like a personal identity number, and the name cannot be
+    read back from it.
+    """
+    digest = hashlib.sha256(f"hypercare-walker:{name}".encode()).digest()
+    return "fw-" + "".join(_LETTERS[byte % len(_LETTERS)] for byte in digest[:12])
+
+
+def me(*, principal: Principal) -> Me:
+    return Me(name=principal.name, role=principal.role.value, walker_id=walker_id_for(principal.name))
+
+
+async def trends(
+    *, db: Database, org: OrgRegistry, hours: float, bucket_minutes: int, until: datetime | None, now: datetime
+) -> Trends:
+    """Counts per bucket up to ``until`` (default now), per administration (unknown units: unmapped) and region."""
+    end = until.astimezone(UTC) if until is not None else now
+    if math.ceil(hours * 60 / bucket_minutes) > MAX_BUCKETS:
+        raise TooManyBuckets(f"more than {MAX_BUCKETS} buckets; use longer buckets")
+    size = bucket_minutes * 60
+    starts = bucket_starts(end, hours=hours, bucket_minutes=bucket_minutes)
+    rows = await store.count_by_unit_and_bucket(
+        db, start=starts[0], end=starts[-1] + timedelta(seconds=size), bucket_seconds=size
+    )
+    region, by_admin = roll_up(org, rows, starts, size)
+    names = {admin.id: admin.name for admin in org.administrations}
+    administrations = [
+        {"administration_id": admin_id, "name": names.get(admin_id, UNMAPPED_NAME), **series}
+        for admin_id, series in by_admin.items()
+        if admin_id in names or admin_id == UNMAPPED_ID
+    ]
+    return Trends.model_validate(
+        {
+            "as_of": now.isoformat(),
+            "from": starts[0].isoformat(),
+            "to": end.isoformat(),
+            "bucket_minutes": bucket_minutes,
+            "buckets": [start.isoformat() for start in starts],
+            "region": {"region_id": org.region.id, "name": org.region.name, **region},
+            "administrations": administrations,
+        }
+    )
+
+
+def _placement(org: OrgRegistry, unit_id: str) -> dict[str, Any]:
+    placement = org.place(unit_id)
+    return {"unit_name": placement.name, "site_id": placement.site_id, "administration_id": placement.administration_id}
+
+
+async def ticket_flow(
+    *,
+    db: Database,
+    org: OrgRegistry,
+    limit: int,
+    administration_id: str | None,
+    site_id: str | None,
+    unit_id: str | None,
+    category: str | None,
+    priority: int | None,
+) -> TicketFlow:
+    """Ticket events newest first, each with the ticket as currently known and its linked known issues."""
+    where_units = units_condition(org, administration_id=administration_id, site_id=site_id, unit_id=unit_id)
+    events = await store.ticket_events(db, where_units=where_units, category=category, priority=priority, limit=limit)
+    ticket_ids = [str(event.payload.get("ticket_id")) for event in events]
+    states = await ticket_states(db, ticket_ids)
+    links = await store.linked_known_issues(db, ticket_ids)
+    items = [
+        {
+            "event_id": event.event_id,
+            "type": event.type,
+            "ticket_id": ticket_id,
+            "unit_id": event.unit_id,
+            **_placement(org, event.unit_id),
+            "occurred_at": event.occurred_at.isoformat(),
+            "source": event.source,
+            "payload": event.payload,
+            "ticket": states.get(ticket_id),
+            "known_issue_ids": links.get(ticket_id, []),
+        }
+        for event, ticket_id in zip(events, ticket_ids, strict=False)
+    ]
+    return TicketFlow.model_validate({"as_of": datetime.now(UTC).isoformat(), "items": items})
+
+
+async def hotspots(*, db: Database, org: OrgRegistry, minutes: int, limit: int, now: datetime) -> Hotspots:
+    """Units whose open tickets grew most in the last ``minutes`` (opened − resolved), largest first."""
+    rows = await store.tickets_opened_and_resolved(
+        db, since=now - timedelta(minutes=minutes), until=now + timedelta(minutes=5)
+    )
+    per_unit: dict[str, dict[str, int]] = {}
+    for unit_id, type_, n in rows:
+        counts = per_unit.setdefault(unit_id, {"opened": 0, "resolved": 0})
+        counts["opened" if type_ == "ticket.opened" else "resolved"] = n
+    spots = [
+        {"unit_id": unit_id, **_placement(org, unit_id), **counts, "growth": counts["opened"] - counts["resolved"]}
+        for unit_id, counts in per_unit.items()
+    ]
+    spots = [spot for spot in spots if spot["growth"] > 0]
+    spots.sort(key=lambda spot: (-spot["growth"], -spot["opened"], spot["unit_id"]))
+    return Hotspots.model_validate({"as_of": now.isoformat(), "minutes": minutes, "items": spots[:limit]})
+
+
+async def unit_history(*, db: Database, org: OrgRegistry, unit_id: str, limit: int) -> UnitHistory:
+    events = await store.unit_events(db, unit_id=unit_id, limit=limit)
+    placement = org.place(unit_id)
+    return UnitHistory.model_validate(
+        {
+            "unit_id": unit_id,
+            "name": placement.name,
+            "site_id": placement.site_id,
+            "administration_id": placement.administration_id,
+            "items": [
+                {
+                    "event_id": event.event_id,
+                    "type": event.type,
+                    "occurred_at": event.occurred_at.isoformat(),
+                    "source": event.source,
+                    "payload": event.payload,
+                }
+                for event in events
+            ],
+        }
+    )
+
+
+def _public(issue: KnownIssue, ticket_ids: list[str]) -> KnownIssueOut:
+    return KnownIssueOut.model_validate(
+        {
+            "id": issue.id,
+            "title": issue.title,
+            "workaround": issue.workaround,
+            "status": issue.status,
+            "created_by": issue.created_by,
+            "created_at": issue.created_at.isoformat(),
+            "updated_at": issue.updated_at.isoformat(),
+            "ticket_ids": ticket_ids,
+            "ticket_count": len(ticket_ids),
+        }
+    )
+
+
+async def list_known_issues(*, db: Database, status: str | None, limit: int) -> KnownIssueList:
+    issues = await store.known_issues(db, status=status, limit=limit)
+    tickets = await store.tickets_of(db, [issue.id for issue in issues])
+    return KnownIssueList(items=[_public(issue, tickets[issue.id]) for issue in issues])
+
+
+async def get_known_issue(*, db: Database, issue_id: int) -> KnownIssueOut:
+    issue = await store.known_issue(db, issue_id)
+    if issue is None:
+        raise NotFound(f"no known issue {issue_id}")
+    return _public(issue, (await store.tickets_of(db, [issue_id]))[issue_id])
+
+
+async def create_known_issue(*, db: Database, new: NewKnownIssue, by: str) -> KnownIssueOut:
+    now = utcnow()
+    issue = KnownIssue(
+        title=new.title, workaround=new.workaround, status=new.status, created_by=by, created_at=now, updated_at=now
+    )
+    await store.insert_known_issue(db, issue)
+    return _public(issue, [])
+
+
+async def change_known_issue(*, db: Database, issue_id: int, change: KnownIssueChange) -> KnownIssueOut:
+    """Set the fields given (title, workaround, status); the others stay."""
+    changes = {
+        field: value for field in ("title", "workaround", "status") if (value := getattr(change, field)) is not None
+    }
+    if not await store.change_known_issue(db, issue_id, changes):
+        raise NotFound(f"no known issue {issue_id}")
+    return await get_known_issue(db=db, issue_id=issue_id)
+
+
+async def link_ticket(*, db: Database, issue_id: int, ticket_id: str, by: str) -> tuple[KnownIssueOut, bool]:
+    """``(the issue, whether the link is new)``; linking again changes nothing."""
+    created = await store.link_ticket(db, issue_id, ticket_id=ticket_id, by=by)
+    if created is None:
+        raise NotFound(f"no known issue {issue_id}")
+    return await get_known_issue(db=db, issue_id=issue_id), created

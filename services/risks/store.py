@@ -1,0 +1,14 @@
+"""The risk register's reads: ``risk.recorded`` events from the event store, oldest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hypercare.storage.db import Database
+from hypercare.storage.events_store import events_of_types
+from hypercare.storage.models import StoredEvent
+
+
+async def risk_events(db: Database, *, until: datetime | None = None) -> list[StoredEvent]:
+    """Every ``risk.recorded`` event before ``until`` (default: all), in event time."""
+    return await events_of_types(db, types=("risk.recorded",), until=until)
