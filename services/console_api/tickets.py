@@ -1,8 +1,9 @@
 """The service desk's ticket flow: ``GET /api/v1/tickets`` and ``GET /api/v1/tickets/hotspots``.
 
 Both read the stored ticket events (summaries were redacted at ingest). The flow lists events newest
-first; each carries the ticket as currently known (category, priority, summary from its opening,
-status from its latest update or resolution) and the known issues it is linked to.
+first; each carries the ticket as currently known, folded by the one ticket fold every reader uses
+(:mod:`hypercare.situation.facts.tickets`: the earliest opening, the latest priority and category,
+resolved once resolved), and the known issues it is linked to.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import distinct, func, select
+from sqlalchemy import select
 
-from hypercare.contract.events import TICKET_CATEGORIES
+from hypercare.contract.events import TICKET_CATEGORIES, Event, stored_event
 from hypercare.org.registry import OrgRegistry
+from hypercare.situation.facts.tickets import Ticket, TicketKey, fold_tickets
 from hypercare.storage.db import Database
 from hypercare.storage.known_issue_models import KnownIssueTicket
 from hypercare.storage.models import StoredEvent
@@ -42,50 +44,32 @@ def _placement(org: OrgRegistry, unit_id: str) -> dict[str, Any]:
     return {"unit_name": placement.name, "site_id": placement.site_id, "administration_id": placement.administration_id}
 
 
-async def ticket_states(db: Database, ticket_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The current view of each ticket, folded from all its stored events in time order."""
+async def ticket_states(db: Database, ticket_ids: Iterable[str]) -> dict[TicketKey, dict[str, Any]]:
+    """The current view of each ticket, by ``(unit_id, ticket_id)``, from the shared ticket fold."""
     ids = list(dict.fromkeys(ticket_ids))
-    states: dict[str, dict[str, Any]] = {}
-    if not ids:
-        return states
-    ticket_id = payload_text("ticket_id")
-    async with db.sessions() as session:
-        for start in range(0, len(ids), _MAX_IDS_PER_QUERY):
-            chunk = ids[start : start + _MAX_IDS_PER_QUERY]
-            query = (
-                select(StoredEvent.type, StoredEvent.occurred_at, StoredEvent.payload)
-                .where(StoredEvent.type.in_(TICKET_TYPES), ticket_id.in_(chunk))
-                .order_by(StoredEvent.occurred_at, StoredEvent.stored_at)
-            )
-            for type_, occurred_at, payload in await session.execute(query):
-                state = states.setdefault(
-                    str(payload.get("ticket_id")),
-                    {
-                        "status": "open",
-                        "category": None,
-                        "priority": None,
-                        "channel": None,
-                        "summary": None,
-                        "patient_safety": False,
-                        "opened_at": None,
-                        "resolved_at": None,
-                    },
+    events: list[Event] = []
+    if ids:
+        async with db.sessions() as session:
+            for start in range(0, len(ids), _MAX_IDS_PER_QUERY):
+                chunk = ids[start : start + _MAX_IDS_PER_QUERY]
+                query = select(StoredEvent.payload).where(
+                    StoredEvent.type.in_(TICKET_TYPES), payload_text("ticket_id").in_(chunk)
                 )
-                if type_ == "ticket.opened":
-                    for key in ("category", "priority", "channel", "summary", "patient_safety"):
-                        if key in payload and (key in ("summary", "channel", "patient_safety") or state[key] is None):
-                            state[key] = payload[key]
-                    state["opened_at"] = state["opened_at"] or occurred_at.isoformat()
-                elif type_ == "ticket.updated":
-                    if state["status"] != "resolved":
-                        state["status"] = payload.get("status", state["status"])
-                    for key in ("category", "priority"):
-                        if payload.get(key) is not None:
-                            state[key] = payload[key]
-                else:
-                    state["status"] = "resolved"
-                    state["resolved_at"] = occurred_at.isoformat()
-    return states
+                events.extend(stored_event(payload) for payload in (await session.execute(query)).scalars())
+    return {key: _ticket_view(ticket) for key, ticket in fold_tickets(events).items()}
+
+
+def _ticket_view(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "status": ticket.status,
+        "category": ticket.category,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "summary": ticket.summary,
+        "patient_safety": ticket.patient_safety,
+        "opened_at": ticket.opened_at.isoformat() if ticket.opened_at else None,
+        "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
+    }
 
 
 async def linked_known_issues(db: Database, ticket_ids: Iterable[str]) -> dict[str, list[int]]:
@@ -143,12 +127,16 @@ async def get_tickets(
             "occurred_at": event.occurred_at.isoformat(),
             "source": event.source,
             "payload": event.payload,
-            "ticket": states.get(ticket_id),
+            "ticket": states.get((event.unit_id, ticket_id)),
             "known_issue_ids": links.get(ticket_id, []),
         }
         for event, ticket_id in zip(events, ticket_ids, strict=False)
     ]
     return {"as_of": datetime.now(UTC).isoformat(), "items": items}
+
+
+def _within(moment: datetime | None, since: datetime, until: datetime) -> bool:
+    return moment is not None and since <= moment <= until
 
 
 @router.get("/tickets/hotspots", summary="Units whose open tickets grew most in the last period")
@@ -160,25 +148,30 @@ async def get_hotspots(
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    since = now - timedelta(minutes=minutes)
+    since, until = now - timedelta(minutes=minutes), now + timedelta(minutes=5)
     ticket_id = payload_text("ticket_id")
 
-    # Distinct ticket ids per type: a ticket opened twice under two event ids still counts once.
-    query = (
-        select(StoredEvent.unit_id, StoredEvent.type, func.count(distinct(ticket_id)).label("tickets"))
+    # Tickets with an opening or resolve in the window, folded whole: a resend of an opening (or a second
+    # resolve) inside the window does not count when the ticket's first one was before it.
+    candidates = (
+        select(payload_text("ticket_id"))
         .where(
             StoredEvent.type.in_(("ticket.opened", "ticket.resolved")),
             StoredEvent.occurred_at >= since,
-            StoredEvent.occurred_at <= now + timedelta(minutes=5),
+            StoredEvent.occurred_at <= until,
         )
-        .group_by(StoredEvent.unit_id, StoredEvent.type)
+        .scalar_subquery()
     )
+    query = select(StoredEvent.payload).where(StoredEvent.type.in_(TICKET_TYPES), ticket_id.in_(candidates))
     async with db.sessions() as session:
-        rows = (await session.execute(query)).all()
+        events = [stored_event(payload) for payload in (await session.execute(query)).scalars()]
     per_unit: dict[str, dict[str, int]] = {}
-    for unit_id, type_, n in rows:
-        counts = per_unit.setdefault(unit_id, {"opened": 0, "resolved": 0})
-        counts["opened" if type_ == "ticket.opened" else "resolved"] = int(n)
+    for ticket in fold_tickets(events).values():
+        opened, resolved = _within(ticket.opened_at, since, until), _within(ticket.resolved_at, since, until)
+        if opened or resolved:
+            counts = per_unit.setdefault(ticket.unit_id, {"opened": 0, "resolved": 0})
+            counts["opened"] += opened
+            counts["resolved"] += resolved
     spots = [
         {"unit_id": unit_id, **_placement(org, unit_id), **counts, "growth": counts["opened"] - counts["resolved"]}
         for unit_id, counts in per_unit.items()

@@ -21,6 +21,7 @@ class ReportContext:
     criteria: StopCriteria
     duties: DutiesConfig
     alert_rules: AlertRules
+    presence_minutes: int = 240  # floor walkers present at the state moment, as in the live picture
 
     @classmethod
     def from_settings(cls, settings: Settings, org: OrgRegistry) -> ReportContext:
@@ -30,4 +31,5 @@ class ReportContext:
             criteria=load_stop_criteria(settings.rules_file),
             duties=load_duties(settings.duties_file),
             alert_rules=load_alert_rules(settings.rules_file),
+            presence_minutes=settings.floorwalker_presence_minutes,
         )
