@@ -3,7 +3,7 @@
 Rules:
 
 - **Where a walker is** is decided by their latest floor-walker event anywhere, ordered by
-  ``(occurred_at, check-in before checkout, event_id)`` and then the unit id: at one second a
+  ``(occurred_at, a check-in after a checkout, event_id)`` and then the unit id: at one second a
   check-in beats a checkout ("out of A, into B"), and nothing depends on arrival or dict order.
 - **Present at T** on a unit: that latest event (at or before T) is a check-in there, no older
   than the presence window and than :data:`WALKER_TTL`.
@@ -90,7 +90,7 @@ def join(
             if key is None or key[0] <= cutoff:
                 continue
             current = best.get(walker_id)
-            if current is None or (key[:2], unit_id) > (current[0][:2], current[1]):
+            if current is None or (key, unit_id) > (current[0], current[1]):
                 best[walker_id] = (key, unit_id, walker)
     present: dict[str, UnitPresence] = {}
     for walker_id, ((last, checked_in, _), unit_id, walker) in best.items():
