@@ -168,11 +168,16 @@ def _record_resolution(state: dict[str, Any], resolved_at: float, opened_at: flo
 
 
 def _replace_resolution(state: dict[str, Any], old: tuple[float, float], new: tuple[float, float], now: float) -> None:
-    """Swap the resolve time of (resolved, opened) ``old`` for ``new``; rare, so a linear search."""
-    entry = [old[0], facts.resolve_minutes(old[1], old[0])]
+    """Swap the resolve time of (resolved, opened) ``old`` for ``new``.
+
+    Only a late earlier opening or resolve of an already resolved ticket gets here (rare); the entry
+    was appended when the ticket was resolved, so the search runs from the newest end.
+    """
+    resolved_at, minutes = old[0], facts.resolve_minutes(old[1], old[0])
     resolutions: list[list[float]] = state["resolutions"]
-    for index, pair in enumerate(resolutions):
-        if pair[0] == entry[0] and pair[1] == entry[1]:
+    for index in range(len(resolutions) - 1, -1, -1):
+        pair = resolutions[index]
+        if pair[0] == resolved_at and pair[1] == minutes:
             del resolutions[index]
             break
     _record_resolution(state, new[0], new[1], now)
