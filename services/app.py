@@ -53,7 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     stop_criteria = rules_file.stop_criteria
     duties = load_duties(settings.duties_file)
     report_context = ReportContext(
-        org=org, zone=settings.zone, criteria=stop_criteria, duties=duties, alert_rules=alert_rules
+        org=org,
+        zone=settings.zone,
+        criteria=stop_criteria,
+        duties=duties,
+        alert_rules=alert_rules,
+        presence_minutes=settings.floorwalker_presence_minutes,
     )
 
     @asynccontextmanager

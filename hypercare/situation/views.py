@@ -73,9 +73,10 @@ class AccessBlock(_View):
 
 class FloorwalkersBlock(_View):
     """The figures every object carries; :class:`UnitFloorwalkersBlock` and :class:`RollupFloorwalkersBlock`
-    add their own. A new figure of every level (e.g. walkers on a break) belongs here."""
+    add their own. A new figure of every level belongs here."""
 
-    on_unit: Count
+    on_unit: Count = Field(description="walkers whose latest check-in puts them on the unit (not on a break)")
+    on_break: Count = Field(description="walkers whose latest check-in here says they are on a break")
     minutes_since_last_visit: Minutes | None = Field(
         description="0 while someone is on the unit; roll-ups: the longest of the units that had a visit"
     )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry
+from hypercare.situation.facts.tickets import fold_tickets
 from hypercare.storage.db import Database
 from hypercare.storage.known_issue_models import KnownIssue
 from hypercare.storage.models import utcnow
@@ -118,7 +119,7 @@ async def ticket_flow(
             "occurred_at": event.occurred_at.isoformat(),
             "source": event.source,
             "payload": event.payload,
-            "ticket": states.get(ticket_id),
+            "ticket": states.get((event.unit_id, ticket_id)),
             "known_issue_ids": links.get(ticket_id, []),
         }
         for event, ticket_id in zip(events, ticket_ids, strict=False)
@@ -126,15 +127,20 @@ async def ticket_flow(
     return TicketFlow.model_validate({"as_of": datetime.now(UTC).isoformat(), "items": items})
 
 
+def _within(moment: datetime | None, since: datetime, until: datetime) -> bool:
+    return moment is not None and since <= moment <= until
+
+
 async def hotspots(*, db: Database, org: OrgRegistry, minutes: int, limit: int, now: datetime) -> Hotspots:
     """Units whose open tickets grew most in the last ``minutes`` (opened − resolved), largest first."""
-    rows = await store.tickets_opened_and_resolved(
-        db, since=now - timedelta(minutes=minutes), until=now + timedelta(minutes=5)
-    )
+    since, until = now - timedelta(minutes=minutes), now + timedelta(minutes=5)
     per_unit: dict[str, dict[str, int]] = {}
-    for unit_id, type_, n in rows:
-        counts = per_unit.setdefault(unit_id, {"opened": 0, "resolved": 0})
-        counts["opened" if type_ == "ticket.opened" else "resolved"] = n
+    for ticket in fold_tickets(await store.tickets_touching(db, since=since, until=until)).values():
+        opened, resolved = _within(ticket.opened_at, since, until), _within(ticket.resolved_at, since, until)
+        if opened or resolved:
+            counts = per_unit.setdefault(ticket.unit_id, {"opened": 0, "resolved": 0})
+            counts["opened"] += opened
+            counts["resolved"] += resolved
     spots = [
         {"unit_id": unit_id, **_placement(org, unit_id), **counts, "growth": counts["opened"] - counts["resolved"]}
         for unit_id, counts in per_unit.items()

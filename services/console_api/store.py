@@ -9,10 +9,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
+from hypercare.contract.events import Event, stored_event
 from hypercare.storage.db import Database
 from hypercare.storage.known_issue_models import KnownIssue, KnownIssueTicket
 from hypercare.storage.models import StoredEvent, utcnow
@@ -70,24 +71,38 @@ async def linked_known_issues(db: Database, ticket_ids: Iterable[str]) -> dict[s
     return links
 
 
-async def tickets_opened_and_resolved(db: Database, *, since: datetime, until: datetime) -> list[tuple[str, str, int]]:
-    """``(unit_id, type, distinct tickets)`` of ticket.opened/resolved in ``[since, until]``.
+async def ticket_history(db: Database, ticket_ids: Iterable[str]) -> list[Event]:
+    """Every stored event of these tickets, read back through the contract models."""
+    ids = list(dict.fromkeys(ticket_ids))
+    events: list[Event] = []
+    async with db.sessions() as session:
+        for start in range(0, len(ids), _MAX_IDS_PER_QUERY):
+            query = select(StoredEvent.payload).where(
+                StoredEvent.type.in_(TICKET_TYPES),
+                payload_text("ticket_id").in_(ids[start : start + _MAX_IDS_PER_QUERY]),
+            )
+            events.extend(stored_event(payload) for payload in (await session.execute(query)).scalars())
+    return events
 
-    Distinct ticket ids per type: a ticket opened twice under two event ids still counts once.
-    """
-    ticket_id = payload_text("ticket_id")
-    query = (
-        select(StoredEvent.unit_id, StoredEvent.type, func.count(distinct(ticket_id)).label("tickets"))
+
+async def tickets_touching(db: Database, *, since: datetime, until: datetime) -> list[Event]:
+    """The whole history of every ticket opened or resolved in ``[since, until]``, for the ticket fold:
+    a resend of an opening (or a second resolve) inside the window must not count when the ticket's first
+    one was before it."""
+    candidates = (
+        select(payload_text("ticket_id"))
         .where(
             StoredEvent.type.in_(("ticket.opened", "ticket.resolved")),
             StoredEvent.occurred_at >= since,
             StoredEvent.occurred_at <= until,
         )
-        .group_by(StoredEvent.unit_id, StoredEvent.type)
+        .scalar_subquery()
+    )
+    query = select(StoredEvent.payload).where(
+        StoredEvent.type.in_(TICKET_TYPES), payload_text("ticket_id").in_(candidates)
     )
     async with db.sessions() as session:
-        rows = (await session.execute(query)).all()
-    return [(unit_id, type_, int(n)) for unit_id, type_, n in rows]
+        return [stored_event(payload) for payload in (await session.execute(query)).scalars()]
 
 
 async def unit_events(db: Database, *, unit_id: str, limit: int) -> list[StoredEvent]:

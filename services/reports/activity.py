@@ -12,12 +12,16 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 
+from hypercare.contract.events import EdStatus, Event, FloorwalkerCheckin, FloorwalkerCheckout, stored_event
 from hypercare.org.registry import OrgRegistry
+from hypercare.situation.facts import presence
+from hypercare.situation.facts.diversions import Diversion, fold_diversions
+from hypercare.situation.facts.tickets import Ticket, fold_tickets
 from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent
 from services.console_api.sql import TICKET_TYPES, payload_int, payload_text
@@ -70,6 +74,8 @@ class Tally:
     assists: int = 0
     escalations: int = 0
     units_visited: set[str] = field(default_factory=set)
+    walkers_on_unit: int = 0  # at counted_until, as the live picture counts them
+    walkers_on_break: int = 0
     units_with_tickets: set[str] = field(default_factory=set)
     ed: EdLoad = field(default_factory=EdLoad)
     diversions_started: int = 0
@@ -83,28 +89,6 @@ class Tally:
     @property
     def units_with_tickets_unvisited(self) -> int:
         return len(self.units_with_tickets - self.units_visited)
-
-
-@dataclass
-class Ticket:
-    unit_id: str
-    ticket_id: str
-    event_id: str | None = None
-    opened_at: datetime | None = None
-    priority: int | None = None
-    category: str | None = None
-    patient_safety: bool = False
-    resolved_at: datetime | None = None
-
-
-@dataclass
-class Diversion:
-    unit_id: str
-    diversion_id: str
-    since: datetime | None = None
-    ended_at: datetime | None = None
-    scope: str = ""
-    to_unit_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -153,40 +137,18 @@ async def _rows(db: Database, query: Any) -> list[Any]:
         return list((await session.execute(query)).all())
 
 
+async def _stored(db: Database, *conditions: Any) -> list[Event]:
+    """Stored events read back through the contract models (the same defaults and types as the worker)."""
+    async with db.sessions() as session:
+        return [
+            stored_event(p) for p in (await session.execute(select(StoredEvent.payload).where(*conditions))).scalars()
+        ]
+
+
 async def _tickets(db: Database, period: Period) -> dict[tuple[str, str], Ticket]:
-    """Every ticket with an event before ``counted_until``: its first opening, latest priority, first resolve."""
-    query = (
-        select(
-            StoredEvent.event_id,
-            StoredEvent.type,
-            StoredEvent.unit_id,
-            StoredEvent.occurred_at,
-            payload_text("ticket_id").label("ticket_id"),
-            payload_int("priority").label("priority"),
-            payload_text("category").label("category"),
-            StoredEvent.payload["patient_safety"].as_boolean().label("patient_safety"),
-        )
-        .where(StoredEvent.type.in_(TICKET_TYPES), StoredEvent.occurred_at < period.counted_until)
-        .order_by(StoredEvent.occurred_at, StoredEvent.event_id)
-    )
-    tickets: dict[tuple[str, str], Ticket] = {}
-    for row in await _rows(db, query):
-        key = (row.unit_id, row.ticket_id)
-        ticket = tickets.setdefault(key, Ticket(unit_id=row.unit_id, ticket_id=row.ticket_id))
-        if row.type == "ticket.opened":
-            if ticket.opened_at is None:
-                ticket.event_id = row.event_id
-                ticket.opened_at = row.occurred_at
-                ticket.priority = row.priority
-                ticket.category = row.category
-                ticket.patient_safety = bool(row.patient_safety)
-        elif row.type == "ticket.updated":
-            if ticket.resolved_at is None:
-                ticket.priority = row.priority if row.priority is not None else ticket.priority
-                ticket.category = row.category or ticket.category
-        elif ticket.resolved_at is None:
-            ticket.resolved_at = row.occurred_at
-    return tickets
+    """Every ticket with an event before ``counted_until``, by the shared ticket fold."""
+    events = await _stored(db, StoredEvent.type.in_(TICKET_TYPES), StoredEvent.occurred_at < period.counted_until)
+    return fold_tickets(events)
 
 
 def _fold_tickets(tallies: _Tallies, tickets: Iterable[Ticket], period: Period) -> None:
@@ -201,10 +163,9 @@ def _fold_tickets(tallies: _Tallies, tickets: Iterable[Ticket], period: Period) 
                     tally.patient_safety_opened += 1
             if _inside(ticket.resolved_at, period):
                 tally.tickets_resolved += 1
-                if ticket.opened_at is not None and ticket.resolved_at is not None:
-                    minutes = max(0.0, (ticket.resolved_at - ticket.opened_at).total_seconds()) / 60
-                    tally.resolve_minutes.append(round(minutes, 2))
-            if ticket.opened_at is not None and ticket.resolved_at is None:
+                if ticket.minutes_to_resolve is not None:
+                    tally.resolve_minutes.append(ticket.minutes_to_resolve)
+            if ticket.is_open:
                 tally.tickets_open += 1
                 tally.tickets_open_p1 += ticket.priority == 1
                 tally.patient_safety_open += ticket.patient_safety
@@ -254,22 +215,35 @@ async def _access(db: Database, tallies: _Tallies, period: Period) -> None:
             tally.users_failing.add(row.user_ref)
 
 
-async def _floorwalkers(db: Database, tallies: _Tallies, period: Period) -> None:
-    query = select(
-        StoredEvent.unit_id,
-        StoredEvent.type,
-        payload_text("walker_id").label("walker_id"),
-        payload_int("assists").label("assists"),
-        StoredEvent.payload["needs_escalation"].as_boolean().label("needs_escalation"),
-    ).where(*_in_period(period, *FLOORWALKER_TYPES))
-    for row in await _rows(db, query):
-        for tally in tallies.of(row.unit_id):
-            tally.units_visited.add(row.unit_id)
-            tally.walkers.add(row.walker_id)
-            if row.type == "floorwalker.checkin":
+async def _floorwalkers(db: Database, tallies: _Tallies, period: Period, presence_minutes: int) -> None:
+    """Check-ins, assists and visits in the period; who is on a unit or on a break at ``counted_until``.
+
+    A visit and presence follow the shared rules (:mod:`hypercare.situation.facts.presence`): a break
+    check-in is not a visit, and a walker on a break is counted apart from those on the unit.
+    """
+    reach = max(presence_minutes * 60, presence.WALKER_TTL)
+    events = await _stored(
+        db,
+        StoredEvent.type.in_(FLOORWALKER_TYPES),
+        StoredEvent.occurred_at > min(period.start, period.counted_until - timedelta(seconds=reach)),
+        StoredEvent.occurred_at < period.counted_until,
+    )
+    for event in events:
+        if not isinstance(event, FloorwalkerCheckin | FloorwalkerCheckout) or event.occurred_at < period.start:
+            continue
+        for tally in tallies.of(event.unit_id):
+            tally.walkers.add(event.walker_id)
+            if presence.is_visit(event):
+                tally.units_visited.add(event.unit_id)
+            if isinstance(event, FloorwalkerCheckin):
                 tally.checkins += 1
-                tally.assists += row.assists or 0
-                tally.escalations += bool(row.needs_escalation)
+                tally.assists += event.assists
+                tally.escalations += event.needs_escalation
+    present, _ = presence.fold_presence(events, as_of=period.counted_until, presence_seconds=presence_minutes * 60)
+    for unit_id, here in present.items():
+        for tally in tallies.of(unit_id):
+            tally.walkers_on_unit += len(here.on_unit)
+            tally.walkers_on_break += len(here.on_break)
 
 
 async def _ed_status(db: Database, tallies: _Tallies, eds: dict[str, EdUnit], period: Period) -> None:
@@ -294,50 +268,34 @@ async def _ed_status(db: Database, tallies: _Tallies, eds: dict[str, EdUnit], pe
         .subquery()
     )
     latest = (
-        select(StoredEvent.unit_id, StoredEvent.occurred_at, StoredEvent.payload)
+        select(StoredEvent.payload)
         .join(latest_at, (StoredEvent.unit_id == latest_at.c.unit_id) & (StoredEvent.occurred_at == latest_at.c.at))
         .where(StoredEvent.type == "ed.status")
         .order_by(StoredEvent.unit_id, StoredEvent.event_id)
     )
-    for row in await _rows(db, latest):
-        ed = eds.setdefault(row.unit_id, EdUnit(unit_id=row.unit_id))
+    for (payload,) in await _rows(db, latest):
+        report = stored_event(payload)
+        assert isinstance(report, EdStatus)
+        ed = eds.setdefault(report.unit_id, EdUnit(unit_id=report.unit_id))
         ed.latest = {
-            "reported_at": row.occurred_at.isoformat(),
-            "patients_waiting": row.payload.get("patients_waiting"),
-            "patients_in_department": row.payload.get("patients_in_department"),
-            "capacity": row.payload.get("capacity"),
-            "longest_wait_minutes": row.payload.get("longest_wait_minutes"),
+            "reported_at": report.occurred_at.isoformat(),
+            "patients_waiting": report.patients_waiting,
+            "patients_in_department": report.patients_in_department,
+            "capacity": report.capacity,
+            "longest_wait_minutes": report.longest_wait_minutes,
         }
 
 
 async def _diversions(db: Database, period: Period) -> list[Diversion]:
-    """Diversions with an event before ``counted_until``: first start (renewals keep it), first end."""
-    query = (
-        select(StoredEvent.type, StoredEvent.unit_id, StoredEvent.occurred_at, StoredEvent.payload)
-        .where(StoredEvent.type.in_(DIVERSION_TYPES), StoredEvent.occurred_at < period.counted_until)
-        .order_by(StoredEvent.occurred_at, StoredEvent.event_id)
-    )
-    found: dict[tuple[str, str], Diversion] = {}
-    for row in await _rows(db, query):
-        key = (row.unit_id, str(row.payload.get("diversion_id")))
-        diversion = found.setdefault(key, Diversion(unit_id=row.unit_id, diversion_id=key[1]))
-        if row.type == "ed.diversion_started":
-            if diversion.since is None and diversion.ended_at is None:
-                diversion.since = row.occurred_at
-            if diversion.ended_at is None:
-                diversion.scope = str(row.payload.get("scope", ""))
-                diversion.to_unit_ids = list(row.payload.get("to_unit_ids", []))
-        elif diversion.ended_at is None:
-            diversion.ended_at = row.occurred_at
-    return [d for d in found.values() if d.since is not None]
+    """Diversions with a start before ``counted_until``, by the shared diversion fold."""
+    events = await _stored(db, StoredEvent.type.in_(DIVERSION_TYPES), StoredEvent.occurred_at < period.counted_until)
+    return [d for d in fold_diversions(events).values() if d.since is not None]
 
 
 def _fold_diversions(tallies: _Tallies, eds: dict[str, EdUnit], diversions: list[Diversion], period: Period) -> None:
     """Hours of diversion inside the period, starts in it, and the ones still running at the state moment."""
     for diversion in diversions:
-        assert diversion.since is not None
-        until = diversion.ended_at or period.counted_until
-        overlap = max(0.0, (min(until, period.counted_until) - max(diversion.since, period.start)).total_seconds())
+        overlap = diversion.seconds_within(period.start, period.counted_until)
         ed = eds.setdefault(diversion.unit_id, EdUnit(unit_id=diversion.unit_id))
         ed.diversion_seconds += overlap
         if diversion.ended_at is None:
@@ -348,13 +306,16 @@ def _fold_diversions(tallies: _Tallies, eds: dict[str, EdUnit], diversions: list
             tally.diversions_active += diversion.ended_at is None
 
 
-async def read_activity(db: Database, org: OrgRegistry, period: Period) -> Activity:
-    """Fold the period's events into tallies per administration and for the region."""
+async def read_activity(db: Database, org: OrgRegistry, period: Period, *, presence_minutes: int = 240) -> Activity:
+    """Fold the period's events into tallies per administration and for the region.
+
+    ``presence_minutes`` is the live picture's presence window (``floorwalker_presence_minutes``).
+    """
     tallies = _Tallies(org)
     tickets = await _tickets(db, period)
     _fold_tickets(tallies, tickets.values(), period)
     await _access(db, tallies, period)
-    await _floorwalkers(db, tallies, period)
+    await _floorwalkers(db, tallies, period, presence_minutes)
     eds = {placement.unit_id: EdUnit(unit_id=placement.unit_id) for placement in org.emergency_departments}
     await _ed_status(db, tallies, eds, period)
     diversions = await _diversions(db, period)

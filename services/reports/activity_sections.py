@@ -132,6 +132,7 @@ def floorwalkers_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     """Floor-walker coverage: visits, assists, escalations and units with tickets but no visit."""
     cite = frame.sources.cite
     visits, unvisited, units = cite("floorwalkers"), cite("unvisited"), cite("org_units")
+    present = cite("floorwalkers_present")
     columns = [
         Column("name", "Förvaltning", "text"),
         Column("checkins", "Incheckningar", src=visits),
@@ -141,6 +142,8 @@ def floorwalkers_table(frame: Frame, activity: Activity) -> dict[str, Any]:
         Column("visited", "Besökta enheter", src=visits),
         Column("units", "Enheter totalt", src=units),
         Column("unvisited", "Enheter med ärenden utan besök", src=unvisited),
+        Column("on_unit", "På enhet vid ställningen", src=present),
+        Column("on_break", "På rast vid ställningen", src=present),
     ]
 
     def row(name: str, tally: Tally, units_total: int) -> dict[str, Any]:
@@ -153,6 +156,8 @@ def floorwalkers_table(frame: Frame, activity: Activity) -> dict[str, Any]:
             "visited": len(tally.units_visited),
             "units": units_total,
             "unvisited": tally.units_with_tickets_unvisited,
+            "on_unit": tally.walkers_on_unit,
+            "on_break": tally.walkers_on_break,
         }
 
     rows = [row(name, tally, frame.units_in(admin_id)) for admin_id, name, tally in admin_rows(frame, activity)]

@@ -100,7 +100,7 @@ async def _safety_payloads(db: Database, activity: Activity, period: Period) -> 
 async def build_snapshot(db: Database, context: ReportContext, period: Period, *, note: str = "") -> dict[str, Any]:
     """The report's content for ``period`` as the stores stand at ``period.as_of`` (JSON-able)."""
     frame = Frame(org=context.org, period=period)
-    activity = await read_activity(db, context.org, period)
+    activity = await read_activity(db, context.org, period, presence_minutes=context.presence_minutes)
     duties = await coordination.duties_state(db, context.duties, period)
     alerts, raised = await coordination.alerts_at(db, period, context.alert_rules)
     evaluation = await coordination.stop_criteria_state(db, context.org, context.criteria, period)

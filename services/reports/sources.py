@@ -25,7 +25,7 @@ def define_sources(sources: Sources, period: Period) -> None:
         ),
         "tickets_open": (
             f"Öppna ärenden, {state}: ticket.opened före ställningen utan ticket.resolved före den; prioritet "
-            "enligt senaste ticket.updated (samma regel som konsolens öppna ärenden)."
+            "enligt senaste ticket.opened/ticket.updated som anger en (samma regel som konsolens öppna ärenden)."
         ),
         "patient_safety_opened": f"Ärenden med patient_safety = true: första ticket.opened med {span}.",
         "logins": (
@@ -37,9 +37,13 @@ def define_sources(sources: Sources, period: Period) -> None:
         "floorwalkers": (
             f"Floor walkers: floorwalker.checkin och floorwalker.checkout med {span}; incheckningar, assists "
             "(summan av assists) och eskaleringar (needs_escalation = true) räknas på check-in; unika walker_id "
-            "och besökta enheter (unika unit_id) på båda."
+            "och besökta enheter (unika unit_id) på båda, utom check-in med status 'break' (rast är inget besök)."
         ),
-        "unvisited": (f"Enheter med minst ett öppnat ärende ({span}) och ingen floor-walker-händelse under perioden."),
+        "floorwalkers_present": (
+            f"Floor walkers på enhet respektive på rast vid ställningen ({state}): senaste floor-walker-händelse "
+            "var som helst är en check-in på enheten, inom närvarofönstret; status 'break' räknas som rast."
+        ),
+        "unvisited": (f"Enheter med minst ett öppnat ärende ({span}) och inget floor-walker-besök under perioden."),
         "org_units": "Antal enheter per förvaltning i org-registret.",
         "ed_status": (
             f"Akutmottagningarnas egna rapporter: ed.status med {span}; beläggning = patients_in_department / capacity."

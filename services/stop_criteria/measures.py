@@ -1,8 +1,10 @@
 """The figures behind the stop criteria, counted from the event store as it stood at a moment ``at``.
 
 Only events with ``occurred_at <= at`` count, so the same call gives the same figures later: the daily
-report can freeze them, and a decision can be stamped with them. Each figure is per unit and summed
-into administrations and the region by the caller (:mod:`services.stop_criteria.evaluate`).
+report can freeze them, and a decision can be stamped with them. Tickets and diversions are folded by
+the shared folds (:mod:`hypercare.situation.facts`), the same rules as the live picture and the report.
+Each figure is per unit and summed into administrations and the region by the caller
+(:mod:`services.stop_criteria.evaluate`).
 """
 
 from __future__ import annotations
@@ -10,10 +12,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 
+from hypercare.contract.events import Event, stored_event
+from hypercare.situation.facts.diversions import fold_diversions, hours_per_unit
+from hypercare.situation.facts.tickets import fold_tickets
 from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent
 from services.console_api.sql import TICKET_TYPES, payload_int, payload_text
@@ -59,15 +65,22 @@ async def logins(db: Database, *, at: datetime) -> tuple[Counter[str], Counter[s
     return attempts, failures
 
 
-async def open_priority1_tickets(db: Database, *, at: datetime) -> Counter[str]:
-    """Tickets open at ``at`` whose priority then was 1, per the unit they were opened at.
+async def _ticket_events(db: Database, candidates: Any, *, at: datetime) -> list[Event]:
+    """Every ticket event at or before ``at`` of the tickets ``candidates`` (a subquery of ticket ids)."""
+    query = select(StoredEvent.payload).where(
+        StoredEvent.type.in_(TICKET_TYPES), StoredEvent.occurred_at <= at, payload_text("ticket_id").in_(candidates)
+    )
+    async with db.sessions() as session:
+        return [stored_event(payload) for payload in (await session.execute(query)).scalars()]
 
-    A ticket's priority is the one of its opening unless a later update changed it; only tickets that
-    had priority 1 at some point are folded.
+
+async def open_priority1_tickets(db: Database, *, at: datetime) -> Counter[str]:
+    """Tickets open at ``at`` whose priority then was 1, per unit (the shared ticket fold decides both).
+
+    Only tickets that had priority 1 at some point are read: the latest priority is one of those values.
     """
-    ticket_id = payload_text("ticket_id")
     ever_p1 = (
-        select(ticket_id)
+        select(payload_text("ticket_id"))
         .where(
             StoredEvent.type.in_(("ticket.opened", "ticket.updated")),
             payload_int("priority") == 1,
@@ -75,72 +88,37 @@ async def open_priority1_tickets(db: Database, *, at: datetime) -> Counter[str]:
         )
         .scalar_subquery()
     )
-    query = (
-        select(StoredEvent.type, StoredEvent.unit_id, StoredEvent.payload)
-        .where(StoredEvent.type.in_(TICKET_TYPES), StoredEvent.occurred_at <= at, ticket_id.in_(ever_p1))
-        .order_by(StoredEvent.occurred_at, StoredEvent.stored_at)
-    )
-    tickets: dict[str, dict[str, object]] = {}
-    async with db.sessions() as session:
-        for type_, unit_id, payload in await session.execute(query):
-            state = tickets.setdefault(str(payload["ticket_id"]), {"unit": unit_id, "priority": None, "open": True})
-            if type_ == "ticket.opened":
-                state["unit"] = unit_id
-                if state["priority"] is None:
-                    state["priority"] = payload.get("priority")
-            elif type_ == "ticket.updated":
-                if payload.get("priority") is not None:
-                    state["priority"] = payload["priority"]
-            else:
-                state["open"] = False
-    counts: Counter[str] = Counter()
-    for state in tickets.values():
-        if state["open"] and state["priority"] == 1:
-            counts[str(state["unit"])] += 1
-    return counts
+    tickets = fold_tickets(await _ticket_events(db, ever_p1, at=at), as_of=at)
+    return Counter(ticket.unit_id for ticket in tickets.values() if ticket.is_open and ticket.priority == 1)
 
 
 async def diversion_hours(db: Database, *, since: datetime, at: datetime) -> dict[str, float]:
-    """Hours of diversion per emergency department within ``[since, at]``.
-
-    A diversion runs from its first ``ed.diversion_started`` (a renewal repeats it with the same id) to
-    its first ``ed.diversion_ended`` after that, or is still running at ``at``.
-    """
-    query = (
-        select(StoredEvent.type, StoredEvent.unit_id, StoredEvent.occurred_at, payload_text("diversion_id"))
-        .where(StoredEvent.type.in_(("ed.diversion_started", "ed.diversion_ended")), StoredEvent.occurred_at <= at)
-        .order_by(StoredEvent.occurred_at, StoredEvent.stored_at)
+    """Hours of diversion per emergency department within ``[since, at]`` (the shared diversion fold's spans)."""
+    query = select(StoredEvent.payload).where(
+        StoredEvent.type.in_(("ed.diversion_started", "ed.diversion_ended")), StoredEvent.occurred_at <= at
     )
-    spans: dict[tuple[str, str], list[datetime | None]] = {}
     async with db.sessions() as session:
-        for type_, unit_id, occurred_at, diversion_id in await session.execute(query):
-            key = (unit_id, str(diversion_id))
-            if type_ == "ed.diversion_started":
-                spans.setdefault(key, [occurred_at, None])
-            elif key in spans and spans[key][1] is None:
-                spans[key][1] = occurred_at
-    hours: dict[str, float] = {}
-    for (unit_id, _), (start, end) in spans.items():
-        assert start is not None
-        overlap = min(end or at, at) - max(start, since)
-        if overlap > timedelta(0):
-            hours[unit_id] = hours.get(unit_id, 0.0) + overlap.total_seconds() / 3600
-    return hours
+        events = [stored_event(payload) for payload in (await session.execute(query)).scalars()]
+    return hours_per_unit(fold_diversions(events, as_of=at).values(), start=since, until=at)
 
 
 async def patient_safety_tickets(db: Database, *, since: datetime, at: datetime) -> Counter[str]:
-    """Tickets opened in ``[since, at]`` flagged as a patient-safety risk, per unit."""
-    query = select(StoredEvent.unit_id, StoredEvent.payload).where(
-        StoredEvent.type == "ticket.opened", StoredEvent.occurred_at >= since, StoredEvent.occurred_at <= at
+    """Tickets first opened in ``[since, at]`` flagged as a patient-safety risk, per unit.
+
+    The earliest opening decides both the moment and the flag (a resend today of yesterday's ticket
+    does not count today).
+    """
+    opened_today = (
+        select(payload_text("ticket_id"))
+        .where(StoredEvent.type == "ticket.opened", StoredEvent.occurred_at >= since, StoredEvent.occurred_at <= at)
+        .scalar_subquery()
     )
-    counts: Counter[str] = Counter()
-    seen: set[str] = set()
-    async with db.sessions() as session:
-        for unit_id, payload in await session.execute(query):
-            if payload.get("patient_safety") is True and payload["ticket_id"] not in seen:
-                seen.add(payload["ticket_id"])
-                counts[unit_id] += 1
-    return counts
+    tickets = fold_tickets(await _ticket_events(db, opened_today, at=at), as_of=at)
+    return Counter(
+        ticket.unit_id
+        for ticket in tickets.values()
+        if ticket.patient_safety and ticket.opened_at is not None and since <= ticket.opened_at <= at
+    )
 
 
 async def unit_figures(db: Database, *, at: datetime, zone: ZoneInfo) -> UnitFigures:

@@ -7,20 +7,23 @@ State::
                 "longest_wait_minutes": int|None, "reported_at": iso, "at": epoch} | None,  # latest
      "diversions": {diversion_id: {"scope", "to_unit_ids", "since": iso, "since_ts": epoch,
                                    "reason", "decided_by", "expected_end": iso|None,
-                                   "updated_at": epoch}},
+                                   "updated_at": epoch, ...}},   # facts.diversions.new_record()
      "ended": {diversion_id: ended_epoch},                                  # tombstones, 7 days
      "pruned_at": epoch|None}
 
 Tombstones make "ended" final: a late or resent ``ed.diversion_started`` never resurrects it.
+The span rules (earliest start, latest renewal, earliest end) are the shared fold's,
+:mod:`hypercare.situation.facts.diversions`; an active diversion here is one of its records.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from hypercare.contract.events import EdDiversionEnded, EdDiversionStarted, EdStatus, Event
+from hypercare.situation.facts import diversions
 from hypercare.situation.state import windows as w
 
 TOMBSTONE_TTL = w.WEEK
@@ -44,37 +47,25 @@ def apply(state: dict[str, Any], event: Event, now: float) -> None:
                 "at": ts,
             }
     elif isinstance(event, EdDiversionStarted):
-        _started(state, event, ts)
+        _started(state, event)
     elif isinstance(event, EdDiversionEnded):
         state["diversions"].pop(event.diversion_id, None)
         previous = state["ended"].get(event.diversion_id)
-        state["ended"][event.diversion_id] = ts if previous is None else max(previous, ts)
+        state["ended"][event.diversion_id] = ts if previous is None else min(previous, ts)  # the earliest end
     else:
         raise ValueError(f"{event.type} is not an emergency-department event")
     if w.prune_due(state, now):
         w.prune_times(state["ended"], now - TOMBSTONE_TTL)
 
 
-def _started(state: dict[str, Any], event: EdDiversionStarted, ts: float) -> None:
+def _started(state: dict[str, Any], event: EdDiversionStarted) -> None:
+    """Start or renewal, by the shared rules (:mod:`hypercare.situation.facts.diversions`)."""
     if event.diversion_id in state["ended"]:
-        return
+        return  # an end is final
     diversion = state["diversions"].get(event.diversion_id)
-    if diversion is not None and ts < diversion["updated_at"]:
-        return  # an older amendment never overrides a newer one
-    expected_end = event.expected_end.astimezone(UTC).isoformat() if event.expected_end else None
-    fresh = {
-        "scope": event.scope,
-        "to_unit_ids": list(event.to_unit_ids),
-        "since": event.occurred_at.isoformat(),
-        "since_ts": ts,
-        "reason": event.reason,
-        "decided_by": event.decided_by,
-        "expected_end": expected_end,
-        "updated_at": ts,
-    }
-    if diversion is not None and diversion["since_ts"] < ts:
-        fresh["since"], fresh["since_ts"] = diversion["since"], diversion["since_ts"]  # a resend amends, keeps "since"
-    state["diversions"][event.diversion_id] = fresh
+    if diversion is None:
+        diversion = state["diversions"][event.diversion_id] = diversions.new_record()
+    diversions.absorb(diversion, event)
 
 
 def _public(diversion_id: str, diversion: dict[str, Any], now: float) -> dict[str, Any]:

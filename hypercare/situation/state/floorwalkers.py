@@ -3,17 +3,20 @@
 State::
 
     {"v": 1,
-     "walkers": {walker_id: {"last": epoch of their latest event here,
+     "walkers": {walker_id: {"last": epoch of their latest event here, "last_id": its event id,
                              "checked_out": bool (latest event here is a checkout),
                              "status": status of their latest check-in here | None,
-                             "checkin_at": epoch of that check-in | None,
+                             "checkin_at": epoch of that check-in | None, "checkin_id": its event id,
                              "needs_escalation": flag of that check-in}},   # dropped after 24 h
-     "last_visit": epoch of the latest check-in/out here | None,
+     "last_visit": epoch of the latest visit here (a check-in that is not a break, or a checkout) | None,
      "assists": {"<second>": n}, "assists_by_category": {category: {"<second>": n}},  # 1 h
      "pruned_at": epoch|None}
 
 Where a walker *is* cannot be decided per unit: their latest event across all units wins, so
-:func:`presence` joins the unit states at read time.
+:func:`presence` joins the unit states at read time. The walker records and the join are the shared
+fold's (:mod:`hypercare.situation.facts.presence`): a walker whose latest check-in says ``break`` is
+counted in ``on_break``, not in ``on_unit`` (before, ``on_unit`` counted them too), and a break
+check-in is not a visit.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypercare.contract.events import Event, FloorwalkerCheckin, FloorwalkerCheckout
+from hypercare.situation.facts import presence as presence_facts
 from hypercare.situation.state import windows as w
 
 FAMILY = "floorwalkers"
 ASSIST_WINDOW = w.HOUR
-WALKER_TTL = w.DAY
+WALKER_TTL = presence_facts.WALKER_TTL
 
 
 def new_state() -> dict[str, Any]:
@@ -35,54 +39,23 @@ def new_state() -> dict[str, Any]:
 
 
 def apply(state: dict[str, Any], event: Event, now: float) -> None:
-    ts = event.occurred_at.timestamp()
-    if isinstance(event, FloorwalkerCheckin):
-        _checkin(state, event, ts, now)
-    elif isinstance(event, FloorwalkerCheckout):
-        walker = state["walkers"].get(event.walker_id)
-        if walker is None:
-            state["walkers"][event.walker_id] = {
-                "last": ts,
-                "checked_out": True,
-                "status": None,
-                "checkin_at": None,
-                "needs_escalation": False,
-            }
-        elif ts >= walker["last"]:
-            walker["last"] = ts
-            walker["checked_out"] = True
-    else:
+    if not isinstance(event, FloorwalkerCheckin | FloorwalkerCheckout):
         raise ValueError(f"{event.type} is not a floor-walker event")
-    if state["last_visit"] is None or ts > state["last_visit"]:
-        state["last_visit"] = ts
-    if w.prune_due(state, now):
-        prune(state, now)
-
-
-def _checkin(state: dict[str, Any], event: FloorwalkerCheckin, ts: float, now: float) -> None:
+    ts = event.occurred_at.timestamp()
     walker = state["walkers"].get(event.walker_id)
     if walker is None:
-        walker = state["walkers"][event.walker_id] = {
-            "last": ts,
-            "checked_out": False,
-            "status": None,
-            "checkin_at": None,
-            "needs_escalation": False,
-        }
-    elif ts >= walker["last"]:
-        walker["last"] = ts
-        walker["checked_out"] = False
-    if walker["checkin_at"] is None or ts >= walker["checkin_at"]:
-        walker["checkin_at"] = ts
-        walker["status"] = event.status
-        walker["needs_escalation"] = event.needs_escalation
-    if w.too_old(ts, now, ASSIST_WINDOW):
-        return
-    if event.assists:
-        w.add(state["assists"], ts, event.assists)
-    by_category = state["assists_by_category"]
-    for category in dict.fromkeys(event.categories):  # each listed category once per check-in
-        w.add(by_category.setdefault(category, {}), ts)
+        walker = state["walkers"][event.walker_id] = presence_facts.new_walker()
+    presence_facts.absorb(walker, event)
+    if presence_facts.is_visit(event) and (state["last_visit"] is None or ts > state["last_visit"]):
+        state["last_visit"] = ts
+    if isinstance(event, FloorwalkerCheckin) and not w.too_old(ts, now, ASSIST_WINDOW):
+        if event.assists:
+            w.add(state["assists"], ts, event.assists)
+        by_category = state["assists_by_category"]
+        for category in dict.fromkeys(event.categories):  # each listed category once per check-in
+            w.add(by_category.setdefault(category, {}), ts)
+    if w.prune_due(state, now):
+        prune(state, now)
 
 
 def prune(state: dict[str, Any], now: float) -> None:
@@ -97,36 +70,27 @@ def prune(state: dict[str, Any], now: float) -> None:
 def presence(
     unit_states: Mapping[str, Mapping[str, Mapping[str, Any]]], now: float, presence_seconds: float
 ) -> dict[str, set[str]]:
-    """Walkers on each unit now: their latest event anywhere is a check-in there, recent enough.
+    """Walkers present on each unit now, on the unit or on a break (:func:`summarize` splits them).
 
-    At equal timestamps a check-in beats a checkout (moving: "out of A, into B" in one second),
-    then the unit id decides, so the answer never depends on dict order.
+    The rules are the shared fold's (:mod:`hypercare.situation.facts.presence`).
     """
-    best: dict[str, tuple[float, bool, str]] = {}
-    cutoff = now - WALKER_TTL
-    for unit_id, families in unit_states.items():
-        state = families.get(FAMILY)
-        if not state:
-            continue
-        for walker_id, walker in state.get("walkers", {}).items():
-            if walker["last"] <= cutoff:
-                continue
-            key = (walker["last"], not walker["checked_out"], unit_id)
-            current = best.get(walker_id)
-            if current is None or key > current:
-                best[walker_id] = key
-    present: dict[str, set[str]] = {}
-    for walker_id, (last, checked_in, unit_id) in best.items():
-        if checked_in and now - last <= presence_seconds:
-            present.setdefault(unit_id, set()).add(walker_id)
-    return present
+    walkers = {
+        unit_id: state.get("walkers", {})
+        for unit_id, families in unit_states.items()
+        if (state := families.get(FAMILY))
+    }
+    return {
+        unit_id: here.on_unit | here.on_break
+        for unit_id, here in presence_facts.join(walkers, now, presence_seconds).items()
+    }
 
 
 @dataclass
 class FloorwalkersSummary:
     """Floor-walker figures of a unit or a roll-up (sums; the longest time since a visit)."""
 
-    on_unit: int = 0
+    on_unit: int = 0  # present, latest check-in not a break
+    on_break: int = 0  # present, latest check-in says break: counted apart, never in on_unit
     open_escalations: int = 0
     minutes_since_last_visit: int | None = None
     last_visit_at: float | None = None
@@ -136,6 +100,7 @@ class FloorwalkersSummary:
 
     def merge(self, other: FloorwalkersSummary) -> None:
         self.on_unit += other.on_unit
+        self.on_break += other.on_break
         self.open_escalations += other.open_escalations
         if other.minutes_since_last_visit is not None:
             self.minutes_since_last_visit = max(self.minutes_since_last_visit or 0, other.minutes_since_last_visit)
@@ -149,6 +114,7 @@ class FloorwalkersSummary:
     def block(self, *, rollup: bool) -> dict[str, Any]:
         block: dict[str, Any] = {
             "on_unit": self.on_unit,
+            "on_break": self.on_break,
             "minutes_since_last_visit": self.minutes_since_last_visit,
             "open_escalations": self.open_escalations,
             "assists_1h": self.assists,
@@ -162,9 +128,15 @@ class FloorwalkersSummary:
 
 
 def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None) -> FloorwalkersSummary:
-    """One unit; ``present`` is this unit's entry of :func:`presence`."""
+    """One unit; ``present`` is this unit's entry of :func:`presence` (on the unit or on a break)."""
     summary = FloorwalkersSummary()
-    summary.on_unit = len(present) if present else 0
+    walkers = state.get("walkers", {}) if state else {}
+    for walker_id in present or ():
+        walker = walkers.get(walker_id)
+        if walker is not None and presence_facts.on_break(walker):
+            summary.on_break += 1
+        else:
+            summary.on_unit += 1
     last_visit = state.get("last_visit") if state else None
     if summary.on_unit:
         summary.minutes_since_last_visit = 0

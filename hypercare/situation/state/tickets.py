@@ -1,18 +1,26 @@
 """Ticket state of one unit, and its read-side summary.
 
+The lifecycle rules (what is open, which priority wins, duplicates, reorders) are the shared fold's,
+:mod:`hypercare.situation.facts.tickets`: every ticket here is one of its records, folded with
+:func:`~hypercare.situation.facts.tickets.absorb`, so the live picture, the ticket list, the stop
+criteria and the daily report cannot disagree. This module only adds the incremental bookkeeping.
+
 State (JSON-safe, bounded by the windows except for genuinely open tickets)::
 
     {"v": 1,
-     "open": {ticket_id: {"opened_at": epoch, "priority": 1-4, "category": str,
-                          "patient_safety": bool, "status": "open"|..., "updated_at": epoch|None}},
-     "closed": {ticket_id: [resolved_epoch, matched 0|1]},   # tombstones, 24 h
+     "open": {ticket_id: record},                 # facts.tickets.new_record(), opened and not resolved
+     "pending": {ticket_id: record},              # updates seen before their opening, 24 h
+     "closed": {ticket_id: [resolved_epoch, matched 0|1, resolved_event_id,
+                            opened_epoch|None, opened_event_id]},   # tombstones, 24 h
      "opened": {"<second>": n}, "resolved": {"<second>": n},   # 1 h buckets
      "resolutions": [[resolved_epoch, minutes], ...],          # 24 h, for the median
      "pruned_at": epoch|None}
 
-A tombstone keeps a late ``ticket.opened`` (after its ``resolved``) from reopening the ticket; an
-unmatched tombstone (resolved before we saw the opening) still yields a resolve time once the
-opening arrives.
+A tombstone makes the resolve final (a late ``ticket.opened`` or update never reopens the ticket);
+an unmatched tombstone (resolved before we saw the opening) still yields a resolve time once the
+opening arrives. An earlier resolve or opening arriving late moves the counted second and the
+resolve time, so arrival order changes nothing. Older states (two-item tombstones, open entries
+without order keys) are read as they are and upgraded when touched.
 """
 
 from __future__ import annotations
@@ -22,101 +30,166 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypercare.contract.events import Event, TicketOpened, TicketResolved, TicketUpdated
+from hypercare.situation.facts import tickets as facts
+from hypercare.situation.facts.order import order_key
 from hypercare.situation.state import windows as w
 
 COUNT_WINDOW = w.HOUR
 MEDIAN_WINDOW = w.DAY
 TOMBSTONE_TTL = w.DAY
+PENDING_TTL = w.DAY
 # Safety valve for one unit's 24 h of resolve times (the median stays exact below it).
 MAX_RESOLUTIONS = 20_000
 PRIORITIES = ("1", "2", "3", "4")
 
 
 def new_state() -> dict[str, Any]:
-    return {"v": 1, "open": {}, "closed": {}, "opened": {}, "resolved": {}, "resolutions": [], "pruned_at": None}
+    return {
+        "v": 1,
+        "open": {},
+        "pending": {},
+        "closed": {},
+        "opened": {},
+        "resolved": {},
+        "resolutions": [],
+        "pruned_at": None,
+    }
 
 
 def apply(state: dict[str, Any], event: Event, now: float) -> None:
-    ts = event.occurred_at.timestamp()
-    if isinstance(event, TicketOpened):
-        _opened(state, event, ts, now)
-    elif isinstance(event, TicketUpdated):
-        _updated(state, event, ts)
-    elif isinstance(event, TicketResolved):
-        _resolved(state, event, ts, now)
-    else:
+    if not isinstance(event, TicketOpened | TicketUpdated | TicketResolved):
         raise ValueError(f"{event.type} is not a ticket event")
+    tombstone = state["closed"].get(event.ticket_id)
+    if tombstone is None:
+        _fold(state, event, now)
+    else:
+        _fold_closed(state, _full_tombstone(state["closed"], event.ticket_id, tombstone), event, now)
     if w.prune_due(state, now):
         prune(state, now)
 
 
-def _opened(state: dict[str, Any], event: TicketOpened, ts: float, now: float) -> None:
+def _fold(state: dict[str, Any], event: facts.TicketEvent, now: float) -> None:
+    """A ticket not yet resolved: fold the event into its record, then keep the counters in step."""
     ticket_id = event.ticket_id
-    if ticket_id in state["open"]:
-        return  # a second opening of the same ticket is not a new ticket
-    tombstone = state["closed"].get(ticket_id)
-    if tombstone is not None:
-        resolved_at, matched = tombstone
-        if matched:
-            return  # resolved after an opening we already counted: a resend, not a new ticket
-        tombstone[1] = 1  # the opening arrived after its resolution: count it, never reopen
-        _record_resolution(state, resolved_at, ts, now)
-    if not w.too_old(ts, now, COUNT_WINDOW):
-        w.add(state["opened"], ts)
-    if tombstone is not None:
+    pending: dict[str, Any] = state.setdefault("pending", {})
+    record = state["open"].get(ticket_id)
+    was_open = record is not None
+    if record is None:
+        record = pending.pop(ticket_id, None) or facts.new_record()
+    else:
+        _upgrade(record)
+    opened_before = record["opened_at"]
+    facts.absorb(record, event)
+    opened_at, resolved_at = record["opened_at"], record["resolved_at"]
+    if resolved_at is not None:
+        state["open"].pop(ticket_id, None)
+        _count(state["resolved"], resolved_at, now)
+        state["closed"][ticket_id] = [
+            resolved_at,
+            0 if opened_at is None else 1,
+            record["resolved_id"],
+            opened_at,
+            record["opened_id"],
+        ]
+        if opened_at is not None:
+            _record_resolution(state, resolved_at, opened_at, now)
+    elif opened_at is None:
+        pending[ticket_id] = record
+    elif not was_open:
+        state["open"][ticket_id] = record
+        _count(state["opened"], opened_at, now)
+    elif opened_at != opened_before:
+        _move(state["opened"], opened_before, opened_at, now)
+
+
+def _fold_closed(state: dict[str, Any], tombstone: list[Any], event: facts.TicketEvent, now: float) -> None:
+    """A resolved ticket: only an earlier opening or resolve changes the live figures."""
+    resolved_at, matched, resolved_id, opened_at, opened_id = tombstone
+    key = order_key(event)
+    if isinstance(event, TicketOpened):
+        if not matched:
+            tombstone[1], tombstone[3], tombstone[4] = 1, key[0], key[1]
+            _count(state["opened"], key[0], now)
+            _record_resolution(state, resolved_at, key[0], now)
+        elif opened_at is not None and key < (opened_at, opened_id):
+            tombstone[3], tombstone[4] = key
+            _move(state["opened"], opened_at, key[0], now)
+            _replace_resolution(state, (resolved_at, opened_at), (resolved_at, key[0]), now)
+    elif isinstance(event, TicketResolved) and key < (resolved_at, resolved_id):
+        tombstone[0], tombstone[2] = key
+        _move(state["resolved"], resolved_at, key[0], now)
+        if matched and opened_at is not None:
+            _replace_resolution(state, (resolved_at, opened_at), (key[0], opened_at), now)
+    # An update of a resolved ticket: it stays resolved, and nothing of it is on the live picture.
+
+
+def _full_tombstone(closed: dict[str, Any], ticket_id: str, tombstone: list[Any]) -> list[Any]:
+    if len(tombstone) < 5:
+        tombstone = closed[ticket_id] = [tombstone[0], tombstone[1], "", None, ""]
+    return tombstone
+
+
+def _upgrade(record: dict[str, Any]) -> None:
+    """An open entry of an older state, given the order keys of a record (its event ids unknown)."""
+    if "opened_id" in record:
         return
-    state["open"][ticket_id] = {
-        "opened_at": ts,
-        "priority": event.priority,
-        "category": event.category,
-        "patient_safety": event.patient_safety,
-        "status": "open",
-        "updated_at": None,
-    }
+    updated_at = record.pop("updated_at", None)
+    last = [updated_at if updated_at is not None else record["opened_at"], ""]
+    record.update(
+        opened_id="",
+        priority_at=list(last),
+        category_at=list(last),
+        status_at=[updated_at, ""] if updated_at is not None else None,
+        resolved_at=None,
+        resolved_id="",
+    )
 
 
-def _updated(state: dict[str, Any], event: TicketUpdated, ts: float) -> None:
-    ticket = state["open"].get(event.ticket_id)
-    if ticket is None:
-        return  # unknown or already resolved: nothing to update
-    last = ticket.get("updated_at")
-    if last is not None and ts < last:
-        return  # an older update arriving late never overrides a newer one
-    ticket["updated_at"] = ts
-    ticket["status"] = event.status
-    if event.priority is not None:
-        ticket["priority"] = event.priority
-    if event.category is not None:
-        ticket["category"] = event.category
-
-
-def _resolved(state: dict[str, Any], event: TicketResolved, ts: float, now: float) -> None:
-    ticket_id = event.ticket_id
-    if ticket_id in state["closed"]:
-        return  # already resolved once
-    ticket = state["open"].pop(ticket_id, None)
+def _count(buckets: dict[str, int], ts: float, now: float) -> None:
     if not w.too_old(ts, now, COUNT_WINDOW):
-        w.add(state["resolved"], ts)
-    state["closed"][ticket_id] = [ts, 0 if ticket is None else 1]
-    if ticket is not None:
-        _record_resolution(state, ts, ticket["opened_at"], now)
+        w.add(buckets, ts)
+
+
+def _move(buckets: dict[str, int], old: float, new: float, now: float) -> None:
+    """Move one count from second ``old`` to ``new`` (a count too old to matter is left alone)."""
+    if not w.too_old(old, now, COUNT_WINDOW):
+        w.remove(buckets, old)
+    _count(buckets, new, now)
 
 
 def _record_resolution(state: dict[str, Any], resolved_at: float, opened_at: float, now: float) -> None:
     if w.too_old(resolved_at, now, MEDIAN_WINDOW):
         return
-    minutes = round(max(0.0, resolved_at - opened_at) / w.MINUTE, 2)
     resolutions: list[list[float]] = state["resolutions"]
-    resolutions.append([resolved_at, minutes])
+    resolutions.append([resolved_at, facts.resolve_minutes(opened_at, resolved_at)])
     if len(resolutions) > MAX_RESOLUTIONS:
         resolutions.sort(key=lambda pair: pair[0])
         del resolutions[: len(resolutions) - MAX_RESOLUTIONS]
+
+
+def _replace_resolution(state: dict[str, Any], old: tuple[float, float], new: tuple[float, float], now: float) -> None:
+    """Swap the resolve time of (resolved, opened) ``old`` for ``new``.
+
+    Only a late earlier opening or resolve of an already resolved ticket gets here (rare); the entry
+    was appended when the ticket was resolved, so the search runs from the newest end.
+    """
+    resolved_at, minutes = old[0], facts.resolve_minutes(old[1], old[0])
+    resolutions: list[list[float]] = state["resolutions"]
+    for index in range(len(resolutions) - 1, -1, -1):
+        pair = resolutions[index]
+        if pair[0] == resolved_at and pair[1] == minutes:
+            del resolutions[index]
+            break
+    _record_resolution(state, new[0], new[1], now)
 
 
 def prune(state: dict[str, Any], now: float) -> None:
     w.prune_buckets(state["opened"], now - COUNT_WINDOW)
     w.prune_buckets(state["resolved"], now - COUNT_WINDOW)
     w.prune_times(state["closed"], now - TOMBSTONE_TTL, at=0)
+    pending = state.setdefault("pending", {})
+    for ticket_id in [k for k, record in pending.items() if record["status_at"][0] <= now - PENDING_TTL]:
+        del pending[ticket_id]
     cutoff = now - MEDIAN_WINDOW
     state["resolutions"] = [pair for pair in state["resolutions"] if pair[0] > cutoff]
 

@@ -31,6 +31,16 @@ def add(buckets: MutableMapping[str, int], ts: float, n: int = 1) -> None:
     buckets[key] = buckets.get(key, 0) + n
 
 
+def remove(buckets: MutableMapping[str, int], ts: float, n: int = 1) -> None:
+    """Take back ``n`` counted at ``ts`` (a fold that learned an earlier time for the same fact)."""
+    key = str(math.floor(ts))
+    left = buckets.get(key, 0) - n
+    if left > 0:
+        buckets[key] = left
+    else:
+        buckets.pop(key, None)
+
+
 def count(buckets: MutableMapping[str, int], now: float, window: float) -> int:
     """Sum of the buckets whose second lies in ``(now - window, now]``."""
     low = now - window

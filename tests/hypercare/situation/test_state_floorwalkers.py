@@ -70,6 +70,7 @@ def test_never_visited_unit() -> None:
     result = fw.summarize(None, NOW.timestamp(), None).block(rollup=False)
     assert result == {
         "on_unit": 0,
+        "on_break": 0,
         "minutes_since_last_visit": None,
         "open_escalations": 0,
         "assists_1h": 0,

@@ -84,7 +84,7 @@ UNIT = ["administrations", 0, "sites", 0, "units", 0]
 @pytest.mark.parametrize(
     ("path", "change"),
     [
-        ([*UNIT, "floorwalkers", "on_break"], lambda node, key: node.__setitem__(key, 1)),  # added
+        ([*UNIT, "floorwalkers", "on_leave"], lambda node, key: node.__setitem__(key, 1)),  # added
         ([*UNIT, "tickets", "open"], lambda node, key: node.__setitem__("open_now", node.pop(key))),  # renamed
         ([*UNIT, "access", "logins_15m"], lambda node, key: node.__setitem__(key, "40")),  # retyped
         ([*UNIT, "access", "logins_15m"], lambda node, key: node.__setitem__(key, True)),  # bool is no count
