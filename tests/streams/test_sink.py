@@ -22,19 +22,36 @@ from hypercare.storage.errors import classify, describe
 from hypercare.storage.events_store import EventRow, Position, store_events
 from streams.sink import Backoff, EventSink
 
-T0 = datetime(2024, 11, 12, 5, 30, tzinfo=UTC)
+# Stored rows stay in the session's shared PostgreSQL database, where other tests read events back: whole,
+# valid events, on a day and a unit no other test reads.
+T0 = datetime(2001, 2, 3, 4, 5, tzinfo=UTC)
+UNIT = "SE2321000131-SINKTEST"
 
 
-def row(index: int, event_id: str | None = None, summary: str = "ok") -> EventRow:
+def row(index: int, event_id: str | None = None, summary: str | None = None) -> EventRow:
+    """A login as stored; with ``summary``, a ticket whose summary carries it (for a poisoned row)."""
     event_id = event_id or f"ev-{index}"
+    payload: dict[str, object] = {
+        "event_id": event_id,
+        "type": "access.login",
+        "occurred_at": T0.isoformat(),
+        "unit_id": UNIT,
+        "source": "test",
+        "user_ref": "sink-test",
+        "outcome": "success",
+    }
+    if summary is not None:
+        payload |= {"type": "ticket.opened", "ticket_id": f"SINK-{index}", "channel": "phone", "category": "other",
+                    "priority": 4, "summary": summary}  # fmt: skip
+        del payload["user_ref"], payload["outcome"]
     return EventRow(
         event_id=event_id,
-        type="ticket.opened",
-        family="tickets",
-        unit_id="U1",
+        type=str(payload["type"]),
+        family="tickets" if summary is not None else "access",
+        unit_id=UNIT,
         occurred_at=T0,
         source="test",
-        payload=json.dumps({"event_id": event_id, "summary": summary}),
+        payload=json.dumps(payload),
         src_topic="t",
         src_partition=0,
         src_offset=index,
