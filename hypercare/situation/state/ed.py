@@ -4,7 +4,8 @@ State::
 
     {"v": 1,
      "status": {"patients_waiting", "patients_in_department", "capacity",
-                "longest_wait_minutes": int|None, "reported_at": iso, "at": epoch} | None,  # latest
+                "longest_wait_minutes": int|None, "reported_at": iso, "at": epoch,
+                "key": [epoch, event_id]} | None,          # the latest by (occurred_at, event_id)
      "diversions": {diversion_id: {"scope", "to_unit_ids", "since": iso, "since_ts": epoch,
                                    "reason", "decided_by", "expected_end": iso|None,
                                    "updated_at": epoch, ...}},   # facts.diversions.new_record()
@@ -24,6 +25,7 @@ from typing import Any
 
 from hypercare.contract.events import EdDiversionEnded, EdDiversionStarted, EdStatus, Event
 from hypercare.situation.facts import diversions
+from hypercare.situation.facts.order import after, order_key
 from hypercare.situation.state import windows as w
 
 TOMBSTONE_TTL = w.WEEK
@@ -37,7 +39,8 @@ def apply(state: dict[str, Any], event: Event, now: float) -> None:
     ts = event.occurred_at.timestamp()
     if isinstance(event, EdStatus):
         current = state["status"]
-        if current is None or ts >= current["at"]:
+        key = order_key(event)  # the latest report by its own time, the event id settling a tie (facts.order)
+        if current is None or after(key, current.get("key", [current["at"]])):
             state["status"] = {
                 "patients_waiting": event.patients_waiting,
                 "patients_in_department": event.patients_in_department,
@@ -45,6 +48,7 @@ def apply(state: dict[str, Any], event: Event, now: float) -> None:
                 "longest_wait_minutes": event.longest_wait_minutes,
                 "reported_at": event.occurred_at.isoformat(),
                 "at": ts,
+                "key": list(key),
             }
     elif isinstance(event, EdDiversionStarted):
         _started(state, event)
