@@ -12,10 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from hc_testkit import Pipeline, event
 
 from hypercare.settings import Settings
+from hypercare.situation import record
 from hypercare.storage.db import Database
+from hypercare.topics import topics_for
 from services.app import create_app
 from services.auth.tokens import issue_token
 from services.gateway import situation_store
@@ -90,6 +94,31 @@ async def test_an_api_restarted_after_events_of_every_family_shows_the_same_pict
         ]
     )
     assert (await pipeline.get("/readyz")).status_code == 200
+    # The worker keyed every record by (unit, family) and placed it on the unit's partition.
+    placed: dict[tuple[str, str | None], set[int]] = {}
+    written, partitions = await situation_records(pipeline.settings)
+    for r in written:
+        placed.setdefault(record.decode_key(r.key), set()).add(r.partition)
+    assert {unit for unit, _ in placed} >= {ED, WARD, SKENE} and all(family for _, family in placed)
+    for (unit, _), found in placed.items():
+        assert found == {DefaultPartitioner()(record.partition_key(unit), partitions, [])}
+
+
+async def situation_records(settings: Settings) -> tuple[list[Any], list[int]]:
+    """Every record of the situation topic, and its partitions."""
+    topic = topics_for(settings).situation
+    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap, group_id=None, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        read: list[Any] = []
+        while batches := await consumer.getmany(timeout_ms=500):
+            read += [r for records in batches.values() for r in records]
+        return read, [tp.partition for tp in tps]
+    finally:
+        await consumer.stop()
 
 
 async def test_the_picture_keeps_updating_after_the_store_loop_failed(
