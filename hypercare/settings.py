@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     gateway_tick_seconds: float = 1.0
     gateway_debounce_seconds: float = 0.05
     gateway_client_send_timeout: float = 10.0
+    # A failed task of the API process (situation store, hub, alerts, webhook) is restarted after a backoff
+    # that doubles per failure in a row up to this many seconds (services/supervision.py).
+    task_restart_backoff_max: float = Field(default=30.0, gt=0)
 
     # Alerts: raised, escalated and resolved alerts are also POSTed here as JSON when set.
     alert_webhook_url: str | None = None

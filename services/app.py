@@ -35,6 +35,7 @@ from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
 from services.stop_criteria.router import router as stop_criteria_router
+from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         alert_rules=alert_rules,
         presence_minutes=settings.floorwalker_presence_minutes,
     )
+    supervisor = Supervisor(cap=settings.task_restart_backoff_max)  # restarts the long-running tasks below
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -68,11 +70,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         producer = EventProducer(settings)
         await producer.start()
         store = SituationStore(settings)
-        await store.start()
+        await store.start(supervisor=supervisor)
         hub = SituationHub(store=store, org=org, rules=rules, settings=settings)
-        await hub.start()
+        await hub.start(supervisor=supervisor)
         alert_service = AlertService(db=db, hub=hub, rules=alert_rules, settings=settings, ready=store.caught_up)
-        await alert_service.start()
+        await alert_service.start(supervisor=supervisor)
         app.state.db = db
         app.state.token_cache = TokenCache(ttl=settings.token_cache_seconds)
         app.state.producer = producer
@@ -95,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.supervisor = supervisor
     app.state.org = org
     app.state.rules = rules
     app.state.alert_rules = alert_rules
@@ -124,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for name, problem in (
                 ("broker", await broker_problem(settings.bootstrap)),
                 ("database", await database_problem(app.state.db.engine)),
+                *supervisor.problems().items(),  # a task failing (restarting with backoff) or dead
             )
             if problem
         }

@@ -26,7 +26,7 @@ from hypercare.situation.state import STATEFUL_FAMILIES, state_view
 from hypercare.storage.db import Database
 from hypercare.storage.events_store import EventRow, store_events
 from hypercare.storage.quarantine import QuarantineRow, add_quarantined
-from hypercare.topics import topics_for
+from hypercare.topics import situation_partitioner, topics_for
 from streams import offset_guard, record_feed, tansu_compat
 from streams.processor import BatchProcessor, BatchResult, Record
 from streams.sink import EventSink, Stored
@@ -106,6 +106,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.topic_replication,
         table_standby_replicas=0,
         producer_acks=-1,
+        # Situation records are keyed by (unit, family) but placed by the unit, beside its events.
+        producer_partitioner=situation_partitioner,
         consumer_auto_offset_reset="earliest",
         web_enabled=False,
     )
@@ -170,7 +172,8 @@ def create_app(settings: Settings) -> faust.App:
     outstanding: list[Awaitable[Any]] = []  # deliveries that the next checkpoint waits for
 
     async def publish(result: BatchResult) -> None:
-        """Each changed unit's read-side view to the situation topic (the console's next picture), dead letters."""
+        """Each changed (unit, family)'s read-side view to the situation topic (the console's next picture),
+        keyed by the pair for compaction and placed on the unit's partition (``producer_partitioner``), dead letters."""
         as_of = datetime.now(UTC).isoformat()
         for (family, unit_id), value in result.changed.items():
             key, record = situation_record.encode(unit_id, family, state_view(family, value["state"]), as_of=as_of)

@@ -3,7 +3,7 @@
 One server process per container (scale with replicas), so the default registry is enough; the
 dashboards and alerting rules under dashboards/ may only name metrics defined here (a test checks
 them against a running API and worker). Labels stay bounded: event type, family, outcome, stage,
-administration, priority, health colour, severity, transition, topic and partition; never a user,
+administration, priority, health colour, severity, transition, topic, partition and task; never a user,
 ticket, unit or alert id.
 """
 
@@ -45,6 +45,11 @@ PRODUCE_LATENCY = Histogram(
 WEBSOCKET_CLIENTS = Gauge("hypercare_websocket_clients", "WebSocket clients connected to this gateway.")
 WEBSOCKET_MESSAGES = Counter(
     "hypercare_websocket_messages_sent_total", "Messages sent to WebSocket clients, by message type.", ["type"]
+)
+TASK_RESTARTS = Counter(
+    "hypercare_task_restarts_total",
+    "Restarts of a failed long-running task of the API process (services.supervision), by task.",
+    ["task"],
 )
 
 # --- go-live figures (from the gateway's live situation picture) -----------------------------------
@@ -117,6 +122,7 @@ API_METRICS = (
     PRODUCE_LATENCY,
     WEBSOCKET_CLIENTS,
     WEBSOCKET_MESSAGES,
+    TASK_RESTARTS,
     OPEN_TICKETS,
     LOGIN_FAILURE_RATE,
     LOGINS_15M,

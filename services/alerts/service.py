@@ -11,6 +11,11 @@ tick, and only the replica whose conditional write succeeded sends the webhook.
 
 Nothing is evaluated until the situation store has caught up with the situation topic: a partial
 picture would resolve every open alert and raise them again moments later.
+
+The evaluation loop runs under the app's :class:`~services.supervision.Supervisor` (task ``alerts``;
+the webhook sender is ``alert-webhook``): a failed round (the database away, a bug) fails the loop,
+which is restarted with backoff and shows in ``/readyz`` until it runs again; the next round starts
+from the stored alerts, so nothing is lost by the restart.
 """
 
 from __future__ import annotations
@@ -32,16 +37,18 @@ from services.alerts.rules import SEVERITIES, AlertRules
 from services.alerts.schemas import AlertList, AlertOut
 from services.alerts.webhook import WebhookSender
 from services.gateway.hub import SituationHub
+from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
 TRANSITIONS = ("raise", "escalate", "resolve", "acknowledge")
+TASK = "alerts"
 
 
 class Notifier(Protocol):
     """Where raise/escalate/resolve documents go besides the console (the webhook sender)."""
 
-    def start(self) -> None: ...
+    def start(self, *, supervisor: Supervisor | None = None) -> None: ...
 
     async def stop(self) -> None: ...
 
@@ -71,42 +78,38 @@ class AlertService:
         self._hub = hub
         self._rules = rules
         self._tick = settings.gateway_tick_seconds
+        self._cap = settings.task_restart_backoff_max
         self._ready = ready
         self._webhook: Notifier | None = notifier if notifier is not None else webhook_from(settings)
         self._known: dict[int, dict[str, Any]] = {}  # active alerts as last pushed to the hub
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._supervisor: Supervisor | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, supervisor: Supervisor | None = None) -> None:
         for severity in SEVERITIES:
             metrics.ALERTS_ACTIVE.labels(severity=severity).set(0)
         for transition in TRANSITIONS:
             metrics.ALERT_TRANSITIONS.labels(transition=transition)
+        self._supervisor = supervisor or Supervisor(cap=self._cap)
         if self._webhook is not None:
-            self._webhook.start()
-        self._task = asyncio.create_task(self._run(), name="alerts")
+            self._webhook.start(supervisor=self._supervisor)
+        self._supervisor.start(TASK, self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._supervisor is not None:
+            await self._supervisor.cancel(TASK)
         if self._webhook is not None:
             await self._webhook.stop()
 
     async def _run(self) -> None:
+        """A round per published picture; a failure ends it and the supervisor runs it again."""
         await self._ready.wait()
         self._hub.published.clear()  # the next picture is computed from caught-up states
         while True:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._hub.published.wait(), timeout=2 * self._tick)
             self._hub.published.clear()
-            try:
-                await self.evaluate_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("alert evaluation failed; trying again on the next tick")
+            await self.evaluate_once()
 
     async def evaluate_once(self) -> list[store.Applied]:
         """One round on the hub's latest picture; returns the transitions this replica made."""

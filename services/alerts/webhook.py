@@ -4,6 +4,11 @@ The evaluation loop only puts documents on a bounded queue; one task posts them 
 short timeout and a few retries with backoff. A receiver that is down or slow costs log lines and
 a counter, never a blocked hub or a crashed gateway; when the queue is full, new documents are
 dropped and counted rather than kept without bound. The URL itself is never logged.
+
+The sending task runs under the app's :class:`~services.supervision.Supervisor` (task
+``alert-webhook``): an unexpected failure (a bug; delivery errors are retried and counted here) ends
+it, and it is restarted with backoff and shows in ``/readyz``; the document it was sending is lost
+(counted as failed), the queue keeps the others.
 """
 
 from __future__ import annotations
@@ -16,11 +21,13 @@ from typing import Any
 import httpx
 
 from hypercare.observability import metrics
+from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 1000
 DRAIN_SECONDS = 2.0
+TASK = "alert-webhook"
 
 
 class WebhookSender:
@@ -30,26 +37,25 @@ class WebhookSender:
         self._retries = max(0, retries)
         self._backoff = backoff
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(maxsize=QUEUE_SIZE)
-        self._task: asyncio.Task[None] | None = None
+        self._supervisor: Supervisor | None = None
         self._client: httpx.AsyncClient | None = None
 
-    def start(self) -> None:
+    def start(self, *, supervisor: Supervisor | None = None) -> None:
         # httpx logs every request URL at INFO; webhook URLs often carry a secret (chat-tool hooks do).
         httpx_log = logging.getLogger("httpx")
         httpx_log.setLevel(max(httpx_log.getEffectiveLevel(), logging.WARNING))
         for outcome in ("delivered", "failed", "dropped"):
             metrics.ALERT_WEBHOOK_DELIVERIES.labels(outcome=outcome)
         self._client = httpx.AsyncClient(timeout=self._timeout)
-        self._task = asyncio.create_task(self._run(), name="alert-webhook")
+        self._supervisor = supervisor or Supervisor()
+        self._supervisor.start(TASK, self._run)
 
     async def stop(self) -> None:
         """Give queued documents a moment to go out, then stop."""
-        if self._task is not None:
+        if self._supervisor is not None:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._queue.join(), DRAIN_SECONDS)
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._supervisor.cancel(TASK)
         if self._client is not None:
             await self._client.aclose()
 
@@ -66,12 +72,14 @@ class WebhookSender:
             )
 
     async def _run(self) -> None:
+        """Post queued documents in order; an unexpected failure ends it and the supervisor runs it again."""
         while True:
             document = await self._queue.get()
             try:
                 await self._deliver(document)
-            except Exception:  # a bug here must not end the sender
-                log.exception("alert webhook delivery failed unexpectedly")
+            except Exception:
+                metrics.ALERT_WEBHOOK_DELIVERIES.labels(outcome="failed").inc()
+                raise
             finally:
                 self._queue.task_done()
 

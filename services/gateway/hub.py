@@ -9,6 +9,10 @@ Alerts (``services.alerts``) ride along: the snapshot message carries every acti
 ``alerts``, and a delta carries ``alerts`` (whole alert objects, resolved ones included so clients
 drop them) only when some changed. The alert service reads :attr:`SituationHub.latest`, the picture
 this hub last published and the clock it was computed at.
+
+The tick/publish loop runs under the app's :class:`~services.supervision.Supervisor` (task
+``situation-hub``): a picture that cannot be computed fails the loop, which is restarted with backoff
+and shows in ``/readyz`` until it runs again.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from hypercare.situation.health import HealthRules
 from hypercare.situation.rollup import build_situation, summarize_unit
 from services.gateway.golive_metrics import update_golive_gauges
 from services.gateway.situation_store import SituationStore
+from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +187,9 @@ class Client:
             self.closed.set()
 
 
+TASK = "situation-hub"
+
+
 class SituationHub:
     def __init__(self, *, store: SituationStore, org: OrgRegistry, rules: HealthRules, settings: Settings) -> None:
         self.store = store
@@ -191,7 +199,7 @@ class SituationHub:
         self.seq = 0
         self._clients: set[Client] = set()
         self._last: Flat = {}
-        self._task: asyncio.Task[None] | None = None
+        self._supervisor: Supervisor | None = None
         # Active alerts by id (public form), kept current by services.alerts.service.
         self.alerts: dict[str, dict[str, Any]] = {}
         # The last published picture and the wall clock it was computed at; ``published`` is set each time.
@@ -242,20 +250,20 @@ class SituationHub:
     def active_alerts(self) -> list[dict[str, Any]]:
         return list(self.alerts.values())
 
-    async def start(self) -> None:
+    async def start(self, *, supervisor: Supervisor | None = None) -> None:
         now = datetime.now(UTC)
         self._last = flatten(self.situation(now))
         self.latest = (now, self._last)
         update_golive_gauges(self._last)
-        self._task = asyncio.create_task(self._run(), name="situation-hub")
+        self._supervisor = supervisor or Supervisor(cap=self._settings.task_restart_backoff_max)
+        self._supervisor.start(TASK, self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._supervisor is not None:
+            await self._supervisor.cancel(TASK)
 
     async def _run(self) -> None:
+        """Publish after changes (debounced) and every tick; a failure ends it and the supervisor runs it again."""
         tick = self._settings.gateway_tick_seconds
         debounce = self._settings.gateway_debounce_seconds
         while True:
@@ -263,10 +271,7 @@ class SituationHub:
                 await asyncio.wait_for(self.store.changed.wait(), timeout=tick)
                 await asyncio.sleep(debounce)
             self.store.changed.clear()
-            try:
-                self.publish()
-            except Exception:
-                log.exception("could not compute the situation")
+            self.publish()
 
     def publish(self) -> None:
         now = datetime.now(UTC)

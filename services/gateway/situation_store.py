@@ -3,13 +3,20 @@
 Records are read with :mod:`hypercare.situation.record`, the codec the stream worker writes them with.
 
 Each gateway replica reads the whole topic from the beginning without a consumer group, so
-replicas scale out behind a load balancer and each holds the full picture.
+replicas scale out behind a load balancer and each holds the full picture. The topic is compacted
+and keyed by (unit, family) (:mod:`hypercare.topics`), so the newest record of every pair is kept
+for good and a replica started after any time rebuilds the whole picture; records keyed by the
+unit alone, written before, read the same (the codec takes unit and family from the value).
+
+The consumer loop runs under the app's :class:`~services.supervision.Supervisor` (task
+``situation-store``): when it fails it is restarted with backoff and shows in ``/readyz``; a batch
+that was being applied when it failed is read again from its first record (applying a record again
+changes nothing, the newest state per pair wins).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -19,23 +26,29 @@ from hypercare.broker.watermarks import fetch_high_watermarks
 from hypercare.settings import Settings
 from hypercare.situation import record as situation_record
 from hypercare.topics import topics_for
+from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
+
+
+TASK = "situation-store"
 
 
 class SituationStore:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
+        self._supervisor: Supervisor | None = None
         self._topic = topics_for(settings).situation
         self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
         self.version = 0
         self.changed = asyncio.Event()
         self.caught_up = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
-        self._task: asyncio.Task[None] | None = None
         self._targets: dict[TopicPartition, int] = {}
+        self._applying: dict[TopicPartition, int] = {}  # first offset of each partition's batch being applied
 
-    async def start(self) -> None:
+    async def start(self, *, supervisor: Supervisor | None = None) -> None:
+        """Assign every partition, note the end offsets, start the consumer loop (under ``supervisor``)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self._settings.bootstrap,
             group_id=None,
@@ -60,13 +73,12 @@ class SituationStore:
         await consumer.seek_to_beginning(*tps)
         self._targets = await fetch_high_watermarks(self._settings.bootstrap, await consumer.end_offsets(tps))
         await self._check_caught_up()
-        self._task = asyncio.create_task(self._run(), name="situation-store")
+        self._supervisor = supervisor or Supervisor(cap=self._settings.task_restart_backoff_max)
+        self._supervisor.start(TASK, self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        if self._supervisor is not None:
+            await self._supervisor.cancel(TASK)
         if self._consumer is not None:
             await self._consumer.stop()
 
@@ -79,20 +91,19 @@ class SituationStore:
         self.caught_up.set()
 
     async def _run(self) -> None:
+        """The consumer loop; a failure ends it and the supervisor runs it again."""
         assert self._consumer is not None
+        for tp, offset in self._applying.items():  # the batch a failed run did not finish
+            self._consumer.seek(tp, offset)
+        self._applying.clear()
         while True:
-            try:
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=5000)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("reading the situation topic failed; retrying")
-                await asyncio.sleep(1.0)
-                continue
+            batches = await self._consumer.getmany(timeout_ms=500, max_records=5000)
+            self._applying = {tp: records[0].offset for tp, records in batches.items() if records}
             updated = False
             for records in batches.values():
                 for record in records:
                     updated |= self._apply(record.value)
+            self._applying.clear()
             if updated:
                 self.version += 1
                 self.changed.set()

@@ -43,14 +43,16 @@ def test_round_trip() -> None:
     decoded = decode(value)
     assert decoded == SituationRecord(unit_id="SE2321000131-ESASBOR240", family="tickets", as_of=AS_OF, state=STATE)
     assert decoded.state == STATE and decoded.v == 1
-    assert json.loads(key) == "SE2321000131-ESASBOR240"
+    assert json.loads(key) == ["SE2321000131-ESASBOR240", "tickets"]
+    assert record.decode_key(key) == ("SE2321000131-ESASBOR240", "tickets")
 
 
 def test_bytes_are_plain_json_with_the_members_of_before() -> None:
     unit_id = "Vårdcentral Ödåkra"
     key, value = encode(unit_id, "access", STATE, as_of=AS_OF)
-    # The key is byte for byte the one of before (it decides the partition).
-    assert key == json.dumps(unit_id, ensure_ascii=False).encode()
+    # The key is the (unit, family) pair; the partition key is byte for byte the key of before.
+    assert key == json.dumps([unit_id, "access"], ensure_ascii=False, separators=(",", ":")).encode()
+    assert record.partition_key(unit_id) == json.dumps(unit_id, ensure_ascii=False).encode()
     document = json.loads(value)
     assert document == {"v": 1, "unit_id": unit_id, "family": "access", "as_of": AS_OF, "state": STATE}
     assert json.loads(old_worker_value(unit_id, "access", AS_OF, STATE)).items() <= document.items()
@@ -59,6 +61,14 @@ def test_bytes_are_plain_json_with_the_members_of_before() -> None:
 def test_records_of_before_decode() -> None:
     decoded = decode(old_worker_value("U1", "floorwalkers", AS_OF, STATE))
     assert (decoded.v, decoded.unit_id, decoded.family, decoded.state) == (1, "U1", "floorwalkers", STATE)
+
+
+def test_keys_of_before_and_of_now_decode() -> None:
+    assert record.decode_key(b'"U1"') == ("U1", None)  # unit only, before the (unit, family) key
+    assert record.decode_key('["Vårdcentral Ödåkra","ed"]'.encode()) == ("Vårdcentral Ödåkra", "ed")
+    for key in [b"", b"nope", b'""', b"[]", b'["U1"]', b'["U1","ed","x"]', b'["U1",""]', b'["U1",3]', b"{}"]:
+        with pytest.raises(RecordError, match="unreadable situation key"):
+            record.decode_key(key)
 
 
 def test_unknown_members_and_families_are_kept_readable() -> None:

@@ -158,7 +158,7 @@ class Recorder:
     def __init__(self) -> None:
         self.sent: list[dict[str, Any]] = []
 
-    def start(self) -> None:
+    def start(self, *, supervisor: Any = None) -> None:
         pass
 
     async def stop(self) -> None:

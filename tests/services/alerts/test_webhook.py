@@ -12,7 +12,9 @@ from aiohttp import web
 
 from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.observability import metrics
+from services.alerts import webhook
 from services.alerts.webhook import WebhookSender
+from services.supervision import Supervisor
 
 
 class Receiver:
@@ -78,3 +80,43 @@ async def test_an_unreachable_receiver_costs_a_log_line_not_a_crash(caplog: pyte
     await sender.stop()
     assert delivered("failed") == before + 1
     assert "could not deliver the resolve of alert 2 after 3 attempts" in caplog.text
+
+
+async def test_a_sender_that_fails_unexpectedly_is_restarted_and_delivers_the_next_document(
+    receiver: tuple[Receiver, str], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in a delivery (not an HTTP failure, those are retried) ends the sending task; the supervisor runs
+    it again after a backoff, the document in hand counts as failed, the queue keeps the others."""
+    target, url = receiver
+    supervisor = Supervisor(initial=0.05, cap=0.2, settle=0.2)
+    sender = WebhookSender(url, timeout=2, retries=0)
+    deliver = sender._deliver
+    failures = {"left": 1}
+
+    async def failing_deliver(document: dict[str, Any]) -> None:
+        if failures["left"]:
+            failures["left"] -= 1
+            raise TypeError(f"cannot post {document}")
+        await deliver(document)
+
+    monkeypatch.setattr(sender, "_deliver", failing_deliver)
+    failed, restarted = delivered("failed"), metrics.TASK_RESTARTS.labels(task=webhook.TASK)._value.get()
+    sender.start(supervisor=supervisor)
+    try:
+        sender.send({"id": 7, "transition": "raise", "title": "secret 19121212-1212"})
+        sender.send({"id": 8, "transition": "raise"})
+        deadline = time.monotonic() + 10
+        while webhook.TASK not in supervisor.problems() and time.monotonic() < deadline:
+            await asyncio.sleep(0.005)
+        assert supervisor.problems()[webhook.TASK].startswith("failed (TypeError at test_webhook.py:")
+        while not target.bodies and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert target.bodies == [{"id": 8, "transition": "raise"}]
+        assert delivered("failed") == failed + 1
+        assert metrics.TASK_RESTARTS.labels(task=webhook.TASK)._value.get() == restarted + 1
+        while supervisor.problems() and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert supervisor.problems() == {}
+    finally:
+        await sender.stop()
+    assert "19121212" not in caplog.text and "secret" not in caplog.text
