@@ -7,7 +7,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from hypercare.contract.events import EVENT_TYPES, Event, InvalidEvent, event_to_json, parse_event
+from hypercare.contract.events import (
+    EVENT_TYPES,
+    Event,
+    InvalidEvent,
+    escape_unsafe_characters,
+    event_to_json,
+    parse_event,
+)
 from hypercare.observability import metrics
 from hypercare.privacy.redact import redact
 from hypercare.storage.db import Database
@@ -75,7 +82,7 @@ async def ingest_items(
                 Rejection(
                     index=item.index,
                     reason=reason,
-                    event_id=redact(event_id[:64]) if isinstance(event_id, str) else None,
+                    event_id=redact(escape_unsafe_characters(event_id[:64])) if isinstance(event_id, str) else None,
                 )
             )
             quarantined.append(
@@ -83,7 +90,7 @@ async def ingest_items(
                     stage="ingest",
                     reason=reason,
                     item_index=item.index,
-                    raw=redact(item.text),
+                    raw=redact(escape_unsafe_characters(item.text)),
                     submitted_by=principal.name,
                     src_topic=None,
                     src_partition=None,
