@@ -107,6 +107,8 @@ async def record_rollout_decision(
             producer=producer,
             db=db,
             topics=topics_for(settings),
+            org=org,
+            unknown_units=settings.unknown_units,
         )
     except KafkaError as error:
         raise BrokerUnavailable(
