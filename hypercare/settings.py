@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# What ingest does with an event whose unit_id the org registry lacks: refuse it (per item), or accept it under
+# "unmapped" with a data-quality warning (while a registry lags behind the sources).
+UnknownUnits = Literal["reject", "accept"]
 
 
 class Settings(BaseSettings):
@@ -33,6 +38,7 @@ class Settings(BaseSettings):
     # Ingest limits.
     max_body_bytes: int = 5 * 1024 * 1024
     max_events_per_request: int = 5000
+    unknown_units: UnknownUnits = "reject"
 
     # Stream worker. The short session suits Tansu (joins are held for session/2) and Kafka alike.
     worker_id: str = "hypercare-worker"

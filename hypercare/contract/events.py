@@ -1,12 +1,18 @@
 """Event contract v1 (DESIGN.md): the one definition used by the ingest API and the stream workers.
 
 Free-text fields are redacted while they are validated, so no code path can see an identity number
-after parsing. Timestamps accept RFC 3339 strings only (pydantic's lax mode would take ``0``).
+after parsing; identifiers that hold one are refused (an id is stored and shown as it is). No string of an
+event may hold a C0 control character other than TAB, LF and CR, or a lone surrogate: every string alias
+below refuses them, and every string is strict (pydantic's lax mode would take bytes). Timestamps accept
+RFC 3339 strings only (lax mode would take ``0``). Events read back from the store (context ``stored``)
+were judged when they were accepted and are not judged again.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, get_args
 
@@ -63,26 +69,112 @@ def _timestamp_string(value: Any) -> Any:
     return value
 
 
-def _pseudonymous(value: str) -> str:
-    if contains_identity_number(value):
+# C0 controls except TAB, LF and CR, and lone surrogates (which UTF-8 cannot encode); PostgreSQL keeps neither
+# NUL nor a surrogate in text, and the rest has no business in an event.
+_UNSAFE_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def unsafe_character_problem(text: str) -> str | None:
+    """Why ``text`` may not be part of an event (its first forbidden character), or ``None``."""
+    match = _UNSAFE_CHARACTER.search(text)
+    if match is None:
+        return None
+    code = ord(match.group())
+    what = "a control character" if code < 0x20 else "a lone surrogate"
+    return f"contains {what} (U+{code:04X})"
+
+
+def escape_unsafe_characters(text: str) -> str:
+    """``text`` with every character an event may not hold written as a ``\\uXXXX`` escape (for raw text kept
+    in the quarantine: storable and encodable, and still showing what was sent)."""
+    return _UNSAFE_CHARACTER.sub(lambda match: f"\\u{ord(match.group()):04x}", text)
+
+
+_ID_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+def new_id(prefix: str) -> str:
+    """A fresh random identifier: ``<prefix>-`` and 20 letters (94 bits). Letters only: random hex digits read as
+    an identity number about once in 600 ids, and an id that does is refused."""
+    return f"{prefix}-{''.join(secrets.choice(_ID_LETTERS) for _ in range(20))}"
+
+
+def _stored(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("stored"))
+
+
+def _plain_text(value: Any, info: ValidationInfo) -> Any:
+    # Before the string's own checks (strip_whitespace would silently drop a leading VT or FF).
+    if isinstance(value, str) and not _stored(info):
+        problem = unsafe_character_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+    return value
+
+
+def _plain_document(value: Any, info: ValidationInfo) -> Any:
+    """Every key and string inside a JSON document (e.g. ``stop_criteria``)."""
+    if _stored(info):
+        return value
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            problem = unsafe_character_problem(item)
+            if problem is not None:
+                raise ValueError(problem)
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+    return value
+
+
+def _pseudonymous(value: str, info: ValidationInfo) -> str:
+    if not _stored(info) and contains_identity_number(value):
         raise ValueError("must be a pseudonymous id, not a personal identity number")
     return value
 
 
-Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._:-]{1,64}$")]
-Reference = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
-PseudonymousId = Annotated[Reference, AfterValidator(_pseudonymous)]
+def _no_identity_number(value: str, info: ValidationInfo) -> str:
+    if not _stored(info) and contains_identity_number(value):
+        raise ValueError("must not contain a personal identity number (an id is stored and shown as it is)")
+    return value
+
+
+# Every string of an event is one of these aliases (tests/hypercare/contract checks that no field escapes them).
+_Plain = BeforeValidator(_plain_text)
+_NoIdentityNumber = AfterValidator(_no_identity_number)
+Identifier = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9._:-]{1,64}$"), _NoIdentityNumber, _Plain
+]
+Reference = Annotated[
+    str, StringConstraints(strict=True, min_length=1, max_length=128, strip_whitespace=True), _NoIdentityNumber, _Plain
+]
+PseudonymousId = Annotated[
+    str,
+    StringConstraints(strict=True, min_length=1, max_length=128, strip_whitespace=True),
+    AfterValidator(_pseudonymous),
+    _Plain,
+]
+SourceName = Annotated[str, StringConstraints(strict=True, max_length=64), _NoIdentityNumber, _Plain]
+Code = Annotated[str, StringConstraints(strict=True, pattern=r"^[a-z_]{1,40}$"), _Plain]
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_timestamp_string)]
+JsonDocument = Annotated[dict[str, Any], AfterValidator(_plain_document)]
 
 
 # Free text, redacted of identity numbers as part of validation (after the length check): one alias per
 # length in use, so the annotations stay plain types for mypy. Add an alias here for a new length.
 _Redacted = AfterValidator(redact)
-FreeText64 = Annotated[str, StringConstraints(max_length=64), _Redacted]
-FreeText128 = Annotated[str, StringConstraints(max_length=128), _Redacted]
-FreeText200 = Annotated[str, StringConstraints(max_length=200), _Redacted]
-FreeText500 = Annotated[str, StringConstraints(max_length=500), _Redacted]
-FreeText2000 = Annotated[str, StringConstraints(max_length=2000), _Redacted]
+FreeText64 = Annotated[str, StringConstraints(strict=True, max_length=64), _Redacted, _Plain]
+FreeText128 = Annotated[str, StringConstraints(strict=True, max_length=128), _Redacted, _Plain]
+FreeText200 = Annotated[str, StringConstraints(strict=True, max_length=200), _Redacted, _Plain]
+FreeText500 = Annotated[str, StringConstraints(strict=True, max_length=500), _Redacted, _Plain]
+FreeText2000 = Annotated[str, StringConstraints(strict=True, max_length=2000), _Redacted, _Plain]
+# Free text that must not be empty.
+Title = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=200), _Redacted, _Plain]
+Text2000 = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=2000), _Redacted, _Plain]
 
 
 class Envelope(BaseModel):
@@ -91,7 +183,7 @@ class Envelope(BaseModel):
     event_id: Identifier
     occurred_at: Timestamp
     unit_id: Reference
-    source: Annotated[str, StringConstraints(max_length=64)] | None = None
+    source: SourceName | None = None
 
     @field_validator("occurred_at")
     @classmethod
@@ -149,7 +241,7 @@ class AccessLogin(Envelope):
 class PermissionDenied(Envelope):
     type: Literal["access.permission_denied"]
     user_ref: PseudonymousId
-    role: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+    role: Code
     module: FreeText64
     privilege: FreeText64 | None = None
 
@@ -201,8 +293,8 @@ class DecisionRecorded(Envelope):
 
     type: Literal["decision.recorded"]
     decision_id: Identifier
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(redact)]
-    decision: Annotated[str, StringConstraints(min_length=1, max_length=2000), AfterValidator(redact)]
+    title: Title
+    decision: Text2000
     rationale: FreeText2000 = ""
     mandate: FreeText200 = ""
     owner: FreeText128 = ""
@@ -214,7 +306,7 @@ class DecisionRecorded(Envelope):
     # A go/no-go decision on the roll-out, and the stop-criteria evaluation the group decided on
     # (stamped by the gateway when recorded through POST /api/v1/stop-criteria/decisions).
     rollout_decision: RolloutDecision | None = None
-    stop_criteria: dict[str, Any] | None = None
+    stop_criteria: JsonDocument | None = None
 
 
 class RiskRecorded(Envelope):
@@ -222,7 +314,7 @@ class RiskRecorded(Envelope):
 
     type: Literal["risk.recorded"]
     risk_id: Identifier
-    title: Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(redact)]
+    title: Title
     description: FreeText2000 = ""
     owner: FreeText128 = ""
     mitigation: FreeText2000 = ""
@@ -239,7 +331,7 @@ class DutyOpened(Envelope):
 
     type: Literal["duty.opened"]
     duty_id: Identifier
-    duty: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,40}$")]
+    duty: Code
     trigger: Literal["ticket", "decision"]
     trigger_id: Reference
     description: FreeText500 = ""

@@ -134,8 +134,17 @@ def db_upgrade() -> None:
 def token_issue(
     role: str = typer.Option(..., help="admin, chief, agent, floorwalker, viewer or source"),
     name: str = typer.Option(..., help="Who or what holds the token (no personal identity numbers)."),
+    families: str | None = typer.Option(
+        None,
+        help="Source tokens: the event families it may submit, comma-separated (tickets, access, floorwalkers, ed); "
+        "without it a source may submit all of them.",
+    ),
+    units: str | None = typer.Option(
+        None, help="Source tokens: the only unit ids (of the org registry) it may submit events for, comma-separated."
+    ),
 ) -> None:
     """Print a new token (only the token, on stdout)."""
+    from hypercare.org.registry import load_org
     from hypercare.storage.db import Database
     from hypercare.storage.migrate import upgrade_database
     from services.auth.roles import Role
@@ -144,17 +153,31 @@ def token_issue(
     if role not in {r.value for r in Role}:
         typer.echo(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}", err=True)
         raise typer.Exit(2)
-    url = get_settings().effective_database_url
+    family_list = None if families is None else families.split(",")
+    unit_list = None if units is None else [unit.strip() for unit in units.split(",") if unit.strip()]
+    settings = get_settings()
+    if unit_list:
+        org = load_org(settings.org_file)
+        unknown = [unit for unit in unit_list if not org.knows(unit)]
+        if unknown:
+            typer.echo(f"not units of the org registry: {', '.join(unknown)}", err=True)
+            raise typer.Exit(2)
+    url = settings.effective_database_url
     upgrade_database(url)
 
     async def issue() -> str:
         db = Database.from_url(url)
         try:
-            return await issue_token(db, role=role, name=name)
+            return await issue_token(db, role=role, name=name, families=family_list, units=unit_list)
         finally:
             await db.close()
 
-    typer.echo(asyncio.run(issue()))
+    try:
+        token = asyncio.run(issue())
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(token)
 
 
 def main() -> None:

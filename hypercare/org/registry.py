@@ -103,6 +103,18 @@ class OrgRegistry(BaseModel):
         return unit_id in self.placements
 
     @cached_property
+    def node_ids(self) -> frozenset[str]:
+        """Every id of the tree: the region, administrations, sites and units."""
+        return frozenset(
+            [
+                self.region.id,
+                *(admin.id for admin in self.administrations),
+                *(site.id for admin in self.administrations for site in admin.sites),
+                *self.placements,
+            ]
+        )
+
+    @cached_property
     def emergency_departments(self) -> list[UnitPlacement]:
         return [placement for placement in self.placements.values() if placement.kind == "ed"]
 

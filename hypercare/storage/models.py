@@ -114,3 +114,7 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # A source token's scope (JSON lists of event families and unit ids); NULL: not narrowed (every family its
+    # role allows, any unit), as for tokens issued before scopes existed (migration 0005).
+    families: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    units: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
+from types import MappingProxyType
+
+from hypercare.contract.events import FAMILIES
 
 
 class Role(StrEnum):
@@ -16,10 +20,26 @@ class Role(StrEnum):
 
 # Read the situation picture (REST and WebSocket). Sources only write.
 READ_SITUATION: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.VIEWER})
-# Submit events to POST /api/v1/events. Viewers only read.
-INGEST: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.SOURCE})
-# Decisions: the only roles that may submit ed.diversion_started / ed.diversion_ended.
+# The event families a source token may be issued for, and what a source token issued without families (before
+# tokens were scoped) may submit: every family but the coordination group's own records.
+SOURCE_FAMILIES: frozenset[str] = frozenset(FAMILIES) - {"coordination"}
+# Decisions: the only roles that may submit the coordination types (services.auth.families.DECISION_TYPES:
+# ED diversions, decisions, risks, reporting duties), whatever the table below says.
 DECIDE: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF})
+# THE table of which event families each role may submit to POST /api/v1/events (services.auth.families checks
+# it per item). A source token may be narrowed further to the families (and units) it was issued for.
+SUBMIT_FAMILIES: Mapping[Role, frozenset[str]] = MappingProxyType(
+    {
+        Role.ADMIN: frozenset(FAMILIES),
+        Role.CHIEF: frozenset(FAMILIES),
+        Role.AGENT: frozenset({"tickets"}),
+        Role.FLOORWALKER: frozenset({"floorwalkers"}),
+        Role.VIEWER: frozenset(),
+        Role.SOURCE: SOURCE_FAMILIES,
+    }
+)
+# Submit events to POST /api/v1/events: every role that may submit some family. Viewers only read.
+INGEST: frozenset[Role] = frozenset(role for role, families in SUBMIT_FAMILIES.items() if families)
 # Administration: quarantine, tokens.
 ADMIN: frozenset[Role] = frozenset({Role.ADMIN})
 # Known issues are written by the service desk and the coordination group.

@@ -9,15 +9,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from hypercare.contract.events import unsafe_character_problem
 from hypercare.privacy.redact import contains_identity_number
 from hypercare.storage.db import Database
 from hypercare.storage.models import ApiToken, utcnow
-from services.auth.roles import Role, parse_role
+from services.auth.roles import SOURCE_FAMILIES, Role, parse_role
 
 TOKEN_PREFIX = "hc_"
 MAX_NAME_LENGTH = 128
@@ -28,8 +29,12 @@ _ROLE_VALUES = frozenset(role.value for role in Role)
 
 @dataclass(frozen=True, slots=True)
 class Principal:
+    """A token's holder. ``families`` and ``units`` narrow a source token (``None``: not narrowed)."""
+
     name: str
     role: Role
+    families: frozenset[str] | None = None
+    units: frozenset[str] | None = None
 
 
 def hash_token(token: str) -> str:
@@ -84,23 +89,81 @@ def _valid_name(name: str) -> str:
     return name
 
 
-async def issue_token(db: Database, *, role: Role | str, name: str) -> str:
-    """Create a token and return it in clear; this is the only time the clear text exists."""
+def _valid_scope(
+    role: Role, families: Iterable[str] | None, units: Iterable[str] | None
+) -> tuple[list[str] | None, list[str] | None]:
+    """A source token's families (sorted, each one a source may submit) and unit ids; other roles have none."""
+    if families is None and units is None:
+        return None, None
+    if role is not Role.SOURCE:
+        raise ValueError(f"only source tokens are scoped to families and units (the role {role.value!r} decides)")
+    checked_families = None
+    if families is not None:
+        checked_families = sorted({family.strip() for family in families if family.strip()})
+        if not checked_families:
+            raise ValueError("a source token needs at least one family")
+        unknown = [family for family in checked_families if family not in SOURCE_FAMILIES]
+        if unknown:
+            raise ValueError(
+                f"unknown or not allowed for a source: {', '.join(unknown)}; use {', '.join(sorted(SOURCE_FAMILIES))}"
+            )
+    checked_units = None
+    if units is not None:
+        checked_units = sorted({unit.strip() for unit in units if unit.strip()})
+        if not checked_units:
+            raise ValueError("--units needs at least one unit id")
+        for unit in checked_units:
+            problem = unsafe_character_problem(unit)
+            if problem is not None or len(unit) > 128 or contains_identity_number(unit):
+                raise ValueError(f"not a unit id: {problem or 'too long or holds a personal identity number'}")
+    return checked_families, checked_units
+
+
+async def issue_token(
+    db: Database,
+    *,
+    role: Role | str,
+    name: str,
+    families: Iterable[str] | None = None,
+    units: Iterable[str] | None = None,
+) -> str:
+    """Create a token and return it in clear; this is the only time the clear text exists.
+
+    A source token may be narrowed to ``families`` (of :data:`SOURCE_FAMILIES`) and ``units``; without them it
+    may submit every family a source may, for any unit.
+    """
     checked_role = parse_role(role)
     checked_name = _valid_name(name)
+    checked_families, checked_units = _valid_scope(checked_role, families, units)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(name=checked_name, role=checked_role.value, token_hash=hash_token(token))
+    if checked_families is not None:
+        row.families = checked_families
+    if checked_units is not None:
+        row.units = checked_units
     async with db.sessions.begin() as session:
-        session.add(ApiToken(name=checked_name, role=checked_role.value, token_hash=hash_token(token)))
+        session.add(row)
     return token
 
 
+def _scope(value: object) -> frozenset[str] | None:
+    """A stored scope column; anything but a list of strings narrows to nothing (fails closed)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return frozenset()
+    return frozenset(value)
+
+
 async def _lookup(db: Database, token_hash: str) -> Principal | None:
-    query = select(ApiToken.name, ApiToken.role).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    query = select(ApiToken.name, ApiToken.role, ApiToken.families, ApiToken.units).where(
+        ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)
+    )
     async with db.sessions() as session:
         row = (await session.execute(query)).first()
     if row is None or row.role not in _ROLE_VALUES:
         return None
-    return Principal(name=row.name, role=Role(row.role))
+    return Principal(name=row.name, role=Role(row.role), families=_scope(row.families), units=_scope(row.units))
 
 
 async def verify_token(db: Database, *, token: str, cache: TokenCache | None = None) -> Principal | None:

@@ -3,7 +3,6 @@ spots, a unit's history, and known issues (free text redacted by the schemas bef
 
 from __future__ import annotations
 
-import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +12,7 @@ from hypercare.situation.facts.tickets import fold_tickets
 from hypercare.storage.db import Database
 from hypercare.storage.known_issue_models import KnownIssue
 from hypercare.storage.models import utcnow
+from services.auth.identity import walker_id_for
 from services.auth.tokens import Principal
 from services.console_api import store
 from services.console_api.schemas import (
@@ -30,8 +30,6 @@ from services.console_api.sql import units_condition
 from services.console_api.tickets import ticket_states
 from services.console_api.trends import MAX_BUCKETS, bucket_starts, roll_up
 
-_LETTERS = "abcdefghijklmnopqrstuvwxyz"
-
 
 class NotFound(LookupError):
     """No such known issue."""
@@ -39,16 +37,6 @@ class NotFound(LookupError):
 
 class TooManyBuckets(ValueError):
     """A trend request that would need more buckets than one answer carries."""
-
-
-def walker_id_for(name: str) -> str:
-    """A stable pseudonymous floor-walker id derived from a token name.
-
-    Letters only, so it can never look like a personal identity number, and the name cannot be
-    read back from it.
-    """
-    digest = hashlib.sha256(f"hypercare-walker:{name}".encode()).digest()
-    return "fw-" + "".join(_LETTERS[byte % len(_LETTERS)] for byte in digest[:12])
 
 
 def me(*, principal: Principal) -> Me:

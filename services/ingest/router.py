@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from hypercare.storage.quarantine import count_quarantined, list_quarantined
 from hypercare.topics import topics_for
 from services.auth.dependencies import Admin, Ingester
-from services.dependencies import DatabaseDep, ProducerDep, SettingsDep
+from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep
 from services.ingest.body import UnreadableBody, split_body
 from services.ingest.schemas import IngestResponse, QuarantinePage
 from services.ingest.service import describe, ingest_items
@@ -46,7 +46,7 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     },
 )
 async def post_events(
-    request: Request, principal: Ingester, settings: SettingsDep, db: DatabaseDep, producer: ProducerDep
+    request: Request, principal: Ingester, settings: SettingsDep, db: DatabaseDep, producer: ProducerDep, org: OrgDep
 ) -> JSONResponse:
     body = await _read_limited(request, settings.max_body_bytes)
     try:
@@ -60,7 +60,13 @@ async def post_events(
         )
     try:
         result = await ingest_items(
-            items=items, principal=principal, producer=producer, db=db, topics=topics_for(settings)
+            items=items,
+            principal=principal,
+            producer=producer,
+            db=db,
+            topics=topics_for(settings),
+            org=org,
+            unknown_units=settings.unknown_units,
         )
     except KafkaError as error:
         raise HTTPException(

@@ -7,31 +7,28 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from hypercare.contract.events import EVENT_TYPES, Event, InvalidEvent, event_to_json, parse_event
+from hypercare.contract.events import (
+    EVENT_TYPES,
+    Event,
+    InvalidEvent,
+    escape_unsafe_characters,
+    event_to_json,
+    parse_event,
+)
 from hypercare.observability import metrics
+from hypercare.org.registry import OrgRegistry
 from hypercare.privacy.redact import redact
+from hypercare.settings import UnknownUnits
 from hypercare.storage.db import Database
 from hypercare.storage.quarantine import QuarantineRow, add_quarantined
 from hypercare.topics import Topics
-from services.auth.roles import DECIDE, Role
+from services.auth.families import DECISION_TYPES, refusal
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer, encode_key, encode_value
 from services.ingest.schemas import IngestResponse, RejectedItem
 
 log = logging.getLogger(__name__)
-
-# The coordination group's records: only chiefs and admins may submit them.
-DECISION_TYPES = frozenset(
-    {
-        "ed.diversion_started",
-        "ed.diversion_ended",
-        "decision.recorded",
-        "risk.recorded",
-        "duty.opened",
-        "duty.fulfilled",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -48,25 +45,44 @@ class IngestResult:
     event_ids: list[str] = field(default_factory=list)
 
 
-def _validate(item: RawItem, principal: Principal) -> Event:
+def _validate(item: RawItem, principal: Principal, org: OrgRegistry, unknown_units: UnknownUnits) -> Event:
     if item.error is not None:
         raise InvalidEvent(item.error)
     event = parse_event(item.data)
-    if event.type in DECISION_TYPES and Role(principal.role) not in DECIDE:
-        raise InvalidEvent(f"type: role {principal.role!r} may not submit {event.type} (needs chief or admin)")
+    reason = refusal(principal, event)
+    if reason is not None:
+        raise InvalidEvent(reason)
+    if unknown_units == "reject" and not _known_unit(org, event):
+        raise InvalidEvent(f"unit_id: {event.unit_id!r} is not in the org registry")
     return event
 
 
+def _known_unit(org: OrgRegistry, event: Event) -> bool:
+    """A unit of the registry; the coordination group's records may also name a site, administration or region."""
+    if org.knows(event.unit_id):
+        return True
+    return event.family == "coordination" and event.unit_id in org.node_ids
+
+
 async def ingest_items(
-    *, items: list[RawItem], principal: Principal, producer: EventProducer, db: Database, topics: Topics
+    *,
+    items: list[RawItem],
+    principal: Principal,
+    producer: EventProducer,
+    db: Database,
+    topics: Topics,
+    org: OrgRegistry,
+    unknown_units: UnknownUnits,
 ) -> IngestResult:
+    """Validate and authorize each item (``unknown_units``: refuse units the ``org`` registry lacks, or accept
+    them under "unmapped"), produce the accepted ones, quarantine the rest with their reasons."""
     result = IngestResult()
     messages: list[tuple[str, bytes | None, bytes]] = []
     quarantined: list[QuarantineRow] = []
     accepted_types: list[str] = []
     for item in items:
         try:
-            event = _validate(item, principal)
+            event = _validate(item, principal, org, unknown_units)
         except InvalidEvent as error:
             reason = redact(str(error))
             metrics.EVENTS_INGESTED.labels(type=_type_label(item), outcome="rejected").inc()
@@ -75,7 +91,7 @@ async def ingest_items(
                 Rejection(
                     index=item.index,
                     reason=reason,
-                    event_id=redact(event_id[:64]) if isinstance(event_id, str) else None,
+                    event_id=redact(escape_unsafe_characters(event_id[:64])) if isinstance(event_id, str) else None,
                 )
             )
             quarantined.append(
@@ -83,7 +99,7 @@ async def ingest_items(
                     stage="ingest",
                     reason=reason,
                     item_index=item.index,
-                    raw=redact(item.text),
+                    raw=redact(escape_unsafe_characters(item.text)),
                     submitted_by=principal.name,
                     src_topic=None,
                     src_partition=None,
@@ -145,4 +161,4 @@ def describe(result: IngestResult) -> dict[str, object]:
     return response(result).model_dump(exclude_none=True)
 
 
-__all__ = ["IngestResult", "Rejection", "describe", "ingest_items", "response"]
+__all__ = ["DECISION_TYPES", "IngestResult", "Rejection", "describe", "ingest_items", "response"]

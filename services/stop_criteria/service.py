@@ -7,13 +7,13 @@ path; it is stamped with the evaluation at that moment so the log shows what the
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiokafka.errors import KafkaError
 
+from hypercare.contract.events import new_id
 from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
@@ -83,7 +83,7 @@ async def record_rollout_decision(
     """Send the decision through ingest, stamped with the criteria now; raises BrokerUnavailable, DecisionRejected."""
     now = datetime.now(UTC)
     evaluation = await stop_criteria_at(db=db, org=org, criteria=criteria, at=now, zone=settings.zone)
-    decision_id = f"gonogo-{uuid.uuid4().hex[:20]}"
+    decision_id = new_id("gonogo")
     event = {
         "event_id": decision_id,
         "type": "decision.recorded",
@@ -107,6 +107,8 @@ async def record_rollout_decision(
             producer=producer,
             db=db,
             topics=topics_for(settings),
+            org=org,
+            unknown_units=settings.unknown_units,
         )
     except KafkaError as error:
         raise BrokerUnavailable(

@@ -15,7 +15,6 @@ by its sign. Coordination events (diversions, decisions) are checked in the even
 from __future__ import annotations
 
 import random
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hypercare.contract.events import new_id
 from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent
 
@@ -41,7 +41,7 @@ def _at(base: datetime, seconds_ago: float) -> str:
 def mixed_load(seed: int, count: int, *, tag: str | None = None) -> list[dict[str, Any]]:
     """``count`` events of every family on :data:`UNITS`, occurred in the last five minutes, in time order."""
     rng = random.Random(seed)
-    tag = tag or uuid.uuid4().hex[:8]
+    tag = tag or new_id("f")[2:10]  # letters: digits before "-{i}" could read as an identity number
     now = datetime.now(UTC)
     events: list[dict[str, Any]] = []
     open_tickets: dict[str, list[str]] = {unit: [] for unit in UNITS}

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from typing import Any
 
 import httpx
 
+from hypercare.contract.events import new_id
 from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
@@ -206,7 +206,7 @@ def ts(minutes_ago: float = 0.0) -> str:
 
 
 def eid(prefix: str = "e") -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:16]}"
+    return new_id(prefix)  # letters: random hex digits can read as an identity number, which ids may not hold
 
 
 def event(type_: str, unit_id: str, minutes_ago: float = 0.0, **fields: Any) -> dict[str, Any]:

@@ -16,13 +16,14 @@ import random
 import re
 import statistics
 import subprocess
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from hypercare.contract.events import new_id
 
 ZONE = ZoneInfo("Europe/Stockholm")
 _days = itertools.count()
@@ -79,7 +80,7 @@ class Day:
 
     def add(self, type_: str, unit: str, at: datetime, **fields: Any) -> dict[str, Any]:
         event = {
-            "event_id": f"rep-{uuid.uuid4().hex[:20]}",
+            "event_id": new_id("rep"),
             "type": type_,
             "occurred_at": at.isoformat(),
             "unit_id": unit,
@@ -103,7 +104,7 @@ def simulate_day(
     start, end = local(day, 0), local(day + timedelta(days=1), 0)
     sim = Day(day=day, start=start, end=end, admin_of=admin_of)
     wards = [unit for unit in admin_of if unit not in eds]
-    tag = uuid.uuid4().hex[:6]
+    tag = new_id("t")[2:8]  # letters: digits next to the ticket number could read as an identity number
 
     def minute(lo: int = 0, hi: int = 24 * 60 - 1) -> datetime:
         return start + timedelta(minutes=rng.randint(lo, hi), seconds=rng.randint(0, 59))

@@ -19,6 +19,7 @@ import stored_events
 import yaml
 from fastapi import FastAPI
 
+from hypercare.contract.events import new_id
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from services.app import create_app
@@ -126,7 +127,7 @@ class ConsoleApi:
 
 def make_event(type_: str, unit_id: str, at: datetime, **fields: Any) -> dict[str, Any]:
     return {
-        "event_id": f"e-{uuid.uuid4().hex[:16]}",
+        "event_id": new_id("e"),
         "type": type_,
         "occurred_at": at.isoformat(),
         "unit_id": unit_id,

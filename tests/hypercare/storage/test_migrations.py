@@ -8,6 +8,7 @@ import sys
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,12 @@ import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import bindparam, inspect, text
 from sqlalchemy.engine import Connection, make_url
 
 from hypercare.storage.db import Database
 from hypercare.storage.migrate import downgrade_database, head_revision, upgrade_database
-from hypercare.storage.models import Base
+from hypercare.storage.models import Base, JSONType
 
 PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -188,3 +189,42 @@ async def test_concurrent_upgrades_from_separate_processes_both_succeed(empty_ur
     results = [await asyncio.wait_for(process.communicate(), 60) for process in processes]
     assert [process.returncode for process in processes] == [0, 0, 0], [err.decode()[-2000:] for _, err in results]
     assert (await schema(inspector_db))["revision"] == head_revision()
+
+
+async def test_0005_adds_the_token_scope_columns_and_takes_them_away_again(
+    empty_url: str, inspector_db: Database
+) -> None:
+    # Tokens issued before 0005 keep working (NULL scope: not narrowed); a downgrade keeps every token.
+    upgrade_database(empty_url, "0004")
+    async with inspector_db.engine.begin() as connection:
+        await connection.execute(
+            text("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ('old', 'source', 'h0', :at)"),
+            {"at": datetime.now(UTC)},
+        )
+    upgrade_database(empty_url)
+
+    def columns(connection: Connection) -> set[str]:
+        return {column["name"] for column in inspect(connection).get_columns("api_tokens")}
+
+    async with inspector_db.engine.begin() as connection:
+        assert {"families", "units"} <= await connection.run_sync(columns)
+        old = (await connection.execute(text("SELECT families, units FROM api_tokens WHERE name = 'old'"))).one()
+        assert tuple(old) == (None, None)
+        await connection.execute(
+            text(
+                "INSERT INTO api_tokens (name, role, token_hash, created_at, families, units)"
+                " VALUES ('new', 'source', 'h1', :at, :families, :units)"
+            ).bindparams(bindparam("families", type_=JSONType), bindparam("units", type_=JSONType)),
+            {"at": datetime.now(UTC), "families": ["tickets"], "units": ["U1"]},
+        )
+    downgrade_database(empty_url, "0004")
+    async with inspector_db.engine.connect() as connection:
+        assert not {"families", "units"} & await connection.run_sync(columns)
+        names = (await connection.execute(text("SELECT name FROM api_tokens ORDER BY name"))).scalars().all()
+        assert names == ["new", "old"]
+    found = await schema(inspector_db)
+    assert found["revision"] == "0004"
+    assert ("uq_api_tokens_token_hash", ("token_hash",)) in found["unique"]
+    assert ("ix_api_tokens_name", ("name",)) in found["indexes"]["api_tokens"]
+    upgrade_database(empty_url)
+    assert (await schema(inspector_db))["diff"] == []

@@ -8,6 +8,7 @@ from typing import Any
 
 from stored_events import at, store
 
+from hypercare.contract.events import new_id
 from hypercare.storage.db import Database
 from services.duties.config import load_duties
 from services.duties.register import duties_at
@@ -18,7 +19,7 @@ CONFIG = load_duties()
 
 def opened(duty_id: str, duty: str, **fields: Any) -> dict[str, Any]:
     return {
-        "event_id": f"d-{uuid.uuid4().hex[:12]}",
+        "event_id": new_id("d"),
         "type": "duty.opened",
         "occurred_at": at(T0),
         "unit_id": "SE2321000131-ESASBORAKM",
@@ -54,7 +55,7 @@ async def test_deadlines_time_left_fulfilment_and_overdue(db: Database) -> None:
     await store(
         db,
         {
-            "event_id": f"f-{uuid.uuid4().hex[:12]}",
+            "event_id": new_id("f"),
             "type": "duty.fulfilled",
             "occurred_at": at(T0 + timedelta(hours=2)),
             "unit_id": "SE2321000131-ESASBORAKM",

@@ -3,6 +3,7 @@ the quarantine listing, and the OpenAPI document."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -88,3 +89,25 @@ async def test_openapi_shows_the_ingest_models(api: Any) -> None:
     assert quarantine["schema"] == {"$ref": "#/components/schemas/QuarantinePage"}
     rejected = document["components"]["schemas"]["RejectedItem"]
     assert set(rejected["required"]) == {"index", "reason"} and "event_id" in rejected["properties"]
+
+
+async def test_control_characters_and_lone_surrogates_are_refused_and_quarantined_escaped(api: Any, ev: Any) -> None:
+    producer = api.app.state.producer = RecordingProducer()
+    unit = api.org.unit("A1W1")
+    nul = ev("ticket.opened", unit, datetime.now(UTC), ticket_id="T1", channel="phone", category="login", priority=2)
+    nul["summary"] = f"nul \u0000 here {api.org.tag}"
+    surrogate = {**nul, "event_id": f"e-\ud800-{api.org.tag}", "summary": "ok"}
+    async with api.client("source") as client:
+        # json.dumps escapes both (\u0000, \ud800): httpx's own encoder could not send a lone surrogate as UTF-8.
+        response = await client.post(
+            "/api/v1/events", content=json.dumps([nul, surrogate]), headers={"Content-Type": "application/json"}
+        )
+    assert response.status_code == 422
+    reasons = [item["reason"] for item in response.json()["rejected"]]
+    assert reasons == ["summary: contains a control character (U+0000)", "event_id: contains a lone surrogate (U+D800)"]
+    assert response.json()["rejected"][1]["event_id"] == f"e-\\ud800-{api.org.tag}"
+    quarantined = [item for item in await list_quarantined(api.db, limit=50) if api.org.tag in item["raw"]]
+    assert len(quarantined) == 2
+    assert all("\u0000" not in item["raw"] and "\ud800" not in item["raw"] for item in quarantined)
+    assert any(f"nul \\u0000 here {api.org.tag}" in item["raw"] for item in quarantined)
+    assert all(topic.endswith("quarantine") for topic, _, _ in producer.sent)

@@ -8,6 +8,7 @@ from typing import Any
 
 from stored_events import at, store
 
+from hypercare.contract.events import new_id
 from hypercare.storage.db import Database
 from services.risks.register import current_risks, risk_versions
 
@@ -16,7 +17,7 @@ T0 = datetime(2024, 11, 12, 6, 0, tzinfo=UTC)
 
 def risk(risk_id: str, minutes: int, **fields: Any) -> dict[str, Any]:
     return {
-        "event_id": f"r-{uuid.uuid4().hex[:12]}",
+        "event_id": new_id("r"),
         "type": "risk.recorded",
         "occurred_at": at(T0 + timedelta(minutes=minutes)),
         "unit_id": "SE2321000131-R",
