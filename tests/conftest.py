@@ -5,17 +5,15 @@ Tests isolate themselves with unique topic prefixes (``settings_factory``) rathe
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from hypothesis import settings as hypothesis_settings
-from sqlalchemy.engine import make_url
+from pg_databases import fresh_pg_database
 
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker
 from hypercare.settings import Settings
@@ -27,8 +25,6 @@ hypothesis_settings.register_profile("ci", max_examples=100, deadline=None, dera
 hypothesis_settings.register_profile("explore", max_examples=2_000, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
 
 @pytest.fixture(scope="session")
 def broker() -> Iterator[EmbeddedBroker]:
@@ -39,24 +35,11 @@ def broker() -> Iterator[EmbeddedBroker]:
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, migrated to head; dropped afterwards."""
-    name = f"hc_test_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        connection = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await connection.execute(sql)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name)
-    rendered = url.render_as_string(hide_password=False)
-    from hypercare.storage.migrate import upgrade_database
-
-    upgrade_database(rendered)
-    yield rendered
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    """The session's PostgreSQL database. Tests share it, so what they store must be whole, valid events
+    (other tests read events back); a module that stores anything else overrides this fixture with
+    :func:`fresh_pg_database` of its own."""
+    with fresh_pg_database() as url:
+        yield url
 
 
 def unique(prefix: str) -> str:

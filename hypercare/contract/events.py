@@ -31,7 +31,7 @@ from pydantic import (
     field_validator,
 )
 
-from hypercare.privacy.redact import contains_identity_number, redact
+from hypercare.privacy.redact import identifier_holds_identity_number, redact
 
 MAX_FUTURE = timedelta(minutes=5)
 
@@ -132,13 +132,13 @@ def _plain_document(value: Any, info: ValidationInfo) -> Any:
 
 
 def _pseudonymous(value: str, info: ValidationInfo) -> str:
-    if not _stored(info) and contains_identity_number(value):
+    if not _stored(info) and identifier_holds_identity_number(value):
         raise ValueError("must be a pseudonymous id, not a personal identity number")
     return value
 
 
 def _no_identity_number(value: str, info: ValidationInfo) -> str:
-    if not _stored(info) and contains_identity_number(value):
+    if not _stored(info) and identifier_holds_identity_number(value):
         raise ValueError("must not contain a personal identity number (an id is stored and shown as it is)")
     return value
 

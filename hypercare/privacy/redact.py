@@ -69,6 +69,23 @@ def redact(text: str) -> str:
     return _PNR.sub(_replace_pnr, text)
 
 
+# In an identifier, a run of hex digits is one token: a UUID or a hash whose digits happen to form a date and four
+# more is random, not a person. So in ids a candidate must not touch a hex digit or letter on either side:
+# "pat-191212-1212", "P191212-1212" and "19121212-1212" are found, "ab121212-1234-…" (a UUID) is not.
+_PNR_IN_ID = re.compile(
+    r"(?<![0-9A-Fa-f])" + _PNR.pattern.removeprefix(r"(?<!\d)").removesuffix(r"(?!\d)") + r"(?![0-9A-Fa-f])"
+)
+
+
+def identifier_holds_identity_number(value: str) -> bool:
+    """Whether an id (stored and shown as it is, never redacted) holds an identity number; see ``_PNR_IN_ID``."""
+    if _DIGIT.search(value) is None:
+        return False
+    if _RESERVE.search(value):
+        return True
+    return any(_is_calendar_date(m["century"], m["yy"], m["mm"], m["dd"]) for m in _PNR_IN_ID.finditer(value))
+
+
 def contains_identity_number(text: str) -> bool:
     """Whether ``text`` holds anything :func:`redact` would remove (ids that do are refused, never stored)."""
     return redact(text) != text

@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hypercare.org.registry import load_org
-from hypercare.privacy.redact import REDACTED, SEPARATORS, contains_identity_number, luhn_valid, redact
+from hypercare.privacy.redact import (
+    REDACTED,
+    SEPARATORS,
+    contains_identity_number,
+    identifier_holds_identity_number,
+    luhn_valid,
+    redact,
+)
 
 DAYS = (date(2025, 12, 31) - date(1890, 1, 1)).days
 
@@ -104,3 +111,26 @@ def test_no_id_of_the_shipped_registry_looks_like_an_identity_number() -> None:
 def test_luhn() -> None:
     assert luhn_valid("8112189876")
     assert not luhn_valid("8112189875")
+
+
+@given(value=st.uuids())
+def test_a_uuid_written_as_hex_is_never_taken_for_an_identity_number(value: object) -> None:
+    """Sources use UUIDs and hashes as ids: a run of hex digits is one token, whatever digits it holds."""
+    assert not identifier_holds_identity_number(value.hex)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("value", "holds"),
+    [
+        ("pat-191212-1212", True),
+        ("P191212-1212", True),
+        ("19121212-1212", True),
+        ("ticket_191212.1212", True),
+        ("20121212K12A", True),
+        ("ab121212-1234-4abc-8def-0123456789ab", False),  # a UUID whose digits happen to look like one
+        ("INC0012345", False),
+        ("fw-3f9a1c2b", False),
+    ],
+)
+def test_identifiers(value: str, holds: bool) -> None:
+    assert identifier_holds_identity_number(value) is holds

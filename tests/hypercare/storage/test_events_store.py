@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from pg_databases import fresh_pg_database
 from sqlalchemy import event, select
 
 from hypercare.storage.db import Database
@@ -16,6 +18,13 @@ from hypercare.storage.events_store import EventRow, count_events, get_event, st
 from hypercare.storage.models import StoredEvent
 
 T0 = datetime(2024, 11, 12, 5, 30, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A database of this module's own: it stores bare rows, not whole events, which readers elsewhere parse."""
+    with fresh_pg_database("hc_store") as url:
+        yield url
 
 
 def new_id() -> str:

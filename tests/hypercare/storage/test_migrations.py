@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import threading
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from pg_databases import fresh_pg_database
 from sqlalchemy import bindparam, inspect, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 
 from hypercare.storage.db import Database
 from hypercare.storage.migrate import downgrade_database, head_revision, upgrade_database
 from hypercare.storage.models import Base, JSONType
-
-PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 EXPECTED_INDEXES = {
     "events": {
@@ -36,26 +32,14 @@ EXPECTED_INDEXES = {
 }
 
 
-async def _pg_admin(sql: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(params=["postgresql", "sqlite"])
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no tables yet (its own PostgreSQL database: these tests go up and down)."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'not' / 'yet' / 'there' / 'hypercare.db'}"
         return
-    name = f"hc_mig_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    yield (
-        make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    )
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_pg_database("hc_mig", migrate=False) as url:
+        yield url
 
 
 @pytest.fixture

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
+from pg_databases import fresh_pg_database
 from sqlalchemy import event, select
-from sqlalchemy.engine import make_url
 
 from hypercare.storage.db import Database
 from hypercare.storage.migrate import upgrade_database
@@ -28,16 +25,6 @@ from services.auth.tokens import (
     verify_token,
 )
 
-PG_ADMIN_URL = os.environ.get("HYPERCARE_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def _pg_admin(sql: str) -> None:
-    connection = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
 
 @pytest.fixture(params=["postgresql", "sqlite"])
 def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
@@ -47,14 +34,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         upgrade_database(url)
         yield url
         return
-    name = f"hc_tok_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
-    url = (
-        make_url(PG_ADMIN_URL).set(drivername="postgresql+asyncpg", database=name).render_as_string(hide_password=False)
-    )
-    upgrade_database(url)
-    yield url
-    asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_pg_database("hc_tok") as url:
+        yield url
 
 
 def unique_name(prefix: str = "test") -> str:
