@@ -17,6 +17,7 @@ from services.auth.roles import DECIDE, Role
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer, encode_key, encode_value
+from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.schemas import IngestResponse, RejectedItem
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,20 @@ def _validate(item: RawItem, principal: Principal) -> Event:
 
 
 async def ingest_items(
-    *, items: list[RawItem], principal: Principal, producer: EventProducer, db: Database, topics: Topics
+    *,
+    items: list[RawItem],
+    principal: Principal,
+    producer: EventProducer,
+    db: Database,
+    topics: Topics,
+    quarantine: QuarantineSink | None = None,
 ) -> IngestResult:
+    """Valid events to their family topics, rejected items to the quarantine topic and table.
+
+    With ``quarantine`` (the API's sink) a database outage does not fail the batch: the rejected items'
+    rows wait in the sink (see :mod:`services.ingest.quarantine_sink`). Without it the rows are written
+    here and a database error fails the request before anything is produced.
+    """
     result = IngestResult()
     messages: list[tuple[str, bytes | None, bytes]] = []
     quarantined: list[QuarantineRow] = []
@@ -81,9 +94,9 @@ async def ingest_items(
             quarantined.append(
                 QuarantineRow(
                     stage="ingest",
-                    reason=reason,
+                    reason=_storable(reason),
                     item_index=item.index,
-                    raw=redact(item.text),
+                    raw=_storable(redact(item.text)),
                     submitted_by=principal.name,
                     src_topic=None,
                     src_partition=None,
@@ -96,8 +109,13 @@ async def ingest_items(
         accepted_types.append(event.type)
         result.event_ids.append(event.event_id)
     if quarantined:
-        # Stored before anything is acknowledged: a rejected item is never lost.
-        await add_quarantined(db, items=quarantined)
+        # In the table or waiting for it in the sink, and in the topic, before anything is acknowledged:
+        # a rejected item is never lost.
+        if quarantine is not None:
+            stored = await quarantine.store(quarantined)
+        else:
+            await add_quarantined(db, items=quarantined)
+            stored = True
         metrics.QUARANTINED.labels(stage="ingest").inc(len(quarantined))
         await producer.send_all(
             [
@@ -112,6 +130,7 @@ async def ingest_items(
                             "raw": row.raw,
                             "submitted_by": row.submitted_by,
                             "received_at": datetime.now(UTC).isoformat(),
+                            "stored": stored,  # False: its table row waited for the database
                         }
                     ),
                 )
@@ -125,6 +144,11 @@ async def ingest_items(
             metrics.EVENTS_INGESTED.labels(type=event_type, outcome="accepted").inc(n)
     result.accepted = len(messages)
     return result
+
+
+def _storable(text: str) -> str:
+    """Text PostgreSQL accepts: a NUL character (possible in an unparsable NDJSON line) is written as ``\\u0000``."""
+    return text.replace("\x00", "\\u0000") if "\x00" in text else text
 
 
 def _type_label(item: RawItem) -> str:
