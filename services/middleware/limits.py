@@ -12,12 +12,19 @@ WebSocket and lifespan traffic passes untouched.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hypercare.observability import metrics
+
+# After a 413 the rest of the body is read and dropped, up to this much and this long ("lingering close"):
+# a server that closes with unread data resets the connection, and the client may never see the 413.
+DRAIN_BYTES = 8 * 1024 * 1024
+DRAIN_SECONDS = 2.0
 
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 # Brackets become parentheses; everything but brackets and quotes is dropped.
@@ -84,7 +91,7 @@ class BodyLimitMiddleware:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await self._refuse_size(send)
+            await self._refuse_size(send, receive)
             return
         chunks: list[bytes] = []
         size = 0
@@ -95,7 +102,7 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse_size(send)
+                await self._refuse_size(send, receive, more=message.get("more_body", False))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -118,9 +125,34 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _refuse_size(self, send: Send) -> None:
+    async def _refuse_size(self, send: Send, receive: Receive, *, more: bool = True) -> None:
         metrics.HTTP_REFUSED.labels(reason="body_too_large").inc()
-        await send_json(send, 413, too_large_reason(self.max_bytes), {"Connection": "close"})
+        start, body = _json_response(413, too_large_reason(self.max_bytes), {"Connection": "close"})
+        await send(start)
+        if not more:
+            await send(body)
+            return
+        # The answer is written at once; it completes (and the server stops reading) after the drain.
+        await send({**body, "more_body": True})
+        await _drain(receive)
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def _drain(receive: Receive) -> None:
+    """Read and drop what the client is still sending, within :data:`DRAIN_BYTES` and :data:`DRAIN_SECONDS`."""
+    deadline = time.monotonic() + DRAIN_SECONDS
+    dropped = 0
+    while dropped <= DRAIN_BYTES:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), left)
+        except TimeoutError:
+            return
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        dropped += len(message.get("body", b""))
 
 
 def _content_length(scope: Scope) -> int | None:
