@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.requests import HTTPConnection
 
 from hypercare.observability import metrics
@@ -58,14 +58,35 @@ async def _run_checks(checks: dict[str, ReadinessCheck]) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-def _database_unavailable(settings: Settings) -> Callable[[Request, Exception], Awaitable[Response]]:
-    """503 + Retry-After for a transient database error (an outage); anything else stays a 500.
+async def _out_of_range(request: Request, error: Exception) -> Response:
+    """422 for a request value that overflows on the way (a date at the edge of the calendar minus a window, a
+    number beyond what SQLite binds): the request's fault, not the server's."""
+    metrics.HTTP_REFUSED.labels(reason="value_refused").inc()
+    log.info("422 for %s: a value overflowed (%s)", request.url.path, type(error).__name__)
+    return JSONResponse({"detail": f"a value in this request is out of range ({error})"}, status_code=422)
+
+
+def _database_errors(settings: Settings) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """503 + Retry-After for a transient database error (an outage); 422 for a value of the request the
+    database cannot take (a data exception, such as an id beyond its integer column); anything else stays a 500.
 
     The log line names the error's class and SQLSTATE only, never its message (it may quote a value).
     """
 
     async def handler(request: Request, error: Exception) -> Response:
-        if classify(error) != "transient":
+        kind = classify(error)
+        if kind == "permanent" and not isinstance(error, IntegrityError):
+            metrics.HTTP_REFUSED.labels(reason="value_refused").inc()
+            log.info(
+                "422 for %s: the database refused a value (%s)",
+                request.url.path,
+                describe_db_error(error, message=False),
+            )
+            return JSONResponse(
+                {"detail": "a value in this request is out of the range or form the database can store or compare"},
+                status_code=422,
+            )
+        if kind != "transient":
             raise error
         metrics.HTTP_REFUSED.labels(reason="database_unavailable").inc()
         log.warning("503 for %s: database unavailable (%s)", request.url.path, describe_db_error(error, message=False))
@@ -150,9 +171,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost first: the rate limit (429), then the body limits (413, 422), then the routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitMiddleware, budgets=Budgets.from_settings(settings))
-    database_unavailable = _database_unavailable(settings)
-    app.add_exception_handler(SQLAlchemyError, database_unavailable)
-    app.add_exception_handler(OSError, database_unavailable)  # ConnectionError, TimeoutError, the token store's
+    database_errors = _database_errors(settings)
+    app.add_exception_handler(SQLAlchemyError, database_errors)
+    app.add_exception_handler(OSError, database_errors)  # ConnectionError, TimeoutError, the token store's
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.include_router(ingest_router)
     app.include_router(gateway_router)
     app.include_router(console_api_router)

@@ -44,7 +44,8 @@ PRODUCE_LATENCY = Histogram(
 HTTP_REFUSED = Counter(
     "hypercare_http_refused_total",
     "API requests refused before or instead of their route: body_too_large (413), too_deep (422), "
-    "rate_limited_ingest / _reads / _renders (429), database_unavailable (503).",
+    "rate_limited_ingest / _reads / _renders (429), value_refused (422: the database cannot take a value), "
+    "database_unavailable (503).",
     ["reason"],
 )
 QUARANTINE_PENDING = Gauge(
