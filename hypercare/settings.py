@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from limits import parse_many
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # What ingest does with an event whose unit_id the org registry lacks: refuse it (per item), or accept it under
@@ -35,10 +36,19 @@ class Settings(BaseSettings):
     topic_partitions: int = 4
     topic_replication: int = 1
 
-    # Ingest limits.
-    max_body_bytes: int = 5 * 1024 * 1024
+    # Request limits. The body limit holds for every route (413 before anything is parsed or authenticated);
+    # JSON nested deeper than max_json_depth is refused with 422 (deep nesting costs recursion, not bytes).
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
     max_events_per_request: int = 5000
     unknown_units: UnknownUnits = "reject"
+    max_json_depth: int = Field(default=64, ge=8, le=512)
+
+    # Per-token request budgets in `limits` notation ("600/minute", several joined by ";"; empty: no limit),
+    # kept in memory by each API process (every replica keeps its own). Ingest is POST /api/v1/events;
+    # renders are the report's HTML/PDF/preview and snapshots and the decision log's CSV; reads is the rest.
+    rate_limit_ingest: str = "3000/minute"
+    rate_limit_reads: str = "1200/minute"
+    rate_limit_renders: str = "30/minute"
 
     # Stream worker. The short session suits Tansu (joins are held for session/2) and Kafka alike.
     worker_id: str = "hypercare-worker"
@@ -62,6 +72,10 @@ class Settings(BaseSettings):
     # A failed task of the API process (situation store, hub, alerts, webhook) is restarted after a backoff
     # that doubles per failure in a row up to this many seconds (services/supervision.py).
     task_restart_backoff_max: float = Field(default=30.0, gt=0)
+    # WebSocket clients one API process serves; more are refused (close code 1013, try again later).
+    max_websockets: int = Field(default=1000, ge=1)
+    # At most one snapshot per client this often; a resync asked for sooner is served when the time is up.
+    websocket_resync_seconds: float = Field(default=2.0, ge=0)
 
     # Alerts: raised, escalated and resolved alerts are also POSTed here as JSON when set.
     alert_webhook_url: str | None = None
@@ -72,10 +86,22 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Stockholm"
 
     token_cache_seconds: float = 10.0
+    # While the database is unreachable, a token verified within this many seconds keeps working (a token not
+    # seen before gets 503), so the live picture and ingest outlast a short database outage.
+    token_outage_grace_seconds: float = Field(default=300.0, ge=0)
+    # Retry-After (seconds) of a 503 answered because the database is unreachable.
+    database_retry_after_seconds: int = Field(default=5, ge=1)
     log_level: str = "INFO"
 
     # Presence of a floor walker who stops reporting expires after this long.
     floorwalker_presence_minutes: int = Field(default=240, ge=1)
+
+    @field_validator("rate_limit_ingest", "rate_limit_reads", "rate_limit_renders")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        if value.strip():
+            parse_many(value)  # a typo refuses the start
+        return value.strip()
 
     @property
     def zone(self) -> ZoneInfo:

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from starlette.requests import HTTPConnection
 
 from hypercare.observability import metrics
 from hypercare.observability.readiness import broker_problem, database_problem
@@ -18,7 +20,11 @@ from hypercare.org.registry import load_org
 from hypercare.rules.file import load_rules_file
 from hypercare.settings import Settings, get_settings
 from hypercare.storage.db import Database
+from hypercare.storage.errors import classify
+from hypercare.storage.errors import describe as describe_db_error
 from hypercare.topics import ensure_topics
+from services.alerts import service as alert_service_module
+from services.alerts import webhook as webhook_module
 from services.alerts.router import router as alerts_router
 from services.alerts.service import AlertService
 from services.auth.tokens import TokenCache
@@ -26,11 +32,16 @@ from services.console_api import router as console_api_router
 from services.decisions.router import router as decisions_router
 from services.duties.config import load_duties
 from services.duties.router import router as duties_router
+from services.gateway import hub as hub_module
+from services.gateway import situation_store as situation_store_module
 from services.gateway.hub import SituationHub
 from services.gateway.router import router as gateway_router
 from services.gateway.situation_store import SituationStore
 from services.ingest.producer import EventProducer
+from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.router import router as ingest_router
+from services.middleware.limits import BodyLimitMiddleware
+from services.middleware.ratelimit import Budgets, RateLimitMiddleware
 from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
@@ -39,7 +50,64 @@ from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
+LIVE_TASKS = frozenset({hub_module.TASK, situation_store_module.TASK})
+RECORD_TASKS = frozenset({alert_service_module.TASK, webhook_module.TASK})
+
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
+
+# A readiness check answers None when fine, else the problem (shown in /readyz's "problems").
+ReadinessCheck = Callable[[], Awaitable[str | None]]
+
+
+async def _run_checks(checks: dict[str, ReadinessCheck]) -> JSONResponse:
+    problems = {name: problem for name, check in checks.items() if (problem := await check())}
+    if problems:
+        return JSONResponse({"status": "unready", "problems": problems}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+async def _out_of_range(request: Request, error: Exception) -> Response:
+    """422 for a request value that overflows on the way (a date at the edge of the calendar minus a window, a
+    number beyond what SQLite binds): the request's fault, not the server's."""
+    metrics.HTTP_REFUSED.labels(reason="value_refused").inc()
+    log.info("422 for %s: a value overflowed (%s)", request.url.path, type(error).__name__)
+    return JSONResponse({"detail": f"a value in this request is out of range ({error})"}, status_code=422)
+
+
+def _database_errors(settings: Settings) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """503 + Retry-After for a transient database error (an outage); 422 for a value of the request the
+    database cannot take (a data exception, such as an id beyond its integer column); anything else stays a 500.
+
+    The log line names the error's class and SQLSTATE only, never its message (it may quote a value).
+    """
+
+    async def handler(request: Request, error: Exception) -> Response:
+        kind = classify(error)
+        if kind == "permanent" and not isinstance(error, IntegrityError):
+            metrics.HTTP_REFUSED.labels(reason="value_refused").inc()
+            log.info(
+                "422 for %s: the database refused a value (%s)",
+                request.url.path,
+                describe_db_error(error, message=False),
+            )
+            return JSONResponse(
+                {"detail": "a value in this request is out of the range or form the database can store or compare"},
+                status_code=422,
+            )
+        if kind != "transient":
+            raise error
+        metrics.HTTP_REFUSED.labels(reason="database_unavailable").inc()
+        log.warning("503 for %s: database unavailable (%s)", request.url.path, describe_db_error(error, message=False))
+        connection: HTTPConnection = request  # Starlette passes the WebSocket for a WebSocket route
+        if isinstance(connection, WebSocket):
+            await connection.close(code=1013, reason="the database is unreachable; try again later")
+        return JSONResponse(
+            {"detail": "the database is unreachable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": str(settings.database_retry_after_seconds)},
+        )
+
+    return handler
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,18 +143,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await hub.start(supervisor=supervisor)
         alert_service = AlertService(db=db, hub=hub, rules=alert_rules, settings=settings, ready=store.caught_up)
         await alert_service.start(supervisor=supervisor)
+        quarantine_sink = QuarantineSink(db)
+        await quarantine_sink.start()
         app.state.db = db
-        app.state.token_cache = TokenCache(ttl=settings.token_cache_seconds)
+        app.state.token_cache = TokenCache(
+            ttl=settings.token_cache_seconds, outage_grace=settings.token_outage_grace_seconds
+        )
         app.state.producer = producer
         app.state.store = store
         app.state.hub = hub
         app.state.alert_service = alert_service
+        app.state.quarantine_sink = quarantine_sink
         try:
             yield
         finally:
             await alert_service.stop()
             await hub.stop()
             await store.stop()
+            await quarantine_sink.stop()
             await producer.stop()
             await db.close()
 
@@ -104,6 +178,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stop_criteria = stop_criteria
     app.state.duties = duties
     app.state.report_context = report_context
+    # Outermost first: the rate limit (429), then the body limits (413, 422), then the routes.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
+    app.add_middleware(RateLimitMiddleware, budgets=Budgets.from_settings(settings))
+    database_errors = _database_errors(settings)
+    app.add_exception_handler(SQLAlchemyError, database_errors)
+    app.add_exception_handler(OSError, database_errors)  # ConnectionError, TimeoutError, the token store's
+    app.add_exception_handler(OverflowError, _out_of_range)
     app.include_router(ingest_router)
     app.include_router(gateway_router)
     app.include_router(console_api_router)
@@ -119,21 +200,54 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """The process is alive (liveness)."""
         return {"status": "ok"}
 
+    async def broker_check() -> str | None:
+        return await broker_problem(settings.bootstrap)
+
+    async def situation_check() -> str | None:
+        store: SituationStore | None = getattr(app.state, "store", None)
+        if store is None:
+            return "the situation store has not started"
+        if not store.caught_up.is_set():
+            return "the situation store is still reading the situation topic"
+        return None
+
+    async def database_check() -> str | None:
+        db: Database | None = getattr(app.state, "db", None)
+        return "no database configured yet" if db is None else await database_problem(db.engine)
+
+    # /readyz is the live picture's readiness: what the WebSocket, the situation reads and ingest need.
+    # The database is not in it: an outage must not pull every replica out of the load balancer (reads
+    # of the live picture and ingest go on; database-backed routes answer 503 meanwhile). Add further
+    # live checks here by name.
+    def tasks_check(names: frozenset[str]) -> ReadinessCheck:
+        """Supervised tasks among ``names`` that are failing (restarting with backoff) or dead."""
+
+        async def check() -> str | None:
+            failing = {name: problem for name, problem in supervisor.problems().items() if name in names}
+            return "; ".join(f"{name}: {problem}" for name, problem in sorted(failing.items())) or None
+
+        return check
+
+    # The live picture's tasks make /readyz; the alert tasks need the database, so a database outage (which
+    # makes them back off) shows under /readyz/records and never takes the live picture down.
+    live_checks: dict[str, ReadinessCheck] = {
+        "broker": broker_check,
+        "situation": situation_check,
+        "tasks": tasks_check(LIVE_TASKS),
+    }
+    record_checks: dict[str, ReadinessCheck] = {"database": database_check, "tasks": tasks_check(RECORD_TASKS)}
+    app.state.live_checks = live_checks
+    app.state.record_checks = record_checks
+
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        """Broker and database answer (readiness): a load balancer sends traffic only then."""
-        problems = {
-            name: problem
-            for name, problem in (
-                ("broker", await broker_problem(settings.bootstrap)),
-                ("database", await database_problem(app.state.db.engine)),
-                *supervisor.problems().items(),  # a task failing (restarting with backoff) or dead
-            )
-            if problem
-        }
-        if problems:
-            return JSONResponse({"status": "unready", "problems": problems}, status_code=503)
-        return JSONResponse({"status": "ready"})
+        """The live picture is ready: the broker answers and the situation store has caught up."""
+        return await _run_checks(live_checks)
+
+    @app.get("/readyz/records", include_in_schema=False)
+    async def readyz_records() -> JSONResponse:
+        """The records are reachable: the database answers (decisions, reports, alerts, history, tokens)."""
+        return await _run_checks(record_checks)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

@@ -21,6 +21,7 @@ from services.alerts.service import AlertService
 from services.duties.config import DutiesConfig
 from services.gateway.hub import SituationHub
 from services.ingest.producer import EventProducer
+from services.ingest.quarantine_sink import QuarantineSink
 from services.reports.context import ReportContext
 from services.stop_criteria.rules import StopCriteria
 
@@ -38,6 +39,12 @@ def _db(request: Request) -> Database:
 def _producer(request: Request) -> EventProducer:
     producer: EventProducer = request.app.state.producer
     return producer
+
+
+def _quarantine_sink(request: Request) -> QuarantineSink | None:
+    """Rejected items' table writes that outlast a database outage; None until the lifespan starts it."""
+    sink: QuarantineSink | None = getattr(request.app.state, "quarantine_sink", None)
+    return sink
 
 
 def _hub(request: Request) -> SituationHub:
@@ -84,6 +91,7 @@ def _report_context(request: Request) -> ReportContext:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DatabaseDep = Annotated[Database, Depends(_db)]
 ProducerDep = Annotated[EventProducer, Depends(_producer)]
+QuarantineSinkDep = Annotated[QuarantineSink | None, Depends(_quarantine_sink)]
 HubDep = Annotated[SituationHub, Depends(_hub)]
 OrgDep = Annotated[OrgRegistry, Depends(_org)]
 HealthRulesDep = Annotated[HealthRules, Depends(_health_rules)]

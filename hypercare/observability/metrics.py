@@ -41,6 +41,23 @@ PRODUCE_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
+HTTP_REFUSED = Counter(
+    "hypercare_http_refused_total",
+    "API requests refused before or instead of their route: body_too_large (413), too_deep (422), "
+    "rate_limited_ingest / _reads / _renders (429), value_refused (422: the database cannot take a value), "
+    "database_unavailable (503).",
+    ["reason"],
+)
+QUARANTINE_PENDING = Gauge(
+    "hypercare_quarantine_pending",
+    "Rejected ingest items in the quarantine topic whose table row waits for the database to answer again.",
+)
+QUARANTINE_TOPIC_ONLY = Counter(
+    "hypercare_quarantine_topic_only",
+    "Rejected ingest items that reached only the quarantine topic, not its table (refused by the database, "
+    "over the bound of rows waiting for it, or still waiting when the API stopped): backfill from the topic.",
+)
+
 # --- console gateway ----------------------------------------------------------------------------
 WEBSOCKET_CLIENTS = Gauge("hypercare_websocket_clients", "WebSocket clients connected to this gateway.")
 WEBSOCKET_MESSAGES = Counter(
@@ -50,6 +67,17 @@ TASK_RESTARTS = Counter(
     "hypercare_task_restarts_total",
     "Restarts of a failed long-running task of the API process (services.supervision), by task.",
     ["task"],
+)
+WEBSOCKETS_REFUSED = Counter(
+    "hypercare_websockets_refused_total",
+    "Authenticated WebSocket connections refused because this gateway serves HYPERCARE_MAX_WEBSOCKETS already "
+    "(close code 1013, try again later).",
+)
+WEBSOCKET_RESYNCS = Counter(
+    "hypercare_websocket_resyncs_total",
+    "Resync requests from WebSocket clients: served (a snapshot at once) or deferred (within the throttle "
+    "window: one snapshot when it ends, however many were asked for).",
+    ["outcome"],
 )
 
 # --- go-live figures (from the gateway's live situation picture) -----------------------------------
@@ -120,9 +148,14 @@ API_METRICS = (
     EVENTS_INGESTED,
     QUARANTINED,
     PRODUCE_LATENCY,
+    HTTP_REFUSED,
+    QUARANTINE_PENDING,
+    QUARANTINE_TOPIC_ONLY,
     WEBSOCKET_CLIENTS,
     WEBSOCKET_MESSAGES,
     TASK_RESTARTS,
+    WEBSOCKETS_REFUSED,
+    WEBSOCKET_RESYNCS,
     OPEN_TICKETS,
     LOGIN_FAILURE_RATE,
     LOGINS_15M,

@@ -2,6 +2,13 @@
 
 Tokens are 32 random bytes, so a fast unsalted hash is enough: there is nothing to brute-force.
 A revoked token stops working at once in the revoking process and within the cache TTL elsewhere.
+
+A database outage does not lock out the clients already working: when looking a token up fails with a
+transient database error, the cache serves the token's last successful verification for up to
+``HYPERCARE_TOKEN_OUTAGE_GRACE_SECONDS`` (then, and for a token this process never verified, the lookup's
+error stands and the API answers 503). After such a failure the database is not asked again for
+:data:`OUTAGE_PROBE_SECONDS`, so requests do not queue behind connection attempts to a database that is down.
+A token revoked during an outage keeps working until the grace ends (the revocation cannot be read).
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -17,6 +25,7 @@ from sqlalchemy import select, update
 from hypercare.contract.events import unsafe_character_problem
 from hypercare.privacy.redact import contains_identity_number
 from hypercare.storage.db import Database
+from hypercare.storage.errors import classify
 from hypercare.storage.models import ApiToken, utcnow
 from services.auth.roles import SOURCE_FAMILIES, Role, parse_role
 
@@ -25,6 +34,13 @@ MAX_NAME_LENGTH = 128
 # "hc_" + 43 characters of url-safe base64; anything much longer is not one of ours.
 MAX_TOKEN_LENGTH = 256
 _ROLE_VALUES = frozenset(role.value for role in Role)
+# After a lookup failed on a transient database error, tokens are served from memory this long before
+# the database is tried again.
+OUTAGE_PROBE_SECONDS = 5.0
+
+
+class TokenStoreUnavailable(ConnectionError):
+    """The database is down (a recent lookup failed) and this token has no verification to fall back on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,15 +58,28 @@ def hash_token(token: str) -> str:
 
 
 class TokenCache:
-    """Token hash → Principal (or ``None`` for unknown tokens) for ``ttl`` seconds, bounded in size."""
+    """Token hash → Principal (or ``None`` for unknown tokens) for ``ttl`` seconds, bounded in size.
+
+    Besides, the last successful verification of each token (bounded, least recently used out first): served
+    for up to ``outage_grace`` seconds while the database is unreachable, and used by the rate limiter to
+    count a request against its principal without a lookup.
+    """
 
     def __init__(
-        self, ttl: float = 10.0, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+        self,
+        ttl: float = 10.0,
+        *,
+        max_entries: int = 10_000,
+        outage_grace: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.outage_grace = outage_grace
         self._clock = clock
         self._entries: dict[str, tuple[float, Principal | None]] = {}
+        self._known: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
+        self._outage_until = float("-inf")
 
     def get(self, token_hash: str) -> tuple[bool, Principal | None]:
         """``(hit, principal)``: a hit may carry ``None`` (known to be invalid)."""
@@ -64,6 +93,11 @@ class TokenCache:
         return True, principal
 
     def put(self, token_hash: str, principal: Principal | None) -> None:
+        if principal is not None:
+            self._known.pop(token_hash, None)
+            while len(self._known) >= self.max_entries:
+                self._known.popitem(last=False)
+            self._known[token_hash] = (self._clock(), principal)
         if self.ttl <= 0:
             return
         self._entries.pop(token_hash, None)
@@ -71,8 +105,31 @@ class TokenCache:
             del self._entries[next(iter(self._entries))]  # oldest insertion first
         self._entries[token_hash] = (self._clock() + self.ttl, principal)
 
+    def last_known(self, token_hash: str) -> Principal | None:
+        """The token's last successful verification, if it is at most ``outage_grace`` seconds old."""
+        entry = self._known.get(token_hash)
+        if entry is None or self._clock() - entry[0] > self.outage_grace:
+            return None
+        return entry[1]
+
+    def known_principal(self, token: str) -> str | None:
+        """The principal's name of a token this process has verified (for counting, never for access)."""
+        if not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        entry = self._known.get(hash_token(token))
+        return entry[1].name if entry is not None else None
+
+    def note_outage(self) -> None:
+        """A lookup just failed on a transient database error: serve from memory for a while."""
+        self._outage_until = self._clock() + OUTAGE_PROBE_SECONDS
+
+    @property
+    def in_outage(self) -> bool:
+        return self._clock() < self._outage_until
+
     def clear(self) -> None:
         self._entries.clear()
+        self._known.clear()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -171,13 +228,27 @@ async def verify_token(db: Database, *, token: str, cache: TokenCache | None = N
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > MAX_TOKEN_LENGTH:
         return None
     token_hash = hash_token(token)
-    if cache is not None:
-        hit, principal = cache.get(token_hash)
-        if hit:
-            return principal
-    principal = await _lookup(db, token_hash)
-    if cache is not None:
-        cache.put(token_hash, principal)
+    if cache is None:
+        return await _lookup(db, token_hash)
+    hit, principal = cache.get(token_hash)
+    if hit:
+        return principal
+    if cache.in_outage:
+        principal = cache.last_known(token_hash)
+        if principal is None:
+            raise TokenStoreUnavailable("the token store (database) is unreachable and this token is not known here")
+        return principal
+    try:
+        principal = await _lookup(db, token_hash)
+    except Exception as error:
+        if classify(error) != "transient":
+            raise
+        cache.note_outage()
+        principal = cache.last_known(token_hash)
+        if principal is None:
+            raise
+        return principal
+    cache.put(token_hash, principal)
     return principal
 
 

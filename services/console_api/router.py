@@ -61,6 +61,8 @@ async def get_trends(
     now = datetime.now(UTC)
     if until is not None and (until.tzinfo is None or until.utcoffset() is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until: give a time zone offset")
+    if until is not None and not 1970 <= until.year <= 9000:  # the buckets before it must stay in the calendar
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until: a time between the years 1970 and 9000")
     try:
         return await service.trends(db=db, org=org, hours=hours, bucket_minutes=bucket_minutes, until=until, now=now)
     except service.TooManyBuckets as error:

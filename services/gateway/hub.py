@@ -13,6 +13,10 @@ this hub last published and the clock it was computed at.
 The tick/publish loop runs under the app's :class:`~services.supervision.Supervisor` (task
 ``situation-hub``): a picture that cannot be computed fails the loop, which is restarted with backoff
 and shows in ``/readyz`` until it runs again.
+Limits: a hub serves at most ``HYPERCARE_MAX_WEBSOCKETS`` clients (:meth:`SituationHub.connect` raises
+:class:`GatewayFull` beyond, counted in ``hypercare_websockets_refused_total``), and sends a client at most
+one snapshot per ``HYPERCARE_WEBSOCKET_RESYNC_SECONDS``: a resync asked for sooner is served when that
+time is up, however many arrive meanwhile (they coalesce into that one snapshot).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -129,6 +134,9 @@ class Client:
         self._snapshot_alerts: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self.closed = asyncio.Event()
+        # Resync throttle: when the last snapshot was requested (monotonic), and a deferred one if any.
+        self.last_snapshot = float("-inf")
+        self.deferred_resync: asyncio.TimerHandle | None = None
 
     def offer(self, offer: Offer) -> None:
         if self._single is None and not any(self._pending.values()):
@@ -190,6 +198,10 @@ class Client:
 TASK = "situation-hub"
 
 
+class GatewayFull(Exception):
+    """This gateway already serves ``HYPERCARE_MAX_WEBSOCKETS`` clients."""
+
+
 class SituationHub:
     def __init__(self, *, store: SituationStore, org: OrgRegistry, rules: HealthRules, settings: Settings) -> None:
         self.store = store
@@ -233,18 +245,45 @@ class SituationHub:
         return len(self._clients)
 
     def connect(self, send: Send) -> Client:
+        """A new client with its first snapshot due; :class:`GatewayFull` when the cap is reached."""
+        if len(self._clients) >= self._settings.max_websockets:
+            metrics.WEBSOCKETS_REFUSED.inc()
+            raise GatewayFull(f"this gateway serves its maximum of {self._settings.max_websockets} WebSocket clients")
         client = Client(send, send_timeout=self._settings.gateway_client_send_timeout)
         client.seq = self.seq - 1
-        client.request_snapshot(self.situation(), self.active_alerts())
+        self._snapshot(client)
         self._clients.add(client)
         metrics.WEBSOCKET_CLIENTS.set(len(self._clients))
         return client
 
     def disconnect(self, client: Client) -> None:
         self._clients.discard(client)
+        if client.deferred_resync is not None:
+            client.deferred_resync.cancel()
+            client.deferred_resync = None
         metrics.WEBSOCKET_CLIENTS.set(len(self._clients))
 
     def resync(self, client: Client) -> None:
+        """A snapshot now, or when the client's throttle window ends (one, however many resyncs came)."""
+        wait = client.last_snapshot + self._settings.websocket_resync_seconds - time.monotonic()
+        if wait <= 0:
+            metrics.WEBSOCKET_RESYNCS.labels(outcome="served").inc()
+            self._snapshot(client)
+            return
+        metrics.WEBSOCKET_RESYNCS.labels(outcome="deferred").inc()
+        if client.deferred_resync is None:
+            client.deferred_resync = asyncio.get_running_loop().call_later(wait, self._deferred_resync, client)
+
+    def _deferred_resync(self, client: Client) -> None:
+        client.deferred_resync = None
+        if client in self._clients:
+            self._snapshot(client)
+
+    def _snapshot(self, client: Client) -> None:
+        if client.deferred_resync is not None:
+            client.deferred_resync.cancel()
+            client.deferred_resync = None
+        client.last_snapshot = time.monotonic()
         client.request_snapshot(self.situation(), self.active_alerts())
 
     def active_alerts(self) -> list[dict[str, Any]]:

@@ -20,12 +20,19 @@ from fastapi.responses import Response
 from pydantic_core import to_json
 
 from hypercare.situation.views import Situation, UnitView
+from hypercare.storage.errors import classify
 from services.auth.dependencies import Reader, authenticate_websocket
+from services.auth.tokens import Principal
 from services.dependencies import HubDep
+from services.gateway.hub import GatewayFull
 
 router = APIRouter(tags=["situation"])
 
 AUTH_WAIT_SECONDS = 5.0
+# RFC 6455 7.4.1 / IANA: "Try Again Later" (the server is overloaded or a dependency is down).
+WS_TRY_AGAIN_LATER = 1013
+# Clients send small control messages ({"type": "resync"}, {"type": "ping"}, {"token": ...}); longer ones are ignored.
+MAX_CLIENT_MESSAGE_CHARS = 4096
 
 
 class PictureResponse(Response):
@@ -61,12 +68,34 @@ async def get_unit(unit_id: str, _: Reader, hub: HubDep) -> Response:
     return PictureResponse(unit)
 
 
+def _control_message(text: str) -> dict[str, Any] | None:
+    """A client's JSON object, or None for anything else (too long, not JSON, nested too deep, not an object)."""
+    if len(text) > MAX_CLIENT_MESSAGE_CHARS:
+        return None
+    try:
+        message = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return message if isinstance(message, dict) else None
+
+
 async def _token_from_first_message(websocket: WebSocket) -> str | None:
-    with contextlib.suppress(asyncio.TimeoutError, ValueError, WebSocketDisconnect):
-        message = json.loads(await asyncio.wait_for(websocket.receive_text(), AUTH_WAIT_SECONDS))
-        if isinstance(message, dict) and isinstance(message.get("token"), str):
+    with contextlib.suppress(asyncio.TimeoutError, ValueError, KeyError, WebSocketDisconnect):
+        message = _control_message(await asyncio.wait_for(websocket.receive_text(), AUTH_WAIT_SECONDS))
+        if message is not None and isinstance(message.get("token"), str):
             return str(message["token"])
     return None
+
+
+async def _authenticate(websocket: WebSocket, token: str | None) -> Principal | None:
+    """The reader, or None after closing: 1008 for a bad token, 1013 when the token store is unreachable."""
+    try:
+        return await authenticate_websocket(websocket, token)
+    except Exception as error:
+        if classify(error) != "transient":
+            raise
+        await websocket.close(code=WS_TRY_AGAIN_LATER, reason="the token store is unreachable; try again later")
+        return None
 
 
 @router.websocket("/ws/situation")
@@ -74,10 +103,15 @@ async def situation_socket(websocket: WebSocket) -> None:
     hub = websocket.app.state.hub
     await websocket.accept()
     token = websocket.query_params.get("token") or await _token_from_first_message(websocket)
-    principal = await authenticate_websocket(websocket, token)
+    # Authenticated first: a connection counts against HYPERCARE_MAX_WEBSOCKETS only once it is a reader's.
+    principal = await _authenticate(websocket, token)
     if principal is None:
-        return  # authenticate_websocket closed the socket with the reason
-    client = hub.connect(websocket.send_text)
+        return  # closed with the reason
+    try:
+        client = hub.connect(websocket.send_text)
+    except GatewayFull as full:
+        await websocket.close(code=WS_TRY_AGAIN_LATER, reason=f"{full}; try again later")
+        return
     sender = asyncio.create_task(client.run())
     try:
         while not client.closed.is_set():
@@ -87,12 +121,15 @@ async def situation_socket(websocket: WebSocket) -> None:
                 receive.cancel()
                 break
             try:
-                message = json.loads(receive.result())
-            except ValueError:
+                text = receive.result()
+            except KeyError:  # a binary frame: not one of ours
                 continue
-            if isinstance(message, dict) and message.get("type") == "resync":
+            message = _control_message(text)
+            if message is None:
+                continue
+            if message.get("type") == "resync":
                 hub.resync(client)
-            elif isinstance(message, dict) and message.get("type") == "ping":
+            elif message.get("type") == "ping":
                 await websocket.send_json({"type": "pong"})
     except WebSocketDisconnect:
         pass

@@ -11,26 +11,12 @@ from fastapi.responses import JSONResponse
 from hypercare.storage.quarantine import count_quarantined, list_quarantined
 from hypercare.topics import topics_for
 from services.auth.dependencies import Admin, Ingester
-from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep
+from services.dependencies import DatabaseDep, OrgDep, ProducerDep, QuarantineSinkDep, SettingsDep
 from services.ingest.body import UnreadableBody, split_body
 from services.ingest.schemas import IngestResponse, QuarantinePage
 from services.ingest.service import describe, ingest_items
 
 router = APIRouter(prefix="/api/v1", tags=["ingest"])
-
-
-async def _read_limited(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"body larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.post(
@@ -41,14 +27,25 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         200: {"description": "Batch processed: accepted count and every rejected item with its reason"},
         400: {"description": "The body is neither JSON nor NDJSON"},
         413: {"description": "Body or event count over the configured limit"},
-        422: {"model": IngestResponse, "description": "Every item was rejected (same body shape as 200)"},
-        503: {"description": "The broker did not acknowledge; nothing was accepted; resend safely"},
+        422: {
+            "model": IngestResponse,
+            "description": "Every item was rejected (same body shape as 200); or JSON nested too deep",
+        },
+        503: {"description": "The broker did not acknowledge, or the token could not be checked; resend safely"},
     },
 )
 async def post_events(
-    request: Request, principal: Ingester, settings: SettingsDep, db: DatabaseDep, producer: ProducerDep, org: OrgDep
+    request: Request,
+    principal: Ingester,
+    settings: SettingsDep,
+    db: DatabaseDep,
+    producer: ProducerDep,
+    org: OrgDep,
+    quarantine: QuarantineSinkDep,
 ) -> JSONResponse:
-    body = await _read_limited(request, settings.max_body_bytes)
+    # The body limit (HYPERCARE_MAX_BODY_BYTES, 413) and the nesting limit (422) are enforced for every
+    # route by services.middleware.limits before the request gets here.
+    body = await request.body()
     try:
         items = split_body(body, request.headers.get("content-type"))
     except UnreadableBody as error:
@@ -67,6 +64,7 @@ async def post_events(
             topics=topics_for(settings),
             org=org,
             unknown_units=settings.unknown_units,
+            quarantine=quarantine,
         )
     except KafkaError as error:
         raise HTTPException(

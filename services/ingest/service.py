@@ -26,6 +26,7 @@ from services.auth.families import DECISION_TYPES, refusal
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer, encode_key, encode_value
+from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.schemas import IngestResponse, RejectedItem
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,16 @@ async def ingest_items(
     topics: Topics,
     org: OrgRegistry,
     unknown_units: UnknownUnits,
+    quarantine: QuarantineSink | None = None,
 ) -> IngestResult:
     """Validate and authorize each item (``unknown_units``: refuse units the ``org`` registry lacks, or accept
-    them under "unmapped"), produce the accepted ones, quarantine the rest with their reasons."""
+    them under "unmapped"); valid events to their family topics, rejected items to the quarantine topic and
+    table with their reasons.
+
+    With ``quarantine`` (the API's sink) a database outage does not fail the batch: the rejected items'
+    rows wait in the sink (see :mod:`services.ingest.quarantine_sink`). Without it the rows are written
+    here and a database error fails the request before anything is produced.
+    """
     result = IngestResult()
     messages: list[tuple[str, bytes | None, bytes]] = []
     quarantined: list[QuarantineRow] = []
@@ -97,7 +105,7 @@ async def ingest_items(
             quarantined.append(
                 QuarantineRow(
                     stage="ingest",
-                    reason=reason,
+                    reason=escape_unsafe_characters(reason),
                     item_index=item.index,
                     raw=redact(escape_unsafe_characters(item.text)),
                     submitted_by=principal.name,
@@ -112,8 +120,13 @@ async def ingest_items(
         accepted_types.append(event.type)
         result.event_ids.append(event.event_id)
     if quarantined:
-        # Stored before anything is acknowledged: a rejected item is never lost.
-        await add_quarantined(db, items=quarantined)
+        # In the table or waiting for it in the sink, and in the topic, before anything is acknowledged:
+        # a rejected item is never lost.
+        if quarantine is not None:
+            stored = await quarantine.store(quarantined)
+        else:
+            await add_quarantined(db, items=quarantined)
+            stored = True
         metrics.QUARANTINED.labels(stage="ingest").inc(len(quarantined))
         await producer.send_all(
             [
@@ -128,6 +141,7 @@ async def ingest_items(
                             "raw": row.raw,
                             "submitted_by": row.submitted_by,
                             "received_at": datetime.now(UTC).isoformat(),
+                            "stored": stored,  # False: its table row waited for the database
                         }
                     ),
                 )

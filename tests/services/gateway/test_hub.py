@@ -7,6 +7,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from hypercare.contract.events import parse_event
 from hypercare.org.registry import load_org
 from hypercare.settings import Settings
@@ -98,7 +100,7 @@ async def test_a_stalled_client_never_holds_back_the_others_and_is_dropped() -> 
 
 async def test_resync_sends_a_fresh_snapshot_with_the_next_seq() -> None:
     store = FakeStore()
-    hub = hub_for(store)
+    hub = hub_for(store, websocket_resync_seconds=0)
     await hub.start()
     received: list[dict[str, Any]] = []
 
@@ -132,7 +134,7 @@ async def test_resync_sends_a_fresh_snapshot_with_the_next_seq() -> None:
 
 async def test_alerts_ride_in_the_snapshot_and_in_deltas_of_their_own() -> None:
     store = FakeStore()
-    hub = hub_for(store)
+    hub = hub_for(store, websocket_resync_seconds=0)
     await hub.start()
     received: list[dict[str, Any]] = []
 
@@ -223,3 +225,52 @@ async def test_clients_that_keep_up_share_one_encoding_of_each_delta(monkeypatch
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await hub.stop()
+
+
+async def test_resyncs_are_throttled_per_client_and_coalesced_not_dropped() -> None:
+    store = FakeStore()
+    hub = hub_for(store, websocket_resync_seconds=0.4)
+    await hub.start()
+    received: list[dict[str, Any]] = []
+
+    async def send(message: str) -> None:
+        received.append(json.loads(message))
+
+    client = hub.connect(send)  # the first snapshot starts the window
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.sleep(0.05)
+        for _ in range(20):  # a resync storm inside the window
+            hub.resync(client)
+        await asyncio.sleep(0.1)
+        assert [m["type"] for m in received] == ["snapshot"]  # deferred, not sent yet
+        await asyncio.sleep(0.4)
+        assert [m["type"] for m in received] == ["snapshot", "snapshot"]  # twenty became one
+        assert received[1]["seq"] == received[0]["seq"] + 1
+        await asyncio.sleep(0.45)
+        hub.resync(client)  # the window is over: served at once
+        await asyncio.sleep(0.05)
+        assert [m["type"] for m in received] == ["snapshot"] * 3
+        hub.resync(client)  # deferred again, then the client leaves: nothing is sent to it
+        hub.disconnect(client)
+        await asyncio.sleep(0.5)
+        assert len(received) == 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await hub.stop()
+
+
+async def test_the_hub_refuses_clients_beyond_its_cap() -> None:
+    from services.gateway.hub import GatewayFull
+
+    hub = hub_for(FakeStore(), max_websockets=2)
+
+    async def send(message: str) -> None:
+        return None
+
+    first, _second = hub.connect(send), hub.connect(send)
+    with pytest.raises(GatewayFull):
+        hub.connect(send)
+    hub.disconnect(first)
+    assert hub.connect(send) is not None  # room again

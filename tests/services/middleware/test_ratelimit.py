@@ -1,0 +1,104 @@
+"""Per-token budgets through the real app: 429 with Retry-After, separate budgets, keyed by principal."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from hypercare.settings import Settings
+from hypercare.storage.db import Database
+from services.app import create_app
+from services.auth.tokens import TokenCache, issue_token
+from services.middleware.ratelimit import budget_for
+
+
+@pytest.fixture
+async def limited(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[Any, dict[str, str]]]:
+    settings = Settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        rate_limit_ingest="2/minute",
+        rate_limit_reads="3/minute",
+        rate_limit_renders="1/minute",
+    )
+    app = create_app(settings)
+    db = Database.from_url(db_url)
+    app.state.db = db
+    app.state.token_cache = TokenCache(ttl=30)
+    tag = uuid.uuid4().hex[:8]
+    tokens = {name: await issue_token(db, role="viewer", name=f"rl-{name}-{tag}") for name in ("a", "b")}
+    tokens["a2"] = await issue_token(db, role="viewer", name=f"rl-a-{tag}")  # same principal as "a"
+    try:
+        yield app, tokens
+    finally:
+        await db.close()
+
+
+def client(app: Any, token: str | None = None, address: str = "10.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+
+
+async def test_a_budget_runs_out_with_429_and_retry_after(limited: tuple[Any, dict[str, str]]) -> None:
+    app, tokens = limited
+    async with client(app, tokens["a"]) as a:
+        # The first request of a token not verified yet counts against its address; then its principal's three.
+        codes = [(await a.get("/api/v1/me")).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 200]
+        refused = await a.get("/api/v1/me")
+        assert refused.status_code == 429
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert "3 per 1 minute" in refused.json()["detail"] and "reads" in refused.json()["detail"]
+        # Other budgets are separate: renders and ingest are still open for the same principal.
+        assert (await a.get("/api/v1/reports/daily", params={"format": "json"})).status_code != 429
+        assert (await a.post("/api/v1/events", json=[])).status_code == 403  # a viewer, but counted as ingest
+        assert (await a.get("/api/v1/reports/daily")).status_code == 429  # one render per minute
+    # Another token of the same principal shares the budget (once verified here); another principal does not.
+    async with client(app, tokens["a2"]) as a2:
+        assert (await a2.get("/api/v1/me")).status_code == 200  # first seen: counted against its address
+        assert (await a2.get("/api/v1/me")).status_code == 429
+    async with client(app, tokens["b"]) as b:
+        assert (await b.get("/api/v1/me")).status_code == 200
+    # Probes, metrics and the OpenAPI document are never counted.
+    async with client(app, tokens["a"]) as a:
+        for _ in range(5):
+            assert (await a.get("/healthz")).status_code == 200
+            assert (await a.get("/openapi.json")).status_code == 200
+
+
+async def test_unauthenticated_requests_are_counted_per_address(limited: tuple[Any, dict[str, str]]) -> None:
+    app, _ = limited
+    async with client(app, None, address="10.0.0.7") as anonymous:
+        assert [(await anonymous.get("/api/v1/me")).status_code for _ in range(4)] == [401, 401, 401, 429]
+    async with client(app, "hc_made-up", address="10.0.0.7") as guessing:
+        assert (await guessing.get("/api/v1/me")).status_code == 429  # a bad token is its address
+    async with client(app, None, address="10.0.0.8") as elsewhere:
+        assert (await elsewhere.get("/api/v1/me")).status_code == 401
+
+
+def test_budgets_by_route() -> None:
+    assert budget_for("POST", "/api/v1/events", "") == "ingest"
+    assert budget_for("GET", "/api/v1/reports/daily", "format=json") == "renders"
+    assert budget_for("GET", "/api/v1/reports/12", "format=pdf") == "renders"
+    assert budget_for("GET", "/api/v1/reports/12", "") == "reads"
+    assert budget_for("POST", "/api/v1/reports", "") == "renders"
+    assert budget_for("POST", "/api/v1/reports/3/refresh", "") == "renders"
+    assert budget_for("POST", "/api/v1/reports/3/approve", "") == "reads"
+    assert budget_for("GET", "/api/v1/decisions", "format=csv&q=x") == "renders"
+    assert budget_for("GET", "/api/v1/decisions", "q=x") == "reads"
+    assert budget_for("GET", "/api/v1/situation", "") == "reads"
+    for path in ("/healthz", "/readyz", "/readyz/records", "/metrics", "/console/index.html", "/openapi.json"):
+        assert budget_for("GET", path, "") is None
+
+
+def test_a_bad_budget_refuses_the_start() -> None:
+    with pytest.raises(ValidationError):
+        Settings(rate_limit_reads="lots per minute")
+    assert Settings(rate_limit_reads="").rate_limit_reads == ""  # empty: no limit
