@@ -426,6 +426,12 @@ def stored_event(payload: Any) -> Event:
     return event_adapter.validate_python(payload, context={"stored": True})
 
 
+def stored_fields(payload: Any) -> dict[str, Any]:
+    """A stored event's fields as JSON values, every default filled in by its contract model (not by hand);
+    values that were absent and default to None stay present as None."""
+    return stored_event(payload).model_dump(mode="json")
+
+
 def event_to_json(event: Event) -> dict[str, Any]:
     return event.model_dump(mode="json", exclude_none=True)
 

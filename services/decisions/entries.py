@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hypercare.contract.events import stored_fields
 from hypercare.org.registry import OrgRegistry
 from hypercare.storage.models import StoredEvent
 
@@ -43,7 +44,7 @@ def _name(org: OrgRegistry, node_id: str) -> str:
 
 
 def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
-    payload = event.payload
+    payload = stored_fields(event.payload)  # through the contract model: its defaults, one place
     common = {
         "event_id": event.event_id,
         "type": event.type,
@@ -51,7 +52,7 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
         "stored_at": event.stored_at.isoformat(),
         "unit_id": event.unit_id,
         "unit_name": _name(org, event.unit_id),
-        "decided_by": payload.get("decided_by", ""),
+        "decided_by": payload["decided_by"],
     }
     if event.type == "decision.recorded":
         return {
@@ -59,17 +60,17 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
             "decision_id": payload["decision_id"],
             "title": payload["title"],
             "decision": payload["decision"],
-            "rationale": payload.get("rationale", ""),
-            "mandate": payload.get("mandate", ""),
-            "owner": payload.get("owner", ""),
+            "rationale": payload["rationale"],
+            "mandate": payload["mandate"],
+            "owner": payload["owner"],
             "follow_up_at": payload.get("follow_up_at"),
-            "affected_unit_ids": payload.get("affected_unit_ids", []),
-            "linked_alert_ids": payload.get("linked_alert_ids", []),
+            "affected_unit_ids": payload["affected_unit_ids"],
+            "linked_alert_ids": payload["linked_alert_ids"],
             "corrects": payload.get("corrects"),
             "rollout_decision": payload.get("rollout_decision"),
             "stop_criteria": payload.get("stop_criteria"),
         }
-    receiving = [_name(org, unit_id) for unit_id in payload.get("to_unit_ids", [])]
+    receiving = [_name(org, unit_id) for unit_id in payload.get("to_unit_ids", [])]  # an end names none
     started = event.type == "ed.diversion_started"
     return {
         **common,
@@ -80,11 +81,11 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
             else f"Hänvisning avslutad: {common['unit_name']}"
         ),
         "decision": (
-            f"Hänvisning ({payload.get('scope')}) till {', '.join(receiving)}" if started else "Hänvisningen avslutas"
+            f"Hänvisning ({payload['scope']}) till {', '.join(receiving)}" if started else "Hänvisningen avslutas"
         ),
-        "rationale": payload.get("reason", ""),
+        "rationale": payload.get("reason") or "",
         "mandate": "",
-        "owner": payload.get("decided_by", ""),
+        "owner": payload["decided_by"],
         "follow_up_at": payload.get("expected_end"),
         "affected_unit_ids": [event.unit_id, *payload.get("to_unit_ids", [])],
         "linked_alert_ids": [],

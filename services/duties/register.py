@@ -6,6 +6,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
+from hypercare.contract.events import stored_fields
 from hypercare.storage.db import Database
 from services.duties import store
 from services.duties.config import DutiesConfig
@@ -26,14 +27,14 @@ async def duties_at(
     duties: dict[str, dict[str, Any]] = {}
     fulfilments: dict[str, dict[str, Any]] = {}
     for event in await store.duty_events(db, until=until):
-        payload = event.payload
+        payload = stored_fields(event.payload)  # through the contract model: its defaults, one place
         if event.type == "duty.fulfilled":
             fulfilments.setdefault(
                 payload["duty_id"],
                 {
                     "fulfilled_at": event.occurred_at.isoformat(),
-                    "reference": payload.get("reference", ""),
-                    "fulfilled_by": payload.get("fulfilled_by", ""),
+                    "reference": payload["reference"],
+                    "fulfilled_by": payload["fulfilled_by"],
                 },
             )
             continue
@@ -49,9 +50,9 @@ async def duties_at(
             "known_duty": kind is not None,
             "trigger": payload["trigger"],
             "trigger_id": payload["trigger_id"],
-            "description": payload.get("description", ""),
+            "description": payload["description"],
             "unit_id": event.unit_id,
-            "opened_by": payload.get("opened_by", ""),
+            "opened_by": payload["opened_by"],
             "opened_at": event.occurred_at.isoformat(),
             "deadline": deadline.isoformat() if deadline else None,
             "_deadline": deadline,

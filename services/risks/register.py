@@ -9,26 +9,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from hypercare.contract.events import stored_fields
 from hypercare.storage.db import Database
+from hypercare.storage.models import StoredEvent
 from services.risks import store
 
 OPEN_STATUSES = ("open", "mitigating")
 
 
-def _version(event: Any) -> dict[str, Any]:
-    payload = event.payload
+def _version(event: StoredEvent) -> dict[str, Any]:
+    """One version, read back through the contract model (its defaults, not defaults written again here)."""
+    risk = stored_fields(event.payload)
     return {
-        "risk_id": payload["risk_id"],
-        "title": payload["title"],
-        "description": payload.get("description", ""),
-        "owner": payload.get("owner", ""),
-        "mitigation": payload.get("mitigation", ""),
-        "status": payload.get("status", "open"),
-        "severity": payload.get("severity", "medium"),
-        "linked_alert_ids": payload.get("linked_alert_ids", []),
-        "linked_decision_ids": payload.get("linked_decision_ids", []),
+        "risk_id": risk["risk_id"],
+        "title": risk["title"],
+        "description": risk["description"],
+        "owner": risk["owner"],
+        "mitigation": risk["mitigation"],
+        "status": risk["status"],
+        "severity": risk["severity"],
+        "linked_alert_ids": risk["linked_alert_ids"],
+        "linked_decision_ids": risk["linked_decision_ids"],
         "unit_id": event.unit_id,
-        "recorded_by": payload.get("recorded_by", ""),
+        "recorded_by": risk["recorded_by"],
         "recorded_at": event.occurred_at.isoformat(),
         "event_id": event.event_id,
     }
