@@ -13,8 +13,9 @@ import shutil
 import signal
 import subprocess
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin
@@ -22,6 +23,10 @@ from urllib.parse import urljoin
 import httpx
 import pytest
 from hc_testkit import Pipeline
+
+from hypercare.settings import Settings
+from hypercare.storage.db import Database
+from services.auth.tokens import issue_token
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "hypercare"
@@ -109,3 +114,32 @@ async def sign_in(client: httpx.AsyncClient, base_url: str, login: str) -> httpx
         action = urljoin(str(response.url), unescape(match.group(1)))
         response = await client.post(action, data=fields, follow_redirects=True)
     return response
+
+
+@asynccontextmanager
+async def oidc_api(bootstrap: str, pg_url: str, log_dir: Path) -> AsyncIterator[Pipeline]:
+    """The API alone (no worker: sign-in needs no events folded), signing in with a running test provider; an
+    admin token in ``tokens["admin"]``."""
+    suffix = uuid.uuid4().hex[:10]
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        database_url=pg_url,
+        data_dir=log_dir,
+        topic_prefix=f"oidc_{suffix}",
+        worker_id=f"worker_{suffix}",
+        worker_web_port=0,
+    )
+    running = Pipeline(settings, log_dir)
+    with oidc_provider(f"{running.base_url}/auth/callback", log_dir / "provider.log") as issuer:
+        configure_oidc(running, issuer)
+        db = Database.from_url(pg_url)
+        try:
+            running.tokens["admin"] = await issue_token(db, role="admin", name=f"oidc-admin-{suffix}")
+        finally:
+            await db.close()
+        running.api = running._spawn("api")
+        try:
+            await running.wait_api()
+            yield running
+        finally:
+            running.stop()

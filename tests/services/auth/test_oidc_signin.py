@@ -7,51 +7,25 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 from hc_testkit import Pipeline
-from oidc_testkit import configure_oidc, oidc_provider, sign_in
+from oidc_testkit import oidc_api, sign_in
 from sqlalchemy import select
 
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker
-from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from hypercare.storage.models import AuthSession
-from services.auth.tokens import issue_token
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 async def api(broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pipeline]:
-    """The API alone (no worker: nothing here needs events folded), signing in with the test provider."""
-    log_dir: Path = tmp_path_factory.mktemp("oidc-api")
-    suffix = uuid.uuid4().hex[:10]
-    settings = Settings(
-        kafka_bootstrap=broker.bootstrap,
-        database_url=pg_url,
-        data_dir=log_dir,
-        topic_prefix=f"oidc_{suffix}",
-        worker_id=f"worker_{suffix}",
-        worker_web_port=0,
-    )
-    running = Pipeline(settings, log_dir)
-    with oidc_provider(f"{running.base_url}/auth/callback", log_dir / "provider.log") as issuer:
-        configure_oidc(running, issuer)
-        db = Database.from_url(pg_url)
-        try:
-            running.tokens["admin"] = await issue_token(db, role="admin", name=f"oidc-admin-{suffix}")
-        finally:
-            await db.close()
-        running.api = running._spawn("api")
-        try:
-            await running.wait_api()
-            yield running
-        finally:
-            running.stop()
+    async with oidc_api(broker.bootstrap, pg_url, tmp_path_factory.mktemp("oidc-api")) as running:
+        yield running
 
 
 def _client(api: Pipeline) -> httpx.AsyncClient:
