@@ -15,8 +15,10 @@ session id and CSRF token only in cookies; failures are logged by exception type
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -40,6 +42,7 @@ CALLBACK_PATH = "/auth/callback"
 CONSOLE_PATH = "/console/"
 _MAX_NAME = 128
 _MAX_SCOPE = 256
+_ERROR_CODE = re.compile(r"[a-z_]{1,64}")
 
 
 class ClaimsFileError(ConfigFileError):
@@ -297,9 +300,13 @@ async def callback(request: Request) -> Response:
     pending = await sessions.take_login(db, login_id) if login_id else None
     state = request.query_params.get("state")
     code = request.query_params.get("code")
-    if pending is None or not state or state != pending.state or not code:
-        if request.query_params.get("error"):
-            log.info("OIDC callback: the provider answered an error (%s)", request.query_params["error"][:64])
+    if pending is None or not state or not hmac.compare_digest(state, pending.state) or not code:
+        error = request.query_params.get("error", "")
+        if error:
+            # An OAuth error code is [a-z_]; anything else is not logged as sent.
+            log.info(
+                "OIDC callback: the provider answered an error (%s)", error if _ERROR_CODE.fullmatch(error) else "?"
+            )
         else:
             log.info("OIDC callback refused: no login under way in this browser, or a state that does not match")
         response: Response = _failed_page()

@@ -178,6 +178,7 @@ async def save_login(db: Database, pending: PendingLogin) -> str:
     )
     async with db.sessions.begin() as session:
         session.add(row)
+        await session.execute(delete(AuthLogin).where(AuthLogin.expires_at < utcnow()))  # abandoned logins
     return login_id
 
 
