@@ -6,6 +6,9 @@ STAMP := $(VENV)/.installed
 # Validators that cannot share the product's environment (check-jsonschema needs a newer click than faust allows).
 TOOLS ?= .venv-tools
 TOOLS_STAMP := $(TOOLS)/.installed
+# The real OpenID provider of the sign-in tests (Node.js, panva/oidc-provider), installed before pytest, never in it.
+OIDC_PROVIDER := tests/_support/oidc
+NPM_STAMP := $(OIDC_PROVIDER)/node_modules/.installed
 
 .PHONY: install tools lock up simulate test bench lint clean
 
@@ -25,6 +28,10 @@ $(TOOLS_STAMP): $(TOOLS_LOCK)
 	$(TOOLS)/bin/pip install --quiet -r $(TOOLS_LOCK)
 	touch $(TOOLS_STAMP)
 
+$(NPM_STAMP): $(OIDC_PROVIDER)/package.json $(OIDC_PROVIDER)/package-lock.json
+	cd $(OIDC_PROVIDER) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
 install: $(STAMP)
 
 tools: $(TOOLS_STAMP)
@@ -41,7 +48,7 @@ up: $(STAMP)  ## Start everything on the embedded defaults (Tansu broker, SQLite
 simulate: $(STAMP)  ## Same, with the built-in cut-over traffic generator
 	$(BIN)/hypercare up --simulate
 
-test: lint $(TOOLS_STAMP)  ## Lint gates, then the whole suite against a real broker, PostgreSQL and browser
+test: lint $(TOOLS_STAMP) $(NPM_STAMP)  ## Lint gates, then the whole suite against a real broker, PostgreSQL and browser
 	$(BIN)/pytest
 
 bench: $(STAMP)  ## Throughput and latency figures of the real pipeline
@@ -54,4 +61,4 @@ lint: $(STAMP)  ## Lint gates: ruff (lint and format), mypy strict, the import-l
 	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var .pytest_cache
+	rm -rf $(VENV) $(TOOLS) $(OIDC_PROVIDER)/node_modules var .pytest_cache

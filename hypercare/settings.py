@@ -8,7 +8,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from limits import parse_many
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # What ingest does with an event whose unit_id the org registry lacks: refuse it (per item), or accept it under
@@ -95,6 +95,24 @@ class Settings(BaseSettings):
 
     # Presence of a floor walker who stops reporting expires after this long.
     floorwalker_presence_minutes: int = Field(default=240, ge=1)
+
+    # Console sign-in with the region's OpenID provider (services/auth/oidc.py). Unset issuer: pasted tokens only.
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = Field(default=None, repr=False)
+    oidc_claims_file: Path | None = None  # groups → roles and the scope claim; default services/auth/oidc_claims.yaml
+    public_url: str | None = None  # the console's origin as browsers see it: redirect URI, Origin checks, Secure
+    session_hours: float = Field(default=10.0, gt=0, le=24 * 14)
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        if self.oidc_issuer:
+            missing = [name for name in ("oidc_client_id", "public_url") if not getattr(self, name)]
+            if missing:
+                raise ValueError("HYPERCARE_OIDC_ISSUER needs " + ", ".join(f"HYPERCARE_{m.upper()}" for m in missing))
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            raise ValueError("HYPERCARE_PUBLIC_URL must start with https:// (or http:// for a local test)")
+        return self
 
     @field_validator("rate_limit_ingest", "rate_limit_reads", "rate_limit_renders")
     @classmethod

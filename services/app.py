@@ -27,6 +27,9 @@ from services.alerts import service as alert_service_module
 from services.alerts import webhook as webhook_module
 from services.alerts.router import router as alerts_router
 from services.alerts.service import AlertService
+from services.auth.oidc import OidcSignIn
+from services.auth.oidc import router as oidc_router
+from services.auth.session import SessionCache
 from services.auth.tokens import TokenCache
 from services.console_api import router as console_api_router
 from services.decisions.router import router as decisions_router
@@ -130,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         presence_minutes=settings.floorwalker_presence_minutes,
     )
     supervisor = Supervisor(cap=settings.task_restart_backoff_max)  # restarts the long-running tasks below
+    oidc = OidcSignIn.from_settings(settings)  # None without an issuer; a bad claims file refuses the start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -178,6 +182,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stop_criteria = stop_criteria
     app.state.duties = duties
     app.state.report_context = report_context
+    app.state.oidc = oidc
+    app.state.session_cache = SessionCache(ttl=settings.token_cache_seconds)
     # Outermost first: the rate limit (429), then the body limits (413, 422), then the routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitMiddleware, budgets=Budgets.from_settings(settings))
@@ -194,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(stop_criteria_router)
     app.include_router(reports_router)
+    app.include_router(oidc_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -1,4 +1,5 @@
-// HTTP to the Hypercare API with the signed-in token.
+// HTTP to the Hypercare API with the signed-in token, or (signed in with the region's identity provider) with
+// the session cookie: then every write echoes the hc_csrf cookie in X-CSRF-Token (double submit).
 
 const TOKEN_KEY = "hc.token";
 
@@ -10,6 +11,18 @@ export function setToken(token) {
   try {
     if (token) localStorage.setItem(TOKEN_KEY, token); else localStorage.removeItem(TOKEN_KEY);
   } catch { /* private mode: the token lives only as long as the page */ }
+}
+
+const CSRF_COOKIE = "hc_csrf";
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The CSRF token of a session signed in with the identity provider ("" without one). */
+export function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...value] = part.trim().split("=");
+    if (name === CSRF_COOKIE) return decodeURIComponent(value.join("="));
+  }
+  return "";
 }
 
 export class ApiError extends Error {
@@ -35,6 +48,7 @@ export async function api(path, { method = "GET", body, params, token = getToken
   }
   const headers = { Accept: "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
+  else if (!SAFE_METHODS.has(method.toUpperCase())) headers["X-CSRF-Token"] = csrfToken();
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url, {
     method, headers, body: body === undefined ? undefined : JSON.stringify(body), signal,
@@ -43,6 +57,16 @@ export async function api(path, { method = "GET", body, params, token = getToken
   try { data = await response.json(); } catch { data = null; }
   if (!response.ok) throw new ApiError(response.status, detailOf(data, response.status), data);
   return data;
+}
+
+/** Sign-in with the region's identity provider: is it configured? (false when the server cannot say) */
+export async function oidcConfigured() {
+  try { return Boolean((await api("/api/v1/auth/config", { token: "" })).oidc); } catch { return false; }
+}
+
+/** Ends the identity-provider session on the server (best effort: the cookies go with it). */
+export async function logoutSession() {
+  try { await api("/auth/logout", { method: "POST", token: "" }); } catch { /* offline: the server ends it on expiry */ }
 }
 
 /** POST events; resolves to {accepted, rejected}; a fully rejected batch (422) is returned, not thrown. */

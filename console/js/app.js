@@ -1,6 +1,6 @@
 // Hypercare console: sign-in, role-based views, header (connection state, language), routing.
 
-import { api, ApiError, getToken, setToken } from "./api.js";
+import { api, ApiError, csrfToken, getToken, logoutSession, setToken } from "./api.js";
 import { h, statusIcon } from "./dom.js";
 import { getLang, onLangChange, setLang, t } from "./i18n.js";
 import { KnownIssues } from "./known.js";
@@ -19,7 +19,7 @@ const ME_KEY = "hc.me";
 const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
   coordination: CoordinationView, report: ReportView };
 
-let session = null;  // {token, me, live, known, outbox}
+let session = null;  // {token, me, live, known, outbox}; token "" when signed in with the identity provider (cookie)
 let current = null;  // {name, view}
 let signInMessage = "";
 
@@ -147,6 +147,7 @@ function signOut(message = "") {
     session.live?.stop();
     session.known.stop();
     session.outbox?.stop();
+    if (!session.token) logoutSession();  // identity-provider session: end it on the server
   }
   session = null;
   setToken("");
@@ -166,7 +167,19 @@ async function boot() {
     navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => { /* the console works without it */ });
   }
   const token = getToken();
-  if (token) {
+  if (!token && csrfToken()) {
+    // Signed in with the region's identity provider (its session sets hc_csrf beside the httpOnly session cookie).
+    try {
+      signIn("", await api("/api/v1/me", { token: "" }), { focus: false });
+      return;
+    } catch (error) {
+      if (!(error instanceof ApiError)) {
+        let cached = null;
+        try { cached = JSON.parse(localStorage.getItem(ME_KEY)); } catch { cached = null; }
+        if (cached && cached.token === "" && cached.me) startSession("", cached.me);
+      }
+    }
+  } else if (token) {
     try {
       signIn(token, await api("/api/v1/me", { token }), { focus: false });
       return;

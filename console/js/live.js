@@ -60,12 +60,19 @@ export class LiveSituation extends EventTarget {
     if (this.stopped) return;
     if (!navigator.onLine) { this.setState("offline"); this.scheduleRetry(); return; }
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    const url = `${scheme}//${window.location.host}/ws/situation?token=${encodeURIComponent(this.tokenProvider())}`;
+    // Without a token (signed in with the identity provider) the session cookie goes with the handshake; the
+    // first message tells the server no token follows.
+    const token = this.tokenProvider();
+    const query = token ? `?token=${encodeURIComponent(token)}` : "";
+    const url = `${scheme}//${window.location.host}/ws/situation${query}`;
     let socket;
     try { socket = new WebSocket(url); } catch { this.scheduleRetry(); return; }
     this.socket = socket;
     this.awaitingSnapshot = true;
-    socket.addEventListener("open", () => { this.lastMessageAt = Date.now(); });
+    socket.addEventListener("open", () => {
+      this.lastMessageAt = Date.now();
+      if (!token) socket.send(JSON.stringify({ type: "hello" }));
+    });
     socket.addEventListener("message", (event) => {
       if (socket !== this.socket) return;
       this.lastMessageAt = Date.now();

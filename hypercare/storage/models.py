@@ -118,3 +118,33 @@ class ApiToken(Base):
     # role allows, any unit), as for tokens issued before scopes existed (migration 0005).
     families: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     units: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+
+
+class AuthSession(Base):
+    """A console session after sign-in with the OpenID provider (migration 0008).
+
+    Keyed by the SHA-256 of the opaque id in the browser's cookie; ``scope`` is the organisation scope claim
+    (e.g. an HSA id) as the provider gave it. Signing out deletes the row.
+    """
+
+    __tablename__ = "auth_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    scope: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class AuthLogin(Base):
+    """A login under way: state, nonce and PKCE verifier, keyed by the SHA-256 of the login cookie's id."""
+
+    __tablename__ = "auth_logins"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str] = mapped_column(String(128))
+    nonce: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,4 +1,7 @@
-"""FastAPI authentication: ``Authorization: Bearer <token>`` for HTTP, ``?token=`` for the WebSocket.
+"""FastAPI authentication: ``Authorization: Bearer <token>`` for HTTP, ``?token=`` for the WebSocket; and, when
+sign-in with an OpenID provider is configured, the console's session cookie (:mod:`services.auth.session`): a
+cookie-authenticated write needs ``Origin`` and the CSRF token, a cookie-authenticated WebSocket ``Origin``.
+A request with an ``Authorization`` header is judged by its token alone.
 
 Every role alias a router uses (``Reader``, ``Decider``, ``Admin``, ...) is declared here and nowhere else.
 The app keeps ``app.state.db`` (Database) and ``app.state.token_cache`` (TokenCache).
@@ -12,8 +15,10 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request, Security, WebSocket, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
+from starlette.requests import HTTPConnection
 
 from hypercare.storage.db import Database
+from services.auth import session as sessions
 from services.auth.roles import ADMIN, ANY_ROLE, DECIDE, INGEST, KNOWN_ISSUES, READ_SITUATION, Role, describe
 from services.auth.tokens import Principal, TokenCache, verify_token
 
@@ -51,6 +56,42 @@ def _forbidden(principal: Principal, roles: frozenset[Role], action: str) -> HTT
     )
 
 
+def _session_auth(connection: HTTPConnection) -> tuple[str, str] | None:
+    """``(session id, public origin)`` when OIDC sign-in is configured and the request carries a session cookie."""
+    oidc = getattr(connection.app.state, "oidc", None)
+    if oidc is None:
+        return None
+    session_id = sessions.cookie_value(connection, sessions.SESSION_COOKIE)
+    return (session_id, oidc.origin) if session_id else None
+
+
+async def session_principal(connection: HTTPConnection, session_id: str) -> sessions.SessionRecord | None:
+    state = connection.app.state
+    cache: sessions.SessionCache | None = getattr(state, "session_cache", None)
+    return await sessions.find_session(state.db, session_id, cache)
+
+
+async def _principal_of(request: Request) -> Principal:
+    """The caller: by bearer token when there is an Authorization header, else by session cookie; 401 otherwise."""
+    header = request.headers.get("authorization")
+    cookie = _session_auth(request) if header is None else None
+    if cookie is None:
+        token = bearer_token(header)
+        principal = await principal_for(request.app.state, token)
+        if principal is None:
+            raise _unauthorized("unknown or revoked token")
+        return principal
+    session_id, origin = cookie
+    record = await session_principal(request, session_id)
+    if record is None:
+        raise _unauthorized("the session has ended or expired; sign in again")
+    if request.method not in sessions.SAFE_METHODS:
+        problem = sessions.csrf_problem(request, record, origin=origin)
+        if problem is not None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, detail=problem)
+    return record.principal
+
+
 def require(roles: frozenset[Role], *, action: str = "do this") -> Callable[..., Coroutine[Any, Any, Principal]]:
     """A dependency that returns the caller's :class:`Principal` when its role is in ``roles``."""
 
@@ -58,10 +99,7 @@ def require(roles: frozenset[Role], *, action: str = "do this") -> Callable[...,
         request: Request,
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     ) -> Principal:
-        token = bearer_token(request.headers.get("authorization"))
-        principal = await principal_for(request.app.state, token)
-        if principal is None:
-            raise _unauthorized("unknown or revoked token")
+        principal = await _principal_of(request)
         if principal.role not in roles:
             raise _forbidden(principal, roles, action)
         return principal
@@ -81,9 +119,23 @@ KnownIssueEditor = Annotated[Principal, Depends(require(KNOWN_ISSUES, action="ma
 
 
 async def authenticate_websocket(websocket: WebSocket, token: str | None) -> Principal | None:
-    """The reader behind ``token``; otherwise closes the socket (1008, with the reason) and returns None."""
+    """The reader behind ``token`` (or, without one, the session cookie, its Origin checked); otherwise closes the
+    socket (1008, with the reason) and returns None."""
     reason: str
-    if not token:
+    cookie = _session_auth(websocket) if not token else None
+    if cookie is not None:
+        session_id, origin = cookie
+        record = await session_principal(websocket, session_id)
+        sent_origin = (websocket.headers.get("origin") or "").lower()
+        if sent_origin != origin:
+            reason = "cross-site WebSocket refused: the Origin header must be this console's origin"
+        elif record is None:
+            reason = "the session has ended or expired; sign in again"
+        elif record.role not in READ_SITUATION:
+            reason = f"role '{record.role.value}' may not read the situation picture"
+        else:
+            return record.principal
+    elif not token:
         reason = 'missing token; connect with ?token=<token> or send {"token": "..."} first'
     else:
         principal = await principal_for(websocket.app.state, token)

@@ -1,6 +1,7 @@
-// Sign-in: paste a token; it is checked with GET /api/v1/me and kept in localStorage.
+// Sign-in: with the region's identity provider when the server has one (GET /api/v1/auth/config → /auth/login,
+// back with a session cookie), else by pasting a token, checked with GET /api/v1/me and kept in localStorage.
 
-import { api, ApiError } from "../api.js";
+import { api, ApiError, oidcConfigured } from "../api.js";
 import { h } from "../dom.js";
 import { t } from "../i18n.js";
 
@@ -30,4 +31,18 @@ export function renderSignIn(root, { onSignedIn, message }) {
   });
   root.replaceChildren(h("div", { class: "signin-wrap" }, form));
   input.focus();
+  oidcConfigured().then((oidc) => {
+    if (!oidc || !form.isConnected) return;
+    // The identity provider is the way in; a pasted token remains for the few who hold one.
+    const provider = h("div", { class: "signin card" },
+      h("h1", {}, t("signin.title")),
+      h("p", {}, t("signin.oidc.intro")),
+      message ? h("p", { class: "form-error", role: "alert" }, message) : null,
+      h("a", { href: "/auth/login", class: "button button--primary button--large", id: "signin-oidc" }, t("signin.oidc")));
+    const more = h("details", { class: "signin-token" }, h("summary", {}, t("signin.oidc.token")), form);
+    form.querySelector("h1")?.remove();
+    error.textContent = "";
+    root.replaceChildren(h("div", { class: "signin-wrap" }, provider, more));
+    provider.querySelector("a").focus();
+  });
 }
