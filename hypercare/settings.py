@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     # Retry-After (seconds) of a 503 answered because the database is unreachable.
     database_retry_after_seconds: int = Field(default=5, ge=1)
     log_level: str = "INFO"
+    # The console's public address (https://hypercare.example.org): with https, responses carry
+    # Strict-Transport-Security and the CSP names its wss: origin for the WebSocket.
+    public_url: str | None = None
 
     # Presence of a floor walker who stops reporting expires after this long.
     floorwalker_presence_minutes: int = Field(default=240, ge=1)
