@@ -1,4 +1,5 @@
 // The live situation: one WebSocket, a local model keyed by id, and the connection state.
+// The socket authenticates by its first message, {"type": "auth", "token": …}.
 //
 // The server sends a snapshot, then deltas with consecutive seq numbers carrying whole objects.
 // A gap in seq means something was missed: we ask for {"type": "resync"} and ignore deltas until
@@ -60,12 +61,16 @@ export class LiveSituation extends EventTarget {
     if (this.stopped) return;
     if (!navigator.onLine) { this.setState("offline"); this.scheduleRetry(); return; }
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    const url = `${scheme}//${window.location.host}/ws/situation?token=${encodeURIComponent(this.tokenProvider())}`;
+    // The token goes in the first message, never in the URL (URLs end up in access logs and proxies).
+    const url = `${scheme}//${window.location.host}/ws/situation`;
     let socket;
     try { socket = new WebSocket(url); } catch { this.scheduleRetry(); return; }
     this.socket = socket;
     this.awaitingSnapshot = true;
-    socket.addEventListener("open", () => { this.lastMessageAt = Date.now(); });
+    socket.addEventListener("open", () => {
+      this.lastMessageAt = Date.now();
+      socket.send(JSON.stringify({ type: "auth", token: this.tokenProvider() }));
+    });
     socket.addEventListener("message", (event) => {
       if (socket !== this.socket) return;
       this.lastMessageAt = Date.now();
