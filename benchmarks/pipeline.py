@@ -239,11 +239,12 @@ async def measure_latency(
     logins = re.compile(rb'"logins_15m":(\d+)')
     sent_at: dict[int, float] = {}
     latencies: list[float] = []
-    ws_url = base_url.replace("http", "ws") + f"/ws/situation?token={token}"
+    ws_url = base_url.replace("http", "ws") + "/ws/situation"
 
     async def listen(ready: asyncio.Event, stop_event: asyncio.Event) -> None:
         seen = 0
         async with websockets.connect(ws_url, max_size=None) as ws:
+            await ws.send(json.dumps({"type": "auth", "token": token}))  # the token never in the URL
             snapshot = json.loads(await ws.recv())
             for admin in snapshot["situation"]["administrations"]:
                 for site in admin["sites"]:

@@ -101,7 +101,9 @@ class Settings(BaseSettings):
     oidc_client_id: str | None = None
     oidc_client_secret: str | None = Field(default=None, repr=False)
     oidc_claims_file: Path | None = None  # groups → roles and the scope claim; default services/auth/oidc_claims.yaml
-    public_url: str | None = None  # the console's origin as browsers see it: redirect URI, Origin checks, Secure
+    # The console's origin as browsers see it: the OIDC redirect URI, Origin checks, Secure cookies; with https,
+    # responses carry Strict-Transport-Security and the CSP names its wss: origin for the WebSocket.
+    public_url: str | None = None
     session_hours: float = Field(default=10.0, gt=0, le=24 * 14)
 
     @model_validator(mode="after")

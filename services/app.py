@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.requests import HTTPConnection
 
 from hypercare.observability import metrics
+from hypercare.observability.logging import install as install_log_scrubber
 from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.org.registry import load_org
 from hypercare.rules.file import load_rules_file
@@ -45,6 +46,7 @@ from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.router import router as ingest_router
 from services.middleware.limits import BodyLimitMiddleware
 from services.middleware.ratelimit import Budgets, RateLimitMiddleware
+from services.middleware.security_headers import install_security_headers
 from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
@@ -119,6 +121,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     Routes reach these objects only through the aliases of :mod:`services.dependencies`.
     """
     settings = settings or get_settings()
+    install_log_scrubber()  # also when served by another runner than `hypercare api` (uvicorn --factory)
     org = load_org(settings.org_file)
     rules_file = load_rules_file(settings.rules_file)  # read once; a typo in the rules file stops the start here
     rules, alert_rules = rules_file.health, rules_file.alerts
@@ -173,6 +176,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Live situation picture for an EHR go-live",
         lifespan=lifespan,
+        # No /docs or /redoc: FastAPI's pages load Swagger UI and ReDoc from a CDN at run time, which neither
+        # the guide ("no CDN at run time") nor the CSP allows. The schema stays at /openapi.json.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.supervisor = supervisor
@@ -184,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.report_context = report_context
     app.state.oidc = oidc
     app.state.session_cache = SessionCache(ttl=settings.token_cache_seconds)
+    install_security_headers(app, public_url=settings.public_url)  # around everything, a 500 included
     # Outermost first: the rate limit (429), then the body limits (413, 422), then the routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitMiddleware, budgets=Budgets.from_settings(settings))

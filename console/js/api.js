@@ -3,13 +3,17 @@
 
 const TOKEN_KEY = "hc.token";
 
+// The token lives in sessionStorage (this tab, until it closes), never in localStorage; a token an older
+// console left in localStorage is removed on load.
+try { localStorage.removeItem(TOKEN_KEY); } catch { /* private mode */ }
+
 export function getToken() {
-  try { return localStorage.getItem(TOKEN_KEY) || ""; } catch { return ""; }
+  try { return sessionStorage.getItem(TOKEN_KEY) || ""; } catch { return ""; }
 }
 
 export function setToken(token) {
   try {
-    if (token) localStorage.setItem(TOKEN_KEY, token); else localStorage.removeItem(TOKEN_KEY);
+    if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
   } catch { /* private mode: the token lives only as long as the page */ }
 }
 

@@ -15,7 +15,7 @@ import { ReportView } from "./views/report.js";
 import { renderSignIn } from "./views/signin.js";
 import { TabletView } from "./views/tablet.js";
 
-const ME_KEY = "hc.me";
+const ME_KEY = "hc.me";  // sessionStorage, like the token: {token, me} of this tab's sign-in, for an offline start
 const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
   coordination: CoordinationView, report: ReportView };
 
@@ -118,7 +118,7 @@ function renderBanner() {
 function startSession(token, me) {
   const live = can(me.role, "readSituation") ? new LiveSituation(() => token) : null;
   const known = new KnownIssues();
-  const outbox = can(me.role, "checkIn") ? new Outbox(() => token) : null;
+  const outbox = can(me.role, "checkIn") ? new Outbox(() => token, me) : null;
   session = { token, me, live, known, outbox };
   if (live) {
     live.addEventListener("state", renderConnection);
@@ -132,7 +132,7 @@ function startSession(token, me) {
 
 function signIn(token, me, { focus = true } = {}) {
   setToken(token);
-  try { localStorage.setItem(ME_KEY, JSON.stringify({ token, me })); } catch { /* private mode */ }
+  try { sessionStorage.setItem(ME_KEY, JSON.stringify({ token, me })); } catch { /* private mode */ }
   signInMessage = "";
   startSession(token, me);
   if (window.location.hash.startsWith("#/signin") || !window.location.hash) {
@@ -151,13 +151,14 @@ function signOut(message = "") {
   }
   session = null;
   setToken("");
-  try { localStorage.removeItem(ME_KEY); } catch { /* ignore */ }
+  try { sessionStorage.removeItem(ME_KEY); } catch { /* ignore */ }
   signInMessage = message;
   window.location.hash = "#/signin";
   route();
 }
 
 async function boot() {
+  try { localStorage.removeItem(ME_KEY); } catch { /* an older console kept the token there too */ }
   document.documentElement.lang = getLang();
   document.getElementById("lang").addEventListener("click", () => setLang(getLang() === "sv" ? "en" : "sv"));
   document.getElementById("signout").addEventListener("click", () => signOut());
@@ -190,7 +191,7 @@ async function boot() {
       } else {
         // Offline start (a tablet on a ward): use the identity remembered at the last sign-in.
         let cached = null;
-        try { cached = JSON.parse(localStorage.getItem(ME_KEY)); } catch { cached = null; }
+        try { cached = JSON.parse(sessionStorage.getItem(ME_KEY)); } catch { cached = null; }
         if (cached && cached.token === token && cached.me) {
           startSession(token, cached.me);
         }

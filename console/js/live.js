@@ -1,4 +1,5 @@
 // The live situation: one WebSocket, a local model keyed by id, and the connection state.
+// The socket authenticates by its first message, {"type": "auth", "token": …}.
 //
 // The server sends a snapshot, then deltas with consecutive seq numbers carrying whole objects.
 // A gap in seq means something was missed: we ask for {"type": "resync"} and ignore deltas until
@@ -60,18 +61,18 @@ export class LiveSituation extends EventTarget {
     if (this.stopped) return;
     if (!navigator.onLine) { this.setState("offline"); this.scheduleRetry(); return; }
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    // Without a token (signed in with the identity provider) the session cookie goes with the handshake; the
-    // first message tells the server no token follows.
+    // The token goes in the first message, never in the URL (URLs end up in access logs and proxies). Without
+    // a token (signed in with the identity provider) the session cookie goes with the handshake and the first
+    // message tells the server no token follows.
     const token = this.tokenProvider();
-    const query = token ? `?token=${encodeURIComponent(token)}` : "";
-    const url = `${scheme}//${window.location.host}/ws/situation${query}`;
+    const url = `${scheme}//${window.location.host}/ws/situation`;
     let socket;
     try { socket = new WebSocket(url); } catch { this.scheduleRetry(); return; }
     this.socket = socket;
     this.awaitingSnapshot = true;
     socket.addEventListener("open", () => {
       this.lastMessageAt = Date.now();
-      if (!token) socket.send(JSON.stringify({ type: "hello" }));
+      socket.send(JSON.stringify(token ? { type: "auth", token } : { type: "hello" }));
     });
     socket.addEventListener("message", (event) => {
       if (socket !== this.socket) return;

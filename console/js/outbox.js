@@ -2,6 +2,11 @@
 // event_id before anything is sent, and sent when the network allows. Resending is safe because
 // event_id is the server's idempotency key; an item leaves the outbox only once the server has
 // answered for it (accepted, or rejected with a reason, which is kept to show).
+//
+// Each item is bound to the principal that queued it (its name from GET /api/v1/me): an outbox sends only
+// its own principal's items, with its own token. After a sign-out and another person's sign-in on the same
+// tablet, the first person's items stay in IndexedDB, shown as waiting for them, and are sent when they
+// sign in again; they are never sent under someone else's token.
 
 import { ApiError, postEvents } from "./api.js";
 
@@ -33,13 +38,17 @@ function openDb() {
 }
 
 export class Outbox extends EventTarget {
-  constructor(tokenProvider) {
+  constructor(tokenProvider, me) {
     super();
     this.tokenProvider = tokenProvider;
+    this.owner = me.name;
+    this.walkerId = me.walker_id;
     this.dbPromise = openDb();
     this.flushing = null;
+    this.stopped = false;
     this.pending = 0;
     this.refused = 0;
+    this.others = [];  // [name, count] of items queued by other principals on this device
     this.lastError = null;
     this.timer = null;
     this.onOnline = () => this.flush();
@@ -52,6 +61,7 @@ export class Outbox extends EventTarget {
   }
 
   stop() {
+    this.stopped = true;
     window.removeEventListener("online", this.onOnline);
     clearInterval(this.timer);
   }
@@ -61,25 +71,41 @@ export class Outbox extends EventTarget {
     return db.transaction(name, mode).objectStore(name);
   }
 
+  /** Whether this outbox's principal queued ``item`` (an item from before owners: its event's walker). */
+  owns(item) {
+    if (item.owner !== undefined) return item.owner === this.owner;
+    return Boolean(this.walkerId) && item.event?.walker_id === this.walkerId;
+  }
+
   async count() {
-    this.pending = await request((await this.store(OUTBOX, "readonly")).count());
-    this.refused = await request((await this.store(REFUSED, "readonly")).count());
+    const queued = await request((await this.store(OUTBOX, "readonly")).getAll());
+    const refused = await request((await this.store(REFUSED, "readonly")).getAll());
+    this.pending = queued.filter((item) => this.owns(item)).length;
+    this.refused = refused.filter((item) => this.owns(item)).length;
+    const others = new Map();
+    for (const item of queued) {
+      if (this.owns(item)) continue;
+      const name = item.owner ?? item.event?.walker_id ?? "?";
+      others.set(name, (others.get(name) || 0) + 1);
+    }
+    this.others = [...others.entries()].sort(([a], [b]) => a.localeCompare(b));
     this.dispatchEvent(new Event("change"));
     return this.pending;
   }
 
-  /** Keep ``event`` durably, then try to send everything queued. */
+  /** Keep ``event`` durably (bound to this principal), then try to send everything it queued. */
   async enqueue(event) {
-    const item = { event_id: event.event_id, event, queued_at: Date.now(), attempts: 0 };
+    const item = { event_id: event.event_id, event, owner: this.owner, queued_at: Date.now(), attempts: 0 };
     await request((await this.store(OUTBOX, "readwrite")).put(item));
     await this.count();
     this.flush();
     return item;
   }
 
+  /** This principal's queued items, oldest first. */
   async items() {
     const all = await request((await this.store(OUTBOX, "readonly")).getAll());
-    return all.sort((a, b) => a.queued_at - b.queued_at);
+    return all.filter((item) => this.owns(item)).sort((a, b) => a.queued_at - b.queued_at);
   }
 
   flush() {
@@ -91,6 +117,7 @@ export class Outbox extends EventTarget {
 
   async flushOnce() {
     for (;;) {
+      if (this.stopped) break;  // signed out: nothing more goes out under this token
       const batch = (await this.items()).slice(0, BATCH);
       if (!batch.length) break;
       let result;
@@ -118,7 +145,9 @@ export class Outbox extends EventTarget {
   }
 
   async clearRefused() {
-    await request((await this.store(REFUSED, "readwrite")).clear());
+    const store = await this.store(REFUSED, "readwrite");
+    const mine = (await request(store.getAll())).filter((item) => this.owns(item));
+    await Promise.all(mine.map((item) => request(store.delete(item.event_id))));
     await this.count();
   }
 }

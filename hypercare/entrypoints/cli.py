@@ -8,6 +8,7 @@ import sys
 
 import typer
 
+from hypercare.observability.logging import install as install_log_scrubber
 from hypercare.settings import get_settings
 
 app = typer.Typer(help="Hypercare: live situation picture for an EHR go-live.", no_args_is_help=True)
@@ -18,6 +19,7 @@ app.add_typer(token_app, name="token")
 
 
 def _logging() -> None:
+    install_log_scrubber()  # no token in any log line of any process (hypercare/observability/logging.py)
     settings = get_settings()
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -181,6 +183,7 @@ def token_issue(
 
 
 def main() -> None:
+    install_log_scrubber()  # every command, also those that log without _logging() (migrations, token issue)
     app()
 
 

@@ -1,5 +1,8 @@
 """Read side: ``GET /api/v1/situation``, ``GET /api/v1/units/{unit_id}``, ``WS /ws/situation``.
 
+The WebSocket authenticates by its first message, ``{"type": "auth", "token": "<token>"}``: a token never
+goes in a URL. ``?token=`` is still accepted for one release, with a deprecation warning (without the value).
+
 The REST routes declare the read models of :mod:`hypercare.situation.views` (the OpenAPI document shows
 them) but send the roll-up's dicts as built, encoded once by pydantic-core like FastAPI's own fast path:
 no per-request validation of the whole picture, and a field added to the roll-up reaches clients even
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect, status
@@ -27,11 +31,13 @@ from services.dependencies import HubDep
 from services.gateway.hub import GatewayFull
 
 router = APIRouter(tags=["situation"])
+log = logging.getLogger(__name__)
 
 AUTH_WAIT_SECONDS = 5.0
 # RFC 6455 7.4.1 / IANA: "Try Again Later" (the server is overloaded or a dependency is down).
 WS_TRY_AGAIN_LATER = 1013
-# Clients send small control messages ({"type": "resync"}, {"type": "ping"}, {"token": ...}); longer ones are ignored.
+# Clients send small control messages ({"type": "auth", "token": ...} first, then {"type": "resync"} and
+# {"type": "ping"}); longer ones are ignored.
 MAX_CLIENT_MESSAGE_CHARS = 4096
 
 
@@ -102,7 +108,12 @@ async def _authenticate(websocket: WebSocket, token: str | None) -> Principal | 
 async def situation_socket(websocket: WebSocket) -> None:
     hub = websocket.app.state.hub
     await websocket.accept()
-    token = websocket.query_params.get("token") or await _token_from_first_message(websocket)
+    token = websocket.query_params.get("token")
+    if token:
+        # Deprecated: a token in the URL ends up in access logs and proxies. Accepted for one more release.
+        log.warning('deprecated: a WebSocket token in the URL (?token=); send {"type": "auth", "token": ...} first')
+    else:
+        token = await _token_from_first_message(websocket)
     # Authenticated first: a connection counts against HYPERCARE_MAX_WEBSOCKETS only once it is a reader's.
     principal = await _authenticate(websocket, token)
     if principal is None:

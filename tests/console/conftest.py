@@ -3,6 +3,10 @@ real product (API and stream worker as processes on the session's broker and Pos
 
 One pipeline and one browser per module; tests isolate themselves by unit ids and use a fresh
 browser context (own storage, own IndexedDB) each.
+
+The API sends its Content-Security-Policy on every response and the console must live under it: every
+context made from the ``browser`` fixture collects Content Security Policy violations (Chromium's console
+message and the page's ``securitypolicyviolation`` events), and a test with any fails at its end.
 """
 
 from __future__ import annotations
@@ -61,8 +65,44 @@ async def pipeline(
         running.stop()
 
 
+# Reports each violation of the page's CSP as a console error the context's listener recognises.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener('securitypolicyviolation', (e) => {
+  console.error('Content Security Policy violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')
+    + ' at ' + e.sourceFile + ':' + e.lineNumber);
+});
+"""
+
+
+class CspWatchingBrowser:
+    """The launched browser; every context it makes reports CSP violations into ``violations``."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+    async def new_context(self, **kwargs: Any) -> Any:
+        context = await self._browser.new_context(**kwargs)
+        await context.add_init_script(REPORT_CSP_VIOLATIONS)
+
+        def on_console(message: Any) -> None:
+            if "Content Security Policy" in message.text:
+                self.violations.append(message.text)
+
+        context.on("console", on_console)
+        context.on("weberror", lambda error: self._page_error(str(error.error)))
+        return context
+
+    def _page_error(self, text: str) -> None:
+        if "Content Security Policy" in text:
+            self.violations.append(text)
+
+
 @pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Any]:
+async def launched_browser() -> AsyncIterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.fail(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
     async with playwright_api.async_playwright() as playwright:
@@ -71,6 +111,14 @@ async def browser() -> AsyncIterator[Any]:
             yield launched
         finally:
             await launched.close()
+
+
+@pytest.fixture
+async def browser(launched_browser: Any) -> AsyncIterator[CspWatchingBrowser]:
+    """The module's browser; the test fails at its end on any Content Security Policy violation."""
+    watching = CspWatchingBrowser(launched_browser)
+    yield watching
+    assert watching.violations == [], f"Content Security Policy violations: {watching.violations}"
 
 
 OpenPage = Callable[..., Awaitable[Any]]
@@ -90,12 +138,13 @@ async def open_page(browser: Any, pipeline: Pipeline) -> AsyncIterator[OpenPage]
         token = pipeline.tokens[role]
         await context.add_init_script(
             "if (!sessionStorage.getItem('hc.test.init')) {"
-            f"  localStorage.setItem('hc.token', {token!r}); localStorage.setItem('hc.lang', {lang!r});"
+            f"  sessionStorage.setItem('hc.token', {token!r}); localStorage.setItem('hc.lang', {lang!r});"
             "  sessionStorage.setItem('hc.test.init', '1'); }"
         )
         page = await context.new_page()
         page.on("pageerror", lambda error: errors.append(f"{role}: {error}"))
-        await page.goto(f"/console/{route}")
+        response = await page.goto(f"/console/{route}")
+        assert response is not None and "default-src 'self'" in response.headers["content-security-policy"]
         await page.locator("#conn[data-state=live]").wait_for(timeout=15000)
         return page
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 import uuid
@@ -11,7 +12,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from hc_testkit import Pipeline, event
+
+from hypercare.storage.db import Database
+from services.auth.tokens import issue_token
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 LIVE_UNIT = "SE2321000131-ESASBOR210"  # Avdelning 210 Kirurgi, Borås
@@ -48,7 +53,7 @@ async def test_sign_in_with_a_pasted_token_shows_the_views_of_the_role_and_signs
         await page.get_by_role("heading", name="Ärendeflöde").wait_for()
         nav = [text_of(t) for t in await page.locator("#nav a").all_inner_texts()]
         assert nav == ["Servicedesk", "Lägesbild", "Beslutslogg"]
-        assert await page.evaluate("localStorage.getItem('hc.token')") == pipeline.tokens["agent"]
+        assert await page.evaluate("sessionStorage.getItem('hc.token')") == pipeline.tokens["agent"]
         await page.goto("/console/#/tablet")  # not an agent's view: sent home
         await page.get_by_role("heading", name="Ärendeflöde").wait_for()
         await page.reload()
@@ -66,7 +71,7 @@ async def test_sign_in_with_a_pasted_token_shows_the_views_of_the_role_and_signs
 
         await page.get_by_role("button", name="Logga ut").click()
         await page.get_by_role("heading", name="Logga in").wait_for()
-        assert await page.evaluate("localStorage.getItem('hc.token')") is None
+        assert await page.evaluate("sessionStorage.getItem('hc.token')") is None
     finally:
         await context.close()
 
@@ -194,7 +199,7 @@ async def test_a_chief_declares_a_diversion_and_acknowledges_an_alert_a_viewer_s
     # The API refuses the viewer, whatever the page shows.
     refused = await viewer.evaluate("""async () => {
         const response = await fetch('/api/v1/events', {method: 'POST', headers: {
-            'Content-Type': 'application/json', Authorization: 'Bearer ' + localStorage.getItem('hc.token')},
+            'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('hc.token')},
           body: JSON.stringify([{event_id: 'viewer-try-' + Date.now(), type: 'ed.diversion_started',
             occurred_at: new Date().toISOString(), unit_id: 'SE2321000131-ENUNALAKM', diversion_id: 'V1',
             to_unit_ids: ['SE2321000131-ESIVALIAKM'], scope: 'all', reason: 'x', decided_by: 'viewer'}])});
@@ -256,7 +261,7 @@ async def test_a_chief_declares_a_diversion_and_acknowledges_an_alert_a_viewer_s
     refused = await viewer.evaluate(
         """async (id) => {
         const response = await fetch(`/api/v1/alerts/${id}/assign`, {method: 'POST', headers: {
-            'Content-Type': 'application/json', Authorization: 'Bearer ' + localStorage.getItem('hc.token')},
+            'Content-Type': 'application/json', Authorization: 'Bearer ' + sessionStorage.getItem('hc.token')},
           body: JSON.stringify({assigned_to: 'viewer'})});
         return response.status;
     }""",
@@ -457,3 +462,135 @@ async def seed_a_go_live_morning(pipeline: Pipeline) -> None:
         lambda trends: sum(trends["region"]["logins"]) >= logins and sum(trends["region"]["tickets_opened"]) >= opened,
         timeout=120,
     )
+
+
+async def test_the_console_runs_under_its_content_security_policy_and_a_violation_would_fail_the_test(
+    browser: Any, open_page: Any, pipeline: Pipeline
+) -> None:
+    page = await open_page("chief", "#/console")
+    await page.locator(".chart").first.wait_for()
+    assert browser.violations == []
+    # The watch works: an inline script (what the policy forbids) is reported and not run.
+    await page.evaluate("""() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.__inline = 1';
+        document.body.append(script);
+    }""")
+    await page.wait_for_function("() => true")
+    deadline = time.monotonic() + 5
+    while not browser.violations and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert await page.evaluate("window.__inline") is None
+    assert browser.violations and all("Content Security Policy" in v for v in browser.violations)
+    browser.violations.clear()
+    # The token is in this tab's sessionStorage only, and the WebSocket URL carries none.
+    assert await page.evaluate("localStorage.getItem('hc.token')") is None
+    assert await page.evaluate("sessionStorage.getItem('hc.token')") == pipeline.tokens["chief"]
+
+
+async def test_a_token_left_in_local_storage_by_an_older_console_is_removed_on_load(
+    browser: Any, pipeline: Pipeline
+) -> None:
+    context = await browser.new_context(base_url=pipeline.base_url)
+    try:
+        await context.add_init_script(
+            "if (!sessionStorage.getItem('hc.test.init')) {"
+            f" localStorage.setItem('hc.token', {pipeline.tokens['viewer']!r});"
+            " localStorage.setItem('hc.me', '{}'); sessionStorage.setItem('hc.test.init', '1'); }"
+        )
+        page = await context.new_page()
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        await page.goto("/console/")
+        await page.get_by_role("heading", name="Logga in").wait_for()  # not signed in from localStorage
+        assert await page.evaluate("[localStorage.getItem('hc.token'), localStorage.getItem('hc.me')]") == [None, None]
+        await page.get_by_label("Nyckel (token)").fill(pipeline.tokens["viewer"])
+        await page.get_by_role("button", name="Logga in").click()
+        await page.locator("#conn[data-state=live]").wait_for(timeout=15000)
+        assert sockets and all("token" not in url for url in sockets), sockets
+        assert await page.evaluate("localStorage.getItem('hc.token')") is None
+    finally:
+        await context.close()
+
+
+OUTBOX_UNIT = "SE2321000131-ENHMARK"  # Närhälsan Mark (Fritsla) vårdcentral
+
+
+async def test_a_queued_action_waits_for_the_walker_who_made_it_and_is_never_sent_under_another_token(
+    browser: Any, pipeline: Pipeline
+) -> None:
+    db = Database.from_url(pipeline.settings.effective_database_url)
+    try:
+        token_b = await issue_token(db, role="floorwalker", name=f"test-walker-b-{uuid.uuid4().hex[:6]}")
+    finally:
+        await db.close()
+    token_a = pipeline.tokens["floorwalker"]
+    # Service workers blocked: every request of the page goes through page.route, which records it.
+    context = await browser.new_context(
+        viewport={"width": 1024, "height": 768}, base_url=pipeline.base_url, service_workers="block"
+    )
+    posts: list[tuple[str, list[dict[str, Any]]]] = []
+
+    async def record(route: Any) -> None:
+        request = route.request
+        if request.method == "POST":
+            body = json.loads(request.post_data or "[]")
+            posts.append((request.headers.get("authorization", ""), body if isinstance(body, list) else [body]))
+        await route.continue_()
+
+    async def me(token: str) -> dict[str, Any]:
+        async with httpx.AsyncClient(base_url=pipeline.base_url) as client:
+            return dict((await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})).json())
+
+    async def sign_in(page: Any, token: str) -> None:
+        await page.get_by_label("Nyckel (token)").fill(token)
+        await page.get_by_role("button", name="Logga in").click()
+        await page.locator("#signout").wait_for()
+
+    try:
+        page = await context.new_page()
+        await page.route("**/api/v1/events", record)
+        await page.goto("/console/")
+        await sign_in(page, token_a)
+        await page.goto(f"/console/#/tablet/{OUTBOX_UNIT}")
+        await page.get_by_role("heading", name="Närhälsan Mark (Fritsla) vårdcentral").wait_for()
+
+        await context.set_offline(True)
+        await page.get_by_role("button", name="Checka in").click()
+        await page.locator('[data-queued="1"]').wait_for(timeout=5000)
+        await page.get_by_role("button", name="Logga ut").click()
+        await page.get_by_role("heading", name="Logga in").wait_for()
+        await context.set_offline(False)
+
+        # Walker B signs in on the same tablet, online: A's check-in waits for A, and B's own goes out.
+        await sign_in(page, token_b)
+        await page.goto(f"/console/#/tablet/{OUTBOX_UNIT}")
+        await page.locator('[data-waiting-for="test-floorwalker"]').wait_for()
+        assert "väntar på test-floorwalker" in text_of(await page.locator("#queue-status").inner_text())
+        await page.locator('[data-queued="0"]').wait_for()
+        await page.get_by_role("button", name="Checka in").click()
+        await pipeline.wait_for(f"/api/v1/units/{OUTBOX_UNIT}", lambda u: u["floorwalkers"]["on_unit"] == 1)
+        await page.wait_for_timeout(1000)
+        queued_by_a = {item["event_id"] for auth, body in posts if auth == f"Bearer {token_a}" for item in body}
+        assert len(queued_by_a) == 1  # A's outbox tried once while offline, with A's token
+        sent_by_b = [item for auth, body in posts if auth == f"Bearer {token_b}" for item in body]
+        assert sent_by_b and {item["walker_id"] for item in sent_by_b} == {(await me(token_b))["walker_id"]}
+        assert not queued_by_a & {item["event_id"] for item in sent_by_b}, "A's check-in went out under B's token"
+        assert (await page.locator('[data-waiting-for="test-floorwalker"]').count()) == 1
+
+        # A signs in again: the check-in goes out, with A's token.
+        await page.get_by_role("button", name="Logga ut").click()
+        await sign_in(page, token_a)
+        await page.goto(f"/console/#/tablet/{OUTBOX_UNIT}")
+        await page.locator('[data-queued="0"]').wait_for(timeout=15000)
+        await pipeline.wait_for(f"/api/v1/units/{OUTBOX_UNIT}", lambda u: u["floorwalkers"]["on_unit"] == 2)
+        sent_by_a = [item for auth, body in posts if auth == f"Bearer {token_a}" for item in body]
+        # Tried once or more while offline, then sent: always with A's token, never with another.
+        assert {item["event_id"] for item in sent_by_a} == queued_by_a and len(sent_by_a) >= 2
+        sent_by_others = {item["event_id"] for auth, body in posts if auth != f"Bearer {token_a}" for item in body}
+        assert not queued_by_a & sent_by_others
+        history = (await pipeline.get(f"/api/v1/units/{OUTBOX_UNIT}/events")).json()["items"]
+        assert queued_by_a <= {item["event_id"] for item in history}
+        assert await page.locator("[data-waiting-for]").count() == 0
+    finally:
+        await context.close()

@@ -219,6 +219,7 @@ export const en = {
   "tablet.escalate.clear": "Escalation resolved",
   "tablet.queue": "{n} actions waiting to be sent",
   "tablet.queue.empty": "Everything is sent",
+  "tablet.queue.others": "{n} actions waiting for {name} (sent when they sign in)",
   "tablet.queue.offline": "No connection – actions are kept and sent automatically.",
   "tablet.queue.failed": "{n} actions were refused by the server",
   "tablet.saved": "Saved: {what}",

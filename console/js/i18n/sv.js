@@ -220,6 +220,7 @@ export const sv = {
   "tablet.escalate.clear": "Eskaleringen är löst",
   "tablet.queue": "{n} åtgärder väntar på att skickas",
   "tablet.queue.empty": "Allt är skickat",
+  "tablet.queue.others": "{n} åtgärder väntar på {name} (skickas när hen loggar in)",
   "tablet.queue.offline": "Ingen uppkoppling – åtgärderna sparas och skickas automatiskt.",
   "tablet.queue.failed": "{n} åtgärder avvisades av servern",
   "tablet.saved": "Sparat: {what}",

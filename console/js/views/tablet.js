@@ -6,7 +6,7 @@ import { CATEGORIES, formatNumber, t } from "../i18n.js";
 import { badge } from "../ui.js";
 
 const RECENT_KEY = "hc.tablet.recent";
-const CHECKED_IN_KEY = "hc.tablet.checkedIn";
+const CHECKED_IN_KEY = "hc.tablet.checkedIn";  // + "." + walker_id: each walker's own, on a shared tablet
 const ESCALATED_KEY = "hc.tablet.escalated";
 const NAMES_KEY = "hc.tablet.names";  // unit names of recent units, for a start without network
 const RECENT_MAX = 6;
@@ -28,6 +28,7 @@ export class TabletView {
     this.live = live;
     this.me = me;
     this.outbox = outbox;
+    this.checkedInKey = `${CHECKED_IN_KEY}.${me.walker_id}`;
     this.query = "";
     this.timer = null;
     this.lastRender = 0;
@@ -82,13 +83,15 @@ export class TabletView {
   }
 
   renderQueue() {
-    const { pending, refused } = this.outbox;
+    const { pending, refused, others } = this.outbox;
     const offline = !navigator.onLine;
     this.queueEl.className = ["queue-bar", pending ? "queue-bar--pending" : "", offline ? "queue-bar--offline" : ""].join(" ");
     this.queueEl.replaceChildren(...[
       h("span", { class: "queue-count", dataset: { queued: String(pending) } },
         pending ? t("tablet.queue", { n: pending }) : t("tablet.queue.empty")),
       offline ? h("span", {}, t("tablet.queue.offline")) : null,
+      ...others.map(([name, n]) => h("span", { class: "queue-others", dataset: { waitingFor: name } },
+        t("tablet.queue.others", { n, name }))),
       refused ? h("span", { class: "queue-refused" }, t("tablet.queue.failed", { n: refused }),
         " ", h("button", { type: "button", class: "button button--small", onclick: () => this.outbox.clearRefused() }, t("close"))) : null,
     ].filter(Boolean));
@@ -149,7 +152,7 @@ export class TabletView {
         .filter(([id]) => recent.has(id) || id === this.unitId)));
     }
     const name = unit?.name ?? names[this.unitId] ?? this.unitId;
-    const checkedIn = load(CHECKED_IN_KEY, null) === this.unitId;
+    const checkedIn = load(this.checkedInKey, null) === this.unitId;
     const escalated = Boolean(load(ESCALATED_KEY, {})[this.unitId]);
     const walkers = unit?.floorwalkers || {};
     const site = unit ? this.live.sites.get(unit.site_id) : null;
@@ -240,7 +243,7 @@ export class TabletView {
   }
 
   checkin() {
-    save(CHECKED_IN_KEY, this.unitId);
+    save(this.checkedInKey, this.unitId);
     // The latest check-in carries the escalation flag, so keep it while the escalation is open.
     return this.queue(this.event("floorwalker.checkin", {
       status: "on_unit", assists: 0, needs_escalation: this.escalatedHere(),
@@ -248,12 +251,12 @@ export class TabletView {
   }
 
   checkout() {
-    save(CHECKED_IN_KEY, null);
+    save(this.checkedInKey, null);
     return this.queue(this.event("floorwalker.checkout", {}), t("action.checkout"));
   }
 
   assist(category) {
-    save(CHECKED_IN_KEY, this.unitId);
+    save(this.checkedInKey, this.unitId);
     return this.queue(this.event("floorwalker.checkin", {
       status: "assisting", assists: 1, categories: [category], needs_escalation: this.escalatedHere(),
     }), t("action.assist", { category: t(`cat.${category}`) }));
@@ -265,7 +268,7 @@ export class TabletView {
     const flags = load(ESCALATED_KEY, {});
     flags[this.unitId] = true;
     save(ESCALATED_KEY, flags);
-    save(CHECKED_IN_KEY, this.unitId);
+    save(this.checkedInKey, this.unitId);
     const fields = { status: "on_unit", assists: 0, needs_escalation: true };
     if (text) fields.note = text.slice(0, 500);
     if (note) note.value = "";
@@ -276,7 +279,7 @@ export class TabletView {
     const flags = load(ESCALATED_KEY, {});
     delete flags[this.unitId];
     save(ESCALATED_KEY, flags);
-    save(CHECKED_IN_KEY, this.unitId);
+    save(this.checkedInKey, this.unitId);
     return this.queue(this.event("floorwalker.checkin", { status: "on_unit", assists: 0, needs_escalation: false }),
       t("action.escalate.clear"));
   }
