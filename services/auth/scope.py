@@ -88,7 +88,10 @@ def filter_situation(org: OrgRegistry, scope: str | None, situation: dict[str, A
     return {**situation, "administrations": administrations}
 
 
-def filter_flat(org: OrgRegistry, scope: str | None, flat: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+Flat = dict[str, dict[str, dict[str, Any]]]  # services.gateway.hub.Flat: kind -> id -> object
+
+
+def filter_flat(org: OrgRegistry, scope: str | None, flat: Flat) -> Flat:
     """A flattened picture or delta (``services.gateway.hub.Flat``) cut to ``scope`` (region kept).
 
     Administrations and sites above the scope keep their own figures, with their child id lists cut to it.
@@ -100,7 +103,7 @@ def filter_flat(org: OrgRegistry, scope: str | None, flat: dict[str, dict[str, d
     nodes = tree.node_ids | {tree.administration_id}
     if tree.site_id is not None:
         nodes |= {tree.site_id}
-    cut: dict[str, dict[str, dict[str, Any]]] = {}
+    cut: Flat = {}
     for kind, objects in flat.items():
         if kind == "region":
             cut[kind] = objects
@@ -122,3 +125,11 @@ def filter_flat(org: OrgRegistry, scope: str | None, flat: dict[str, dict[str, d
                 kept[key] = obj
             cut[kind] = kept
     return cut
+
+
+def filter_alerts(org: OrgRegistry, scope: str | None, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The alerts ``scope`` may read: of nodes inside it, and the region's."""
+    if subtree(org, scope) is None:
+        return alerts
+    kept = filter_flat(org, scope, {"alerts": {str(index): alert for index, alert in enumerate(alerts)}})
+    return list(kept["alerts"].values())
