@@ -20,6 +20,7 @@ region, see :mod:`services.auth.scope`). Names are unique.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import re
@@ -109,6 +110,8 @@ class TokenCache:
         self._entries: dict[str, tuple[float, Principal | None]] = {}
         self._known: OrderedDict[str, tuple[float, Principal]] = OrderedDict()
         self._outage_until = float("-inf")
+        # Set (and replaced by a fresh one) when this process revokes a token: open WebSockets re-check theirs.
+        self.revocation = asyncio.Event()
 
     def get(self, token_hash: str) -> tuple[bool, Principal | None]:
         """``(hit, principal)``: a hit may carry ``None`` (known to be invalid)."""
@@ -162,6 +165,8 @@ class TokenCache:
         """Drop a token (revoked here): neither the cache nor the outage grace serves it again."""
         self._entries.pop(token_hash, None)
         self._known.pop(token_hash, None)
+        revocation, self.revocation = self.revocation, asyncio.Event()
+        revocation.set()
 
     def clear(self) -> None:
         self._entries.clear()

@@ -21,8 +21,6 @@ time is up, however many arrive meanwhile (they coalesce into that one snapshot)
 Scopes: a client connected with an org scope (its token's, :mod:`services.auth.scope`) gets the region's totals
 plus its scope's subtree only, in snapshots and deltas alike. Each published change is cut and encoded once per
 distinct scope among the connected clients (one :class:`Offer` per scope), never once per client.
-Revocation: :meth:`SituationHub.token_revoked` wakes every connection's token re-check at once
-(``services.gateway.router``), which otherwise runs every few seconds.
 """
 
 from __future__ import annotations
@@ -225,13 +223,6 @@ class SituationHub:
         # The last published picture and the wall clock it was computed at; ``published`` is set each time.
         self.latest: tuple[datetime, Flat] | None = None
         self.published = asyncio.Event()
-        # Set (and replaced by a fresh one) when a token is revoked here: open connections re-check theirs.
-        self.revocation = asyncio.Event()
-
-    def token_revoked(self) -> None:
-        """A token was revoked in this process: every connection re-checks its token now."""
-        revocation, self.revocation = self.revocation, asyncio.Event()
-        revocation.set()
 
     def situation(self, now: datetime | None = None) -> dict[str, Any]:
         situation = build_situation(

@@ -112,11 +112,15 @@ async def _authenticate(websocket: WebSocket, token: str | None) -> Principal | 
 
 async def _token_withdrawn(websocket: WebSocket, token: str) -> str:
     """Returns (the close reason) once ``token`` is revoked or expired: checked every :data:`REVERIFY_SECONDS`
-    and at once when this process revokes a token. An unreachable token store does not close the connection."""
-    hub = websocket.app.state.hub
+    and at once when this process revokes a token (the token cache's signal). An unreachable token store does
+    not close the connection (the outage grace decides, as for every request)."""
+    cache = getattr(websocket.app.state, "token_cache", None)
     while True:
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(hub.revocation.wait(), REVERIFY_SECONDS)
+            if cache is None:
+                await asyncio.sleep(REVERIFY_SECONDS)
+            else:
+                await asyncio.wait_for(cache.revocation.wait(), REVERIFY_SECONDS)
         try:
             if await principal_for(websocket.app.state, token) is None:
                 return "the token was revoked or has expired"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from services.auth.dependencies import Admin
-from services.dependencies import DatabaseDep, HubDep, OrgDep, TokenCacheDep
+from services.dependencies import DatabaseDep, OrgDep, TokenCacheDep
 from services.tokens import service
 from services.tokens.schemas import TokenIn, TokenIssued, TokenList, TokenOut
 
@@ -42,10 +42,8 @@ async def issue_token(body: TokenIn, _: Admin, db: DatabaseDep, org: OrgDep) -> 
     summary="Revoke a token: refused everywhere, its open WebSockets closed",
     responses={404: {"description": "No such token"}},
 )
-async def revoke_token(token_id: int, _: Admin, db: DatabaseDep, cache: TokenCacheDep, hub: HubDep) -> TokenOut:
+async def revoke_token(token_id: int, _: Admin, db: DatabaseDep, cache: TokenCacheDep) -> TokenOut:
     try:
-        revoked = await service.revoke(db=db, token_id=token_id, cache=cache)
+        return await service.revoke(db=db, token_id=token_id, cache=cache)
     except service.TokenNotFound as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
-    hub.token_revoked()
-    return revoked
