@@ -16,6 +16,7 @@ from services.alerts import service
 from services.alerts.schemas import AlertList, AlertOut, Assignment
 from services.alerts.store import AlertConflict, StatusFilter
 from services.auth.dependencies import AlertHandler, Reader
+from services.auth.scope import covers
 from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.dependencies import AlertServiceDep, DatabaseDep, OrgDep
@@ -31,12 +32,18 @@ def _http(error: Exception) -> HTTPException:
 
 @router.get("", summary="Alerts, newest first; status open, acknowledged, resolved or active (open or acknowledged)")
 async def list_alerts(
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
+    org: OrgDep,
     status_filter: Annotated[StatusFilter | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> AlertList:
-    return await service.list_alerts(db=db, status=status_filter, limit=limit)
+    """A scoped token sees the alerts of its subtree and the region's (as on the WebSocket)."""
+    listed = await service.list_alerts(db=db, status=status_filter, limit=limit)
+    if principal.scope is None:
+        return listed
+    items = [a for a in listed.items if a.node_kind == "region" or covers(org, principal.scope, a.node_id)]
+    return AlertList(items=items)
 
 
 @router.get("/{alert_id}", summary="One alert")

@@ -426,6 +426,8 @@ async def test_a_scoped_chief_handles_alerts_of_their_subtree_only_and_no_region
             assigned = await chief.post(f"/api/v1/alerts/{other}/assign", json={"assigned_to": "Team"})
             assert assigned.status_code == 403 and "may not assign alerts" in assigned.json()["detail"]
             assert (await chief.post(f"/api/v1/alerts/{mine}/acknowledge")).status_code == 200
+            seen = {a["id"] for a in (await chief.get("/api/v1/alerts", params={"limit": 1000})).json()["items"]}
+            assert mine in seen and other not in seen
             report = await chief.post("/api/v1/reports", json={"kind": "daily"})
             assert report.status_code == 403
             assert report.json()["detail"] == (

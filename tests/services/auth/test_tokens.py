@@ -242,3 +242,22 @@ async def test_has_admin_token(fresh_url: str) -> None:
         assert await has_admin_token(db) is False
     finally:
         await db.close()
+
+
+def test_a_revoked_token_is_never_served_from_the_outage_grace() -> None:
+    now = [1000.0]
+    cache = TokenCache(ttl=10, outage_grace=300, clock=lambda: now[0])
+    holder = Principal("tablet", Role.VIEWER)
+    cache.put("revoked-here", holder)
+    cache.put("revoked-elsewhere", holder)
+    cache.put("kept", holder)
+    signal = cache.revocation
+    cache.forget("revoked-here")  # this process revoked it
+    assert signal.is_set() and not cache.revocation.is_set()  # open WebSockets are woken to re-check
+    now[0] += 11
+    cache.put("revoked-elsewhere", None)  # a look-up here read the revocation
+    cache.note_outage()
+    assert cache.in_outage
+    assert cache.last_known("revoked-here") is None
+    assert cache.last_known("revoked-elsewhere") is None
+    assert cache.last_known("kept") == holder
