@@ -22,14 +22,23 @@ def _when(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def _listed(value: object) -> list[str] | None:
+    """A stored families/units column as verification reads it: anything but a list of strings narrows to nothing."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        return []
+    return list(value)
+
+
 def _out(row: ApiToken) -> TokenOut:
     return TokenOut(
         id=row.id,
         name=row.name,
         role=row.role,
         scope=row.scope,
-        families=row.families,
-        units=row.units,
+        families=_listed(row.families),
+        units=_listed(row.units),
         created_at=row.created_at.isoformat(),
         expires_at=_when(row.expires_at),
         last_used_at=_when(row.last_used_at),
