@@ -43,7 +43,7 @@ from hypercare.storage.db import Database  # noqa: E402
 from hypercare.storage.events_store import count_events  # noqa: E402
 from hypercare.storage.migrate import upgrade_database  # noqa: E402
 from hypercare.topics import ensure_topics, topics_for  # noqa: E402
-from services.auth.tokens import issue_token  # noqa: E402
+from services.auth.tokens import free_name, issue_token  # noqa: E402
 from services.ingest.producer import encode_key, encode_value  # noqa: E402
 
 
@@ -339,7 +339,7 @@ async def main() -> None:
         upgrade_database(settings.effective_database_url)
         await ensure_topics(settings)
         db = Database.from_url(settings.effective_database_url)
-        token = await issue_token(db, role="admin", name="bench")
+        token = await issue_token(db, role="admin", name=await free_name(db, "bench"))
         print(
             f"database: {settings.effective_database_url.split('://')[0]}, events: {args.events}, "
             f"partitions: {settings.topic_partitions}, cores: {os.cpu_count()}, "

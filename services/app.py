@@ -52,6 +52,7 @@ from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
 from services.stop_criteria.router import router as stop_criteria_router
 from services.supervision import Supervisor
+from services.tokens.router import router as tokens_router
 
 log = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(stop_criteria_router)
     app.include_router(reports_router)
     app.include_router(oidc_router)
+    app.include_router(tokens_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

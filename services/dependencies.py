@@ -18,6 +18,7 @@ from hypercare.situation.health import HealthRules
 from hypercare.storage.db import Database
 from services.alerts.rules import AlertRules
 from services.alerts.service import AlertService
+from services.auth.tokens import TokenCache
 from services.duties.config import DutiesConfig
 from services.gateway.hub import SituationHub
 from services.ingest.producer import EventProducer
@@ -45,6 +46,11 @@ def _quarantine_sink(request: Request) -> QuarantineSink | None:
     """Rejected items' table writes that outlast a database outage; None until the lifespan starts it."""
     sink: QuarantineSink | None = getattr(request.app.state, "quarantine_sink", None)
     return sink
+
+
+def _token_cache(request: Request) -> TokenCache | None:
+    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
+    return cache
 
 
 def _hub(request: Request) -> SituationHub:
@@ -93,6 +99,7 @@ DatabaseDep = Annotated[Database, Depends(_db)]
 ProducerDep = Annotated[EventProducer, Depends(_producer)]
 QuarantineSinkDep = Annotated[QuarantineSink | None, Depends(_quarantine_sink)]
 HubDep = Annotated[SituationHub, Depends(_hub)]
+TokenCacheDep = Annotated[TokenCache | None, Depends(_token_cache)]
 OrgDep = Annotated[OrgRegistry, Depends(_org)]
 HealthRulesDep = Annotated[HealthRules, Depends(_health_rules)]
 AlertRulesDep = Annotated[AlertRules, Depends(_alert_rules)]

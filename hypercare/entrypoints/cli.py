@@ -135,7 +135,7 @@ def db_upgrade() -> None:
 @token_app.command("issue")
 def token_issue(
     role: str = typer.Option(..., help="admin, chief, agent, floorwalker, viewer or source"),
-    name: str = typer.Option(..., help="Who or what holds the token (no personal identity numbers)."),
+    name: str = typer.Option(..., help="Who or what holds the token (unique; no personal identity numbers)."),
     families: str | None = typer.Option(
         None,
         help="Source tokens: the event families it may submit, comma-separated (tickets, access, floorwalkers, ed); "
@@ -144,13 +144,19 @@ def token_issue(
     units: str | None = typer.Option(
         None, help="Source tokens: the only unit ids (of the org registry) it may submit events for, comma-separated."
     ),
+    expires: str | None = typer.Option(None, help="Expire after this long: 90d, 12h or 30m (default: never)."),
+    scope: str | None = typer.Option(
+        None,
+        help="The org node the holder acts for: the region, an administration, a site or a unit id (default: the "
+        "region). Reads show the region totals plus that subtree; writes outside it are refused.",
+    ),
 ) -> None:
     """Print a new token (only the token, on stdout)."""
     from hypercare.org.registry import load_org
     from hypercare.storage.db import Database
     from hypercare.storage.migrate import upgrade_database
     from services.auth.roles import Role
-    from services.auth.tokens import issue_token
+    from services.auth.tokens import issue_token, parse_duration
 
     if role not in {r.value for r in Role}:
         typer.echo(f"unknown role {role!r}; use one of {', '.join(r.value for r in Role)}", err=True)
@@ -158,19 +164,33 @@ def token_issue(
     family_list = None if families is None else families.split(",")
     unit_list = None if units is None else [unit.strip() for unit in units.split(",") if unit.strip()]
     settings = get_settings()
+    org = load_org(settings.org_file)
     if unit_list:
-        org = load_org(settings.org_file)
         unknown = [unit for unit in unit_list if not org.knows(unit)]
         if unknown:
             typer.echo(f"not units of the org registry: {', '.join(unknown)}", err=True)
             raise typer.Exit(2)
+    try:
+        expires_in = None if expires is None else parse_duration(expires)
+    except ValueError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
     url = settings.effective_database_url
     upgrade_database(url)
 
     async def issue() -> str:
         db = Database.from_url(url)
         try:
-            return await issue_token(db, role=role, name=name, families=family_list, units=unit_list)
+            return await issue_token(
+                db,
+                role=role,
+                name=name,
+                families=family_list,
+                units=unit_list,
+                expires_in=expires_in,
+                scope=scope,
+                org_scope_ids=org.node_ids,
+            )
         finally:
             await db.close()
 
@@ -180,6 +200,70 @@ def token_issue(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     typer.echo(token)
+
+
+def _when(value: object) -> str:
+    return "-" if value is None else str(value.isoformat(timespec="seconds") if hasattr(value, "isoformat") else value)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every token: id, name, role, scope, created, expires, last used, revoked (never the token or its hash)."""
+    from hypercare.storage.db import Database
+    from hypercare.storage.migrate import upgrade_database
+    from services.auth.tokens import list_tokens
+
+    url = get_settings().effective_database_url
+    upgrade_database(url)
+
+    async def rows() -> list[list[str]]:
+        db = Database.from_url(url)
+        try:
+            return [
+                [
+                    str(row.id),
+                    row.name,
+                    row.role,
+                    row.scope or "region",
+                    _when(row.created_at),
+                    _when(row.expires_at),
+                    _when(row.last_used_at),
+                    _when(row.revoked_at),
+                ]
+                for row in await list_tokens(db)
+            ]
+        finally:
+            await db.close()
+
+    table = [["id", "name", "role", "scope", "created", "expires", "last used", "revoked"], *asyncio.run(rows())]
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
+    for line in table:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
+
+
+@token_app.command("revoke")
+def token_revoke(
+    target: str = typer.Argument(..., help="The token's name, or its id (as `token list` shows)."),
+) -> None:
+    """Revoke a token: refused everywhere at once here, within the token cache TTL in running API processes."""
+    from hypercare.storage.db import Database
+    from hypercare.storage.migrate import upgrade_database
+    from services.auth.tokens import revoke_token
+
+    url = get_settings().effective_database_url
+    upgrade_database(url)
+
+    async def revoke() -> int:
+        db = Database.from_url(url)
+        try:
+            return await revoke_token(db, name=target)
+        finally:
+            await db.close()
+
+    if asyncio.run(revoke()) == 0:
+        typer.echo(f"no active token named (or with id) {target!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {target}", err=True)
 
 
 def main() -> None:

@@ -23,14 +23,14 @@ def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 def _first_admin_token(settings: Settings) -> str | None:
     from hypercare.storage.db import Database
-    from services.auth.tokens import has_admin_token, issue_token
+    from services.auth.tokens import free_name, has_admin_token, issue_token
 
     async def run() -> str | None:
         db = Database.from_url(settings.effective_database_url)
         try:
             if await has_admin_token(db):
                 return None
-            return await issue_token(db, role="admin", name="first-admin")
+            return await issue_token(db, role="admin", name=await free_name(db, "first-admin"))
         finally:
             await db.close()
 

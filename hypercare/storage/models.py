@@ -109,7 +109,8 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    name: Mapped[str] = mapped_column(String(128), index=True)
+    # Unique (migration 0006): a name says who holds the token, and ``hypercare token revoke NAME`` finds one.
+    name: Mapped[str] = mapped_column(String(128), index=True, unique=True)
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -118,6 +119,11 @@ class ApiToken(Base):
     # role allows, any unit), as for tokens issued before scopes existed (migration 0005).
     families: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
     units: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    # Lifecycle and org scope (migration 0006): NULL expiry never expires; ``last_used_at`` is written at most
+    # once a minute; ``scope`` is an org node id (region, administration, site or unit), NULL: the region.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    scope: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
 
 class AuthSession(Base):

@@ -92,8 +92,11 @@ async def _principal_of(request: Request) -> Principal:
     return record.principal
 
 
-def require(roles: frozenset[Role], *, action: str = "do this") -> Callable[..., Coroutine[Any, Any, Principal]]:
-    """A dependency that returns the caller's :class:`Principal` when its role is in ``roles``."""
+def require(
+    roles: frozenset[Role], *, action: str = "do this", region: bool = False
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """A dependency that returns the caller's :class:`Principal` when its role is in ``roles`` (and, with
+    ``region``, when it acts for the whole region: region-wide decisions refuse a token scoped below it)."""
 
     async def dependency(
         request: Request,
@@ -102,6 +105,11 @@ def require(roles: frozenset[Role], *, action: str = "do this") -> Callable[...,
         principal = await _principal_of(request)
         if principal.role not in roles:
             raise _forbidden(principal, roles, action)
+        if region and principal.scope is not None and principal.scope != request.app.state.org.region.id:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"this token is scoped to {principal.scope!r} and may not {action}: that needs the whole region",
+            )
         return principal
 
     return dependency
@@ -114,7 +122,11 @@ Admin = Annotated[Principal, Depends(require(ADMIN, action="administer Hypercare
 Anyone = Annotated[Principal, Depends(require(ANY_ROLE, action="use the API"))]
 # The same roles as Decider; the action in the 403 message names what was refused.
 AlertHandler = Annotated[Principal, Depends(require(DECIDE, action="acknowledge or assign alerts"))]
-ReportMaker = Annotated[Principal, Depends(require(DECIDE, action="create, approve or publish situation reports"))]
+ReportMaker = Annotated[
+    Principal, Depends(require(DECIDE, action="create, approve or publish situation reports", region=True))
+]
+# Go/no-go decisions on the roll-out are the region's: a token scoped below the region may not take them.
+RolloutDecider = Annotated[Principal, Depends(require(DECIDE, action="take go/no-go decisions", region=True))]
 KnownIssueEditor = Annotated[Principal, Depends(require(KNOWN_ISSUES, action="manage known issues"))]
 
 

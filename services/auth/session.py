@@ -59,7 +59,8 @@ class SessionRecord:
 
     @property
     def principal(self) -> Principal:
-        return Principal(name=self.name, role=self.role)
+        """The signed-in person; the organisation scope claim scopes their reads and writes like a token's."""
+        return Principal(name=self.name, role=self.role, scope=self.scope)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,10 @@ Limits: a hub serves at most ``HYPERCARE_MAX_WEBSOCKETS`` clients (:meth:`Situat
 :class:`GatewayFull` beyond, counted in ``hypercare_websockets_refused_total``), and sends a client at most
 one snapshot per ``HYPERCARE_WEBSOCKET_RESYNC_SECONDS``: a resync asked for sooner is served when that
 time is up, however many arrive meanwhile (they coalesce into that one snapshot).
+
+Scopes: a client connected with an org scope (its token's, :mod:`services.auth.scope`) gets the region's totals
+plus its scope's subtree only, in snapshots and deltas alike. Each published change is cut and encoded once per
+distinct scope among the connected clients (one :class:`Offer` per scope), never once per client.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
 from hypercare.situation.health import HealthRules
 from hypercare.situation.rollup import build_situation, summarize_unit
+from services.auth.scope import filter_alerts, filter_flat, filter_situation
 from services.gateway.golive_metrics import update_golive_gauges
 from services.gateway.situation_store import SituationStore
 from services.supervision import Supervisor
@@ -124,8 +129,9 @@ class Client:
     one that falls behind merges the offers into one coalesced delta of one object per changed id.
     """
 
-    def __init__(self, send: Send, *, send_timeout: float) -> None:
+    def __init__(self, send: Send, *, send_timeout: float, scope: str | None = None) -> None:
         self._send = send
+        self.scope = scope  # the org node this client reads (None: the whole region)
         self._send_timeout = send_timeout
         self.seq = 0
         self._single: Offer | None = None
@@ -244,12 +250,12 @@ class SituationHub:
     def client_count(self) -> int:
         return len(self._clients)
 
-    def connect(self, send: Send) -> Client:
+    def connect(self, send: Send, *, scope: str | None = None) -> Client:
         """A new client with its first snapshot due; :class:`GatewayFull` when the cap is reached."""
         if len(self._clients) >= self._settings.max_websockets:
             metrics.WEBSOCKETS_REFUSED.inc()
             raise GatewayFull(f"this gateway serves its maximum of {self._settings.max_websockets} WebSocket clients")
-        client = Client(send, send_timeout=self._settings.gateway_client_send_timeout)
+        client = Client(send, send_timeout=self._settings.gateway_client_send_timeout, scope=scope)
         client.seq = self.seq - 1
         self._snapshot(client)
         self._clients.add(client)
@@ -284,7 +290,10 @@ class SituationHub:
             client.deferred_resync.cancel()
             client.deferred_resync = None
         client.last_snapshot = time.monotonic()
-        client.request_snapshot(self.situation(), self.active_alerts())
+        client.request_snapshot(
+            filter_situation(self.org, client.scope, self.situation()),
+            filter_alerts(self.org, client.scope, self.active_alerts()),
+        )
 
     def active_alerts(self) -> list[dict[str, Any]]:
         return list(self.alerts.values())
@@ -332,6 +341,11 @@ class SituationHub:
 
     def _offer(self, changed: Flat) -> None:
         self.seq += 1
-        shared = Offer(changed)
+        offers: dict[str | None, Offer | None] = {}  # one per distinct scope: cut and encoded once
         for client in list(self._clients):
-            client.offer(shared)
+            if client.scope not in offers:
+                cut = filter_flat(self.org, client.scope, changed)
+                offers[client.scope] = Offer(cut) if any(cut.values()) else None
+            offer = offers[client.scope]
+            if offer is not None:
+                client.offer(offer)

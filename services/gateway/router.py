@@ -25,7 +25,16 @@ from pydantic_core import to_json
 
 from hypercare.situation.views import Situation, UnitView
 from hypercare.storage.errors import classify
-from services.auth.dependencies import Reader, authenticate_websocket
+from services.auth import session as sessions
+from services.auth.dependencies import (
+    WS_POLICY_VIOLATION,
+    Reader,
+    authenticate_websocket,
+    principal_for,
+    session_principal,
+)
+from services.auth.scope import filter_situation
+from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.dependencies import HubDep
 from services.gateway.hub import GatewayFull
@@ -39,6 +48,9 @@ WS_TRY_AGAIN_LATER = 1013
 # Clients send small control messages ({"type": "auth", "token": ...} first, then {"type": "resync"} and
 # {"type": "ping"}); longer ones are ignored.
 MAX_CLIENT_MESSAGE_CHARS = 4096
+# How often an open WebSocket's token is checked again (a revocation here wakes the check at once): a revoked or
+# expired token's connections close within this plus the token cache TTL of the process that did not revoke it.
+REVERIFY_SECONDS = 2.0
 
 
 class PictureResponse(Response):
@@ -55,17 +67,24 @@ class PictureResponse(Response):
     response_model=Situation,
     summary="The whole situation picture: region, administrations, sites, units",
 )
-async def get_situation(_: Reader, hub: HubDep) -> Response:
-    return PictureResponse(hub.situation())
+async def get_situation(principal: Reader, hub: HubDep) -> Response:
+    """A scoped principal gets the region block plus its scope's subtree only."""
+    return PictureResponse(filter_situation(hub.org, principal.scope, hub.situation()))
 
 
 @router.get(
     "/api/v1/units/{unit_id}",
     response_model=UnitView,
     summary="One unit's live figures and health",
-    responses={404: {"description": "Neither in the org registry nor seen in any event"}},
+    responses={
+        403: {"description": "The unit lies outside the token's scope"},
+        404: {"description": "Neither in the org registry nor seen in any event"},
+    },
 )
-async def get_unit(unit_id: str, _: Reader, hub: HubDep) -> Response:
+async def get_unit(unit_id: str, principal: Reader, hub: HubDep) -> Response:
+    refused = scope_refusal(hub.org, principal.scope, unit_id, "read the unit")
+    if refused is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refused)
     unit = hub.unit(unit_id)
     if unit is None:
         raise HTTPException(
@@ -104,6 +123,33 @@ async def _authenticate(websocket: WebSocket, token: str | None) -> Principal | 
         return None
 
 
+async def _still_signed_in(websocket: WebSocket, token: str | None) -> bool:
+    """The bearer token still verifies, or (without one) the console's session cookie still names a session."""
+    if token is not None:
+        return await principal_for(websocket.app.state, token) is not None
+    session_id = sessions.cookie_value(websocket, sessions.SESSION_COOKIE)
+    return session_id is not None and await session_principal(websocket, session_id) is not None
+
+
+async def _token_withdrawn(websocket: WebSocket, token: str | None) -> str:
+    """Returns (the close reason) once ``token`` (or the session) is revoked, expired or signed out: checked every
+    :data:`REVERIFY_SECONDS` and at once when this process revokes a token (the token cache's signal). An
+    unreachable token store does not close the connection (the outage grace decides, as for every request)."""
+    cache = getattr(websocket.app.state, "token_cache", None)
+    while True:
+        with contextlib.suppress(asyncio.TimeoutError):
+            if cache is None:
+                await asyncio.sleep(REVERIFY_SECONDS)
+            else:
+                await asyncio.wait_for(cache.revocation.wait(), REVERIFY_SECONDS)
+        try:
+            if not await _still_signed_in(websocket, token):
+                return "the token was revoked or has expired, or the session ended"
+        except Exception as error:
+            if classify(error) != "transient":
+                raise
+
+
 @router.websocket("/ws/situation")
 async def situation_socket(websocket: WebSocket) -> None:
     hub = websocket.app.state.hub
@@ -119,17 +165,21 @@ async def situation_socket(websocket: WebSocket) -> None:
     if principal is None:
         return  # closed with the reason
     try:
-        client = hub.connect(websocket.send_text)
+        client = hub.connect(websocket.send_text, scope=principal.scope)
     except GatewayFull as full:
         await websocket.close(code=WS_TRY_AGAIN_LATER, reason=f"{full}; try again later")
         return
     sender = asyncio.create_task(client.run())
+    watcher = asyncio.create_task(_token_withdrawn(websocket, token))
     try:
         while not client.closed.is_set():
             receive = asyncio.create_task(websocket.receive_text())
-            done, _ = await asyncio.wait({receive, sender}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait({receive, sender, watcher}, return_when=asyncio.FIRST_COMPLETED)
             if receive not in done:
                 receive.cancel()
+                if watcher in done and not watcher.cancelled() and watcher.exception() is None:
+                    with contextlib.suppress(Exception):
+                        await websocket.close(code=WS_POLICY_VIOLATION, reason=watcher.result())
                 break
             try:
                 text = receive.result()
@@ -147,7 +197,10 @@ async def situation_socket(websocket: WebSocket) -> None:
     finally:
         hub.disconnect(client)
         sender.cancel()
+        watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await watcher
         with contextlib.suppress(Exception):
             await websocket.close()

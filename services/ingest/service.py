@@ -23,6 +23,7 @@ from hypercare.storage.db import Database
 from hypercare.storage.quarantine import QuarantineRow, add_quarantined
 from hypercare.topics import Topics
 from services.auth.families import DECISION_TYPES, refusal
+from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer, encode_key, encode_value
@@ -53,6 +54,9 @@ def _validate(item: RawItem, principal: Principal, org: OrgRegistry, unknown_uni
     reason = refusal(principal, event)
     if reason is not None:
         raise InvalidEvent(reason)
+    reason = scope_refusal(org, principal.scope, event.unit_id, f"submit {event.type}")
+    if reason is not None:
+        raise InvalidEvent(f"unit_id: {reason}")
     if unknown_units == "reject" and not _known_unit(org, event):
         raise InvalidEvent(f"unit_id: {event.unit_id!r} is not in the org registry")
     return event

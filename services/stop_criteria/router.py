@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
-from services.auth.dependencies import Decider, Reader
+from services.auth.dependencies import Reader, RolloutDecider
 from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep, StopCriteriaDep
 from services.ingest.schemas import IngestResponse
 from services.stop_criteria import service
@@ -47,7 +47,7 @@ async def get_stop_criteria(
 )
 async def record_rollout_decision(
     body: RolloutDecisionIn,
-    principal: Decider,
+    principal: RolloutDecider,
     db: DatabaseDep,
     org: OrgDep,
     settings: SettingsDep,

@@ -47,6 +47,7 @@ class Pipeline:
         self.base_url = f"http://127.0.0.1:{self.settings.port}"
         self.worker_url = f"http://127.0.0.1:{self.settings.worker_web_port}"
         self.tokens: dict[str, str] = {}
+        self.names: dict[str, str] = {}  # role -> the name of its token
         self._worker_starts = 0
         self.more_workers: list[subprocess.Popen[bytes]] = []
 
@@ -94,8 +95,11 @@ class Pipeline:
     async def start(self) -> None:
         db = Database.from_url(self.settings.effective_database_url)
         try:
+            # Token names are unique per database, and pipelines may share one: each pipeline's are its own.
+            suffix = new_id("t")[-8:]
             for role in ("admin", "chief", "agent", "floorwalker", "viewer", "source"):
-                self.tokens[role] = await issue_token(db, role=role, name=f"test-{role}")
+                self.names[role] = f"test-{role}-{suffix}"
+                self.tokens[role] = await issue_token(db, role=role, name=self.names[role])
         finally:
             await db.close()
         self.start_worker()

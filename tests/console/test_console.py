@@ -257,7 +257,8 @@ async def test_a_chief_declares_a_diversion_and_acknowledges_an_alert_a_viewer_s
     assert await viewer.locator('.alerts [data-action="ack-alert"], .alerts [data-action="assign-alert"]').count() == 0
     listed = (await pipeline.get("/api/v1/alerts?status=acknowledged&limit=1000")).json()["items"]
     mine = [a for a in listed if a["node_id"] == ALERT_UNIT and a["rule"] == "patient_safety_ticket"]
-    assert [(a["acknowledged_by"], a["assigned_to"]) for a in mine] == [("test-chief", "Team HIA <b>natt</b>")]
+    chief_name = pipeline.names["chief"]
+    assert [(a["acknowledged_by"], a["assigned_to"]) for a in mine] == [(chief_name, "Team HIA <b>natt</b>")]
     refused = await viewer.evaluate(
         """async (id) => {
         const response = await fetch(`/api/v1/alerts/${id}/assign`, {method: 'POST', headers: {

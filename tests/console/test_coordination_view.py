@@ -77,7 +77,7 @@ async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
     assert (entry["rollout_decision"], entry["title"], entry["decided_by"]) == (
         "pause",
         "Införandet pausas",
-        "test-chief",
+        pipeline.names["chief"],
     )
     assert [c["id"] for c in entry["stop_criteria"]["criteria"]] == [
         "login_failure_rate",

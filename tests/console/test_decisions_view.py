@@ -30,7 +30,7 @@ async def test_a_chief_records_and_corrects_a_decision_and_a_viewer_finds_it(
     entry = chief.locator(".decision", has_text=title)
     await entry.wait_for(timeout=10000)
     text = await entry.inner_text()
-    assert "Regional särskild sjukvårdsledning" in text and "test-chief" in text
+    assert "Regional särskild sjukvårdsledning" in text and pipeline.names["chief"] in text
     assert "<img src=x onerror=window.__pwned=1>" in text
     assert await chief.evaluate("window.__pwned") is None
 

@@ -178,7 +178,7 @@ async def test_a_patient_safety_ticket_raises_an_alert_everywhere_and_resolving_
             assert acknowledged.status_code == 200, acknowledged.text
             assert (acknowledged.json()["status"], acknowledged.json()["acknowledged_by"]) == (
                 "acknowledged",
-                "test-chief",
+                pipeline.names["chief"],
             )
             assigned = await chief.post(f"/api/v1/alerts/{p1['id']}/assign", json={"assigned_to": "Team orders"})
             assert assigned.json()["assigned_to"] == "Team orders"

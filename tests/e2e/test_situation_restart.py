@@ -128,7 +128,7 @@ async def test_the_picture_keeps_updating_after_the_store_loop_failed(
     pipeline = Pipeline(settings_factory(), tmp_path)
     db = Database.from_url(pipeline.settings.effective_database_url)
     try:
-        token = await issue_token(db, role="admin", name="supervision-e2e")
+        token = await issue_token(db, role="admin", name=f"supervision-e2e-{time.time_ns()}")
     finally:
         await db.close()
     pipeline.start_worker()

@@ -54,7 +54,7 @@ async def test_a_rollout_decision_is_recorded_with_the_criteria_as_they_stood(pi
     assert (entry["rollout_decision"], entry["title"], entry["decided_by"]) == (
         "pause",
         "Införandet pausas",
-        "test-chief",
+        pipeline.names["chief"],
     )
     assert entry["stop_criteria"] == recorded["stop_criteria"]
     exported = await pipeline.get("/api/v1/decisions?format=csv")

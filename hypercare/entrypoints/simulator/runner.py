@@ -52,10 +52,10 @@ async def wait_for_api(base_url: str, timeout: float, *, transport: httpx.AsyncB
 
 async def simulator_tokens(db: Database) -> tuple[str, str]:
     """A ``source`` token for ordinary traffic and a ``chief`` token for ED diversion decisions."""
-    from services.auth.tokens import issue_token
+    from services.auth.tokens import free_name, issue_token
 
-    source = await issue_token(db, role="source", name=SIMULATOR_TOKEN_NAME)
-    chief = await issue_token(db, role="chief", name=SIMULATOR_CHIEF_TOKEN_NAME)
+    source = await issue_token(db, role="source", name=await free_name(db, SIMULATOR_TOKEN_NAME))
+    chief = await issue_token(db, role="chief", name=await free_name(db, SIMULATOR_CHIEF_TOKEN_NAME))
     return source, chief
 
 

@@ -53,3 +53,56 @@ def test_token_issue_with_families_and_units(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "not allowed for a source: coordination" in refused.stderr
     refused = issue(url, "--role", "source", "--name", "c", "--units", "NOT-A-UNIT")
     assert refused.returncode == 2 and "not units of the org registry: NOT-A-UNIT" in refused.stderr
+
+
+def cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
+    env["HYPERCARE_DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "hypercare.entrypoints.cli", "token", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_token_lifecycle_issue_list_revoke(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'life.db'}"
+    done = cli(
+        url, "issue", "--role", "chief", "--name", "sas-chief", "--expires", "90d", "--scope", "SE2321000131-FSAS"
+    )
+    assert done.returncode == 0, done.stderr
+    token = done.stdout.strip()
+    taken = cli(url, "issue", "--role", "viewer", "--name", "sas-chief")
+    assert taken.returncode == 2 and "a token named 'sas-chief' exists already" in taken.stderr
+    assert "not a duration" in cli(url, "issue", "--role", "viewer", "--name", "x", "--expires", "3w").stderr
+    assert (
+        "not the region, an administration"
+        in cli(url, "issue", "--role", "viewer", "--name", "y", "--scope", "z").stderr
+    )
+    listed = cli(url, "list")
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split()[:4] == ["id", "name", "role", "scope"] and "last used" in header
+    assert (
+        row.split()[1:4] == ["sas-chief", "chief", "SE2321000131-FSAS"]
+        and token not in listed.stdout
+        and "hc_" not in listed.stdout
+    )
+
+    async def holder() -> Principal | None:
+        db = Database.from_url(url)
+        try:
+            return await verify_token(db, token=token)
+        finally:
+            await db.close()
+
+    principal = asyncio.run(holder())
+    assert principal is not None and principal.scope == "SE2321000131-FSAS" and principal.expires_at is not None
+    revoked = cli(url, "revoke", row.split()[0])  # by id
+    assert revoked.returncode == 0, revoked.stderr
+    assert asyncio.run(holder()) is None
+    assert cli(url, "revoke", "sas-chief").returncode == 1  # nothing active left of that name

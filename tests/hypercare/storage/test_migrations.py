@@ -212,3 +212,40 @@ async def test_0005_adds_the_token_scope_columns_and_takes_them_away_again(
     assert ("ix_api_tokens_name", ("name",)) in found["indexes"]["api_tokens"]
     upgrade_database(empty_url)
     assert (await schema(inspector_db))["diff"] == []
+
+
+async def test_0006_adds_the_token_lifecycle_and_makes_names_unique(empty_url: str, inspector_db: Database) -> None:
+    # Duplicate names from before 0006 are kept apart (the later ones renamed "<name>#<id>"), nothing is lost.
+    upgrade_database(empty_url, "0005")
+    async with inspector_db.engine.begin() as connection:
+        for token_hash in ("h0", "h1", "h2"):
+            await connection.execute(
+                text("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES ('twin', 'viewer', :h, :at)"),
+                {"h": token_hash, "at": datetime.now(UTC)},
+            )
+    upgrade_database(empty_url, "0006")
+
+    def columns(connection: Connection) -> set[str]:
+        return {column["name"] for column in inspect(connection).get_columns("api_tokens")}
+
+    def name_index_unique(connection: Connection) -> bool:
+        indexes = inspect(connection).get_indexes("api_tokens")
+        return any(ix["name"] == "ix_api_tokens_name" and ix["unique"] for ix in indexes)
+
+    async with inspector_db.engine.begin() as connection:
+        assert {"expires_at", "last_used_at", "scope"} <= await connection.run_sync(columns)
+        assert await connection.run_sync(name_index_unique)
+        rows = (await connection.execute(text("SELECT id, name, scope, expires_at FROM api_tokens ORDER BY id"))).all()
+        first = rows[0].id
+        assert [row.name for row in rows] == ["twin", f"twin#{first + 1}", f"twin#{first + 2}"]
+        assert {(row.scope, row.expires_at) for row in rows} == {(None, None)}
+    downgrade_database(empty_url, "0005")
+    async with inspector_db.engine.connect() as connection:
+        assert not {"expires_at", "last_used_at", "scope"} & await connection.run_sync(columns)
+        assert not await connection.run_sync(name_index_unique)
+        assert len((await connection.execute(text("SELECT name FROM api_tokens"))).all()) == 3
+    found = await schema(inspector_db)
+    assert found["revision"] == "0005"
+    assert ("ix_api_tokens_name", ("name",)) in found["indexes"]["api_tokens"]
+    upgrade_database(empty_url)
+    assert (await schema(inspector_db))["diff"] == []

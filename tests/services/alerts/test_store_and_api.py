@@ -406,3 +406,38 @@ async def test_other_roles_may_not_acknowledge_or_assign(api: Api, role: str) ->
     stored = await store.get_alert(api.db, alert_id)
     assert stored is not None
     assert (stored.status, stored.acknowledged_at, stored.assigned_to) == ("open", None, None)
+
+
+async def test_a_scoped_chief_handles_alerts_of_their_subtree_only_and_no_region_wide_decisions(api: Api) -> None:
+    sas, sas_ed, su_ed = "SE2321000131-FSAS", "SE2321000131-ESASBORAKM", "SE2321000131-ESUSAHAKM"
+    tag = uuid.uuid4().hex[:8]
+    api.tokens["sas-chief"] = await issue_token(api.db, role="chief", name=f"alerts-sas-{tag}", scope=sas)
+    rule = f"scope-{tag}"  # real unit ids: a rule of this test's own keeps other tests' alerts apart
+    [raised_mine] = await store.apply(api.db, [a_raise(sas_ed, rule=rule, at=datetime.now(UTC))])
+    [raised_other] = await store.apply(api.db, [a_raise(su_ed, rule=rule, at=datetime.now(UTC))])
+    mine, other = raised_mine.alert.id, raised_other.alert.id
+    try:
+        async with api.client("sas-chief") as chief:
+            refused = await chief.post(f"/api/v1/alerts/{other}/acknowledge")
+            assert refused.status_code == 403
+            assert refused.json()["detail"] == (
+                f"this token is scoped to {sas!r} and may not acknowledge alerts for {su_ed!r} (outside its scope)"
+            )
+            assigned = await chief.post(f"/api/v1/alerts/{other}/assign", json={"assigned_to": "Team"})
+            assert assigned.status_code == 403 and "may not assign alerts" in assigned.json()["detail"]
+            assert (await chief.post(f"/api/v1/alerts/{mine}/acknowledge")).status_code == 200
+            seen = {a["id"] for a in (await chief.get("/api/v1/alerts", params={"limit": 1000})).json()["items"]}
+            assert mine in seen and other not in seen
+            report = await chief.post("/api/v1/reports", json={"kind": "daily"})
+            assert report.status_code == 403
+            assert report.json()["detail"] == (
+                f"this token is scoped to {sas!r} and may not create, approve or publish situation reports:"
+                " that needs the whole region"
+            )
+            decision = await chief.post("/api/v1/stop-criteria/decisions", json={"decision": "pause"})
+            assert decision.status_code == 403 and "may not take go/no-go decisions" in decision.json()["detail"]
+        async with api.client("chief") as region_chief:
+            assert (await region_chief.post(f"/api/v1/alerts/{other}/acknowledge")).status_code == 200
+    finally:
+        for alert_id, node in ((mine, sas_ed), (other, su_ed)):
+            await store.apply(api.db, [Resolve(alert_id, rule, "unit", node, "cleared", datetime.now(UTC))])

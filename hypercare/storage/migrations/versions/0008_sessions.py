@@ -20,7 +20,7 @@ from alembic import op
 TIMESTAMP = sa.DateTime(timezone=True)
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
