@@ -27,6 +27,8 @@ from services.alerts import service as alert_service_module
 from services.alerts import webhook as webhook_module
 from services.alerts.router import router as alerts_router
 from services.alerts.service import AlertService
+from services.audit.router import router as audit_router
+from services.audit.service import AuditSink
 from services.auth.tokens import TokenCache
 from services.console_api import router as console_api_router
 from services.decisions.router import router as decisions_router
@@ -40,6 +42,7 @@ from services.gateway.situation_store import SituationStore
 from services.ingest.producer import EventProducer
 from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.router import router as ingest_router
+from services.middleware.audit import AuditMiddleware
 from services.middleware.limits import BodyLimitMiddleware
 from services.middleware.ratelimit import Budgets, RateLimitMiddleware
 from services.reports.context import ReportContext
@@ -145,6 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await alert_service.start(supervisor=supervisor)
         quarantine_sink = QuarantineSink(db)
         await quarantine_sink.start()
+        app.state.audit_sink = audit_sink = AuditSink(db)
+        await audit_sink.start()
         app.state.db = db
         app.state.token_cache = TokenCache(
             ttl=settings.token_cache_seconds, outage_grace=settings.token_outage_grace_seconds
@@ -161,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.stop()
             await store.stop()
             await quarantine_sink.stop()
+            await audit_sink.stop()
             await producer.stop()
             await db.close()
 
@@ -178,9 +184,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.stop_criteria = stop_criteria
     app.state.duties = duties
     app.state.report_context = report_context
-    # Outermost first: the rate limit (429), then the body limits (413, 422), then the routes.
+    # Outermost first: the audit log, the rate limit (429), then the body limits (413, 422), then the routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitMiddleware, budgets=Budgets.from_settings(settings))
+    app.add_middleware(AuditMiddleware)  # outermost: audits the limits' refusals too
     database_errors = _database_errors(settings)
     app.add_exception_handler(SQLAlchemyError, database_errors)
     app.add_exception_handler(OSError, database_errors)  # ConnectionError, TimeoutError, the token store's
@@ -194,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(stop_criteria_router)
     app.include_router(reports_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

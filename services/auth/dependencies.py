@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.datastructures import State
 
 from hypercare.storage.db import Database
+from services.audit.service import note_principal
 from services.auth.roles import ADMIN, ANY_ROLE, DECIDE, INGEST, KNOWN_ISSUES, READ_SITUATION, Role, describe
 from services.auth.tokens import Principal, TokenCache, verify_token
 
@@ -62,6 +63,7 @@ def require(roles: frozenset[Role], *, action: str = "do this") -> Callable[...,
         principal = await principal_for(request.app.state, token)
         if principal is None:
             raise _unauthorized("unknown or revoked token")
+        note_principal(request.scope, principal)  # for the request's audit row
         if principal.role not in roles:
             raise _forbidden(principal, roles, action)
         return principal
@@ -87,6 +89,8 @@ async def authenticate_websocket(websocket: WebSocket, token: str | None) -> Pri
         reason = 'missing token; connect with ?token=<token> or send {"token": "..."} first'
     else:
         principal = await principal_for(websocket.app.state, token)
+        if principal is not None:
+            note_principal(websocket.scope, principal)
         if principal is None:
             reason = "unknown or revoked token"
         elif principal.role not in READ_SITUATION:
