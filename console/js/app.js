@@ -8,6 +8,7 @@ import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { can, homeView, viewsFor } from "./permissions.js";
 import { AgentView } from "./views/agent.js";
+import { AuditView } from "./views/audit.js";
 import { ConsoleView } from "./views/console.js";
 import { CoordinationView } from "./views/coordination.js";
 import { DecisionsView } from "./views/decisions.js";
@@ -17,7 +18,7 @@ import { TabletView } from "./views/tablet.js";
 
 const ME_KEY = "hc.me";
 const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
-  coordination: CoordinationView, report: ReportView };
+  coordination: CoordinationView, report: ReportView, audit: AuditView };
 
 let session = null;  // {token, me, live, known, outbox}
 let current = null;  // {name, view}
@@ -149,6 +150,7 @@ function signOut(message = "") {
     session.outbox?.stop();
   }
   session = null;
+  if (getToken()) api("/api/v1/sign-out", { method: "POST" }).catch(() => { /* noted in the audit log when online */ });
   setToken("");
   try { localStorage.removeItem(ME_KEY); } catch { /* ignore */ }
   signInMessage = message;
