@@ -42,6 +42,10 @@ async def test_a_scripted_session_is_listed_exactly(api: Any, ev: Any) -> None:
     api.app.state.producer = RecordingProducer()
     api.app.state.audit_sink = AuditSink(api.db)
     start = datetime.now(UTC) - timedelta(seconds=1)
+    failures = {
+        (channel, outcome): metrics.AUTH_FAILURES.labels(channel=channel, outcome=outcome)._value.get()
+        for channel, outcome in (("http", "unauthenticated"), ("http", "forbidden"), ("websocket", "unauthenticated"))
+    }
     good = ev("access.login", api.org.unit("A1W1"), datetime.now(UTC), user_ref="u1", outcome="success")
     bad = {**good, "event_id": new_id("e"), "outcome": "maybe"}
 
@@ -64,6 +68,11 @@ async def test_a_scripted_session_is_listed_exactly(api: Any, ev: Any) -> None:
     # A WebSocket without a token is refused (its first message carries none): straight through the ASGI app.
     api.app.state.hub = object()
     assert await websocket_close_code(api.app, "/ws/situation", '{"type": "hello"}') == 1008
+
+    assert {
+        key: metrics.AUTH_FAILURES.labels(channel=key[0], outcome=key[1])._value.get() - before
+        for key, before in failures.items()
+    } == {("http", "unauthenticated"): 2, ("http", "forbidden"): 2, ("websocket", "unauthenticated"): 1}
 
     response = await api.get("/api/v1/audit", role="admin", **{"from": start.isoformat(), "limit": 1000})
     assert response.status_code == 200
