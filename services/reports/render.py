@@ -22,6 +22,7 @@ from services.reports.charts import bar_chart, bucket_label
 from services.reports.labels import KINDS, STATUSES, label
 
 EMPTY = "–"
+WIDE_COLUMNS = 9  # a table with this many columns is printed smaller, its section on landscape pages
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
 
 
@@ -105,6 +106,12 @@ class _View:
             marker = self.ref(own) if own and own != column.get("src") else ""
             return self.fmt(value["value"], value.get("fmt") or column["fmt"]), marker
         return self.fmt(value, column["fmt"]), ""
+
+    def wide(self, table: dict[str, Any]) -> bool:
+        return len(table["columns"]) >= WIDE_COLUMNS
+
+    def wide_section(self, section: dict[str, Any]) -> bool:
+        return any(self.wide(table) and table["rows"] for table in section.get("tables", []))
 
     def local(self, iso: str | None) -> str:
         return format_value(iso, "datetime", self.zone) if iso else EMPTY
