@@ -16,16 +16,17 @@ async def test_an_admin_reads_and_filters_the_audit_log(open_page: Any, pipeline
     await admin.get_by_role("link", name="Granskningslogg").wait_for()
     table = admin.locator(".audit-table")
     await table.wait_for(timeout=10000)
-    assert await table.locator("tr", has_text="sign_in").filter(has_text="test-admin").count() >= 1  # this sign-in
+    this_sign_in = table.locator("tr", has_text="sign_in").filter(has_text=pipeline.names["admin"])
+    assert await this_sign_in.count() >= 1
 
-    await admin.get_by_label("Vem", exact=True).fill("test-viewer")
+    await admin.get_by_label("Vem", exact=True).fill(pipeline.names["viewer"])
     await admin.get_by_label("Vem", exact=True).press("Enter")
     await admin.get_by_label("Utfall").select_option("forbidden")
-    await admin.locator(".audit-table tbody tr", has_text="test-viewer").first.wait_for(timeout=10000)
+    await admin.locator(".audit-table tbody tr", has_text=pipeline.names["viewer"]).first.wait_for(timeout=10000)
     await admin.wait_for_function(
         "[...document.querySelectorAll('.audit-table tbody tr')].every(r => r.dataset.outcome === 'forbidden')"
     )
-    text = await admin.locator(".audit-table tbody tr", has_text="test-viewer").first.inner_text()
+    text = await admin.locator(".audit-table tbody tr", has_text=pipeline.names["viewer"]).first.inner_text()
     assert "POST /api/v1/events" in text and "ej behörig" in text and "403" in text
     assert await admin.get_by_role("button", name="Exportera CSV").count() == 1
     await admin.screenshot(path=str(artifacts / "audit.png"))

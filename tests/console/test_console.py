@@ -435,6 +435,7 @@ async def seed_a_go_live_morning(pipeline: Pipeline) -> None:
     tag = uuid.uuid4().hex[:6]
     for index, item in enumerate(events):
         item["event_id"] = f"shot-{tag}-{index}"
+        item.pop("decided_by", None)  # posted as the admin, who decides as themself (the server fills it in)
     for start in range(0, len(events), 2500):
         response = await pipeline.post_events(events[start : start + 2500])
         assert response.json()["rejected"] == [], response.text[:2000]
@@ -525,7 +526,7 @@ async def test_a_queued_action_waits_for_the_walker_who_made_it_and_is_never_sen
         token_b = await issue_token(db, role="floorwalker", name=f"test-walker-b-{uuid.uuid4().hex[:6]}")
     finally:
         await db.close()
-    token_a = pipeline.tokens["floorwalker"]
+    token_a, walker_a = pipeline.tokens["floorwalker"], pipeline.names["floorwalker"]
     # Service workers blocked: every request of the page goes through page.route, which records it.
     context = await browser.new_context(
         viewport={"width": 1024, "height": 768}, base_url=pipeline.base_url, service_workers="block"
@@ -566,8 +567,8 @@ async def test_a_queued_action_waits_for_the_walker_who_made_it_and_is_never_sen
         # Walker B signs in on the same tablet, online: A's check-in waits for A, and B's own goes out.
         await sign_in(page, token_b)
         await page.goto(f"/console/#/tablet/{OUTBOX_UNIT}")
-        await page.locator('[data-waiting-for="test-floorwalker"]').wait_for()
-        assert "väntar på test-floorwalker" in text_of(await page.locator("#queue-status").inner_text())
+        await page.locator(f'[data-waiting-for="{walker_a}"]').wait_for()
+        assert f"väntar på {walker_a}" in text_of(await page.locator("#queue-status").inner_text())
         await page.locator('[data-queued="0"]').wait_for()
         await page.get_by_role("button", name="Checka in").click()
         await pipeline.wait_for(f"/api/v1/units/{OUTBOX_UNIT}", lambda u: u["floorwalkers"]["on_unit"] == 1)
@@ -577,7 +578,7 @@ async def test_a_queued_action_waits_for_the_walker_who_made_it_and_is_never_sen
         sent_by_b = [item for auth, body in posts if auth == f"Bearer {token_b}" for item in body]
         assert sent_by_b and {item["walker_id"] for item in sent_by_b} == {(await me(token_b))["walker_id"]}
         assert not queued_by_a & {item["event_id"] for item in sent_by_b}, "A's check-in went out under B's token"
-        assert (await page.locator('[data-waiting-for="test-floorwalker"]').count()) == 1
+        assert (await page.locator(f'[data-waiting-for="{walker_a}"]').count()) == 1
 
         # A signs in again: the check-in goes out, with A's token.
         await page.get_by_role("button", name="Logga ut").click()
