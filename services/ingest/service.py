@@ -26,6 +26,7 @@ from services.auth.families import DECISION_TYPES, refusal
 from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
+from services.ingest.diversions import ActiveDiversions, refuse_unsafe_diversion
 from services.ingest.producer import EventProducer, encode_key, encode_value
 from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.schemas import IngestResponse, RejectedItem
@@ -47,7 +48,13 @@ class IngestResult:
     event_ids: list[str] = field(default_factory=list)
 
 
-def _validate(item: RawItem, principal: Principal, org: OrgRegistry, unknown_units: UnknownUnits) -> Event:
+def _validate(
+    item: RawItem,
+    principal: Principal,
+    org: OrgRegistry,
+    unknown_units: UnknownUnits,
+    active_diversions: ActiveDiversions | None = None,
+) -> Event:
     if item.error is not None:
         raise InvalidEvent(item.error)
     event = parse_event(item.data)
@@ -59,6 +66,7 @@ def _validate(item: RawItem, principal: Principal, org: OrgRegistry, unknown_uni
         raise InvalidEvent(f"unit_id: {reason}")
     if unknown_units == "reject" and not _known_unit(org, event):
         raise InvalidEvent(f"unit_id: {event.unit_id!r} is not in the org registry")
+    refuse_unsafe_diversion(event, active_diversions, org)  # last: it notes the accepted diversion
     return event
 
 
@@ -79,10 +87,12 @@ async def ingest_items(
     org: OrgRegistry,
     unknown_units: UnknownUnits,
     quarantine: QuarantineSink | None = None,
+    active_diversions: ActiveDiversions | None = None,
 ) -> IngestResult:
     """Validate and authorize each item (``unknown_units``: refuse units the ``org`` registry lacks, or accept
     them under "unmapped"); valid events to their family topics, rejected items to the quarantine topic and
-    table with their reasons.
+    table with their reasons. With ``active_diversions`` (the live picture's) a diversion that would send
+    patients back and forth is refused unless it gives an override reason (:mod:`services.ingest.diversions`).
 
     With ``quarantine`` (the API's sink) a database outage does not fail the batch: the rejected items'
     rows wait in the sink (see :mod:`services.ingest.quarantine_sink`). Without it the rows are written
@@ -94,7 +104,7 @@ async def ingest_items(
     accepted_types: list[str] = []
     for item in items:
         try:
-            event = _validate(item, principal, org, unknown_units)
+            event = _validate(item, principal, org, unknown_units, active_diversions)
         except InvalidEvent as error:
             reason = redact(str(error))
             metrics.EVENTS_INGESTED.labels(type=_type_label(item), outcome="rejected").inc()

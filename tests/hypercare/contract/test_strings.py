@@ -40,7 +40,7 @@ ID_FIELDS = {
 FREE_TEXT_FIELDS = {
     "summary", "resolution_code", "module", "privilege", "note", "reason", "decided_by", "title", "decision",
     "rationale", "mandate", "owner", "description", "mitigation", "recorded_by", "opened_by", "reference",
-    "fulfilled_by",
+    "fulfilled_by", "override_reason",
 }  # fmt: skip
 CODE_FIELDS = {"role", "duty"}  # [a-z_]: no digits, no controls
 DOCUMENT_FIELDS = {"stop_criteria"}
