@@ -29,6 +29,7 @@ const SHELL = [
   "js/permissions.js",
   "js/ui.js",
   "js/views/agent.js",
+  "js/views/audit.js",
   "js/views/console.js",
   "js/views/coordination.js",
   "js/views/decisions.js",

@@ -28,6 +28,8 @@ from services.alerts import service as alert_service_module
 from services.alerts import webhook as webhook_module
 from services.alerts.router import router as alerts_router
 from services.alerts.service import AlertService
+from services.audit.router import router as audit_router
+from services.audit.service import AuditSink
 from services.auth.oidc import OidcSignIn
 from services.auth.oidc import router as oidc_router
 from services.auth.session import SessionCache
@@ -44,6 +46,7 @@ from services.gateway.situation_store import SituationStore
 from services.ingest.producer import EventProducer
 from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.router import router as ingest_router
+from services.middleware.audit import AuditMiddleware
 from services.middleware.limits import BodyLimitMiddleware
 from services.middleware.ratelimit import Budgets, RateLimitMiddleware
 from services.middleware.security_headers import install_security_headers
@@ -153,6 +156,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await alert_service.start(supervisor=supervisor)
         quarantine_sink = QuarantineSink(db)
         await quarantine_sink.start()
+        app.state.audit_sink = audit_sink = AuditSink(db)
+        await audit_sink.start()
         app.state.db = db
         app.state.token_cache = TokenCache(
             ttl=settings.token_cache_seconds, outage_grace=settings.token_outage_grace_seconds
@@ -169,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await hub.stop()
             await store.stop()
             await quarantine_sink.stop()
+            await audit_sink.stop()
             await producer.stop()
             await db.close()
 
@@ -193,9 +199,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.oidc = oidc
     app.state.session_cache = SessionCache(ttl=settings.token_cache_seconds)
     install_security_headers(app, public_url=settings.public_url)  # around everything, a 500 included
-    # Outermost first: the rate limit (429), then the body limits (413, 422), then the routes.
+    # Outermost first: the audit log, the rate limit (429), then the body limits (413, 422), then the routes.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitMiddleware, budgets=Budgets.from_settings(settings))
+    app.add_middleware(AuditMiddleware)  # outermost: audits the limits' refusals too
     database_errors = _database_errors(settings)
     app.add_exception_handler(SQLAlchemyError, database_errors)
     app.add_exception_handler(OSError, database_errors)  # ConnectionError, TimeoutError, the token store's
@@ -211,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_router)
     app.include_router(oidc_router)
     app.include_router(tokens_router)
+    app.include_router(audit_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

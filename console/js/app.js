@@ -8,6 +8,7 @@ import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { can, homeView, viewsFor } from "./permissions.js";
 import { AgentView } from "./views/agent.js";
+import { AuditView } from "./views/audit.js";
 import { ConsoleView } from "./views/console.js";
 import { CoordinationView } from "./views/coordination.js";
 import { DecisionsView } from "./views/decisions.js";
@@ -17,7 +18,7 @@ import { TabletView } from "./views/tablet.js";
 
 const ME_KEY = "hc.me";  // sessionStorage, like the token: {token, me} of this tab's sign-in, for an offline start
 const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
-  coordination: CoordinationView, report: ReportView };
+  coordination: CoordinationView, report: ReportView, audit: AuditView };
 
 let session = null;  // {token, me, live, known, outbox}; token "" when signed in with the identity provider (cookie)
 let current = null;  // {name, view}
@@ -150,6 +151,7 @@ function signOut(message = "") {
     if (!session.token) logoutSession();  // identity-provider session: end it on the server
   }
   session = null;
+  if (getToken()) api("/api/v1/sign-out", { method: "POST" }).catch(() => { /* noted in the audit log when online */ });
   setToken("");
   try { sessionStorage.removeItem(ME_KEY); } catch { /* ignore */ }
   signInMessage = message;

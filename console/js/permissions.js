@@ -10,6 +10,7 @@ export const CAPABILITIES = Object.freeze({
   writeKnownIssues: "create known issues, change their status, link tickets to them",
   releaseReports: "create, refresh, approve and publish situation reports",
   checkIn: "the floor-walker tablet: check-in, check-out, assists and escalations through the offline outbox",
+  readAudit: "the audit log: writes, sign-ins and sign-outs, refusals (GET /api/v1/audit, admins)",
 });
 
 const freeze = ({ views, can }) => Object.freeze({ views: Object.freeze(views), can: Object.freeze(new Set(can)) });
@@ -17,8 +18,8 @@ const freeze = ({ views, can }) => Object.freeze({ views: Object.freeze(views), 
 /** Role → the views it sees (the first is its home) and its capabilities. */
 export const ROLES = Object.freeze({
   admin: freeze({
-    views: ["console", "coordination", "decisions", "report", "agent", "tablet"],
-    can: ["readSituation", "decide", "handleAlerts", "writeKnownIssues", "releaseReports", "checkIn"],
+    views: ["console", "coordination", "decisions", "report", "agent", "tablet", "audit"],
+    can: ["readSituation", "decide", "handleAlerts", "writeKnownIssues", "releaseReports", "checkIn", "readAudit"],
   }),
   chief: freeze({
     views: ["console", "coordination", "decisions", "report", "agent"],
@@ -45,7 +46,7 @@ const NOBODY = freeze({ views: [], can: [] });
 // What a view cannot work without: the live model for all but the report, the outbox for the tablet.
 const VIEW_NEEDS = {
   console: ["readSituation"], coordination: ["readSituation"], decisions: ["readSituation"], agent: ["readSituation"],
-  report: [], tablet: ["readSituation", "checkIn"],
+  report: [], tablet: ["readSituation", "checkIn"], audit: ["readAudit"],
 };
 for (const [role, { views, can: granted }] of Object.entries(ROLES)) {
   for (const view of views) {

@@ -184,6 +184,12 @@ class Envelope(BaseModel):
     occurred_at: Timestamp
     unit_id: Reference
     source: SourceName | None = None
+    # Stamped by the ingest API on every event it accepts: who submitted it (the token's name and role) and when
+    # the server received it (UTC). Never taken from a client (services.ingest.actors refuses them on input);
+    # absent from events accepted before they existed.
+    submitted_by: FreeText128 | None = None
+    submitted_role: Code | None = None
+    received_at: Timestamp | None = None
 
     @field_validator("occurred_at")
     @classmethod
@@ -366,6 +372,8 @@ Event = Annotated[
     ),
     Discriminator("type"),
 ]
+# The envelope's fields only the server sets (see Envelope).
+SERVER_FIELDS: tuple[str, ...] = ("submitted_by", "submitted_role", "received_at")
 # Every type, in the order of the union above: one place to add an event type.
 EVENT_TYPES: tuple[str, ...] = tuple(
     get_args(model.model_fields["type"].annotation)[0] for model in get_args(get_args(Event)[0])

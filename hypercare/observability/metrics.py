@@ -48,6 +48,21 @@ HTTP_REFUSED = Counter(
     "database_unavailable (503).",
     ["reason"],
 )
+AUTH_FAILURES = Counter(
+    "hypercare_auth_failures",
+    "Requests refused for authentication (unauthenticated: 401, no or an unknown token) or authorization "
+    "(forbidden: 403), by channel (http or websocket; a refused WebSocket counts as websocket).",
+    ["channel", "outcome"],
+)
+AUDIT_PENDING = Gauge(
+    "hypercare_audit_pending",
+    "Audit-log rows waiting in the API process to be written (buffered; more while the database is down).",
+)
+AUDIT_DROPPED = Counter(
+    "hypercare_audit_dropped",
+    "Audit-log rows lost: over the bound of rows waiting for the database, refused by it, or still waiting "
+    "when the API stopped (each also logged).",
+)
 QUARANTINE_PENDING = Gauge(
     "hypercare_quarantine_pending",
     "Rejected ingest items in the quarantine topic whose table row waits for the database to answer again.",
@@ -149,6 +164,9 @@ API_METRICS = (
     QUARANTINED,
     PRODUCE_LATENCY,
     HTTP_REFUSED,
+    AUTH_FAILURES,
+    AUDIT_PENDING,
+    AUDIT_DROPPED,
     QUARANTINE_PENDING,
     QUARANTINE_TOPIC_ONLY,
     WEBSOCKET_CLIENTS,

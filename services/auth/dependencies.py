@@ -18,6 +18,7 @@ from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
 from hypercare.storage.db import Database
+from services.audit.service import note_principal
 from services.auth import session as sessions
 from services.auth.roles import ADMIN, ANY_ROLE, DECIDE, INGEST, KNOWN_ISSUES, READ_SITUATION, Role, describe
 from services.auth.tokens import Principal, TokenCache, verify_token
@@ -103,6 +104,7 @@ def require(
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     ) -> Principal:
         principal = await _principal_of(request)
+        note_principal(request.scope, principal)  # for the request's audit row
         if principal.role not in roles:
             raise _forbidden(principal, roles, action)
         if region and principal.scope is not None and principal.scope != request.app.state.org.region.id:
@@ -151,6 +153,8 @@ async def authenticate_websocket(websocket: WebSocket, token: str | None) -> Pri
         reason = 'missing token; connect with ?token=<token> or send {"token": "..."} first'
     else:
         principal = await principal_for(websocket.app.state, token)
+        if principal is not None:
+            note_principal(websocket.scope, principal)
         if principal is None:
             reason = "unknown or revoked token"
         elif principal.role not in READ_SITUATION:

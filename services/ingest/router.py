@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from hypercare.storage.quarantine import count_quarantined, list_quarantined
 from hypercare.topics import topics_for
+from services.audit.service import note_counts
 from services.auth.dependencies import Admin, Ingester
 from services.dependencies import DatabaseDep, LiveHubDep, OrgDep, ProducerDep, QuarantineSinkDep, SettingsDep
 from services.ingest.body import UnreadableBody, split_body
@@ -75,6 +76,7 @@ async def post_events(
             f"the event broker did not acknowledge ({type(error).__name__}); nothing from this request "
             "counts as accepted, resend it (event ids make resending safe)",
         ) from None
+    note_counts(request.scope, accepted=result.accepted, rejected=len(result.rejected))  # its audit row
     code = status.HTTP_422_UNPROCESSABLE_CONTENT if items and result.accepted == 0 else status.HTTP_200_OK
     return JSONResponse(describe(result), status_code=code)
 

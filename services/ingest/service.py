@@ -25,6 +25,7 @@ from hypercare.topics import Topics
 from services.auth.families import DECISION_TYPES, refusal
 from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
+from services.ingest.actors import actor_refusal, stamped, with_actor
 from services.ingest.body import RawItem
 from services.ingest.diversions import ActiveDiversions, refuse_unsafe_diversion
 from services.ingest.producer import EventProducer, encode_key, encode_value
@@ -57,13 +58,16 @@ def _validate(
 ) -> Event:
     if item.error is not None:
         raise InvalidEvent(item.error)
-    event = parse_event(item.data)
+    event = parse_event(with_actor(item.data, principal))
     reason = refusal(principal, event)
     if reason is not None:
         raise InvalidEvent(reason)
     reason = scope_refusal(org, principal.scope, event.unit_id, f"submit {event.type}")
     if reason is not None:
         raise InvalidEvent(f"unit_id: {reason}")
+    reason = actor_refusal(principal, event)
+    if reason is not None:
+        raise InvalidEvent(reason)
     if unknown_units == "reject" and not _known_unit(org, event):
         raise InvalidEvent(f"unit_id: {event.unit_id!r} is not in the org registry")
     refuse_unsafe_diversion(event, active_diversions, org)  # last: it notes the accepted diversion
@@ -102,6 +106,7 @@ async def ingest_items(
     messages: list[tuple[str, bytes | None, bytes]] = []
     quarantined: list[QuarantineRow] = []
     accepted_types: list[str] = []
+    received_at = datetime.now(UTC)
     for item in items:
         try:
             event = _validate(item, principal, org, unknown_units, active_diversions)
@@ -129,6 +134,7 @@ async def ingest_items(
                 )
             )
             continue
+        event = stamped(event, principal, received_at)
         payload = event_to_json(event)
         messages.append((topics.family(event.family), encode_key(event.unit_id), encode_value(payload)))
         accepted_types.append(event.type)

@@ -7,6 +7,8 @@ autoescaped; Markdown cells are escaped by the ``md`` filter, so free text never
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,7 +24,9 @@ from services.reports.charts import bar_chart, bucket_label
 from services.reports.labels import KINDS, STATUSES, label
 
 EMPTY = "–"
+WIDE_COLUMNS = 9  # a table with this many columns is printed smaller, its section on landscape pages
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
 def _decimal(value: float, places: int) -> str:
@@ -106,6 +110,12 @@ class _View:
             return self.fmt(value["value"], value.get("fmt") or column["fmt"]), marker
         return self.fmt(value, column["fmt"]), ""
 
+    def wide(self, table: dict[str, Any]) -> bool:
+        return len(table["columns"]) >= WIDE_COLUMNS
+
+    def wide_section(self, section: dict[str, Any]) -> bool:
+        return any(self.wide(table) and table["rows"] for table in section.get("tables", []))
+
     def local(self, iso: str | None) -> str:
         return format_value(iso, "datetime", self.zone) if iso else EMPTY
 
@@ -158,6 +168,19 @@ def _render(template: str, report: dict[str, Any], content: dict[str, Any]) -> s
 def render_html(report: dict[str, Any], content: dict[str, Any]) -> str:
     """``report`` is the metadata (services.reports.service.public), ``content`` the frozen snapshot."""
     return _render("report.html", report, content)
+
+
+def style_hashes(html: str) -> list[str]:
+    """CSP source expressions (``'sha256-…'``) of the text of every ``<style>`` block of ``html``."""
+    return [
+        f"'sha256-{base64.b64encode(hashlib.sha256(block.encode('utf-8')).digest()).decode('ascii')}'"
+        for block in _STYLE_BLOCK.findall(html)
+    ]
+
+
+def html_policy(html: str) -> str:
+    """The Content-Security-Policy of an HTML report: its own style block and nothing else (charts are inline SVG)."""
+    return f"default-src 'none'; img-src data:; style-src {' '.join(style_hashes(html))}; frame-ancestors 'none'"
 
 
 def render_markdown(report: dict[str, Any], content: dict[str, Any]) -> str:

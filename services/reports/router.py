@@ -14,7 +14,7 @@ from services.auth.dependencies import Reader, ReportMaker
 from services.dependencies import DatabaseDep, ReportContextDep
 from services.reports import service, store
 from services.reports.period import ReportKind
-from services.reports.render import render_html, render_markdown, render_pdf
+from services.reports.render import html_policy, render_html, render_markdown, render_pdf
 from services.reports.schemas import RefreshIn, ReportDocument, ReportIn, ReportList, ReportState
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -59,7 +59,10 @@ async def respond(report: Report | service.Preview, fmt: ReportFormat) -> Respon
     if meta["id"] is not None:
         headers["X-Report-Id"] = str(meta["id"])
     if fmt == "html":
-        return HTMLResponse(render_html(meta, content), headers=headers)
+        html = render_html(meta, content)
+        # Its own policy, kept by the security-headers middleware: the inline <style> by its hash, nothing else.
+        headers["Content-Security-Policy"] = html_policy(html)
+        return HTMLResponse(html, headers=headers)
     if fmt == "md":
         headers["Content-Disposition"] = f'inline; filename="{_filename(meta, "md")}"'
         return Response(render_markdown(meta, content), media_type="text/markdown; charset=utf-8", headers=headers)

@@ -127,3 +127,54 @@ class ReportApi:
     async def store(self, events: list[dict[str, Any]]) -> None:
         """Validate (and redact) like the ingest API, then store like the stream worker."""
         await stored_events.store(self.db, *events)
+
+
+@dataclass
+class WideOrg(ReportOrg):
+    """Many administrations with long names, an emergency department with a long name in each: wide tables."""
+
+    count: int = 9
+
+    def admin(self, number: int) -> str:
+        return self.id("F", f"W{number}")
+
+    @property
+    def admin_of(self) -> dict[str, str]:
+        units: dict[str, str] = {}
+        for number in range(self.count):
+            units[self.unit(f"W{number}ED")] = self.admin(number)
+            units[self.unit(f"W{number}W1")] = self.admin(number)
+        return units
+
+    @property
+    def eds(self) -> list[str]:
+        return [self.unit(f"W{number}ED") for number in range(self.count)]
+
+    def document(self) -> dict[str, Any]:
+        towns = ["Norrtälje", "Södertälje", "Danderyd", "Huddinge", "Solna"]
+        towns += ["Nacka", "Sollentuna", "Värmdö", "Järfälla"]
+        administrations = [
+            {
+                "id": self.admin(number),
+                "name": f"Förvaltningen för akut- och länssjukvård {towns[number % len(towns)]}",
+                "sites": [
+                    {
+                        "id": self.id("S", f"W{number}"),
+                        "name": f"Sjukhusområde {towns[number % len(towns)]}",
+                        "units": [
+                            {
+                                "id": self.unit(f"W{number}ED"),
+                                "name": f"Akutmottagningen vid Universitetssjukhuset {towns[number % len(towns)]}",
+                                "kind": "ed",
+                            },
+                            {"id": self.unit(f"W{number}W1"), "name": f"Vårdavdelning {number}", "kind": "ward"},
+                        ],
+                    }
+                ],
+            }
+            for number in range(self.count)
+        ]
+        administrations[-1]["sites"][0]["units"].append(  # type: ignore[index]
+            {"id": self.unit("B1RX"), "name": "Mottagande akutmottagning", "kind": "ed"}
+        )
+        return {"region": {"id": self.region, "name": "Testregionen"}, "administrations": administrations}

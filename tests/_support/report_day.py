@@ -26,6 +26,8 @@ from zoneinfo import ZoneInfo
 from hypercare.contract.events import new_id
 
 ZONE = ZoneInfo("Europe/Stockholm")
+# The chief token the e2e report test posts the day with (hc_testkit names it): a person records as themself.
+CHIEF = "test-chief"
 _days = itertools.count()
 
 
@@ -219,7 +221,7 @@ def simulate_day(
         to_unit_ids=[receiving_ed],
         scope="ambulance",
         reason="Överbeläggning",
-        decided_by="produktionschef",
+        decided_by=CHIEF,
         expected_end=local(day, 14).isoformat(),
     )
     sim.add(
@@ -230,9 +232,9 @@ def simulate_day(
         to_unit_ids=[receiving_ed],
         scope="ambulance",
         reason="Förnyad",
-        decided_by="produktionschef",
+        decided_by=CHIEF,
     )  # a renewal keeps the start
-    sim.add("ed.diversion_ended", first, local(day, 13, 30), diversion_id=f"D1-{tag}", decided_by="produktionschef")
+    sim.add("ed.diversion_ended", first, local(day, 13, 30), diversion_id=f"D1-{tag}", decided_by=CHIEF)
     sim.diversions.append((last, local(day, 22), None))
     sim.add(
         "ed.diversion_started",
@@ -242,7 +244,7 @@ def simulate_day(
         to_unit_ids=[receiving_ed],
         scope="all",
         reason="Driftstörning",
-        decided_by="produktionschef",
+        decided_by=CHIEF,
     )
 
     for number, hour in ((1, 8), (2, 16)):
@@ -257,7 +259,7 @@ def simulate_day(
             decision="Fler floor walkers | nattetid",
             mandate="Särskild sjukvårdsledning",
             owner="Driftchef",
-            decided_by="produktionschef",
+            decided_by=CHIEF,
         )
     sim.add(
         "risk.recorded",
@@ -267,7 +269,7 @@ def simulate_day(
         title="Inloggning via SITHS",
         status="open",
         severity="high",
-        recorded_by="produktionschef",
+        recorded_by=CHIEF,
     )
     safety = next(t for t in sim.tickets if t.patient_safety and start <= t.opened_at < end)
     sim.add(
@@ -278,7 +280,7 @@ def simulate_day(
         duty="lex_maria",
         trigger="ticket",
         trigger_id=safety.ticket_id,
-        opened_by="produktionschef",
+        opened_by=CHIEF,
     )
     _close_afterwards(sim, tag)
     return sim
@@ -295,7 +297,7 @@ def _close_afterwards(sim: Day, tag: str) -> None:
     for index, (unit, began, ended) in enumerate(sim.diversions):
         if ended is None:
             sim.diversions[index] = (unit, began, close_at)
-            sim.add("ed.diversion_ended", unit, close_at, diversion_id=f"D2-{tag}", decided_by="produktionschef")
+            sim.add("ed.diversion_ended", unit, close_at, diversion_id=f"D2-{tag}", decided_by=CHIEF)
     region_id = next(e["unit_id"] for e in sim.events if e["type"] == "risk.recorded")
     sim.add(
         "risk.recorded",
@@ -306,12 +308,10 @@ def _close_afterwards(sim: Day, tag: str) -> None:
         status="closed",
         owner="IT-drift",
         mitigation="Nya kortläsare",
-        recorded_by="produktionschef",
+        recorded_by=CHIEF,
     )
     duty_unit = next(e["unit_id"] for e in sim.events if e["type"] == "duty.opened")
-    sim.add(
-        "duty.fulfilled", duty_unit, close_at, duty_id=f"DU-{tag}", reference="IVO 1", fulfilled_by="produktionschef"
-    )
+    sim.add("duty.fulfilled", duty_unit, close_at, duty_id=f"DU-{tag}", reference="IVO 1", fulfilled_by=CHIEF)
 
 
 def resolutions(events: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:

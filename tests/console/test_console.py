@@ -613,7 +613,6 @@ async def test_the_diversion_form_shows_the_receiving_eds_refuses_a_circle_with_
         to_unit_ids=[ostra],
         scope="ambulance",
         reason="Överbeläggning Mölndal",
-        decided_by="test-chief",
         expected_end=(datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
     )
     status = event(
@@ -684,7 +683,7 @@ async def test_the_diversion_form_shows_the_receiving_eds_refuses_a_circle_with_
     )
 
     ends = [
-        event("ed.diversion_ended", unit_id, 0, diversion_id=diversion_id, decided_by="test-chief")
+        event("ed.diversion_ended", unit_id, 0, diversion_id=diversion_id)
         for unit_id, diversion_id in ((molndal, f"M-{run}"), (ostra, entry["decision_id"]))
     ]
     assert (await pipeline.post_events(ends, role="chief")).json()["accepted"] == 2

@@ -26,7 +26,6 @@ async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
         trigger="decision",
         trigger_id=f"B-{tag}",
         description="Driftstörning i journalsystemet",
-        opened_by="produktionschef",
     )
     risk = event(
         "risk.recorded",
@@ -35,7 +34,6 @@ async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
         risk_id=f"R-{tag}",
         title=f"Etikettskrivare {tag}",
         severity="high",
-        recorded_by="produktionschef",
     )
     assert (await pipeline.post_events([duty, risk], role="chief")).json()["accepted"] == 2
     await pipeline.wait_for("/api/v1/risks", lambda body: any(r["risk_id"] == f"R-{tag}" for r in body["items"]))

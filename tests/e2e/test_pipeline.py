@@ -75,7 +75,6 @@ def mixed_batch() -> list[dict[str, Any]]:
             to_unit_ids=[RECEIVING],
             scope="ambulance",
             reason="Överbeläggning vid driftstart",
-            decided_by="produktionschef-sas",
         ),
     ]
     return events
@@ -207,7 +206,7 @@ async def test_mixed_batch_gives_exact_figures_everywhere_and_a_resend_changes_n
     assert find((await pipeline.get("/api/v1/situation")).json(), "site", BORAS)["access"]["logins_15m"] == 50
 
     # Ending the diversion clears it.
-    ended = event("ed.diversion_ended", ED, diversion_id="D1", decided_by="produktionschef-sas")
+    ended = event("ed.diversion_ended", ED, diversion_id="D1")
     assert (await pipeline.post_events([ended], role="chief")).json()["accepted"] == 1
     unit = await pipeline.wait_for(f"/api/v1/units/{ED}", lambda u: u["ed"]["diversion"] is None)
     assert unit["ed"]["status"]["patients_waiting"] == 14
@@ -284,7 +283,6 @@ async def test_tokens_and_roles_are_enforced(pipeline: Pipeline) -> None:
         to_unit_ids=[RECEIVING],
         scope="all",
         reason="test",
-        decided_by="x",
     )
     refused = await pipeline.post_events([diversion], role="floorwalker")
     assert refused.status_code == 422

@@ -48,7 +48,6 @@ def every_family() -> list[dict[str, Any]]:
             to_unit_ids=[RECEIVING],
             scope="ambulance",
             reason="Överbeläggning",
-            decided_by="produktionschef",
         ),
     ]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from hypercare.entrypoints.simulator.scenario import GO_LIVE_START, STOCKHOLM, CutoverScenario
+from hypercare.entrypoints.simulator.scenario import DIVERSION_DECIDED_BY, GO_LIVE_START, STOCKHOLM, CutoverScenario
 from hypercare.org.registry import OrgRegistry, load_org
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ SUMMARY_EVERY_SECONDS = 10.0
 MAX_EVENTS_PER_REQUEST = 1000  # well under the API's default limit of 5000
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0)
 SIMULATOR_TOKEN_NAME = "simulator"
-SIMULATOR_CHIEF_TOKEN_NAME = "simulator-chief"
+# The chief token is named after the scenario's decision maker: a person's decisions carry their own name.
+SIMULATOR_CHIEF_TOKEN_NAME = DIVERSION_DECIDED_BY
 
 
 class SimulatorRejected(RuntimeError):

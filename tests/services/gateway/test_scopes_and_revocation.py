@@ -76,7 +76,6 @@ def diversion(unit_id: str) -> dict[str, Any]:
         "to_unit_ids": [SKENE_ED],
         "scope": "ambulance",
         "reason": "Överbelastad akutmottagning",
-        "decided_by": "Produktionschef",
     }
 
 

@@ -30,6 +30,7 @@ from hypercare.topics import ensure_topics, topics_for
 from services.app import create_app
 from services.auth.identity import walker_id_for
 from services.auth.tokens import TokenCache, issue_token
+from services.ingest.actors import ACTOR_FIELDS
 from services.ingest.producer import EventProducer
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
@@ -127,7 +128,11 @@ class Ingest:
     def example(self, type_: str, role: str = "admin", unit: str | None = None, **overrides: Any) -> dict[str, Any]:
         """A valid event of ``type_``, as the holder of the ``role`` token would send it (its own walker id)."""
         overrides.setdefault("walker_id", walker_id_for(self.names.get(role, role)))
-        return example_event(type_, unit or self.org.unit("A1ED"), other_unit=self.org.unit("B1ED"), **overrides)
+        event = example_event(type_, unit or self.org.unit("A1ED"), other_unit=self.org.unit("B1ED"), **overrides)
+        actor = ACTOR_FIELDS.get(type_)
+        if actor is not None and actor not in overrides:
+            event[actor] = self.names.get(role, role)  # a person records as themself (services.ingest.actors)
+        return event
 
     async def on_topics(self, event_ids: set[str], *, settle: float = 1.0) -> dict[str, str]:
         """event_id → family of the topic it was produced to, for every record of this test's event topics."""

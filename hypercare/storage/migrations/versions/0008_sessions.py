@@ -5,7 +5,7 @@
 ``auth_logins``: the state, nonce and PKCE verifier of a login under way (minutes), keyed the same way.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-04
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 TIMESTAMP = sa.DateTime(timezone=True)
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
