@@ -27,7 +27,6 @@ from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent
 
 # The chief token the fault runs post with (hc_testkit names it): a person records decisions as themself.
-CHIEF = "test-chief"
 
 WARDS = ["SE2321000131-ESASBOR210", "SE2321000131-ESASBOR220", "SE2321000131-ENHBORCEN", "SE2321000131-ERHUMBOR"]
 EDS = ["SE2321000131-ESASBORAKM", "SE2321000131-ESASSKEAKM"]
@@ -113,7 +112,6 @@ def mixed_load(seed: int, count: int, *, tag: str | None = None) -> list[dict[st
             "to_unit_ids": [EDS[1]],
             "scope": "ambulance",
             "reason": "överbeläggning",
-            "decided_by": CHIEF,
         }
     )
     events.append({**events[-1], "event_id": f"{tag}-div-b", "diversion_id": f"{tag}-D2", "unit_id": EDS[1],
@@ -125,7 +123,6 @@ def mixed_load(seed: int, count: int, *, tag: str | None = None) -> list[dict[st
             "occurred_at": _at(now, 100),
             "unit_id": EDS[1],
             "diversion_id": f"{tag}-D2",
-            "decided_by": CHIEF,
         }
     )
     events.append(
@@ -137,7 +134,6 @@ def mixed_load(seed: int, count: int, *, tag: str | None = None) -> list[dict[st
             "decision_id": f"{tag}-B1",
             "title": "Hänvisning av ambulanser",
             "decision": "Ambulanser till Skene",
-            "decided_by": CHIEF,
         }
     )
     return events

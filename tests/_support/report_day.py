@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 from hypercare.contract.events import new_id
 
 ZONE = ZoneInfo("Europe/Stockholm")
-# The chief token the e2e report test posts the day with (hc_testkit names it): a person records as themself.
+# Who records the day's decisions, risk and duty: stored directly by the service tests; the e2e test posts the day
+# with its pipeline's chief token and passes that token's name (a person records as themself).
 CHIEF = "test-chief"
 _days = itertools.count()
 
@@ -100,6 +101,7 @@ def simulate_day(
     receiving_ed: str,
     region_id: str,
     seed: int = 1112,
+    chief: str = CHIEF,
 ) -> Day:
     """A mixed day over the units of ``admin_of`` (wards and EDs), deterministic for a seed."""
     rng = random.Random(seed)
@@ -221,7 +223,7 @@ def simulate_day(
         to_unit_ids=[receiving_ed],
         scope="ambulance",
         reason="Överbeläggning",
-        decided_by=CHIEF,
+        decided_by=chief,
         expected_end=local(day, 14).isoformat(),
     )
     sim.add(
@@ -232,9 +234,9 @@ def simulate_day(
         to_unit_ids=[receiving_ed],
         scope="ambulance",
         reason="Förnyad",
-        decided_by=CHIEF,
+        decided_by=chief,
     )  # a renewal keeps the start
-    sim.add("ed.diversion_ended", first, local(day, 13, 30), diversion_id=f"D1-{tag}", decided_by=CHIEF)
+    sim.add("ed.diversion_ended", first, local(day, 13, 30), diversion_id=f"D1-{tag}", decided_by=chief)
     sim.diversions.append((last, local(day, 22), None))
     sim.add(
         "ed.diversion_started",
@@ -244,7 +246,7 @@ def simulate_day(
         to_unit_ids=[receiving_ed],
         scope="all",
         reason="Driftstörning",
-        decided_by=CHIEF,
+        decided_by=chief,
     )
 
     for number, hour in ((1, 8), (2, 16)):
@@ -259,7 +261,7 @@ def simulate_day(
             decision="Fler floor walkers | nattetid",
             mandate="Särskild sjukvårdsledning",
             owner="Driftchef",
-            decided_by=CHIEF,
+            decided_by=chief,
         )
     sim.add(
         "risk.recorded",
@@ -269,7 +271,7 @@ def simulate_day(
         title="Inloggning via SITHS",
         status="open",
         severity="high",
-        recorded_by=CHIEF,
+        recorded_by=chief,
     )
     safety = next(t for t in sim.tickets if t.patient_safety and start <= t.opened_at < end)
     sim.add(
@@ -280,13 +282,13 @@ def simulate_day(
         duty="lex_maria",
         trigger="ticket",
         trigger_id=safety.ticket_id,
-        opened_by=CHIEF,
+        opened_by=chief,
     )
-    _close_afterwards(sim, tag)
+    _close_afterwards(sim, tag, chief)
     return sim
 
 
-def _close_afterwards(sim: Day, tag: str) -> None:
+def _close_afterwards(sim: Day, tag: str, chief: str) -> None:
     """The next day but one, close what is still open, so no later moment of the shared database (other tests
     evaluate stop criteria years on) inherits this day's open tickets, diversion, duty or risk."""
     close_at = sim.end + timedelta(days=1)
@@ -297,7 +299,7 @@ def _close_afterwards(sim: Day, tag: str) -> None:
     for index, (unit, began, ended) in enumerate(sim.diversions):
         if ended is None:
             sim.diversions[index] = (unit, began, close_at)
-            sim.add("ed.diversion_ended", unit, close_at, diversion_id=f"D2-{tag}", decided_by=CHIEF)
+            sim.add("ed.diversion_ended", unit, close_at, diversion_id=f"D2-{tag}", decided_by=chief)
     region_id = next(e["unit_id"] for e in sim.events if e["type"] == "risk.recorded")
     sim.add(
         "risk.recorded",
@@ -308,10 +310,10 @@ def _close_afterwards(sim: Day, tag: str) -> None:
         status="closed",
         owner="IT-drift",
         mitigation="Nya kortläsare",
-        recorded_by=CHIEF,
+        recorded_by=chief,
     )
     duty_unit = next(e["unit_id"] for e in sim.events if e["type"] == "duty.opened")
-    sim.add("duty.fulfilled", duty_unit, close_at, duty_id=f"DU-{tag}", reference="IVO 1", fulfilled_by=CHIEF)
+    sim.add("duty.fulfilled", duty_unit, close_at, duty_id=f"DU-{tag}", reference="IVO 1", fulfilled_by=chief)
 
 
 def resolutions(events: list[dict[str, Any]], at: datetime) -> list[dict[str, Any]]:

@@ -66,7 +66,6 @@ async def test_a_late_answer_to_an_earlier_search_never_replaces_the_newer_one(
         decision_id=f"B-late-{tag}",
         title=f"Sen sökning {tag}",
         decision="Visa det nyaste svaret",
-        decided_by="test-chief",
     )
     assert (await pipeline.post_events([decision], role="chief")).json()["accepted"] == 1
     await pipeline.wait_for(f"/api/v1/decisions?q={tag}", lambda body: len(body["items"]) == 1, timeout=30)

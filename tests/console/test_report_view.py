@@ -59,7 +59,7 @@ async def test_a_chief_publishes_the_days_report_and_a_viewer_reads_it(
     await chief.get_by_role("button", name="Publicera").click()
     await chief.locator("dialog[open]").get_by_role("button", name="Publicera").click()
     await chief.locator('.report-status[data-status="published"]').wait_for()
-    assert "godkänd av test-chief" in await status.inner_text()
+    assert f"godkänd av {pipeline.names['chief']}" in await status.inner_text()
     async with chief.expect_download() as downloading:
         await chief.get_by_role("button", name="Ladda ner PDF").click()
     download = await downloading.value

@@ -111,7 +111,7 @@ async def test_decisions_are_found_by_text_date_and_unit_and_corrections_leave_t
 
 async def test_only_chiefs_and_admins_record_decisions_and_overdue_diversions_are_flagged(pipeline: Pipeline) -> None:
     # Named as the admin who records it (a person records as themself); the others are refused for their role.
-    entry = decision("B-9", 1, title="Test", decision="Test", decided_by="test-admin")
+    entry = decision("B-9", 1, title="Test", decision="Test", decided_by=pipeline.names["admin"])
     for role in ("source", "agent", "floorwalker"):
         refused = await pipeline.post_events([entry], role=role)
         assert refused.status_code == 422

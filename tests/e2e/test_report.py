@@ -157,7 +157,15 @@ def assert_pdf(text: str, expected: dict[str, Expected]) -> None:
 async def test_the_report_of_a_simulated_day_matches_what_was_posted_and_stays_once_published(
     pipeline: Pipeline,
 ) -> None:
-    sim = simulate_day(fresh_day(), admin_of=ADMIN_OF, eds=EDS, receiving_ed=RECEIVING, region_id=REGION, seed=20241112)
+    sim = simulate_day(
+        fresh_day(),
+        admin_of=ADMIN_OF,
+        eds=EDS,
+        receiving_ed=RECEIVING,
+        region_id=REGION,
+        seed=20241112,
+        chief=pipeline.names["chief"],
+    )
     await post_all(pipeline, sim.events)
     await wait_stored(pipeline, sim.events)
     expected = expected_figures(sim)
