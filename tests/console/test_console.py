@@ -647,7 +647,11 @@ async def test_the_diversion_form_shows_the_receiving_eds_refuses_a_circle_with_
     assert re.search(re.escape(load) + r" · rapport för (\d+ min|\d+ h \d+ min) sedan", text), text
     quiet = dialog.locator('label.choice[data-unit-id="SE2321000131-ESUDSBAKM"]')
     assert await quiet.get_attribute("data-diverting") == "false"
-    assert "Ingen lägesrapport" in text_of(await quiet.inner_text())
+    quiet_status = (await pipeline.get("/api/v1/units/SE2321000131-ESUDSBAKM")).json()["ed"]["status"]
+    if quiet_status is None:  # unless another test of the module reported for it
+        assert "Ingen lägesrapport" in text_of(await quiet.inner_text())
+    else:
+        assert f"{quiet_status['patients_waiting']} väntar" in text_of(await quiet.inner_text())
     assert not await dialog.locator(".override-field").is_visible()
 
     await choice.locator("input").check()
