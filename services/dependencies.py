@@ -58,6 +58,12 @@ def _hub(request: Request) -> SituationHub:
     return hub
 
 
+def _live_hub(request: Request) -> SituationHub | None:
+    """The hub, or None until the lifespan has started it (an app under test without its gateway)."""
+    hub: SituationHub | None = getattr(request.app.state, "hub", None)
+    return hub
+
+
 def _org(request: Request) -> OrgRegistry:
     org: OrgRegistry = request.app.state.org
     return org
@@ -99,6 +105,7 @@ DatabaseDep = Annotated[Database, Depends(_db)]
 ProducerDep = Annotated[EventProducer, Depends(_producer)]
 QuarantineSinkDep = Annotated[QuarantineSink | None, Depends(_quarantine_sink)]
 HubDep = Annotated[SituationHub, Depends(_hub)]
+LiveHubDep = Annotated[SituationHub | None, Depends(_live_hub)]
 TokenCacheDep = Annotated[TokenCache | None, Depends(_token_cache)]
 OrgDep = Annotated[OrgRegistry, Depends(_org)]
 HealthRulesDep = Annotated[HealthRules, Depends(_health_rules)]

@@ -283,6 +283,8 @@ class EdDiversionStarted(Envelope):
     reason: FreeText500
     decided_by: FreeText128
     expected_end: Timestamp | None = None
+    # Given when a chief diverts to an ED that is itself diverting back (services.ingest.diversions): why anyway.
+    override_reason: FreeText500 | None = None
 
 
 class EdDiversionEnded(Envelope):

@@ -69,6 +69,7 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
             "corrects": payload.get("corrects"),
             "rollout_decision": payload.get("rollout_decision"),
             "stop_criteria": payload.get("stop_criteria"),
+            "override_reason": None,
         }
     receiving = [_name(org, unit_id) for unit_id in payload.get("to_unit_ids", [])]  # an end names none
     started = event.type == "ed.diversion_started"
@@ -83,7 +84,7 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
         "decision": (
             f"Hänvisning ({payload['scope']}) till {', '.join(receiving)}" if started else "Hänvisningen avslutas"
         ),
-        "rationale": payload.get("reason") or "",
+        "rationale": _diversion_rationale(payload),
         "mandate": "",
         "owner": payload["decided_by"],
         "follow_up_at": payload.get("expected_end"),
@@ -92,7 +93,18 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
         "corrects": None,
         "rollout_decision": None,
         "stop_criteria": None,
+        "override_reason": (payload.get("override_reason") or "").strip() or None,
     }
+
+
+def _diversion_rationale(payload: dict[str, Any]) -> str:
+    """The reason, and the override reason of a diversion to an ED that was itself diverting (ingest refuses
+    it without one: services.ingest.diversions), so the log shows why it was taken anyway."""
+    reason = payload.get("reason") or ""
+    override = (payload.get("override_reason") or "").strip()
+    if not override:
+        return reason
+    return f"{reason}\n\nÖverstyrd (mottagande akutmottagning hänvisar själv): {override}".lstrip()
 
 
 def _matches(entry: dict[str, Any], query: DecisionQuery) -> bool:

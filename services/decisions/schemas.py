@@ -27,6 +27,7 @@ class DecisionEntry(Schema):
     corrects: str | None
     rollout_decision: str | None
     stop_criteria: dict[str, Any] | None  # the stop-criteria evaluation a go/no-go decision was taken on
+    override_reason: str | None = None  # why a diversion went to an ED that was itself diverting
     corrected_by: list[str]
 
 

@@ -12,8 +12,9 @@ from hypercare.storage.quarantine import count_quarantined, list_quarantined
 from hypercare.topics import topics_for
 from services.audit.service import note_counts
 from services.auth.dependencies import Admin, Ingester
-from services.dependencies import DatabaseDep, OrgDep, ProducerDep, QuarantineSinkDep, SettingsDep
+from services.dependencies import DatabaseDep, LiveHubDep, OrgDep, ProducerDep, QuarantineSinkDep, SettingsDep
 from services.ingest.body import UnreadableBody, split_body
+from services.ingest.diversions import ActiveDiversions
 from services.ingest.schemas import IngestResponse, QuarantinePage
 from services.ingest.service import describe, ingest_items
 
@@ -43,6 +44,7 @@ async def post_events(
     producer: ProducerDep,
     org: OrgDep,
     quarantine: QuarantineSinkDep,
+    hub: LiveHubDep,
 ) -> JSONResponse:
     # The body limit (HYPERCARE_MAX_BODY_BYTES, 413) and the nesting limit (422) are enforced for every
     # route by services.middleware.limits before the request gets here.
@@ -66,6 +68,7 @@ async def post_events(
             org=org,
             unknown_units=settings.unknown_units,
             quarantine=quarantine,
+            active_diversions=ActiveDiversions(hub.store.unit_states) if hub is not None else None,
         )
     except KafkaError as error:
         raise HTTPException(

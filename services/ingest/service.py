@@ -27,6 +27,7 @@ from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.ingest.actors import actor_refusal, stamped, with_actor
 from services.ingest.body import RawItem
+from services.ingest.diversions import ActiveDiversions, refuse_unsafe_diversion
 from services.ingest.producer import EventProducer, encode_key, encode_value
 from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.schemas import IngestResponse, RejectedItem
@@ -48,7 +49,13 @@ class IngestResult:
     event_ids: list[str] = field(default_factory=list)
 
 
-def _validate(item: RawItem, principal: Principal, org: OrgRegistry, unknown_units: UnknownUnits) -> Event:
+def _validate(
+    item: RawItem,
+    principal: Principal,
+    org: OrgRegistry,
+    unknown_units: UnknownUnits,
+    active_diversions: ActiveDiversions | None = None,
+) -> Event:
     if item.error is not None:
         raise InvalidEvent(item.error)
     event = parse_event(with_actor(item.data, principal))
@@ -63,6 +70,7 @@ def _validate(item: RawItem, principal: Principal, org: OrgRegistry, unknown_uni
         raise InvalidEvent(reason)
     if unknown_units == "reject" and not _known_unit(org, event):
         raise InvalidEvent(f"unit_id: {event.unit_id!r} is not in the org registry")
+    refuse_unsafe_diversion(event, active_diversions, org)  # last: it notes the accepted diversion
     return event
 
 
@@ -83,10 +91,12 @@ async def ingest_items(
     org: OrgRegistry,
     unknown_units: UnknownUnits,
     quarantine: QuarantineSink | None = None,
+    active_diversions: ActiveDiversions | None = None,
 ) -> IngestResult:
     """Validate and authorize each item (``unknown_units``: refuse units the ``org`` registry lacks, or accept
     them under "unmapped"); valid events to their family topics, rejected items to the quarantine topic and
-    table with their reasons.
+    table with their reasons. With ``active_diversions`` (the live picture's) a diversion that would send
+    patients back and forth is refused unless it gives an override reason (:mod:`services.ingest.diversions`).
 
     With ``quarantine`` (the API's sink) a database outage does not fail the batch: the rejected items'
     rows wait in the sink (see :mod:`services.ingest.quarantine_sink`). Without it the rows are written
@@ -99,7 +109,7 @@ async def ingest_items(
     received_at = datetime.now(UTC)
     for item in items:
         try:
-            event = _validate(item, principal, org, unknown_units)
+            event = _validate(item, principal, org, unknown_units, active_diversions)
         except InvalidEvent as error:
             reason = redact(str(error))
             metrics.EVENTS_INGESTED.labels(type=_type_label(item), outcome="rejected").inc()

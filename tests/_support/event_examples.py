@@ -44,6 +44,7 @@ def _fields(type_: str, unit_id: str, other_unit: str, walker_id: str) -> dict[s
             "reason": "Överbeläggning",
             "decided_by": "Produktionschef",
             "expected_end": later,
+            "override_reason": "Mottagande akut hänvisar bara traumalarm",
         },
         "ed.diversion_ended": {"diversion_id": f"D-{tag}", "decided_by": "Produktionschef", "reason": "Läget lugnt"},
         "decision.recorded": {

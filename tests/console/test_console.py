@@ -596,3 +596,99 @@ async def test_a_queued_action_waits_for_the_walker_who_made_it_and_is_never_sen
         assert await page.locator("[data-waiting-for]").count() == 0
     finally:
         await context.close()
+
+
+async def test_the_diversion_form_shows_the_receiving_eds_refuses_a_circle_with_the_reason_and_takes_an_override(
+    open_page: Any, pipeline: Pipeline
+) -> None:
+    """Mölndal diverts to Östra (for 3 h 20 min, its review overdue); a chief diverting Östra to Mölndal sees
+    Mölndal marked as itself diverting with its load, is refused with the server's reason, then gives an override
+    reason: the diversion goes through and the reason is in the decision log."""
+    molndal, ostra = "SE2321000131-ESUMOLAKM", "SE2321000131-ESUOSTAKM"
+    run = uuid.uuid4().hex[:6]
+    first = event(
+        "ed.diversion_started",
+        molndal,
+        200,
+        diversion_id=f"M-{run}",
+        to_unit_ids=[ostra],
+        scope="ambulance",
+        reason="Överbeläggning Mölndal",
+        expected_end=(datetime.now(UTC) - timedelta(minutes=10)).isoformat(),
+    )
+    status = event(
+        "ed.status", molndal, 25, patients_waiting=17, patients_in_department=33, capacity=28, longest_wait_minutes=90
+    )
+    assert (await pipeline.post_events([first, status], role="chief")).json()["accepted"] == 2
+    await pipeline.wait_for(
+        f"/api/v1/units/{molndal}",
+        lambda u: u["ed"]["diversion"] is not None and u["ed"]["status"] is not None,
+        timeout=30,
+    )
+
+    chief = await open_page("chief", "#/console")
+    card = chief.locator(f'.diversion[data-unit-id="{molndal}"]')
+    await card.wait_for(timeout=10000)
+    assert text_of(await card.locator("[data-running]").inner_text()) == "Pågår sedan 3 h 20 min"
+    assert text_of(await card.locator("[data-overdue]").inner_text()).startswith("Omprövning försenad")
+    color = await card.locator("[data-overdue]").evaluate("node => getComputedStyle(node).color")
+    assert color == "rgb(255, 158, 158)"  # --alert-text
+
+    await chief.get_by_role("button", name="Hänvisa / Declare diversion").click()
+    dialog = chief.locator("dialog[open]")
+    await dialog.get_by_label("Akutmottagning som hänvisar").select_option(ostra)
+    choice = dialog.locator(f'label.choice[data-unit-id="{molndal}"]')
+    assert await choice.get_attribute("data-diverting") == "true"
+    text = text_of(await choice.inner_text())
+    assert "Hänvisar själv till Akutmottagning Östra" in text
+    # The module's other tests report for Mölndal too: the form shows the latest report, whichever it is.
+    latest = (await pipeline.get(f"/api/v1/units/{molndal}")).json()["ed"]["status"]
+    waiting, inside, capacity = (latest[k] for k in ("patients_waiting", "patients_in_department", "capacity"))
+    load = f"{waiting} väntar · {inside} inne / {capacity} platser"
+    assert re.search(re.escape(load) + r" · rapport för (\d+ min|\d+ h \d+ min) sedan", text), text
+    quiet = dialog.locator('label.choice[data-unit-id="SE2321000131-ESUDSBAKM"]')
+    assert await quiet.get_attribute("data-diverting") == "false"
+    quiet_status = (await pipeline.get("/api/v1/units/SE2321000131-ESUDSBAKM")).json()["ed"]["status"]
+    if quiet_status is None:  # unless another test of the module reported for it
+        assert "Ingen lägesrapport" in text_of(await quiet.inner_text())
+    else:
+        assert f"{quiet_status['patients_waiting']} väntar" in text_of(await quiet.inner_text())
+    assert not await dialog.locator(".override-field").is_visible()
+
+    await choice.locator("input").check()
+    await dialog.get_by_label("Orsak").fill(f"Östra full {run}")
+    await dialog.get_by_role("button", name="Registrera hänvisning").click()
+    error = dialog.locator(".form-error")
+    await error.get_by_text("is itself diverting to").wait_for(timeout=10000)
+    assert (
+        f"{molndal} (Akutmottagning Mölndal) is itself diverting to {ostra} (Akutmottagning Östra); "
+        "a diversion there would send patients back and forth" in text_of(await error.inner_text())
+    )
+    await dialog.locator(".override-field").wait_for()
+    await dialog.get_by_role("button", name="Registrera hänvisning").click()  # the override reason is required
+    await error.get_by_text("Skäl att hänvisa ändå").wait_for()
+    await dialog.get_by_label("Skäl att hänvisa ändå").fill(f"Mölndal tar traumalarm ändå {run}")
+    await dialog.get_by_role("button", name="Registrera hänvisning").click()
+    await chief.locator("dialog[open]").wait_for(state="detached")
+    ostra_card = chief.locator(f'.diversion[data-unit-id="{ostra}"]')
+    await ostra_card.wait_for(timeout=10000)
+    assert text_of(await ostra_card.locator("[data-running]").inner_text()) == "Pågår sedan 0 min"
+    assert await ostra_card.locator("[data-overdue]").count() == 0
+
+    log = await pipeline.wait_for(
+        f"/api/v1/decisions?q={run}", lambda body: any(e["unit_id"] == ostra for e in body["items"]), timeout=30
+    )
+    entry = next(e for e in log["items"] if e["unit_id"] == ostra)
+    assert entry["override_reason"] == f"Mölndal tar traumalarm ändå {run}"
+    decisions = await open_page("chief", "#/decisions")
+    await (
+        decisions.locator(f'.decision[data-decision-id="{entry["decision_id"]}"]')
+        .get_by_text(f"Mölndal tar traumalarm ändå {run}")
+        .wait_for(timeout=10000)
+    )
+
+    ends = [
+        event("ed.diversion_ended", unit_id, 0, diversion_id=diversion_id)
+        for unit_id, diversion_id in ((molndal, f"M-{run}"), (ostra, entry["decision_id"]))
+    ]
+    assert (await pipeline.post_events(ends, role="chief")).json()["accepted"] == 2

@@ -144,3 +144,50 @@ async def test_only_chiefs_and_admins_record_decisions_and_overdue_diversions_ar
     unit = await pipeline.wait_for(f"/api/v1/units/{ED}", lambda u: u["ed"]["diversion"]["review_overdue"] is False)
     # A renewal amends the diversion and keeps when it started.
     assert datetime.fromisoformat(unit["ed"]["diversion"]["since"]) == datetime.fromisoformat(overdue["occurred_at"])
+
+
+async def test_a_circular_diversion_is_refused_with_the_reason_and_goes_through_with_an_override(
+    pipeline: Pipeline,
+) -> None:
+    """The API checks a diversion against the live picture it holds: Kungälv → Skövde while Skövde diverts to
+    Kungälv is refused with the path; with an override reason it is accepted and the reason is in the log."""
+    run = uuid.uuid4().hex[:8]
+    kungalv, skovde = "SE2321000131-ESIVKUNAKM", "SE2321000131-ESKASSKOAKM"
+
+    def diversion(unit_id: str, to: str, name: str, **fields: Any) -> dict[str, Any]:
+        return event(
+            "ed.diversion_started",
+            unit_id,
+            1,
+            diversion_id=f"{name}-{run}",
+            to_unit_ids=[to],
+            scope="ambulance",
+            reason="Överbeläggning",
+            **fields,
+        )
+
+    assert (await pipeline.post_events([diversion(skovde, kungalv, "S")], role="chief")).json()["accepted"] == 1
+    await pipeline.wait_for(f"/api/v1/units/{skovde}", lambda u: u["ed"]["diversion"] is not None)
+
+    refused = await pipeline.post_events([diversion(kungalv, skovde, "K")], role="chief")
+    assert refused.status_code == 422
+    assert refused.json()["rejected"][0]["reason"] == (
+        f"to_unit_ids: {skovde} (Akutmottagning Skövde) is itself diverting to {kungalv} (Akutmottagning Kungälv); "
+        "a diversion there would send patients back and forth (give override_reason to divert anyway)"
+    )
+    overridden = diversion(kungalv, skovde, "K", override_reason="Skövde tar bara traumalarm, enligt TiB")
+    assert (await pipeline.post_events([overridden], role="chief")).json() == {"accepted": 1, "rejected": []}
+
+    log = await pipeline.wait_for(
+        "/api/v1/decisions?limit=1000", lambda body: any(e["decision_id"] == f"K-{run}" for e in body["items"])
+    )
+    entry = next(e for e in log["items"] if e["decision_id"] == f"K-{run}")
+    assert entry["override_reason"] == "Skövde tar bara traumalarm, enligt TiB"
+    assert entry["rationale"].endswith("Skövde tar bara traumalarm, enligt TiB")
+    unit = await pipeline.wait_for(f"/api/v1/units/{kungalv}", lambda u: u["ed"]["diversion"] is not None)
+    assert unit["ed"]["diversion"]["to_unit_ids"] == [skovde]
+    ends = [
+        event("ed.diversion_ended", unit_id, 0, diversion_id=f"{name}-{run}")
+        for unit_id, name in ((skovde, "S"), (kungalv, "K"))
+    ]
+    assert (await pipeline.post_events(ends, role="chief")).json()["accepted"] == 2

@@ -276,6 +276,12 @@ export class ConsoleView {
             h("span", { class: "pill pill--warn" }, t(`scope.${d.scope}`) || d.scope)),
           h("p", {}, t("diversions.to", { units: d.to_unit_ids.map((id) => this.live.unitName(id)).join(", ") })),
           h("p", { class: "diversion-reason" }, d.reason || ""),
+          h("p", { class: "diversion-running", dataset: { running: "" } },
+            t("diversions.running", { duration: formatDuration(minutesSince(d.since)) })),
+          d.review_overdue ? h("p", { class: "diversion-overdue", role: "status", dataset: { overdue: "" } },
+            t("diversions.overdue"),
+            d.overdue_minutes ? ` (${t("diversions.overdue.by", { duration: formatDuration(d.overdue_minutes) })})` : "")
+            : null,
           h("p", { class: "muted small" },
             t("diversions.since", { time: formatTime(d.since, { date: true }) }),
             d.expected_end ? ` · ${t("diversions.expected", { time: formatTime(d.expected_end, { date: true }) })}` : "",
@@ -313,9 +319,7 @@ export class ConsoleView {
       ["ambulance", "walk_in", "all"].map((s) => h("option", { value: s }, t(`scope.${s}`))));
     const receiving = h("fieldset", { class: "choices choices--columns" },
       h("legend", {}, t("form.receiving")),
-      eds.map((ed) => h("label", { class: "choice", dataset: { unitId: ed.unit_id } },
-        h("input", { type: "checkbox", name: "to_unit_ids", value: ed.unit_id }),
-        h("span", {}, ed.name))));
+      eds.map((ed) => this.receivingChoice(ed)));
     const syncReceiving = () => {
       for (const label of receiving.querySelectorAll("label")) {
         const own = label.dataset.unitId === edSelect.value;
@@ -327,10 +331,16 @@ export class ConsoleView {
     syncReceiving();
     const reason = h("textarea", { name: "reason", rows: 3, maxlength: 500, required: true });
     const expected = h("input", { type: "datetime-local", name: "expected_end", min: stockholmLocalNow() });
+    // Shown when the server refuses a diversion that would send patients back and forth (an ED that is itself
+    // diverting, services/ingest/diversions.py): a reason to divert anyway goes with the event and into the log.
+    const override = h("textarea", { name: "override_reason", rows: 2, maxlength: 500 });
+    const overrideField = field(t("form.override"), override, t("form.override.hint"));
+    overrideField.classList.add("override-field");
+    overrideField.hidden = true;
     openFormDialog({
       title: t("form.declare.title"),
       fields: [field(t("form.ed"), edSelect), field(t("form.scope"), scope), receiving,
-        field(t("form.reason"), reason), field(t("form.expected"), expected)],
+        field(t("form.reason"), reason), field(t("form.expected"), expected), overrideField],
       submitLabel: t("form.submit.declare"),
       onSubmit: async () => {
         const to = [...receiving.querySelectorAll("input:checked")].map((input) => input.value);
@@ -342,7 +352,21 @@ export class ConsoleView {
         });
         const end = stockholmLocalToIso(expected.value);
         if (end) event.expected_end = end;
-        await this.decide(event);
+        if (!overrideField.hidden) {
+          if (!override.value.trim()) throw new Error(t("form.required", { field: t("form.override") }));
+          event.override_reason = override.value.trim();
+        }
+        try {
+          await sendEvent(event);
+        } catch (error) {
+          if (error instanceof EventRefused && error.reasons.some((r) => r.includes("override_reason"))) {
+            overrideField.hidden = false;
+            override.focus();
+            throw new Error(t("decision.refused.circular", { reason: error.message }));
+          }
+          throw this.refusal(error);
+        }
+        toast(t("decision.sent"));
       },
     });
   }
@@ -364,15 +388,52 @@ export class ConsoleView {
     });
   }
 
+  /** One receiving ED in the diversion form: its name, status, load and report age, and whether it diverts. */
+  receivingChoice(ed) {
+    const status = ed.ed?.status;
+    const own = ed.ed?.active_diversions || (ed.ed?.diversion ? [ed.ed.diversion] : []);
+    const to = [...new Set(own.flatMap((d) => d.to_unit_ids || []))];
+    const health = ed.health?.status;
+    return h("label", { class: "choice choice--ed", dataset: { unitId: ed.unit_id, diverting: own.length ? "true" : "false" } },
+      h("input", { type: "checkbox", name: "to_unit_ids", value: ed.unit_id }),
+      h("span", { class: "choice-body" },
+        h("span", { class: "choice-name" }, ed.name),
+        health ? badge(health) : null,
+        own.length ? h("span", { class: "pill pill--alert", dataset: { itselfDiverting: "" } },
+          t("form.receiving.diverting", { units: to.map((id) => this.live.unitName(id)).join(", ") })) : null,
+        h("span", { class: "choice-status muted small" }, status
+          ? t("form.receiving.load", {
+            waiting: formatNumber(status.patients_waiting), inside: formatNumber(status.patients_in_department),
+            capacity: formatNumber(status.capacity),
+            age: formatDuration(status.minutes_since_report ?? minutesSince(status.reported_at)),
+          })
+          : t("form.receiving.noreport"))));
+  }
+
+  refusal(error) {
+    if (error instanceof EventRefused) return new Error(t("decision.refused", { reason: error.message }));
+    return new Error(describeError(error));
+  }
+
   async decide(event) {
     try {
       await sendEvent(event);
     } catch (error) {
-      if (error instanceof EventRefused) throw new Error(t("decision.refused", { reason: error.message }));
-      throw new Error(describeError(error));
+      throw this.refusal(error);
     }
     toast(t("decision.sent"));
   }
+}
+
+function minutesSince(iso) {
+  return iso ? Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 60000)) : 0;
+}
+
+/** 200 → "3 h 20 min", 45 → "45 min". */
+export function formatDuration(minutes) {
+  const m = Math.max(0, Math.floor(minutes || 0));
+  if (m < 60) return t("duration.minutes", { m });
+  return t("duration.hours", { h: Math.floor(m / 60), m: m % 60 });
 }
 
 function tile(metric, label, value, sub, tone) {
