@@ -33,6 +33,7 @@ from hypercare.privacy.redact import contains_identity_number
 from hypercare.rules.loader import ConfigFileError, Naming, read_yaml, validate
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
+from services.audit.service import record_sign_in
 from services.auth import session as sessions
 from services.auth.roles import Role
 
@@ -309,6 +310,7 @@ async def callback(request: Request) -> Response:
             )
         else:
             log.info("OIDC callback refused: no login under way in this browser, or a state that does not match")
+        record_sign_in(request, None, outcome="unauthenticated", method="oidc")
         response: Response = _failed_page()
         _clear_login_cookie(response, oidc)
         return response
@@ -319,6 +321,7 @@ async def callback(request: Request) -> Response:
         claims = await _claims(oidc, token, pending.nonce)
     except Exception as error:  # Authlib's OAuth/JOSE errors, the network: never log the message (may hold a code)
         log.warning("OIDC callback: token exchange or ID token validation failed (%s)", type(error).__name__)
+        record_sign_in(request, None, outcome="unauthenticated", method="oidc")
         response = _failed_page()
         _clear_login_cookie(response, oidc)
         return response
@@ -329,10 +332,11 @@ async def callback(request: Request) -> Response:
         _clear_login_cookie(response, oidc)
         return response
     name = oidc.claims.name_for(claims)
-    session_id, csrf, _record = await sessions.create_session(
+    session_id, csrf, record = await sessions.create_session(
         db, name=name, role=role, scope=oidc.claims.scope_for(claims), lifetime=oidc.session_lifetime
     )
     log.info("OIDC sign-in: a session for role %s", role.value)
+    record_sign_in(request, record.principal, method="oidc")
     response = RedirectResponse(
         CONSOLE_PATH, status_code=status.HTTP_303_SEE_OTHER, headers={"Cache-Control": "no-store"}
     )
@@ -369,6 +373,7 @@ async def logout(request: Request) -> Response:
             if problem is not None:
                 return JSONResponse({"detail": problem}, status_code=status.HTTP_403_FORBIDDEN)
             await sessions.end_session(db, session_id, cache)
+            record_sign_in(request, record.principal, action="sign_out", method="oidc")
     response = Response(status_code=status.HTTP_204_NO_CONTENT, headers={"Cache-Control": "no-store"})
     _clear_session_cookies(response, oidc)
     return response

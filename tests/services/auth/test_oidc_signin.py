@@ -97,6 +97,13 @@ async def test_a_chief_signs_in_writes_with_the_csrf_token_and_signs_out(api: Pi
         gone = await stale.get("/api/v1/me")
         assert gone.status_code == 401 and "sign in again" in gone.json()["detail"]
 
+    # The sign-in through the provider and the sign-out are in the audit log under the person's name.
+    async with api.client("admin") as admin:
+        rows = (await admin.get("/api/v1/audit", params={"principal": "chief.sas", "limit": 50})).json()["items"]
+    actions = {(row["action"], row["outcome"]) for row in rows}
+    assert {("sign_in", "success"), ("sign_out", "success")} <= actions, rows
+    assert any(row["action"] == "sign_in" and "oidc" in (row["object"] or "") for row in rows), rows
+
 
 async def test_a_floor_walker_gets_the_floorwalker_role_and_a_viewer_cannot_write(api: Pipeline) -> None:
     async with _client(api) as client:
