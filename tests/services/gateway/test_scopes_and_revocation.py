@@ -57,11 +57,19 @@ async def serving(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
         await asyncio.wait_for(task, 30)
 
 
+NAMES: dict[str, str] = {}  # token -> the name it was issued under
+
+
 async def issue(database_url: str, **tokens: dict[str, Any]) -> dict[str, str]:
     db = Database.from_url(database_url)
     tag = uuid.uuid4().hex[:8]
     try:
-        return {key: await issue_token(db, name=f"scope-{key}-{tag}", **spec) for key, spec in tokens.items()}
+        issued = {}
+        for key, spec in tokens.items():
+            name = f"scope-{key}-{tag}"
+            issued[key] = await issue_token(db, name=name, **spec)
+            NAMES[issued[key]] = name
+        return issued
     finally:
         await db.close()
 
@@ -152,7 +160,8 @@ async def test_a_chief_scoped_to_sas_sees_and_acts_on_their_subtree_only(
             # Revocation through the admin API closes the scoped socket with 1008 and a reason within 5 s.
             async with client("admin") as admin:
                 listed = (await admin.get("/api/v1/tokens")).json()["items"]
-                row = next(item for item in listed if item["scope"] == SAS and item["revoked_at"] is None)
+                # This test's own SAS token (the database is shared: other tests may hold SAS-scoped tokens too).
+                row = next(item for item in listed if item["name"] == NAMES[tokens["sas"]])
                 assert "token" not in row and "token_hash" not in row
                 started = time.monotonic()
                 revoked = await admin.delete(f"/api/v1/tokens/{row['id']}")
