@@ -8,7 +8,8 @@ Routers ask for them through these aliases and never look at ``app.state`` thems
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -27,90 +28,39 @@ from services.reports.context import ReportContext
 from services.stop_criteria.rules import StopCriteria
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+def _state(name: str) -> Callable[[Request], Any]:
+    """A dependency returning ``app.state.<name>``: the object built in ``create_app`` or its lifespan."""
+
+    def read(request: Request) -> Any:
+        return getattr(request.app.state, name)
+
+    read.__name__ = f"app_state_{name}"
+    return read
 
 
-def _db(request: Request) -> Database:
-    db: Database = request.app.state.db
-    return db
+def _started(name: str) -> Callable[[Request], Any]:
+    """Like :func:`_state`, but None until the lifespan has started it (an app under test may run without)."""
+
+    def read(request: Request) -> Any:
+        return getattr(request.app.state, name, None)
+
+    read.__name__ = f"app_state_{name}_if_started"
+    return read
 
 
-def _producer(request: Request) -> EventProducer:
-    producer: EventProducer = request.app.state.producer
-    return producer
-
-
-def _quarantine_sink(request: Request) -> QuarantineSink | None:
-    """Rejected items' table writes that outlast a database outage; None until the lifespan starts it."""
-    sink: QuarantineSink | None = getattr(request.app.state, "quarantine_sink", None)
-    return sink
-
-
-def _token_cache(request: Request) -> TokenCache | None:
-    cache: TokenCache | None = getattr(request.app.state, "token_cache", None)
-    return cache
-
-
-def _hub(request: Request) -> SituationHub:
-    hub: SituationHub = request.app.state.hub
-    return hub
-
-
-def _live_hub(request: Request) -> SituationHub | None:
-    """The hub, or None until the lifespan has started it (an app under test without its gateway)."""
-    hub: SituationHub | None = getattr(request.app.state, "hub", None)
-    return hub
-
-
-def _org(request: Request) -> OrgRegistry:
-    org: OrgRegistry = request.app.state.org
-    return org
-
-
-def _health_rules(request: Request) -> HealthRules:
-    rules: HealthRules = request.app.state.rules
-    return rules
-
-
-def _alert_rules(request: Request) -> AlertRules:
-    rules: AlertRules = request.app.state.alert_rules
-    return rules
-
-
-def _alert_service(request: Request) -> AlertService | None:
-    """The gateway's alert runtime; None until the lifespan has started it (e.g. an app under test)."""
-    service: AlertService | None = getattr(request.app.state, "alert_service", None)
-    return service
-
-
-def _stop_criteria(request: Request) -> StopCriteria:
-    criteria: StopCriteria = request.app.state.stop_criteria
-    return criteria
-
-
-def _duties(request: Request) -> DutiesConfig:
-    duties: DutiesConfig = request.app.state.duties
-    return duties
-
-
-def _report_context(request: Request) -> ReportContext:
-    context: ReportContext = request.app.state.report_context
-    return context
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-DatabaseDep = Annotated[Database, Depends(_db)]
-ProducerDep = Annotated[EventProducer, Depends(_producer)]
-QuarantineSinkDep = Annotated[QuarantineSink | None, Depends(_quarantine_sink)]
-HubDep = Annotated[SituationHub, Depends(_hub)]
-LiveHubDep = Annotated[SituationHub | None, Depends(_live_hub)]
-TokenCacheDep = Annotated[TokenCache | None, Depends(_token_cache)]
-OrgDep = Annotated[OrgRegistry, Depends(_org)]
-HealthRulesDep = Annotated[HealthRules, Depends(_health_rules)]
-AlertRulesDep = Annotated[AlertRules, Depends(_alert_rules)]
-AlertServiceDep = Annotated[AlertService | None, Depends(_alert_service)]
-StopCriteriaDep = Annotated[StopCriteria, Depends(_stop_criteria)]
-DutiesDep = Annotated[DutiesConfig, Depends(_duties)]
-ReportContextDep = Annotated[ReportContext, Depends(_report_context)]
+SettingsDep = Annotated[Settings, Depends(_state("settings"))]
+DatabaseDep = Annotated[Database, Depends(_state("db"))]
+ProducerDep = Annotated[EventProducer, Depends(_state("producer"))]
+# Rejected items' table writes that outlast a database outage.
+QuarantineSinkDep = Annotated[QuarantineSink | None, Depends(_started("quarantine_sink"))]
+HubDep = Annotated[SituationHub, Depends(_state("hub"))]
+LiveHubDep = Annotated[SituationHub | None, Depends(_started("hub"))]
+TokenCacheDep = Annotated[TokenCache | None, Depends(_started("token_cache"))]
+OrgDep = Annotated[OrgRegistry, Depends(_state("org"))]
+HealthRulesDep = Annotated[HealthRules, Depends(_state("rules"))]
+AlertRulesDep = Annotated[AlertRules, Depends(_state("alert_rules"))]
+# The gateway's alert runtime.
+AlertServiceDep = Annotated[AlertService | None, Depends(_started("alert_service"))]
+StopCriteriaDep = Annotated[StopCriteria, Depends(_state("stop_criteria"))]
+DutiesDep = Annotated[DutiesConfig, Depends(_state("duties"))]
+ReportContextDep = Annotated[ReportContext, Depends(_state("report_context"))]
