@@ -30,6 +30,8 @@ from hypercare.storage.models import StoredEvent
 
 WARDS = ["SE2321000131-ESASBOR210", "SE2321000131-ESASBOR220", "SE2321000131-ENHBORCEN", "SE2321000131-ERHUMBOR"]
 EDS = ["SE2321000131-ESASBORAKM", "SE2321000131-ESASSKEAKM"]
+# Skene diverts here, not back to Borås (which diverts to Skene): the server refuses a circle of diversions.
+RECEIVING_ED = "SE2321000131-ESUSAHAKM"
 UNITS = [*WARDS, *EDS]
 PRIMARY = ("logins_15m", "permission_denied_1h", "opened_1h", "resolved_1h", "assists_1h")
 SECONDARY = ("login_failures_15m", "distinct_users_failing_15m", "open", "patients_waiting", "active_diversions")
@@ -115,7 +117,7 @@ def mixed_load(seed: int, count: int, *, tag: str | None = None) -> list[dict[st
         }
     )
     events.append({**events[-1], "event_id": f"{tag}-div-b", "diversion_id": f"{tag}-D2", "unit_id": EDS[1],
-                   "to_unit_ids": [EDS[0]], "occurred_at": _at(now, 150)})  # fmt: skip
+                   "to_unit_ids": [RECEIVING_ED], "occurred_at": _at(now, 150)})  # fmt: skip
     events.append(
         {
             "event_id": f"{tag}-div-b-end",
