@@ -13,7 +13,6 @@ import shutil
 import signal
 import subprocess
 import threading
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from html import unescape
@@ -24,6 +23,7 @@ import httpx
 import pytest
 from hc_testkit import Pipeline
 
+from hypercare.contract.events import new_id
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from services.auth.tokens import issue_token
@@ -120,7 +120,7 @@ async def sign_in(client: httpx.AsyncClient, base_url: str, login: str) -> httpx
 async def oidc_api(bootstrap: str, pg_url: str, log_dir: Path) -> AsyncIterator[Pipeline]:
     """The API alone (no worker: sign-in needs no events folded), signing in with a running test provider; an
     admin token in ``tokens["admin"]``."""
-    suffix = uuid.uuid4().hex[:10]
+    suffix = new_id("oidc")[-10:]
     settings = Settings(
         kafka_bootstrap=bootstrap,
         database_url=pg_url,

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
 
+from hypercare.contract.events import new_id
 from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
@@ -161,7 +162,7 @@ async def test_a_database_outage_leaves_the_live_picture_and_ingest_working(
                 situation = await viewer.get("/api/v1/situation")
                 assert situation.status_code == 200
                 assert (await viewer.get(f"/api/v1/units/{WARD}")).status_code == 200
-                tag = uuid.uuid4().hex[:10]
+                tag = new_id("live")[-10:]
                 batch = [login(f"live-{tag}-ok"), {"event_id": f"live-{tag}-bad", "type": "access.login"}]
                 posted = await source.post("/api/v1/events", json=batch)
                 assert posted.status_code == 200, posted.text

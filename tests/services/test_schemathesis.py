@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from pg_databases import fresh_pg_database
 from schemathesis import GenerationMode
 
+from hypercare.contract.events import new_id
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
@@ -40,7 +40,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def live_api(broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    tag = uuid.uuid4().hex[:10]
+    tag = new_id("st")[-10:]
     config = Settings(
         kafka_bootstrap=broker.bootstrap,
         database_url=pg_url,
@@ -83,7 +83,7 @@ def tokens(live_api: dict[str, Any]) -> dict[str, str]:
     async def issue() -> dict[str, str]:
         db = Database.from_url(live_api["pg_url"])
         try:
-            tag = uuid.uuid4().hex[:10]
+            tag = new_id("st")[-10:]
             return {role: await issue_token(db, role=role, name=f"schemathesis-{role}-{tag}") for role in ROLES}
         finally:
             await db.close()

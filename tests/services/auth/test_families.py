@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 from event_examples import example_event
 from sqlalchemy import select, update
 
-from hypercare.contract.events import EVENT_TYPES, FAMILIES, family_of, parse_event
+from hypercare.contract.events import EVENT_TYPES, FAMILIES, family_of, new_id, parse_event
 from hypercare.storage.db import Database
 from hypercare.storage.models import ApiToken
 from services.auth.families import DECISION_TYPES, allowed_families, refusal
@@ -68,7 +67,7 @@ def test_a_long_unit_scope_is_shortened_in_the_reason() -> None:
 
 
 def _name() -> str:
-    return f"scope-{uuid.uuid4().hex[:10]}"
+    return new_id("scope")
 
 
 async def test_a_scoped_source_token_is_stored_and_read_back(db: Database) -> None:
