@@ -10,7 +10,9 @@ A budget belongs to the token's principal (its name): every token with that name
 is known here without a database query once the token has been verified in this process (the token
 cache remembers it); a token not verified yet, a bad token and a request without one are counted against
 the client address. Counts are kept in memory per process, so each API replica keeps its own (a client
-spread over N replicas by a load balancer gets up to N times the budget).
+spread over N replicas by a load balancer gets up to N times the budget). The window is a moving one (each
+hit's time is kept until it is a window old): "1/minute" means one in any 60 s, also across a clock minute,
+which the cheaper sliding-window counter only approximates.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from urllib.parse import parse_qs
 
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from limits.aio.strategies import MovingWindowRateLimiter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hypercare.observability import metrics
@@ -98,7 +100,7 @@ class RateLimitMiddleware:
         self.budgets = budgets
         self._known_principal = known_principal
         self._storage = MemoryStorage()
-        self._limiter = SlidingWindowCounterRateLimiter(self._storage)
+        self._limiter = MovingWindowRateLimiter(self._storage)
 
     def key(self, scope: Scope) -> str:
         token = bearer_token(scope)

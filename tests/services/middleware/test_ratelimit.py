@@ -16,7 +16,7 @@ from hypercare.storage.db import Database
 from services.app import create_app
 from services.auth.roles import Role
 from services.auth.tokens import Principal, TokenCache, hash_token, issue_token
-from services.middleware.ratelimit import budget_for
+from services.middleware.ratelimit import Budgets, RateLimitMiddleware, budget_for
 
 
 @pytest.fixture
@@ -104,3 +104,50 @@ def test_a_bad_budget_refuses_the_start() -> None:
     with pytest.raises(ValidationError):
         Settings(rate_limit_reads="lots per minute")
     assert Settings(rate_limit_reads="").rate_limit_reads == ""  # empty: no limit
+
+
+async def test_one_per_minute_means_one_in_any_sixty_seconds_also_across_a_clock_minute(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two hits 0.2 s apart on either side of a clock minute: the second is refused (a window counter let it by)."""
+    from limits.aio.storage import memory
+
+    now = [1_800_000_059.9]  # 0.1 s before a whole minute
+    monkeypatch.setattr(memory.time, "time", lambda: now[0])
+    settings = Settings(rate_limit_renders="1/minute")
+    answered: list[int] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    limiter = RateLimitMiddleware(app, budgets=Budgets.from_settings(settings))
+
+    async def call() -> None:
+        path = "/api/v1/reports/daily"
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": b"",
+            "headers": [],
+            "client": ("10.1.1.1", 1),
+        }
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b""}
+
+        async def send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                answered.append(message["status"])
+
+        await limiter(scope, receive, send)
+
+    await call()
+    now[0] += 0.2
+    await call()
+    now[0] += 59.0
+    await call()
+    now[0] += 1.0
+    await call()
+    assert answered == [200, 429, 429, 200]
