@@ -56,6 +56,7 @@ from services.risks.router import router as risks_router
 from services.stop_criteria.router import router as stop_criteria_router
 from services.supervision import Supervisor
 from services.tokens.router import router as tokens_router
+from services.waves.router import router as waves_router
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(duties_router)
     app.include_router(alerts_router)
     app.include_router(stop_criteria_router)
+    app.include_router(waves_router)
     app.include_router(reports_router)
     app.include_router(oidc_router)
     app.include_router(tokens_router)

@@ -17,13 +17,15 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import Response
 from pydantic_core import to_json
 
-from hypercare.situation.views import Situation, UnitView
+from hypercare.org.registry import hours_since_go_live
+from hypercare.situation.views import Situation, UnitDetailView
 from hypercare.storage.errors import classify
 from services.auth import session as sessions
 from services.auth.dependencies import (
@@ -74,8 +76,8 @@ async def get_situation(principal: Reader, hub: HubDep) -> Response:
 
 @router.get(
     "/api/v1/units/{unit_id}",
-    response_model=UnitView,
-    summary="One unit's live figures and health",
+    response_model=UnitDetailView,
+    summary="One unit's live figures and health, its wave and the hours since its go-live",
     responses={
         403: {"description": "The unit lies outside the token's scope"},
         404: {"description": "Neither in the org registry nor seen in any event"},
@@ -90,7 +92,10 @@ async def get_unit(unit_id: str, principal: Reader, hub: HubDep) -> Response:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"unit {unit_id!r} is not in the org registry and has sent no events"
         )
-    return PictureResponse(unit)
+    # Hours since go-live change with every moment: computed here, not in the picture (or every delta would carry
+    # every unit). Measured to the unit's as_of, the moment its figures are for.
+    since = hours_since_go_live(unit.get("go_live_at"), datetime.fromisoformat(unit["as_of"]))
+    return PictureResponse({**unit, "hours_since_go_live": since})
 
 
 def _control_message(text: str) -> dict[str, Any] | None:
