@@ -64,7 +64,7 @@ def copies(org: OrgRegistry, states: dict[str, Any], n: int) -> tuple[OrgRegistr
                     ],
                 }
             )
-    big = OrgRegistry.model_validate({"region": document["region"], "administrations": administrations})
+    big = OrgRegistry.model_validate({**document, "administrations": administrations})
     big_states = {f"{unit_id}-{i}": families for unit_id, families in states.items() for i in range(n)}
     return big, big_states
 
