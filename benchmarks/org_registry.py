@@ -1,8 +1,9 @@
 """How long the org registry takes to load and validate (a benchmark, not a test).
 
 Prints, for the shipped default (40 units) and the whole region (``region_org.yaml``, 1,500+ units), the
-median time of ``load_org`` (read, parse, validate, cross-check) and of the first use of its placements,
-the time of one whole picture of it (``build_situation`` without events), and the YAML parser in use (libyaml's when PyYAML has it). The goal: the whole region under a second.
+median time of ``load_org`` (read, parse, validate, cross-check) and of the first use of its placements, the
+time of one whole picture of it (``build_situation`` without events), and the YAML parser in use (libyaml's
+when PyYAML has it). The goal: the whole region under a second.
 
     .venv/bin/python benchmarks/org_registry.py
 """
