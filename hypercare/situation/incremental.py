@@ -79,6 +79,7 @@ class IncrementalPicture:
         self._presence_seconds = presence_minutes * 60.0
         self._now: float | None = None
         self._as_of = ""
+        self.computed = [0, 0]  # units and roll-ups computed by the last advance (for the benchmark)
         self._reset()
 
     def _reset(self) -> None:
@@ -130,6 +131,7 @@ class IncrementalPicture:
         ts, as_of = _utc_ts(now)
         self._as_of = as_of
         self._where = {}
+        self.computed = [0, 0]
         units = None if touched is None else set(touched)
         if units is not None and any(u not in unit_states and not self._org.knows(u) for u in units):
             units = None  # an unmapped unit's state vanished: only a caller's own dict does that
@@ -247,6 +249,7 @@ class IncrementalPicture:
 
     def _compute_unit(self, unit_id: str, families: Mapping[str, Any] | None, ts: float) -> bool:
         """Compute a unit at ``ts`` and schedule its next moment; True when its summary or object changed."""
+        self.computed[0] += 1
         summary = _unit_summary(unit_id, families, ts, self._present_here(unit_id, ts))
         obj = _unit_object(self._placement(unit_id), summary, as_of="", rules=self._rules)
         before = self._units.get(unit_id)
@@ -281,6 +284,7 @@ class IncrementalPicture:
             heapq.heapify(self._heap)
 
     def _compute_rollup(self, node: Node) -> bool:
+        self.computed[1] += 1
         level = node[0]
         child_level = _CHILD_LEVEL.get(level)
         ids = self._children[node]
