@@ -16,7 +16,14 @@ and touched units per tick, the units the incremental picture computed and found
 milliseconds of this process per tick (CPU time, not wall time: other work on a shared machine would
 otherwise count).
 
+With ``--deflate`` it also weighs permessage-deflate (RFC 7692) for the WebSocket payloads: each tick's delta, as
+the hub encodes it once for every unscoped client, is compressed the way a connection with context takeover does
+(one raw-deflate stream per client, a sync flush per message). Compression is per connection, so its CPU is paid
+once per client: the line shows bytes per client per second with and without it, and the CPU it would take for
+``--clients`` clients (the gateway ships with it off: ``hypercare api`` passes ``ws_per_message_deflate=False``).
+
     .venv/bin/python benchmarks/picture.py [--units 40 --units 2000] [--rate 500] [--tick 0.25] [--seconds 60]
+        [--deflate --clients 1000]
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import random
 import statistics
 import sys
 import time
+import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -44,7 +52,7 @@ from hypercare.situation.health import HealthRules, load_rules  # noqa: E402
 from hypercare.situation.incremental import IncrementalPicture  # noqa: E402
 from hypercare.situation.rollup import build_situation  # noqa: E402
 from hypercare.situation.state import STATEFUL_FAMILIES, apply_event, new_state, state_view  # noqa: E402
-from services.gateway.hub import diff, flatten  # noqa: E402
+from services.gateway.hub import delta_fields, diff, encode, flatten  # noqa: E402
 
 States = dict[str, dict[str, dict[str, Any]]]
 HOURS = 8
@@ -151,6 +159,7 @@ def run(org: OrgRegistry, rules: HealthRules, units: int, args: argparse.Namespa
     touched_counts: list[int] = []
     computed: list[int] = []
     changed_counts: list[int] = []
+    deflater = Deflater()
     for tick in range(ticks):
         now += timedelta(seconds=args.tick)
         touched = feed.arrive(per_tick, now)
@@ -162,6 +171,8 @@ def run(org: OrgRegistry, rules: HealthRules, units: int, args: argparse.Namespa
         new_times.append(time.process_time() - start)
         computed.append(picture.computed[0])
         changed_counts.append(len(changed["units"]))
+        if args.deflate:
+            deflater.message(f'{{"type":"delta","seq":{tick + 1},{encode(delta_fields(changed))[1:]}')
         if tick % args.full_every == 0:
             start = time.process_time()
             current = flatten(build_situation(feed.gateway, org=big, rules=rules, now=now))
@@ -173,6 +184,35 @@ def run(org: OrgRegistry, rules: HealthRules, units: int, args: argparse.Namespa
     full = f"full p50 {ms(full_times, 0.5):7.1f} p95 {ms(full_times, 0.95):7.1f}"
     incremental = f"incremental p50 {ms(new_times, 0.5):6.1f} p95 {ms(new_times, 0.95):6.1f} max {ms(new_times, 1):.1f}"
     print(f"{units:>6} units {per_tick:>4} events/tick  {counts} units/tick | {full} ms | {incremental} ms", flush=True)
+    if args.deflate:
+        seconds = ticks * args.tick
+        snapshot = Deflater()
+        snapshot.message(encode({"type": "snapshot", "seq": 1, "situation": picture.situation(), "alerts": []}))
+        print(
+            f"{'':>13}WebSocket per client: deltas {deflater.raw / 1024 / seconds:7.1f} KiB/s plain, "
+            f"{deflater.packed / 1024 / seconds:6.1f} KiB/s deflated, deflate CPU {deflater.cpu * 1000 / seconds:5.2f} "
+            f"ms/s (x {args.clients} clients: {deflater.cpu * args.clients / seconds:5.2f} CPU s/s); snapshot "
+            f"{snapshot.raw / 1024:6.0f} KiB plain, {snapshot.packed / 1024:5.0f} KiB deflated "
+            f"in {snapshot.cpu * 1000:5.1f} ms",
+            flush=True,
+        )
+
+
+class Deflater:
+    """One connection's permessage-deflate (context takeover, window 2^15): bytes in and out, CPU spent."""
+
+    def __init__(self) -> None:
+        self.stream = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self.raw = self.packed = 0
+        self.cpu = 0.0
+
+    def message(self, text: str) -> None:
+        data = text.encode()
+        start = time.process_time()
+        packed = self.stream.compress(data) + self.stream.flush(zlib.Z_SYNC_FLUSH)
+        self.cpu += time.process_time() - start
+        self.raw += len(data)
+        self.packed += len(packed) - 4  # the flush's 00 00 ff ff is not sent (RFC 7692 7.2.1)
 
 
 def main() -> None:
@@ -182,6 +222,10 @@ def main() -> None:
     parser.add_argument("--tick", type=float, default=0.25, help="seconds between publishes (default 0.25)")
     parser.add_argument("--seconds", type=float, default=60.0, help="wall clock played per size (default 60)")
     parser.add_argument("--full-every", type=int, default=10, help="time the full path on every n-th tick")
+    parser.add_argument(
+        "--deflate", action=argparse.BooleanOptionalAction, default=False, help="weigh permessage-deflate"
+    )
+    parser.add_argument("--clients", type=int, default=1000, help="clients the deflate CPU is multiplied by")
     args = parser.parse_args()
     print(f"reference loop: {reference_seconds():.2f} s", flush=True)
     org = load_org()

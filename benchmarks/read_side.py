@@ -1,10 +1,11 @@
 """Cost of the read side's shapes per picture (a benchmark, not a test).
 
-Prints, for the shipped registry (40 units) and for it copied 50 times (2,000 units), with unit states from
-8 hours of the seeded go-live scenario: building the picture (``build_situation``), validating it against the
-read models (what routing every tick through pydantic would add), encoding it for ``GET /api/v1/situation``
-(FastAPI's default for a ``dict[str, Any]`` route, validation through ``response_model=Situation``, and the
-route's direct pydantic-core encoding), and encoding/decoding the situation-topic records of one batch.
+Prints, for the shipped registry (40 units) and for it copied 50 times (2,000 units, ``generated_org.py``),
+with unit states from 8 hours of the seeded go-live scenario: building the picture (``build_situation``),
+validating it against the read models (what routing every tick through pydantic would add), encoding it for
+``GET /api/v1/situation`` (FastAPI's default for a ``dict[str, Any]`` route, validation through
+``response_model=Situation``, and the route's direct pydantic-core encoding), and encoding/decoding the
+situation-topic records of one batch.
 
     .venv/bin/python benchmarks/read_side.py
 """
