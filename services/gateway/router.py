@@ -19,9 +19,9 @@ import contextlib
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Header, HTTPException, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import Response
 from pydantic_core import to_json
 
@@ -92,13 +92,19 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     summary="The whole situation picture: region, administrations, sites, units",
     responses={304: {"description": "Not modified since the picture whose ETag was sent in If-None-Match"}},
 )
-async def get_situation(request: Request, principal: Reader, hub: HubDep) -> Response:
+async def get_situation(
+    principal: Reader,
+    hub: HubDep,
+    if_none_match: Annotated[
+        str | None, Header(description="ETag(s) of a picture the client holds: 304 while it is still the same")
+    ] = None,
+) -> Response:
     """A scoped principal gets the region block plus its scope's subtree only."""
     situation = filter_situation(hub.org, principal.scope, hub.situation())
     body = to_json(situation)
     etag = situation_etag(body, situation["as_of"], principal.scope)
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if _matches(request.headers.get("if-none-match"), etag):
+    if _matches(if_none_match, etag):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(body, media_type="application/json", headers=headers)
 
