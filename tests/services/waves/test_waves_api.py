@@ -76,6 +76,9 @@ class EmptyStore:
         self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
         self.changed = asyncio.Event()
 
+    def take_touched(self) -> set[str] | None:
+        return set()
+
 
 @dataclass
 class WavesApi:
