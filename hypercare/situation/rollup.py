@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry, UnitPlacement
-from hypercare.situation.health import HealthRules, evaluate
+from hypercare.situation.health import STATUSES, HealthRules, evaluate
 from hypercare.situation.state import access as access_state
 from hypercare.situation.state import ed as ed_state
 from hypercare.situation.state import floorwalkers as floorwalkers_state
@@ -95,7 +95,7 @@ def _rollup(
         children=[child["health"]["status"] for _, child in children],
         units=summary.unit_health,
     )
-    obj["units_by_health"] = {status: summary.unit_health.count(status) for status in ("green", "yellow", "red")}
+    obj["units_by_health"] = {status: summary.unit_health.count(status) for status in STATUSES}
     return summary, obj
 
 

@@ -149,16 +149,28 @@ class ReasonCode(_View):
     threshold: int | float
 
 
+class NotAssessedFigure(_View):
+    """A figure below its minimum volume: not judged ("ej bedömt"), shown with its n."""
+
+    rule: str
+    metric: str
+    volume_metric: str
+    n: int | float = Field(description="the volume there was (e.g. logins in 15 minutes)")
+    min: int | float = Field(description="the volume it needs before it is judged")
+
+
 class HealthView(_View):
-    status: Status
+    status: Status = Field(description="not_assessed: nothing triggered and every volume-gated figure is below volume")
     reasons: list[str] = Field(description="readable, red first")
     reason_codes: list[ReasonCode] = Field(description="the same hits, machine-readable, in the same order")
+    not_assessed: list[NotAssessedFigure] = Field(description="figures below their minimum volume, in rule order")
 
 
 class UnitsByHealth(_View):
     green: Count
     yellow: Count
     red: Count
+    not_assessed: Count
 
 
 # --- objects -----------------------------------------------------------------------------------
@@ -318,6 +330,7 @@ __all__ = [
     "FlatSiteView",
     "FloorwalkersBlock",
     "HealthView",
+    "NotAssessedFigure",
     "PongMessage",
     "ReasonCode",
     "RegionView",

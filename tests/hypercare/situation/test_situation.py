@@ -179,8 +179,23 @@ def test_every_org_unit_appears_with_zeros() -> None:
     assert unit["access"]["login_failure_rate_15m"] == 0.0
     assert unit["floorwalkers"]["on_unit"] == 0 and unit["floorwalkers"]["minutes_since_last_visit"] is None
     assert unit["ed"]["diversion"] is None and unit["ed"]["status"] is None
-    assert unit["health"] == {"status": "green", "reasons": [], "reason_codes": []}
-    assert result["region"]["units_by_health"] == {"green": 5, "yellow": 0, "red": 0}
+    # No logins: the login failure rate is below its volume and nothing else can be judged — not green.
+    assert unit["health"] == {
+        "status": "not_assessed",
+        "reasons": [],
+        "reason_codes": [],
+        "not_assessed": [
+            {
+                "rule": "login_failure_rate",
+                "metric": "access.login_failure_rate_15m",
+                "volume_metric": "access.logins_15m",
+                "n": 0,
+                "min": 20,
+            }
+        ],
+    }
+    assert result["region"]["units_by_health"] == {"green": 0, "yellow": 0, "red": 0, "not_assessed": 5}
+    assert result["region"]["health"]["status"] == "not_assessed"
     assert result["region"]["floorwalkers"]["units_never_visited"] == 5
     assert result["data_quality"] == {"unmapped_units": []}
 
@@ -360,7 +375,7 @@ def test_unknown_unit_goes_under_unmapped() -> None:
     assert admin["access"]["login_failures_15m"] == 1
     assert result["region"]["access"]["logins_15m"] == 2
     assert result["region"]["tickets"]["open"] == 1
-    assert result["region"]["units_by_health"]["green"] == 7
+    assert result["region"]["units_by_health"]["not_assessed"] == 7  # 2 logins: too few to judge anywhere
 
 
 def test_windows_follow_the_reader_clock() -> None:
@@ -410,14 +425,16 @@ def test_health_rolls_up_with_units_by_health() -> None:
         "status": "yellow",
         "reasons": ["1 öppna"],
         "reason_codes": [{"rule": "open", "level": "yellow", "value": 1, "threshold": 1}],
+        "not_assessed": [],
     }
     assert objects["S1"]["health"]["status"] == "red"  # 1 of 2 units red = 0.5
-    assert objects["S1"]["units_by_health"] == {"green": 1, "yellow": 0, "red": 1}
+    # A rules file without volumes (the older shape) judges everything: green stays green.
+    assert objects["S1"]["units_by_health"] == {"green": 1, "yellow": 0, "red": 1, "not_assessed": 0}
     assert objects["F1"]["health"]["status"] == "red"  # 1 of 2 sites red
     assert objects["F1"]["health"]["reasons"] == ["50% röda", "1 röda enheter"]
     assert objects["F2"]["health"]["status"] == "green"  # a yellow child does not propagate
     assert objects["region"]["health"]["status"] == "red"
-    assert objects["region"]["units_by_health"] == {"green": 3, "yellow": 1, "red": 1}
+    assert objects["region"]["units_by_health"] == {"green": 3, "yellow": 1, "red": 1, "not_assessed": 0}
 
 
 def test_default_rules_on_the_default_org_one_red_ward() -> None:
@@ -430,7 +447,7 @@ def test_default_rules_on_the_default_org_one_red_ward() -> None:
     assert objects["SE2321000131-FSAS"]["health"]["status"] == "yellow"
     assert objects["region"]["health"]["status"] == "yellow"
     assert objects["region"]["health"]["reasons"] == ["1 enheter med röd status"]
-    assert objects["SE2321000131-FNH"]["health"]["status"] == "green"
+    assert objects["SE2321000131-FNH"]["health"]["status"] == "not_assessed"  # no logins, nothing to judge
 
 
 def test_summarize_unit_matches_the_picture() -> None:
