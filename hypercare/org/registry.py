@@ -7,11 +7,12 @@ replaces it with the region's own file of the same shape.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from hypercare.rules.loader import ConfigFileError, Naming, read_yaml, validate
 
@@ -39,6 +40,9 @@ class Administration(BaseModel):
     id: str
     name: str
     wave: int | None = None
+    # When the administration went (or goes) live, with its UTC offset. Optional; with it a unit no floor
+    # walker has ever visited counts its time without a visit from here (the coverage figures).
+    go_live_at: AwareDatetime | None = None
     sites: list[Site] = Field(default_factory=list)
 
 
@@ -113,6 +117,11 @@ class OrgRegistry(BaseModel):
                 *self.placements,
             ]
         )
+
+    @cached_property
+    def go_live(self) -> dict[str, datetime]:
+        """``go_live_at`` per administration id, for those that give one."""
+        return {admin.id: admin.go_live_at for admin in self.administrations if admin.go_live_at is not None}
 
     @cached_property
     def emergency_departments(self) -> list[UnitPlacement]:

@@ -67,6 +67,9 @@ _BLOCK_METRICS = frozenset(
         "floorwalkers.open_escalations",
         "floorwalkers.assists_1h",
         "floorwalkers.units_never_visited",
+        "floorwalkers.units_total",
+        "floorwalkers.minutes_without_visit",
+        "floorwalkers.longest_minutes_without_visit",
         "ed.status.patients_waiting",
         "ed.status.patients_in_department",
         "ed.status.capacity",
@@ -83,7 +86,14 @@ _MAP_METRICS: dict[str, Callable[[str], bool]] = {
     "floorwalkers.assists_by_category_1h": lambda key: key in TICKET_CATEGORIES,
 }
 _ROLLUP_ONLY_PREFIXES = ("children.", "units.")
-_ROLLUP_ONLY = frozenset({"floorwalkers.units_never_visited", "ed.status.reporting_units"})
+_ROLLUP_ONLY = frozenset(
+    {
+        "floorwalkers.units_never_visited",
+        "floorwalkers.units_total",
+        "floorwalkers.longest_minutes_without_visit",
+        "ed.status.reporting_units",
+    }
+)
 
 
 class MetricContext:

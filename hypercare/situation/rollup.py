@@ -56,12 +56,19 @@ def _utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def _unit_summary(unit_id: str, families: Mapping[str, Any] | None, now: float, present: set[str] | None) -> Summary:
+def _unit_summary(
+    unit_id: str,
+    families: Mapping[str, Any] | None,
+    now: float,
+    present: set[str] | None,
+    go_live: datetime | None = None,
+) -> Summary:
     families = families or {}
+    go_live_ts = go_live.timestamp() if go_live is not None else None
     return Summary(
         tickets=tickets_state.summarize(families.get("tickets"), now),
         access=access_state.summarize(families.get("access"), now),
-        floorwalkers=floorwalkers_state.summarize(families.get("floorwalkers"), now, present),
+        floorwalkers=floorwalkers_state.summarize(families.get("floorwalkers"), now, present, go_live_ts),
         ed=ed_state.summarize(families.get("ed"), now, unit_id),
     )
 
@@ -119,7 +126,8 @@ def build_situation(
 
     def unit(placement: UnitPlacement) -> tuple[Summary, dict[str, Any]]:
         unit_id = placement.unit_id
-        summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id))
+        go_live = org.go_live.get(placement.administration_id)
+        summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live)
         return summary, _unit_object(placement, summary, as_of=as_of, rules=rules)
 
     # (administration head, [(site head, [placements])])
@@ -181,5 +189,6 @@ def summarize_unit(
     now = _utc(now)
     ts = now.timestamp()
     present = floorwalkers_state.presence(unit_states, ts, presence_minutes * 60)
-    summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id))
+    go_live = org.go_live.get(org.place(unit_id).administration_id)
+    summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live)
     return _unit_object(org.place(unit_id), summary, as_of=now.isoformat(), rules=rules)

@@ -87,10 +87,18 @@ class FloorwalkersBlock(_View):
 
 class UnitFloorwalkersBlock(FloorwalkersBlock):
     last_visit_at: Timestamp | None
+    minutes_without_visit: Minutes | None = Field(
+        description="minutes_since_last_visit, or for a unit never visited the minutes since its administration's "
+        "go_live_at (org registry); null when never visited and the go-live is unknown"
+    )
 
 
 class RollupFloorwalkersBlock(FloorwalkersBlock):
-    units_never_visited: Count
+    units_never_visited: Count = Field(description="units below that no floor walker has visited (ever)")
+    units_total: Count = Field(description="units below: 'units_never_visited of units_total not visited'")
+    longest_minutes_without_visit: Minutes | None = Field(
+        description="the longest minutes_without_visit of the units below, never-visited units included"
+    )
 
 
 class DiversionView(_View):

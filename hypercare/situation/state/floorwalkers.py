@@ -95,6 +95,10 @@ class FloorwalkersSummary:
     minutes_since_last_visit: int | None = None
     last_visit_at: float | None = None
     units_never_visited: int = 0
+    units: int = 0  # units below (1 for a unit): "X of Y units not visited"
+    # The longest time without a visit, a never-visited unit counted from its administration's go-live (None
+    # when a unit was never visited and its go-live is unknown, or nothing is below).
+    minutes_without_visit: int | None = None
     assists: int = 0
     assists_by_category: dict[str, int] = field(default_factory=dict)
 
@@ -107,6 +111,9 @@ class FloorwalkersSummary:
         if other.last_visit_at is not None:
             self.last_visit_at = max(self.last_visit_at or other.last_visit_at, other.last_visit_at)
         self.units_never_visited += other.units_never_visited
+        self.units += other.units
+        if other.minutes_without_visit is not None:
+            self.minutes_without_visit = max(self.minutes_without_visit or 0, other.minutes_without_visit)
         self.assists += other.assists
         for category, n in other.assists_by_category.items():
             self.assists_by_category[category] = self.assists_by_category.get(category, 0) + n
@@ -122,14 +129,23 @@ class FloorwalkersSummary:
         }
         if rollup:
             block["units_never_visited"] = self.units_never_visited
+            block["units_total"] = self.units
+            block["longest_minutes_without_visit"] = self.minutes_without_visit
         else:
             block["last_visit_at"] = w.iso(self.last_visit_at) if self.last_visit_at is not None else None
+            block["minutes_without_visit"] = self.minutes_without_visit
         return block
 
 
-def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None) -> FloorwalkersSummary:
-    """One unit; ``present`` is this unit's entry of :func:`presence` (on the unit or on a break)."""
-    summary = FloorwalkersSummary()
+def summarize(
+    state: dict[str, Any] | None, now: float, present: set[str] | None, go_live: float | None = None
+) -> FloorwalkersSummary:
+    """One unit; ``present`` is this unit's entry of :func:`presence` (on the unit or on a break).
+
+    ``go_live`` (epoch) is the unit's administration's go-live: a unit never visited has been without a visit
+    since then (0 before it), so the longest time without a visit of a roll-up includes the never-visited units.
+    """
+    summary = FloorwalkersSummary(units=1)
     walkers = state.get("walkers", {}) if state else {}
     for walker_id in present or ():
         walker = walkers.get(walker_id)
@@ -145,6 +161,10 @@ def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None
     summary.last_visit_at = last_visit
     if last_visit is None and not summary.on_unit:
         summary.units_never_visited = 1
+    if summary.minutes_since_last_visit is not None:
+        summary.minutes_without_visit = summary.minutes_since_last_visit
+    elif go_live is not None:
+        summary.minutes_without_visit = w.floor_minutes(max(0.0, now - go_live))
     if not state:
         return summary
     cutoff = now - WALKER_TTL

@@ -468,3 +468,36 @@ def test_now_must_be_aware_and_is_reported_in_utc() -> None:
         build_situation({}, org=ORG, rules=RULES, now=datetime(2024, 11, 12, 10, 0))
     stockholm = NOW.astimezone(timezone(timedelta(hours=1)))
     assert situation({}, now=stockholm)["as_of"] == "2024-11-12T10:00:00+00:00"
+
+
+def test_coverage_counts_never_visited_units_from_their_go_live() -> None:
+    """Hand-worked: F1 went live 2 h 30 min before NOW, F2 has no go-live in the registry.
+
+    A visited 20 min ago (checkout), B checked in 50 min ago (presence window 240 min: on the unit, so 0);
+    AKM1, AKM2 (F1) and C (F2) never visited. S1: 1 of 2 not visited, longest 150 (AKM1 since go-live);
+    S2: 1 of 2, 150; F1: 2 of 4, 150; F2: 1 of 1, unknown (no go-live); region: 3 of 5, 150.
+    """
+    data = ORG.model_dump()
+    data["administrations"][0]["go_live_at"] = ago(hours=2, minutes=30)
+    org = OrgRegistry.model_validate(data)
+    events = [
+        ev("floorwalker.checkout", "A", ago(minutes=20), walker_id="w1"),
+        ev("floorwalker.checkin", "B", ago(minutes=50), walker_id="w2", status="on_unit"),
+    ]
+    objects = index(situation(states(events), org=org))
+
+    def coverage(node: str) -> tuple[Any, ...]:
+        block = objects[node]["floorwalkers"]
+        return block["units_never_visited"], block["units_total"], block["longest_minutes_without_visit"]
+
+    assert coverage("S1") == (1, 2, 150)
+    assert coverage("S2") == (1, 2, 150)
+    assert coverage("F1") == (2, 4, 150)
+    assert coverage("F2") == (1, 1, None)
+    assert coverage("region") == (3, 5, 150)
+    assert objects["S1"]["floorwalkers"]["minutes_since_last_visit"] == 20  # the visited units only, as before
+    assert [objects[u]["floorwalkers"]["minutes_without_visit"] for u in ("A", "AKM1", "B", "C")] == [20, 150, 0, None]
+    assert (
+        summarize_unit("AKM1", states(events), org=org, rules=RULES, now=NOW)["floorwalkers"]["minutes_without_visit"]
+        == 150
+    )
