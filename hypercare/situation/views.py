@@ -97,7 +97,8 @@ class RollupFloorwalkersBlock(FloorwalkersBlock):
     units_never_visited: Count = Field(description="units below that no floor walker has visited (ever)")
     units_total: Count = Field(description="units below: 'units_never_visited of units_total not visited'")
     longest_minutes_without_visit: Minutes | None = Field(
-        description="the longest minutes_without_visit of the units below, never-visited units included"
+        description="the longest minutes_without_visit of the units below, never-visited units included; null when "
+        "a never-visited unit below has no go_live_at (its time without a visit is unknown: 'never') or no units"
     )
 
 

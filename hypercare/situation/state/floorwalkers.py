@@ -96,9 +96,11 @@ class FloorwalkersSummary:
     last_visit_at: float | None = None
     units_never_visited: int = 0
     units: int = 0  # units below (1 for a unit): "X of Y units not visited"
-    # The longest time without a visit, a never-visited unit counted from its administration's go-live (None
-    # when a unit was never visited and its go-live is unknown, or nothing is below).
+    # The longest time without a visit, a never-visited unit counted from its administration's go-live.
     minutes_without_visit: int | None = None
+    # A never-visited unit whose go-live is unknown is below: its time without a visit has no bound, so the
+    # longest is unknown (null, shown as "never") rather than the longest of the others.
+    unbounded: bool = False
     assists: int = 0
     assists_by_category: dict[str, int] = field(default_factory=dict)
 
@@ -114,6 +116,7 @@ class FloorwalkersSummary:
         self.units += other.units
         if other.minutes_without_visit is not None:
             self.minutes_without_visit = max(self.minutes_without_visit or 0, other.minutes_without_visit)
+        self.unbounded = self.unbounded or other.unbounded
         self.assists += other.assists
         for category, n in other.assists_by_category.items():
             self.assists_by_category[category] = self.assists_by_category.get(category, 0) + n
@@ -130,7 +133,7 @@ class FloorwalkersSummary:
         if rollup:
             block["units_never_visited"] = self.units_never_visited
             block["units_total"] = self.units
-            block["longest_minutes_without_visit"] = self.minutes_without_visit
+            block["longest_minutes_without_visit"] = None if self.unbounded else self.minutes_without_visit
         else:
             block["last_visit_at"] = w.iso(self.last_visit_at) if self.last_visit_at is not None else None
             block["minutes_without_visit"] = self.minutes_without_visit
@@ -165,6 +168,8 @@ def summarize(
         summary.minutes_without_visit = summary.minutes_since_last_visit
     elif go_live is not None:
         summary.minutes_without_visit = w.floor_minutes(max(0.0, now - go_live))
+    else:
+        summary.unbounded = True
     if not state:
         return summary
     cutoff = now - WALKER_TTL

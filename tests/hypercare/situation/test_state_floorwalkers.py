@@ -212,3 +212,15 @@ def test_coverage_rolls_up_with_never_visited_units_included() -> None:
     # A (40 min) and B (never; 180 min since go-live): the never-visited unit is the longest.
     assert later_go_live.block(rollup=True)["longest_minutes_without_visit"] == 180
     assert later_go_live.block(rollup=True)["minutes_since_last_visit"] == 40
+
+
+def test_a_never_visited_unit_without_a_go_live_makes_the_longest_unknown() -> None:
+    """A visited 40 min ago, B never visited and no go-live: the longest is not A's 40 min but unknown."""
+    units = fold([checkout(ago(minutes=40), "w1", unit="A")])
+    ts = NOW.timestamp()
+    rollup = fw.FloorwalkersSummary()
+    for unit_id in ("A", "B"):
+        rollup.merge(fw.summarize(units.get(unit_id, {}).get("floorwalkers"), ts, set()))
+    block = rollup.block(rollup=True)
+    assert (block["units_never_visited"], block["units_total"], block["longest_minutes_without_visit"]) == (1, 2, None)
+    assert block["minutes_since_last_visit"] == 40
