@@ -82,7 +82,7 @@ class LoginFailureRate(_Rule):
     def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, Mapping) or data.get("threshold") is None:
             return data
-        threshold = shared.resolve(shared.from_context(info.context), str(data["threshold"]))
+        threshold = shared.login_rate(shared.resolve(shared.from_context(info.context), str(data["threshold"])))
         written = [key for key in ("failure_rate_above", "rate_at_least", "min_attempts") if key in data]
         if written:
             raise ValueError(

@@ -51,7 +51,9 @@ class StopCriterion(BaseModel):
     def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
         if not isinstance(data, Mapping) or data.get("threshold") is None:
             return data
-        threshold = shared.resolve(shared.from_context(info.context), str(data["threshold"]))
+        if data.get("metric") != "login_failure_rate_15m":
+            raise ValueError("threshold applies to login_failure_rate_15m only; give not_met_at")
+        threshold = shared.login_rate(shared.resolve(shared.from_context(info.context), str(data["threshold"])))
         written = [key for key in ("not_met_at", "min_logins") if key in data]
         if written:
             raise ValueError(

@@ -96,6 +96,21 @@ def resolve(thresholds: Mapping[str, Threshold], threshold_id: str) -> Threshold
     return found
 
 
+LOGIN_RATE = "access.login_failure_rate_15m"
+LOGINS = "access.logins_15m"
+
+
+def login_rate(threshold: Threshold) -> Threshold:
+    """``threshold`` if it is a login failure rate judged on logins (what alerts and stop criteria count)."""
+    if threshold.metric != LOGIN_RATE or (threshold.volume is not None and threshold.volume.metric != LOGINS):
+        raise ValueError(
+            f"threshold {threshold.id!r} measures {threshold.metric}"
+            f"{f' on {threshold.volume.metric}' if threshold.volume else ''}; "
+            f"a login failure rate needs metric {LOGIN_RATE} (volume {LOGINS})"
+        )
+    return threshold
+
+
 def from_context(context: Any) -> Mapping[str, Threshold]:
     """The thresholds handed to a section's validation (``model_validate(..., context=...)``)."""
     if isinstance(context, Mapping):

@@ -233,3 +233,28 @@ def test_an_older_file_without_thresholds_still_loads(tmp_path: Path) -> None:
     assert all(rule.volume is None for rule in loaded.health.health)
     assert loaded.alerts == load_alert_rules(None)
     assert loaded.thresholds == load_rules_file(None).thresholds
+
+
+def test_alerts_and_stop_criteria_refer_only_to_a_login_rate_threshold(tmp_path: Path) -> None:
+    text = (
+        SHARED.replace(
+            "health:\n",
+            "  - {id: open, metric: tickets.open, red: 5}\nhealth:\n",
+        )
+        .replace(
+            "kind: login_failure_rate, severity: warning, levels: [unit, site], threshold: logins",
+            ("kind: login_failure_rate, severity: warning, levels: [unit, site], threshold: open"),
+        )
+        .replace(
+            "per: administration, threshold: logins}",
+            "per: administration, threshold: open}\n"
+            "  - {id: p1, title: P1, metric: open_priority1_tickets, threshold: open}",
+        )
+    )
+    message = refusal(load_rules_file, write(tmp_path, text))
+    assert (
+        "alert rule 'logins': threshold 'open' measures tickets.open; a login failure rate needs metric "
+        "access.login_failure_rate_15m (volume access.logins_15m)"
+    ) in message
+    assert "stop criterion 'logins': threshold 'open' measures tickets.open" in message
+    assert "stop criterion 'p1': threshold applies to login_failure_rate_15m only; give not_met_at" in message
