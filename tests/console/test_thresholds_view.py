@@ -217,6 +217,22 @@ async def test_never_visited_units_are_counted_and_the_longest_time_includes_the
     )
     assert text_of(await on_break.locator('[data-col="failrate"]').inner_text()) == "ej bedömt (n = 3)"
 
+    # The region: its other administrations give no go-live, so their never-visited units have no bound and the
+    # longest time is unknown — not the longest of the visited ones.
+    region = situation["region"]["floorwalkers"]
+    assert (region["units_never_visited"], region["units_total"], region["longest_minutes_without_visit"]) == (
+        39,
+        40,
+        None,
+    )
+    await page.goto("/console/#/console")
+    tile = page.locator('[data-tile="floorwalkers.units_never_visited"]')
+    await tile.wait_for()
+    assert text_of(await tile.locator(".tile-value").inner_text()) == "39 av 40"
+    assert text_of(await tile.locator(".tile-sub").inner_text()) == (
+        "längst utan besök: okänt – ej besökta enheter utan känd driftstart"
+    )
+
     # The administration's sites: "X av Y ej besökta" per node.
     await page.goto(f"/console/#/console/administration/{ADMIN}")
     other = page.locator(f'.children tr[data-node-id="{OTHER_SITE}"] [data-col="coverage"]')

@@ -141,6 +141,7 @@ export const en = {
   "fig.coverage": "Units not visited",
   "fig.coverage.value": "{never} of {total}",
   "fig.coverage.unknown": "never (go-live unknown)",
+  "fig.coverage.longest.visited": "longest without a visit: {duration}",
   "fig.coverage.longest.unknown": "longest without a visit: unknown – never-visited units with no known go-live",
   "fig.coverage.longest": "longest without a visit: {duration} (never-visited counted from go-live)",
   "fig.lastvisit.since.golive": "never visited: {duration} since go-live",

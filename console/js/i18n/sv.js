@@ -142,6 +142,7 @@ export const sv = {
   "fig.coverage": "Ej besökta enheter",
   "fig.coverage.value": "{never} av {total}",
   "fig.coverage.unknown": "aldrig (driftstart okänd)",
+  "fig.coverage.longest.visited": "längst utan besök: {duration}",
   "fig.coverage.longest.unknown": "längst utan besök: okänt – ej besökta enheter utan känd driftstart",
   "fig.coverage.longest": "längst utan besök: {duration} (ej besökta räknas från driftstart)",
   "fig.lastvisit.since.golive": "aldrig besökt: {duration} sedan driftstart",

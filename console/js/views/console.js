@@ -199,7 +199,7 @@ export class ConsoleView {
       t("fig.coverage.value", { never: formatNumber(never), total: formatNumber(total) }),
       h("span", { dataset: { longest: String(walkers.longest_minutes_without_visit ?? "") } },
         longestUnknown(walkers) ? t("fig.coverage.longest.unknown")
-          : t("fig.coverage.longest", { duration: longestText(walkers) })),
+          : t(never > 0 ? "fig.coverage.longest" : "fig.coverage.longest.visited", { duration: longestText(walkers) })),
       never > 0 ? "warn" : null);
   }
 
