@@ -118,6 +118,16 @@ class OrgRegistry(BaseModel):
             ]
         )
 
+    def with_go_live(self, at: datetime | None) -> OrgRegistry:
+        """This registry with ``at`` as the go-live of each administration that gives none (HYPERCARE_GO_LIVE_AT)."""
+        if at is None or all(admin.go_live_at is not None for admin in self.administrations):
+            return self
+        administrations = [
+            admin if admin.go_live_at is not None else admin.model_copy(update={"go_live_at": at})
+            for admin in self.administrations
+        ]
+        return self.model_copy(update={"administrations": administrations})
+
     @cached_property
     def go_live(self) -> dict[str, datetime]:
         """``go_live_at`` per administration id, for those that give one."""

@@ -502,3 +502,16 @@ def test_coverage_counts_never_visited_units_from_their_go_live() -> None:
         summarize_unit("AKM1", states(events), org=org, rules=RULES, now=NOW)["floorwalkers"]["minutes_without_visit"]
         == 150
     )
+
+
+def test_a_default_go_live_fills_the_administrations_that_give_none() -> None:
+    """HYPERCARE_GO_LIVE_AT: F2 (no go_live_at) counts C from it; F1 keeps its own."""
+    data = ORG.model_dump()
+    data["administrations"][0]["go_live_at"] = ago(hours=2, minutes=30)
+    org = OrgRegistry.model_validate(data).with_go_live(ago(hours=1))
+    assert org.go_live == {"F1": ago(hours=2, minutes=30), "F2": ago(hours=1)}
+    objects = index(situation({}, org=org))
+    assert objects["C"]["floorwalkers"]["minutes_without_visit"] == 60
+    assert objects["F2"]["floorwalkers"]["longest_minutes_without_visit"] == 60
+    assert objects["region"]["floorwalkers"]["longest_minutes_without_visit"] == 150
+    assert ORG.with_go_live(None) is ORG
