@@ -8,7 +8,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from limits import parse_many
-from pydantic import Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # What ingest does with an event whose unit_id the org registry lacks: refuse it (per item), or accept it under
@@ -84,6 +84,10 @@ class Settings(BaseSettings):
 
     # Where "a day" starts and ends: stop criteria per day and the daily situation report.
     timezone: str = "Europe/Stockholm"
+    # The go-live of every unit whose wave (org registry) gives no actual go-live (ISO time with its offset):
+    # never-visited units count their time without a floor-walker visit from it. `hypercare up --simulate` sets
+    # it to the simulation's start when unset.
+    go_live_at: AwareDatetime | None = None
 
     token_cache_seconds: float = 10.0
     # While the database is unreachable, a token verified within this many seconds keeps working (a token not

@@ -133,7 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """
     settings = settings or get_settings()
     install_log_scrubber()  # also when served by another runner than `hypercare api` (uvicorn --factory)
-    org = load_org(settings.org_file)
+    org = load_org(settings.org_file).with_go_live(settings.go_live_at)
     rules_file = load_rules_file(settings.rules_file)  # read once; a typo in the rules file stops the start here
     rules, alert_rules = rules_file.health, rules_file.alerts
     stop_criteria = rules_file.stop_criteria

@@ -37,6 +37,8 @@ const MESSAGES_EN = {
   unvisited_with_open_tickets: (a) => `No floor-walker visit for ${a.value} min despite open tickets (limit ${a.threshold / 60} h)`,
   ed_waiting_over_capacity: (a) => `Waiting patients at ${pct(a.value)} of the ED's capacity`,
   ed_status_missing: (a) => `No ED status report for ${a.value} min (limit ${a.threshold} min)`,
+  // The reasons are the rules file's own (Swedish) texts; the head says what the alarm is.
+  health_red: (a) => `Red status: ${String(a.message).replace(/^Röd status: /, "")}`,
 };
 
 export function alertText(alert) {

@@ -72,7 +72,8 @@ export function replaceKeepingFocus(container, ...children) {
 
 /**
  * A status icon: check in a circle (green), exclamation in a triangle (yellow), cross in an octagon (red),
- * "i" in a rounded square (info: alerts of the lowest severity).
+ * "i" in a rounded square (info: alerts of the lowest severity), a dash in a dotted circle (not_assessed: too
+ * little volume to judge; grey, never green).
  */
 export function statusIcon(status) {
   const shapes = {
@@ -80,6 +81,7 @@ export function statusIcon(status) {
     yellow: [s("path", { d: "M12 2.5L22.5 21h-21z" }), s("path", { d: "M12 9v5.5M12 17.2v.6", class: "mark" })],
     red: [s("path", { d: "M8 2h8l6 6v8l-6 6H8l-6-6V8z" }), s("path", { d: "M8.5 8.5l7 7M15.5 8.5l-7 7", class: "mark" })],
     info: [s("rect", { x: 2, y: 2, width: 20, height: 20, rx: 5 }), s("path", { d: "M12 10.5v6.5M12 7v.6", class: "mark" })],
+    not_assessed: [s("circle", { cx: 12, cy: 12, r: 10 }), s("path", { d: "M7 12h10", class: "mark" })],
   };
   return s("svg", { class: "status-icon", viewBox: "0 0 24 24", "aria-hidden": "true", focusable: "false" },
     shapes[status] || shapes.green);

@@ -4,9 +4,9 @@ import { api, ApiError } from "./api.js";
 import { h, clear, statusIcon, toast } from "./dom.js";
 import { formatTime, t } from "./i18n.js";
 
-/** Green/yellow/red as icon + text (never colour alone). */
+/** Green/yellow/red/grey ("ej bedömt": too little volume to judge) as icon + text (never colour alone). */
 export function badge(status, { large = false } = {}) {
-  const value = ["green", "yellow", "red"].includes(status) ? status : "green";
+  const value = ["green", "yellow", "red", "not_assessed"].includes(status) ? status : "not_assessed";
   return h("span", { class: ["badge", `badge--${value}`, large && "badge--large"], dataset: { status: value } },
     statusIcon(value), h("span", { class: "badge-text" }, t(`status.${value}`)));
 }

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port
 from hypercare.settings import Settings
@@ -83,6 +84,9 @@ def run_up(settings: Settings, *, simulate: bool = False, simulate_speed: float 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     exit_code = 0
+    if simulate:
+        # The simulated cut-over goes live as the simulation starts: never-visited units count from then.
+        env.setdefault("HYPERCARE_GO_LIVE_AT", datetime.now(UTC).isoformat(timespec="seconds"))
     try:
         children["worker"] = _spawn(["worker"], env)
         children["api"] = _spawn(["api"], env)

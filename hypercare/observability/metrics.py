@@ -111,7 +111,7 @@ FLOORWALKERS_ON_DUTY = Gauge(
     "hypercare_floorwalkers_on_duty", "Floor walkers checked in on a unit, by administration.", ["administration"]
 )
 ACTIVE_DIVERSIONS = Gauge("hypercare_active_diversions", "Emergency departments diverting patients right now.")
-UNITS_BY_HEALTH = Gauge("hypercare_units_by_health", "Units by health colour (green, yellow, red).", ["status"])
+UNITS_BY_HEALTH = Gauge("hypercare_units_by_health", "Units by health (green, yellow, red, not_assessed).", ["status"])
 
 # --- alerts (raised by the gateway's rule evaluation) ---------------------------------------------
 ALERTS_ACTIVE = Gauge(

@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from hypercare.rules.loader import ConfigFileError, Loc, Naming, read_yaml, validate
 
@@ -167,6 +167,7 @@ class UnitPlacement(BaseModel):
 
 
 class OrgRegistry(_Node):
+    _fallback_go_live: datetime | None = PrivateAttr(default=None)
     region: Region
     areas: list[Area] = Field(default_factory=list)
     waves: list[Wave] = Field(default_factory=list)
@@ -223,6 +224,28 @@ class OrgRegistry(_Node):
                 *self.placements,
             ]
         )
+
+    def with_go_live(self, at: datetime | None) -> OrgRegistry:
+        """This registry with ``at`` as the go-live of every unit whose wave gives no actual go-live
+        (``HYPERCARE_GO_LIVE_AT``): where a never-visited unit counts its time without a visit from."""
+        if at is None:
+            return self
+        clone = self.model_copy()
+        clone.__dict__.pop("go_live", None)  # a cached copy of the original's would ignore ``at``
+        clone._fallback_go_live = at
+        return clone
+
+    @cached_property
+    def go_live(self) -> dict[str, datetime]:
+        """Each unit's go-live: its wave's actual go-live, else ``with_go_live``'s fallback; units with neither
+        are left out (their time without a visit is unknown)."""
+        found: dict[str, datetime] = {}
+        for unit_id, placement in self.placements.items():
+            if placement.go_live_at is not None:
+                found[unit_id] = datetime.fromisoformat(placement.go_live_at)
+            elif self._fallback_go_live is not None:
+                found[unit_id] = self._fallback_go_live
+        return found
 
     @cached_property
     def emergency_departments(self) -> list[UnitPlacement]:

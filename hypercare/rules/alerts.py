@@ -16,8 +16,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator, model_validator
 
+from hypercare.rules import thresholds as shared
 from hypercare.rules.loader import Naming, RulesError, Source, as_source, read_rules_yaml, rules_section, validate
 from hypercare.rules.validators import NodeLevel, Number, RuleId, unique_ids
 
@@ -62,11 +63,47 @@ class _Rule(BaseModel):
 
 
 class LoginFailureRate(_Rule):
-    """Failures / logins in the last 15 minutes above a share, once there are enough logins to judge."""
+    """Failures / logins in the last 15 minutes above a share, once there are enough logins to judge.
+
+    ``threshold: ID`` reads the limit and the minimum volume from the thresholds section: raised from the
+    threshold's ``red`` (the limit itself counts, as in health) with at least its volume of logins, so a
+    figure that health shows red is an alert. Without it, the rule's own ``failure_rate_above`` (strictly
+    above) and ``min_attempts``.
+    """
 
     kind: Literal["login_failure_rate"]
-    failure_rate_above: Number = Field(ge=0, lt=1)
+    threshold: RuleId | None = None
+    failure_rate_above: Number | None = Field(default=None, ge=0, lt=1)
+    rate_at_least: Number | None = Field(default=None, ge=0, le=1)
     min_attempts: StrictInt = Field(ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, Mapping) or data.get("threshold") is None:
+            return data
+        threshold = shared.login_rate(shared.resolve(shared.from_context(info.context), str(data["threshold"])))
+        written = [key for key in ("failure_rate_above", "rate_at_least", "min_attempts") if key in data]
+        if written:
+            raise ValueError(
+                f"{', '.join(written)}: comes from threshold {threshold.id!r}; remove it here or drop 'threshold'"
+            )
+        return {**data, "rate_at_least": threshold.red, "min_attempts": max(1, threshold.min_volume)}
+
+    @model_validator(mode="after")
+    def _one_limit(self) -> LoginFailureRate:
+        if (self.failure_rate_above is None) == (self.rate_at_least is None):
+            raise ValueError("give threshold (or failure_rate_above)")
+        return self
+
+    def exceeded(self, rate: float) -> bool:
+        if self.rate_at_least is not None:
+            return rate >= self.rate_at_least
+        return self.failure_rate_above is not None and rate > self.failure_rate_above
+
+    @property
+    def limit(self) -> float:
+        return float(self.rate_at_least if self.rate_at_least is not None else self.failure_rate_above or 0)
 
 
 class TicketOpenTooLong(_Rule):
@@ -105,6 +142,13 @@ class EdWaitingOverCapacity(_Rule):
     waiting_ratio_above: Number = Field(default=1.0, ge=0)
 
 
+class HealthRed(_Rule):
+    """A node whose health is red: the alert carries the health reasons, so every red node has an alarm
+    that says why (the health rules decide red; this kind only makes it something to act on)."""
+
+    kind: Literal["health_red"]
+
+
 class EdStatusMissing(_Rule):
     """An emergency department whose latest status report is at least ``minutes`` old."""
 
@@ -120,6 +164,7 @@ AlertRule = Annotated[
         | UnvisitedWithOpenTickets
         | EdWaitingOverCapacity
         | EdStatusMissing
+        | HealthRed
     ),
     Field(discriminator="kind"),
 ]
@@ -130,6 +175,7 @@ RULE_KINDS: tuple[str, ...] = (
     "unvisited_with_open_tickets",
     "ed_waiting_over_capacity",
     "ed_status_missing",
+    "health_red",
 )
 
 
@@ -157,15 +203,22 @@ class AlertRules(BaseModel):
 NAMING = Naming(section="alerts", items=("rules",), noun="alert rule", tags=RULE_KINDS)
 
 
-def parse_alert_rules(section: Any, *, origin: str | Source = "<rules>") -> AlertRules:
-    """The ``alerts:`` section; ``origin`` is a name for messages or, from a file, the section's :class:`Source`."""
+def parse_alert_rules(
+    section: Any, *, origin: str | Source = "<rules>", thresholds: shared.Thresholds | None = None
+) -> AlertRules:
+    """The ``alerts:`` section; ``origin`` is a name for messages or, from a file, the section's :class:`Source`.
+
+    ``threshold:`` references resolve against ``thresholds`` (the shipped thresholds when None).
+    """
     source = as_source(origin)
     if not isinstance(section, Mapping):
         raise RulesError(f"{source.where(())}: alerts must be a mapping with 'escalation' and 'rules'")
-    return validate(AlertRules, section, source, NAMING, error=RulesError)
+    known = shared.shipped_thresholds() if thresholds is None else thresholds
+    return validate(AlertRules, section, source, NAMING, error=RulesError, context=shared.context(known))
 
 
 def load_alert_rules(path: Path | None = None) -> AlertRules:
     """The alert rules of ``path`` (the shipped file when None); the shipped ones if it has no ``alerts:``."""
-    section, source = rules_section(*read_rules_yaml(path), "alerts")
-    return parse_alert_rules(section, origin=source)
+    data, source = read_rules_yaml(path)
+    section, section_source = rules_section(data, source, "alerts")
+    return parse_alert_rules(section, origin=section_source, thresholds=shared.document_thresholds(data, source))

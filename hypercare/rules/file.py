@@ -1,4 +1,7 @@
-"""The rules file, read once: health rules, alert rules, stop criteria and readiness checklist from one document.
+"""The rules file, read once: thresholds, health rules, alert rules, stop criteria and readiness from one document.
+
+The ``thresholds:`` section (:mod:`hypercare.rules.thresholds`) holds the minimum volumes and rate limits;
+the other sections refer to it by id, so the three judge a figure by the same numbers.
 
 ``HYPERCARE_RULES_FILE`` (or the shipped ``default_rules.yaml``) is read and parsed once; each section has
 its own parser (:mod:`hypercare.situation.health`, :mod:`hypercare.rules.alerts`,
@@ -20,6 +23,7 @@ from hypercare.rules.alerts import AlertRules, parse_alert_rules
 from hypercare.rules.loader import RulesError, Source, read_rules_yaml, rules_section
 from hypercare.rules.readiness import ReadinessChecklist, parse_readiness
 from hypercare.rules.stop_criteria import StopCriteria, parse_stop_criteria
+from hypercare.rules.thresholds import Thresholds, parse_thresholds
 from hypercare.situation.health import HealthRules, parse_rules
 
 T = TypeVar("T")
@@ -29,6 +33,7 @@ T = TypeVar("T")
 class RulesFile:
     """All sections of one rules file, parsed."""
 
+    thresholds: Thresholds
     health: HealthRules
     alerts: AlertRules
     stop_criteria: StopCriteria
@@ -48,10 +53,25 @@ def load_rules_file(path: Path | None = None) -> RulesFile:
             problems.extend(line for line in str(error).splitlines() if line not in problems)
             return None
 
-    health = parsed(lambda d, s: parse_rules(d, origin=s), data, source)
-    alerts = parsed(lambda d, s: parse_alert_rules(d, origin=s), *rules_section(data, source, "alerts"))
-    criteria = parsed(lambda d, s: parse_stop_criteria(d, origin=s), *rules_section(data, source, "stop_criteria"))
+    thresholds = parsed(parse_thresholds, *rules_section(data, source, "thresholds"))
+    if thresholds is None:
+        raise RulesError("\n".join(problems))
+    health = parsed(lambda d, s: parse_rules(d, origin=s, thresholds=thresholds), data, source)
+    alerts = parsed(
+        lambda d, s: parse_alert_rules(d, origin=s, thresholds=thresholds), *rules_section(data, source, "alerts")
+    )
+    criteria = parsed(
+        lambda d, s: parse_stop_criteria(d, origin=s, thresholds=thresholds),
+        *rules_section(data, source, "stop_criteria"),
+    )
     readiness = parsed(lambda d, s: parse_readiness(d, origin=s), *rules_section(data, source, "readiness"))
     if health is None or alerts is None or criteria is None or readiness is None:
         raise RulesError("\n".join(problems))
-    return RulesFile(health=health, alerts=alerts, stop_criteria=criteria, readiness=readiness, origin=source.where())
+    return RulesFile(
+        thresholds=thresholds,
+        health=health,
+        alerts=alerts,
+        stop_criteria=criteria,
+        readiness=readiness,
+        origin=source.where(),
+    )

@@ -134,10 +134,15 @@ class Naming:
     tags: Collection[str] = ()
 
 
-def validate(model: type[M], data: Any, source: Source, naming: Naming, *, error: type[ConfigFileError]) -> M:
-    """``model`` validated from ``data``, or ``error`` with one line per problem (file:line: where: reason)."""
+def validate(
+    model: type[M], data: Any, source: Source, naming: Naming, *, error: type[ConfigFileError], context: Any = None
+) -> M:
+    """``model`` validated from ``data``, or ``error`` with one line per problem (file:line: where: reason).
+
+    ``context`` reaches the model's validators (the rules file's thresholds, which other sections refer to).
+    """
     try:
-        return model.model_validate({naming.wrapper: data} if naming.wrapper else data)
+        return model.model_validate({naming.wrapper: data} if naming.wrapper else data, context=context)
     except ValidationError as failure:
         raise error(describe(failure, data, source, naming)) from None
 

@@ -8,12 +8,14 @@ the shipped criteria. The gateway evaluates them (``services.stop_criteria``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationInfo, field_validator, model_validator
 
+from hypercare.rules import thresholds as shared
 from hypercare.rules.loader import Naming, RulesError, Source, as_source, read_rules_yaml, rules_section, validate
 from hypercare.rules.validators import Number, RuleId, unique_ids
 
@@ -37,9 +39,27 @@ class StopCriterion(BaseModel):
     title: str = Field(min_length=1, max_length=200)
     metric: Metric
     per: Literal["region", "administration"] = "region"
+    # ``threshold: ID`` reads not_met_at (the threshold's red) and min_logins (its volume) from the thresholds
+    # section, the same numbers health and alerts use; without it the criterion's own numbers.
+    threshold: RuleId | None = None
     not_met_at: Number = Field(ge=0)
-    # Only for rates: below this many logins the rate is not judged (the criterion counts as met).
+    # Only for rates: below this many logins the rate is not judged ("ej bedömt"; it does not stop the roll-out).
     min_logins: StrictInt = Field(default=0, ge=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, Mapping) or data.get("threshold") is None:
+            return data
+        if data.get("metric") != "login_failure_rate_15m":
+            raise ValueError("threshold applies to login_failure_rate_15m only; give not_met_at")
+        threshold = shared.login_rate(shared.resolve(shared.from_context(info.context), str(data["threshold"])))
+        written = [key for key in ("not_met_at", "min_logins") if key in data]
+        if written:
+            raise ValueError(
+                f"{', '.join(written)}: comes from threshold {threshold.id!r}; remove it here or drop 'threshold'"
+            )
+        return {**data, "not_met_at": threshold.red, "min_logins": threshold.min_volume}
 
     @model_validator(mode="after")
     def _min_logins_only_for_rates(self) -> StopCriterion:
@@ -69,15 +89,22 @@ class StopCriteria(BaseModel):
 NAMING = Naming(section="stop_criteria", items=(), noun="stop criterion", wrapper="criteria")
 
 
-def parse_stop_criteria(section: Any, *, origin: str | Source = "<rules>") -> StopCriteria:
-    """The ``stop_criteria:`` list; ``origin`` is a name for messages or, from a file, the section's :class:`Source`."""
+def parse_stop_criteria(
+    section: Any, *, origin: str | Source = "<rules>", thresholds: shared.Thresholds | None = None
+) -> StopCriteria:
+    """The ``stop_criteria:`` list; ``origin`` is a name for messages or, from a file, the section's :class:`Source`.
+
+    ``threshold:`` references resolve against ``thresholds`` (the shipped thresholds when None).
+    """
     source = as_source(origin)
     if not isinstance(section, list):
         raise RulesError(f"{source.where(())}: stop_criteria must be a list of criteria")
-    return validate(StopCriteria, section, source, NAMING, error=RulesError)
+    known = shared.shipped_thresholds() if thresholds is None else thresholds
+    return validate(StopCriteria, section, source, NAMING, error=RulesError, context=shared.context(known))
 
 
 def load_stop_criteria(path: Path | None = None) -> StopCriteria:
     """The criteria of ``path`` (the shipped file when None); the shipped ones if it has no section."""
-    section, source = rules_section(*read_rules_yaml(path), "stop_criteria")
-    return parse_stop_criteria(section, origin=source)
+    data, source = read_rules_yaml(path)
+    section, section_source = rules_section(data, source, "stop_criteria")
+    return parse_stop_criteria(section, origin=section_source, thresholds=shared.document_thresholds(data, source))

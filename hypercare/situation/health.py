@@ -12,6 +12,12 @@ the line (``hypercare.rules.loader``).
 A rule triggers when its metric is at or beyond a threshold (``value >= yellow`` with the
 default direction ``above``); the status is the worst triggered level. A metric that has no value
 (for example ``ed.occupancy`` of a unit without an ED report) never triggers.
+
+A rule with a ``volume`` (its own, or its ``threshold:``'s from the ``thresholds:`` section,
+:mod:`hypercare.rules.thresholds`) judges its figure only from that volume on; below it the figure is
+*not assessed* and listed in ``health.not_assessed`` with its n. An object where nothing triggered and
+every volume-gated figure is below its volume is ``not_assessed`` (grey), never green: 50 % of 2 logins
+says nothing yet.
 """
 
 from __future__ import annotations
@@ -23,16 +29,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hypercare.contract.events import TICKET_CATEGORIES
+from hypercare.rules import thresholds as shared
 from hypercare.rules.loader import Naming, RulesError, Source, as_source, read_rules_yaml, validate
 from hypercare.rules.validators import NODE_LEVELS, NodeLevel, Number, RuleId, unique_ids
 
 Level = NodeLevel
 LEVELS: tuple[str, ...] = NODE_LEVELS
-Status = Literal["green", "yellow", "red"]
-STATUSES: tuple[str, ...] = ("green", "yellow", "red")
+Status = Literal["green", "yellow", "red", "not_assessed"]
+STATUSES: tuple[str, ...] = ("green", "yellow", "red", "not_assessed")
+COLOURS: tuple[str, ...] = ("green", "yellow", "red")  # the triggered levels, by severity
+NOT_ASSESSED = "not_assessed"
 _SEVERITY = {"green": 0, "yellow": 1, "red": 2}
 Value = int | float
 
@@ -58,6 +67,9 @@ _BLOCK_METRICS = frozenset(
         "floorwalkers.open_escalations",
         "floorwalkers.assists_1h",
         "floorwalkers.units_never_visited",
+        "floorwalkers.units_total",
+        "floorwalkers.minutes_without_visit",
+        "floorwalkers.longest_minutes_without_visit",
         "ed.status.patients_waiting",
         "ed.status.patients_in_department",
         "ed.status.capacity",
@@ -74,7 +86,14 @@ _MAP_METRICS: dict[str, Callable[[str], bool]] = {
     "floorwalkers.assists_by_category_1h": lambda key: key in TICKET_CATEGORIES,
 }
 _ROLLUP_ONLY_PREFIXES = ("children.", "units.")
-_ROLLUP_ONLY = frozenset({"floorwalkers.units_never_visited", "ed.status.reporting_units"})
+_ROLLUP_ONLY = frozenset(
+    {
+        "floorwalkers.units_never_visited",
+        "floorwalkers.units_total",
+        "floorwalkers.longest_minutes_without_visit",
+        "ed.status.reporting_units",
+    }
+)
 
 
 class MetricContext:
@@ -137,7 +156,7 @@ def _health_counts(
             return 0.0
         if what == "red_share":
             return round(sum(1 for s in statuses if s == "red") / total, 4)
-        return round(sum(1 for s in statuses if s != "green") / total, 4)  # not_green_share
+        return round(sum(1 for s in statuses if s in ("yellow", "red")) / total, 4)  # not_green_share
 
     return metric
 
@@ -151,7 +170,7 @@ _DERIVED: dict[str, Callable[[MetricContext], Value | None]] = {
     "floorwalkers.never_visited": _never_visited,
 }
 for _scope, _pick in (("children", lambda ctx: ctx.children), ("units", lambda ctx: ctx.units)):
-    for _what in ("red", "yellow", "green", "total", "red_share", "not_green_share"):
+    for _what in ("red", "yellow", "green", "not_assessed", "total", "red_share", "not_green_share"):
         _DERIVED[f"{_scope}.{_what}"] = _health_counts(_pick, _what)
 
 
@@ -225,12 +244,43 @@ class HealthRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     id: RuleId
     levels: list[Level] = Field(min_length=1)
+    # ``threshold: ID`` takes metric, volume, yellow and red from the thresholds section (one source for
+    # health, alerts and stop criteria); a rule names either a threshold or its own numbers.
+    threshold: RuleId | None = None
     metric: Metric
     direction: Literal["above", "below"] = "above"
     yellow: Number | None = None
     red: Number | None = None
     only_when: list[Condition] = Field(default_factory=list)
+    # Below this volume the figure is not assessed (grey, with its n), never green.
+    volume: Condition | None = None
     reason: str = Field(min_length=1, max_length=300)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, Mapping) or data.get("threshold") is None:
+            return data
+        threshold = shared.resolve(shared.from_context(info.context), str(data["threshold"]))
+        written = [key for key in ("metric", "yellow", "red", "volume", "direction") if key in data]
+        if written:
+            raise ValueError(
+                f"{', '.join(written)} come{'s' if len(written) == 1 else ''} from threshold {threshold.id!r}; "
+                "remove it here or drop 'threshold'"
+            )
+        filled: dict[str, Any] = {**data, "metric": threshold.metric, "red": threshold.red}
+        if threshold.yellow is not None:
+            filled["yellow"] = threshold.yellow
+        if threshold.volume is not None:
+            filled["volume"] = {"metric": threshold.volume.metric, "at_least": threshold.volume.at_least}
+        return filled
+
+    @field_validator("volume")
+    @classmethod
+    def _volume_is_a_minimum(cls, value: Condition | None) -> Condition | None:
+        if value is not None and (value.at_least is None or value.at_most is not None):
+            raise ValueError("volume takes {metric: ..., at_least: n} (the minimum volume)")
+        return value
 
     @field_validator("only_when", mode="before")
     @classmethod
@@ -272,7 +322,7 @@ class HealthRule(BaseModel):
             )
         ):
             raise ValueError(f"red must be {'at or above' if self.direction == 'above' else 'at or below'} yellow")
-        metrics = [self.metric, *(c.metric for c in self.only_when)]
+        metrics = [self.metric, *(c.metric for c in self.only_when), *([self.volume.metric] if self.volume else [])]
         unit_only = [m for m in metrics if m.startswith(_ROLLUP_ONLY_PREFIXES) or m in _ROLLUP_ONLY]
         if unit_only and "unit" in self.levels:
             raise ValueError(f"{unit_only[0]} exists only for roll-ups; remove 'unit' from levels")
@@ -301,6 +351,8 @@ class HealthRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: Literal[1]
+    # Parsed by hypercare.rules.thresholds (health rules refer to it); only its shape is checked here.
+    thresholds: list[Any] | None = None
     health: list[HealthRule] = Field(default_factory=list)
     # Parsed by hypercare.rules.alerts; only its shape is checked here.
     alerts: dict[str, Any] | None = None
@@ -323,12 +375,19 @@ class HealthRules(BaseModel):
 NAMING = Naming(items=("health",), noun="health rule")
 
 
-def parse_rules(data: Any, *, origin: str | Source = "<rules>") -> HealthRules:
-    """The whole rules document; ``origin`` is a name for messages or, from a file, its :class:`Source`."""
+def parse_rules(
+    data: Any, *, origin: str | Source = "<rules>", thresholds: shared.Thresholds | None = None
+) -> HealthRules:
+    """The whole rules document; ``origin`` is a name for messages or, from a file, its :class:`Source`.
+
+    ``thresholds`` are the document's (read here, the shipped ones when it has none, unless given).
+    """
     source = as_source(origin)
     if not isinstance(data, Mapping):
         raise RulesError(f"{source.where(())}: the rules file must be a mapping with 'version' and 'health'")
-    return validate(HealthRules, data, source, NAMING, error=RulesError)
+    if thresholds is None:
+        thresholds = shared.document_thresholds(data, source)
+    return validate(HealthRules, data, source, NAMING, error=RulesError, context=shared.context(thresholds))
 
 
 def load_rules(path: Path | None = None) -> HealthRules:
@@ -348,13 +407,34 @@ def evaluate(
     children: Sequence[str] | None = None,
     units: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """``{"status", "reasons", "reason_codes"}`` of one object; red reasons first, then file order."""
+    """``{"status", "reasons", "reason_codes", "not_assessed"}`` of one object; red reasons first, then file order.
+
+    ``not_assessed`` lists the volume-gated figures below their volume (rule, metric, n, the minimum); the
+    status is ``not_assessed`` when nothing triggered and no volume-gated figure could be judged.
+    """
     ctx = MetricContext(obj, children, units)
     hits: list[tuple[int, int, str, dict[str, Any]]] = []
+    pending: list[dict[str, Any]] = []
+    judged_by_volume = False
     for order, rule in enumerate(rules.by_level.get(level, ())):
         value = metric_value(rule.metric, ctx)
         if value is None or not all(condition.holds(ctx) for condition in rule.only_when):
             continue
+        if rule.volume is not None:
+            volume = metric_value(rule.volume.metric, ctx) or 0
+            minimum = rule.volume.at_least
+            if minimum is not None and volume < minimum:
+                pending.append(
+                    {
+                        "rule": rule.id,
+                        "metric": rule.metric,
+                        "volume_metric": rule.volume.metric,
+                        "n": volume,
+                        "min": minimum,
+                    }
+                )
+                continue
+            judged_by_volume = True
         verdict = rule.judge(value)
         if verdict is None:
             continue
@@ -362,5 +442,15 @@ def evaluate(
         code = {"rule": rule.id, "level": status, "value": value, "threshold": threshold}
         hits.append((-_SEVERITY[status], order, rule.describe(value, threshold, status), code))
     hits.sort(key=lambda hit: (hit[0], hit[1]))
-    worst = STATUSES[-hits[0][0]] if hits else "green"
-    return {"status": worst, "reasons": [hit[2] for hit in hits], "reason_codes": [hit[3] for hit in hits]}
+    if hits:
+        status = COLOURS[-hits[0][0]]
+    elif pending and not judged_by_volume:
+        status = NOT_ASSESSED
+    else:
+        status = "green"
+    return {
+        "status": status,
+        "reasons": [hit[2] for hit in hits],
+        "reason_codes": [hit[3] for hit in hits],
+        "not_assessed": pending,
+    }

@@ -255,23 +255,23 @@ class IncrementalPicture:
     def _compute_unit(self, unit_id: str, families: Mapping[str, Any] | None, ts: float) -> bool:
         """Compute a unit at ``ts`` and schedule its next moment; True when its summary or object changed."""
         self.computed[0] += 1
-        summary = _unit_summary(unit_id, families, ts, self._present_here(unit_id, ts))
+        go_live = self._org.go_live.get(unit_id)
+        summary = _unit_summary(unit_id, families, ts, self._present_here(unit_id, ts), go_live)
         obj = _unit_object(self._placement(unit_id), summary, as_of="", rules=self._rules)
         before = self._units.get(unit_id)
         self._units[unit_id] = (summary, obj)
-        self._schedule(unit_id, self._changes_at(families, ts))
+        self._schedule(unit_id, self._changes_at(families, ts, go_live.timestamp() if go_live else None))
         if before is not None and before[1] == obj:
             return before[0] != summary
         self._changed["units"].add(unit_id)
         return True
 
-    def _changes_at(self, families: Mapping[str, Any] | None, ts: float) -> float:
-        if not families:
-            return math.inf
+    def _changes_at(self, families: Mapping[str, Any] | None, ts: float, go_live: float | None) -> float:
+        families = families or {}
         return min(
             tickets_state.changes_at(families.get("tickets"), ts),
             access_state.changes_at(families.get("access"), ts),
-            floorwalkers_state.changes_at(families.get("floorwalkers"), ts, self._presence_seconds),
+            floorwalkers_state.changes_at(families.get("floorwalkers"), ts, self._presence_seconds, go_live),
             ed_state.changes_at(families.get("ed"), ts),
         )
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry, UnitPlacement
-from hypercare.situation.health import HealthRules, evaluate
+from hypercare.situation.health import STATUSES, HealthRules, evaluate
 from hypercare.situation.state import access as access_state
 from hypercare.situation.state import ed as ed_state
 from hypercare.situation.state import floorwalkers as floorwalkers_state
@@ -56,12 +56,19 @@ def _utc(now: datetime) -> datetime:
     return now.astimezone(UTC)
 
 
-def _unit_summary(unit_id: str, families: Mapping[str, Any] | None, now: float, present: set[str] | None) -> Summary:
+def _unit_summary(
+    unit_id: str,
+    families: Mapping[str, Any] | None,
+    now: float,
+    present: set[str] | None,
+    go_live: datetime | None = None,
+) -> Summary:
     families = families or {}
+    go_live_ts = go_live.timestamp() if go_live is not None else None
     return Summary(
         tickets=tickets_state.summarize(families.get("tickets"), now),
         access=access_state.summarize(families.get("access"), now),
-        floorwalkers=floorwalkers_state.summarize(families.get("floorwalkers"), now, present),
+        floorwalkers=floorwalkers_state.summarize(families.get("floorwalkers"), now, present, go_live_ts),
         ed=ed_state.summarize(families.get("ed"), now, unit_id),
     )
 
@@ -98,7 +105,7 @@ def _rollup(
         children=[child["health"]["status"] for _, child in children],
         units=summary.unit_health,
     )
-    obj["units_by_health"] = {status: summary.unit_health.count(status) for status in ("green", "yellow", "red")}
+    obj["units_by_health"] = {status: summary.unit_health.count(status) for status in STATUSES}
     return summary, obj
 
 
@@ -122,7 +129,8 @@ def build_situation(
 
     def unit(placement: UnitPlacement) -> tuple[Summary, dict[str, Any]]:
         unit_id = placement.unit_id
-        summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id))
+        go_live = org.go_live.get(placement.unit_id)
+        summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live)
         return summary, _unit_object(placement, summary, as_of=as_of, rules=rules)
 
     # (administration head, [(site head, [placements])])
@@ -186,5 +194,6 @@ def summarize_unit(
     now = _utc(now)
     ts = now.timestamp()
     present = floorwalkers_state.presence(unit_states, ts, presence_minutes * 60)
-    summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id))
+    go_live = org.go_live.get(unit_id)
+    summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live)
     return _unit_object(org.place(unit_id), summary, as_of=now.isoformat(), rules=rules)

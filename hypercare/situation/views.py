@@ -87,10 +87,19 @@ class FloorwalkersBlock(_View):
 
 class UnitFloorwalkersBlock(FloorwalkersBlock):
     last_visit_at: Timestamp | None
+    minutes_without_visit: Minutes | None = Field(
+        description="minutes_since_last_visit, or for a unit never visited the minutes since its wave's actual "
+        "go-live (org registry; else HYPERCARE_GO_LIVE_AT); null when never visited and the go-live is unknown"
+    )
 
 
 class RollupFloorwalkersBlock(FloorwalkersBlock):
-    units_never_visited: Count
+    units_never_visited: Count = Field(description="units below that no floor walker has visited (ever)")
+    units_total: Count = Field(description="units below: 'units_never_visited of units_total not visited'")
+    longest_minutes_without_visit: Minutes | None = Field(
+        description="the longest minutes_without_visit of the units below, never-visited units included; null when "
+        "a never-visited unit below has no go-live (its time without a visit is unknown: 'never') or no units"
+    )
 
 
 class DiversionView(_View):
@@ -149,16 +158,28 @@ class ReasonCode(_View):
     threshold: int | float
 
 
+class NotAssessedFigure(_View):
+    """A figure below its minimum volume: not judged ("ej bedömt"), shown with its n."""
+
+    rule: str
+    metric: str
+    volume_metric: str
+    n: int | float = Field(description="the volume there was (e.g. logins in 15 minutes)")
+    min: int | float = Field(description="the volume it needs before it is judged")
+
+
 class HealthView(_View):
-    status: Status
+    status: Status = Field(description="not_assessed: nothing triggered and every volume-gated figure is below volume")
     reasons: list[str] = Field(description="readable, red first")
     reason_codes: list[ReasonCode] = Field(description="the same hits, machine-readable, in the same order")
+    not_assessed: list[NotAssessedFigure] = Field(description="figures below their minimum volume, in rule order")
 
 
 class UnitsByHealth(_View):
     green: Count
     yellow: Count
     red: Count
+    not_assessed: Count
 
 
 # --- objects -----------------------------------------------------------------------------------
@@ -329,6 +350,7 @@ __all__ = [
     "FlatSiteView",
     "FloorwalkersBlock",
     "HealthView",
+    "NotAssessedFigure",
     "PongMessage",
     "ReasonCode",
     "RegionView",

@@ -15,6 +15,7 @@ from services.alerts.rules import (
     AlertRule,
     EdStatusMissing,
     EdWaitingOverCapacity,
+    HealthRed,
     LoginFailureRate,
     PatientSafetyTicket,
     TicketOpenTooLong,
@@ -49,15 +50,15 @@ def login_failure_rate(rule: LoginFailureRate, obj: Mapping[str, Any]) -> Findin
     access = _block(obj, "access")
     logins = _number(access.get("logins_15m"))
     rate = _number(access.get("login_failure_rate_15m"))
-    if logins is None or rate is None or logins < rule.min_attempts or not rate > rule.failure_rate_above:
+    if logins is None or rate is None or logins < rule.min_attempts or not rule.exceeded(rate):
         return None
     failures = access.get("login_failures_15m")
     return Finding(
         value=rate,
-        threshold=rule.failure_rate_above,
+        threshold=rule.limit,
         message=(
             f"Inloggningsfel {rate:.0%} ({failures} av {logins:.0f} inloggningar) senaste 15 min, "
-            f"gräns {rule.failure_rate_above:.0%}"
+            f"gräns {rule.limit:.0%}"
         ),
     )
 
@@ -148,6 +149,26 @@ def ed_status_missing(rule: EdStatusMissing, obj: Mapping[str, Any]) -> Finding 
     )
 
 
+def health_red(rule: HealthRed, obj: Mapping[str, Any]) -> Finding | None:
+    """The node's own health verdict: red, with the reasons the health rules gave (red ones first)."""
+    health = _block(obj, "health")
+    if health.get("status") != "red":
+        return None
+    codes = health.get("reason_codes")
+    reds = (
+        [code for code in codes if isinstance(code, Mapping) and code.get("level") == "red"]
+        if isinstance(codes, list)
+        else []
+    )
+    reasons = [str(text) for text in health.get("reasons") or []]
+    shown = reasons[: max(1, len(reds))]
+    return Finding(
+        value=float(len(reds)),
+        threshold=1.0,
+        message="Röd status: " + ("; ".join(shown) if shown else "se hälsoreglerna"),
+    )
+
+
 _CHECKS: dict[type[Any], Callable[[Any, Mapping[str, Any]], Finding | None]] = {
     LoginFailureRate: login_failure_rate,
     TicketOpenTooLong: ticket_open_too_long,
@@ -155,6 +176,7 @@ _CHECKS: dict[type[Any], Callable[[Any, Mapping[str, Any]], Finding | None]] = {
     UnvisitedWithOpenTickets: unvisited_with_open_tickets,
     EdWaitingOverCapacity: ed_waiting_over_capacity,
     EdStatusMissing: ed_status_missing,
+    HealthRed: health_red,
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from hypercare.observability import metrics
 
-HEALTH_COLOURS = ("green", "yellow", "red")
+HEALTH_COLOURS = ("green", "yellow", "red", "not_assessed")
 
 
 def update_golive_gauges(flat: dict[str, dict[str, dict[str, Any]]]) -> None:

@@ -19,9 +19,10 @@ from services.reports.labels import (
 
 
 def _verdict(item: dict[str, Any]) -> str:
+    """Wording that cannot be read backwards ("uppfyllt" reads as "stop" in go-live usage)."""
     if not item["met"]:
-        return "EJ UPPFYLLT"
-    return "uppfyllt" if item.get("judged", True) else "uppfyllt (för få underlag för att bedöma)"
+        return "Överskriden – stopp"
+    return "Inom gräns" if item.get("judged", True) else "Ej bedömt (för få inloggningar)"
 
 
 def stop_criteria_section(frame: Frame, evaluation: dict[str, Any]) -> dict[str, Any]:
@@ -50,24 +51,24 @@ def stop_criteria_section(frame: Frame, evaluation: dict[str, Any]) -> dict[str,
                     "met": _verdict(item),
                 }
             )
-    met = sum(1 for c in evaluation["criteria"] if c["met"])
+    met = sum(1 for c in evaluation["criteria"] if c["met"] and c.get("judged", True))
     return {
         "key": "stop_criteria",
         "title": "Stoppkriterier",
         "figures": [
-            figure("stop_met", "Uppfyllda stoppkriterier", met, src=overall),
+            figure("stop_met", "Stoppkriterier inom gräns", met, src=overall),
             figure("stop_total", "Stoppkriterier totalt", len(evaluation["criteria"]), src=overall),
         ],
-        "verdict": "Alla stoppkriterier är uppfyllda."
+        "verdict": "Inget stoppkriterium är överskridet."
         if evaluation["overall"] == "met"
-        else "Minst ett stoppkriterium är inte uppfyllt.",
+        else "Minst ett stoppkriterium är överskridet – stopp.",
         "tables": [
             table(
                 "stop_criteria",
                 "Stoppkriterier",
                 [
                     Column("title", "Kriterium", "text"),
-                    Column("limit", "Gräns (ej uppfyllt från)", "decimal"),
+                    Column("limit", "Gräns (överskriden från)", "decimal"),
                     Column("value", "Värde", "decimal"),
                     Column("unit", "Enhet", "text"),
                     Column("met", "Bedömning", "text"),

@@ -68,6 +68,13 @@ def _judge(criterion: StopCriterion, value: float, basis: Mapping[str, Any]) -> 
     return value < criterion.not_met_at, True
 
 
+def _state(met: bool, judged: bool) -> str:
+    """Wording that cannot be read backwards: within the limit, exceeded (stop), or not assessed."""
+    if not met:
+        return "exceeded"
+    return "within" if judged else "not_assessed"
+
+
 def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
@@ -105,6 +112,7 @@ def evaluate(
                         "value": _number(admin_value),
                         "met": admin_met,
                         "judged": admin_judged,
+                        "state": _state(admin_met, admin_judged),
                         **admin_basis,
                     }
                 )
@@ -125,6 +133,7 @@ def evaluate(
                 **basis,
                 "met": met,
                 "judged": judged,
+                "state": _state(met, judged),
                 "breakdown": breakdown,
                 "source": sources[criterion.metric],
             }

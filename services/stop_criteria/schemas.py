@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from hypercare.contract.events import RolloutDecision
@@ -18,12 +20,18 @@ Logins = Field(default=None, exclude_if=_absent, description="logins counted (lo
 Failures = Field(default=None, exclude_if=_absent, description="failed logins counted (login failure rate only)")
 
 
+# within: below the limit ("Inom gräns"); exceeded: at or above it ("Överskriden – stopp"); not_assessed: too few
+# logins behind a rate to judge it ("Ej bedömt"; it does not stop the roll-out).
+CriterionState = Literal["within", "exceeded", "not_assessed"]
+
+
 class AdministrationValue(Schema):
     id: str
     name: str
     value: Number
     met: bool
     judged: bool  # false when too few logins stand behind a rate (it then counts as met)
+    state: CriterionState
     logins: int | None = Logins
     failures: int | None = Failures
 
@@ -41,6 +49,7 @@ class CriterionResult(Schema):
     failures: int | None = Failures
     met: bool
     judged: bool
+    state: CriterionState  # exceeded when any administration is; not_assessed when none could be judged
     breakdown: list[AdministrationValue]  # per administration when the scope is administration
     source: str  # the query behind the value, in words
 

@@ -631,7 +631,14 @@ async def test_the_diversion_form_shows_the_receiving_eds_refuses_a_circle_with_
     await card.wait_for(timeout=10000)
     assert text_of(await card.locator("[data-running]").inner_text()) == "Pågår sedan 3 h 20 min"
     assert text_of(await card.locator("[data-overdue]").inner_text()).startswith("Omprövning försenad")
-    color = await card.locator("[data-overdue]").evaluate("node => getComputedStyle(node).color")
+    # Read the colour on the element as rendered; the console re-renders on every live change (alerts too), so a
+    # node read once may already be replaced (getComputedStyle of a detached node is ""): poll for a settled one.
+    color = ""
+    for _ in range(20):
+        color = await card.locator("[data-overdue]").evaluate("node => getComputedStyle(node).color")
+        if color:
+            break
+        await asyncio.sleep(0.1)
     assert color == "rgb(255, 158, 158)"  # --alert-text
 
     await chief.get_by_role("button", name="Hänvisa / Declare diversion").click()

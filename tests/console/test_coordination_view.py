@@ -46,7 +46,11 @@ async def test_a_chief_sees_criteria_duties_and_risks_and_records_a_pause(
     assert await rows.count() == 4
     p1 = chief.locator('tr[data-criterion="open_p1_tickets"]')
     assert "Öppna ärenden med prioritet 1" in await p1.inner_text()
-    assert "Uppfyllt" in await p1.inner_text() or "Ej uppfyllt" in await p1.inner_text()  # status in words, not colour
+    # Status in words that cannot be read backwards (never "Uppfyllt", which reads as "stop"), as the API says.
+    criteria = (await pipeline.get("/api/v1/stop-criteria", role="chief")).json()["criteria"]
+    state = next(c["state"] for c in criteria if c["id"] == "open_p1_tickets")
+    words = {"within": "Inom gräns", "exceeded": "Överskriden – stopp", "not_assessed": "Ej bedömt"}[state]
+    assert words in await p1.inner_text() and "ppfyllt" not in await p1.inner_text()
 
     duty_item = chief.locator(f'.duty[data-duty-id="DU-{tag}"]')
     await duty_item.wait_for(timeout=15000)

@@ -25,6 +25,9 @@ const ALERTS_SHOWN = 25;
 const AGE_REFRESH_MS = 30000;
 const SERIES = ["tickets_opened", "tickets_resolved", "logins", "login_failures"];
 const CHILD_KIND = { region: "administration", administration: "site", site: "unit" };
+// Worst first: red, yellow, not assessed ("ej bedömt": too little volume to judge), green.
+const STATUS_RANK = { red: 0, yellow: 1, not_assessed: 2, green: 3 };
+const FAILRATE = "access.login_failure_rate_15m";
 
 // Trends survive drill-down (one fetch a minute, not one per click).
 const trendsCache = { data: null, at: 0 };
@@ -130,7 +133,9 @@ export class ConsoleView {
         reasons.length
           ? h("ul", { class: "reason-list" }, reasons.map((text, i) =>
             h("li", { class: `reason reason--${node.health.reason_codes?.[i]?.level || node.health.status}` }, text)))
-          : h("p", { class: "muted" }, t("console.no.reasons"))),
+          : h("p", { class: "muted" }, t("console.no.reasons")),
+        notAssessedList(node.health)),
+      this.renderNodeAlerts(kind, node),
       this.renderFigures(kind, node),
       this.renderTrends(kind, node),
       kind === "unit" ? this.renderUnitDetails(node) : this.renderChildren(kind, node));
@@ -144,21 +149,35 @@ export class ConsoleView {
     const p = tickets.open_by_priority || {};
     const diverting = kind === "unit" ? Boolean(ed.diversion) : (ed.active_diversions || []).length > 0;
     const edStatus = ed.status;
+    const failrate = notAssessed(node.health, FAILRATE);
+    const rollup = kind !== "unit";
     const tiles = [
       tile("tickets.open", t("fig.open"), formatNumber(tickets.open),
         t("fig.open.sub", { p1: p["1"] ?? 0, p2: p["2"] ?? 0, p3: p["3"] ?? 0, p4: p["4"] ?? 0 }),
         (p["1"] ?? 0) > 0 ? "warn" : null),
       tile("tickets.patient_safety_open", t("fig.safety"), formatNumber(tickets.patient_safety_open), t("fig.safety.sub"),
         tickets.patient_safety_open > 0 ? "alert" : null),
-      tile("access.login_failure_rate_15m", t("fig.failrate"), formatPercent(access.login_failure_rate_15m),
-        t("fig.failrate.sub", { failures: formatNumber(access.login_failures_15m), logins: formatNumber(access.logins_15m) })),
+      failrate
+        ? tile(FAILRATE, t("fig.failrate"), t("status.not_assessed"),
+          t("fig.notassessed.sub", {
+            failures: formatNumber(access.login_failures_15m), n: formatNumber(failrate.n), min: formatNumber(failrate.min),
+          }), "grey")
+        : tile(FAILRATE, t("fig.failrate"), formatPercent(access.login_failure_rate_15m),
+          t("fig.failrate.sub", { failures: formatNumber(access.login_failures_15m), logins: formatNumber(access.logins_15m) })),
       tile("access.permission_denied_1h", t("fig.denied"), formatNumber(access.permission_denied_1h), t("fig.denied.sub")),
       tile("floorwalkers.on_unit", t("fig.fw"), formatNumber(walkers.on_unit),
-        t("fig.fw.sub", { escalations: formatNumber(walkers.open_escalations) })),
-      tile("floorwalkers.minutes_since_last_visit", t("fig.lastvisit"),
-        walkers.minutes_since_last_visit === null || walkers.minutes_since_last_visit === undefined
-          ? t("fig.lastvisit.never") : t("minutes", { n: formatNumber(walkers.minutes_since_last_visit) }),
-        kind === "unit" ? t("fig.lastvisit.sub") : t("fig.lastvisit.sub.rollup")),
+        h("span", {},
+          h("span", { dataset: { onBreak: String(walkers.on_break ?? 0) } },
+            t("fig.fw.break", { n: formatNumber(walkers.on_break ?? 0) })),
+          " · ", t("fig.fw.sub", { escalations: formatNumber(walkers.open_escalations) }))),
+      rollup ? this.coverageTile(walkers)
+        : tile("floorwalkers.minutes_since_last_visit", t("fig.lastvisit"),
+          walkers.minutes_since_last_visit === null || walkers.minutes_since_last_visit === undefined
+            ? t("fig.lastvisit.never") : t("minutes", { n: formatNumber(walkers.minutes_since_last_visit) }),
+          walkers.minutes_since_last_visit === null && walkers.minutes_without_visit !== null
+            && walkers.minutes_without_visit !== undefined
+            ? t("fig.lastvisit.since.golive", { duration: formatDuration(walkers.minutes_without_visit) })
+            : t("fig.lastvisit.sub")),
       tile("ed.status", t("fig.ed"),
         diverting ? t("fig.ed.diverting") : edStatus ? `${formatNumber(edStatus.patients_waiting)} / ${formatNumber(edStatus.capacity)}` : t("fig.ed.none"),
         edStatus ? t("fig.ed.sub", {
@@ -167,6 +186,35 @@ export class ConsoleView {
         }) : "", diverting ? "warn" : null),
     ];
     return h("section", { class: "figures", "aria-label": t("console.figures") }, tiles);
+  }
+
+  /**
+   * "X av Y enheter ej besökta" and the longest time without a visit, never-visited units included (counted from
+   * their administration's go-live; "aldrig" when that is not in the org registry).
+   */
+  coverageTile(walkers) {
+    const never = walkers.units_never_visited ?? 0;
+    const total = walkers.units_total ?? 0;
+    return tile("floorwalkers.units_never_visited", t("fig.coverage"),
+      t("fig.coverage.value", { never: formatNumber(never), total: formatNumber(total) }),
+      h("span", { dataset: { longest: String(walkers.longest_minutes_without_visit ?? "") } },
+        longestUnknown(walkers) ? t("fig.coverage.longest.unknown")
+          : t(never > 0 ? "fig.coverage.longest" : "fig.coverage.longest.visited", { duration: longestText(walkers) })),
+      never > 0 ? "warn" : null);
+  }
+
+  /** The node's own active alarms with their reasons: a red node always shows why it is red. */
+  renderNodeAlerts(kind, node) {
+    const id = idOf(kind, node);
+    const own = sortAlerts([...this.live.alerts.values()].filter((alert) =>
+      alert.node_kind === kind && (kind === "region" || alert.node_id === id)));
+    if (!own.length && node.health?.status !== "red") return null;
+    return h("section", { class: "node-alerts", "aria-labelledby": "node-alerts-title" },
+      h("h2", { id: "node-alerts-title" }, t("console.node.alerts"), " ",
+        h("span", { class: "count" }, formatNumber(own.length))),
+      own.length
+        ? h("ol", { class: "alert-list" }, own.map((alert) => alertItem(alert, { href: null, handlers: this.alertHandlers })))
+        : h("p", { class: "muted" }, t("console.node.alerts.pending")));
   }
 
   renderTrends(kind, node) {
@@ -195,7 +243,7 @@ export class ConsoleView {
 
   renderChildren(kind, node) {
     const childKind = CHILD_KIND[kind];
-    const children = this.live.children(kind, idOf(kind, node));
+    const children = worstFirst(this.live.children(kind, idOf(kind, node)));
     const rows = children.map(([k, child]) => {
       const id = idOf(k, child);
       const tickets = child.tickets || {};
@@ -203,16 +251,24 @@ export class ConsoleView {
       const walkers = child.floorwalkers || {};
       const ed = child.ed || {};
       const diverting = k === "unit" ? Boolean(ed.diversion) : (ed.active_diversions || []).length > 0;
-      const lastVisit = walkers.minutes_since_last_visit;
-      return h("tr", { dataset: { nodeId: id } },
+      const failrate = notAssessed(child.health, FAILRATE);
+      return h("tr", { dataset: { nodeId: id, status: child.health?.status ?? "" } },
         h("th", { scope: "row" }, h("a", { href: hrefOf(k, child), dataset: { key: `child-${id}` } }, child.name)),
         h("td", {}, badge(child.health?.status)),
         h("td", { class: "num" }, formatNumber(tickets.open)),
         h("td", { class: "num" }, formatNumber(tickets.open_by_priority?.["1"] ?? 0)),
-        h("td", { class: "num" }, formatPercent(access.login_failure_rate_15m)),
+        h("td", { class: ["num", failrate && "not-assessed"], dataset: { col: "failrate" } }, failrate
+          ? t("console.failrate.notassessed", { n: formatNumber(failrate.n) })
+          : formatPercent(access.login_failure_rate_15m)),
         h("td", { class: "num" }, formatNumber(access.permission_denied_1h)),
-        h("td", { class: "num" }, formatNumber(walkers.on_unit)),
-        h("td", { class: "num" }, lastVisit === null || lastVisit === undefined ? t("fig.lastvisit.never") : t("minutes", { n: lastVisit })),
+        h("td", { class: "num", dataset: { col: "fw" } }, formatNumber(walkers.on_unit),
+          walkers.on_break ? h("span", { class: "muted small" }, ` ${t("console.fw.break", { n: formatNumber(walkers.on_break) })}`) : null),
+        h("td", { class: "num", dataset: { col: "coverage" } }, k === "unit"
+          ? unitVisitText(walkers)
+          : t("console.coverage.cell", {
+            never: formatNumber(walkers.units_never_visited ?? 0), total: formatNumber(walkers.units_total ?? 0),
+            longest: longestText(walkers),
+          })),
         h("td", {}, diverting ? h("span", { class: "pill pill--warn" }, t("fig.ed.diverting")) : ed.status
           ? `${formatNumber(ed.status.patients_waiting)}/${formatNumber(ed.status.capacity)}` : "–"));
     });
@@ -221,7 +277,7 @@ export class ConsoleView {
       h("div", { class: "table-wrap", dataset: { scrollKey: "children" } },
         h("table", { class: "table" },
           h("thead", {}, h("tr", {},
-            ["name", "status", "open", "p1", "failrate", "denied", "fw", "lastvisit", "ed"].map((c) =>
+            ["name", "status", "open", "p1", "failrate", "denied", "fw", childKind === "unit" ? "lastvisit" : "coverage", "ed"].map((c) =>
               h("th", { scope: "col", class: ["name", "status", "ed"].includes(c) ? "" : "num" }, t(`console.col.${c}`))))),
           h("tbody", {}, rows))));
   }
@@ -423,6 +479,66 @@ export class ConsoleView {
     }
     toast(t("decision.sent"));
   }
+}
+
+/** The health's entry for a figure below its minimum volume, or null. */
+function notAssessed(health, metric) {
+  return (health?.not_assessed || []).find((item) => item.metric === metric) || null;
+}
+
+/** "Ej bedömt" figures with their n, under the reasons: why a node is grey. */
+function notAssessedList(health) {
+  const items = health?.not_assessed || [];
+  if (!items.length) return null;
+  return h("ul", { class: "not-assessed-list" }, items.map((item) => h("li", {
+    class: "reason reason--not_assessed", dataset: { rule: item.rule },
+  }, t("health.notassessed", {
+    figure: figureName(item.metric), n: formatNumber(item.n), min: formatNumber(item.min),
+    volume: t(`volume.${item.volume_metric}`),
+  }))));
+}
+
+function figureName(metric) {
+  const key = `figure.${metric}`;
+  const text = t(key);
+  return text === key ? metric : text;
+}
+
+/** Children worst first: status (red, yellow, not assessed, green), then the longest without a visit. */
+function worstFirst(children) {
+  const withoutVisit = ([k, child]) => {
+    const walkers = child.floorwalkers || {};
+    const minutes = k === "unit" ? walkers.minutes_without_visit : walkers.longest_minutes_without_visit;
+    const never = k === "unit" ? walkers.minutes_since_last_visit === null : (walkers.units_never_visited ?? 0) > 0;
+    // Never visited with an unknown go-live counts as the longest of all.
+    return minutes === null || minutes === undefined ? (never ? Infinity : -1) : minutes;
+  };
+  return [...children].sort((a, b) =>
+    (STATUS_RANK[a[1].health?.status] ?? 2) - (STATUS_RANK[b[1].health?.status] ?? 2)
+    || withoutVisit(b) - withoutVisit(a)
+    || String(a[1].name).localeCompare(String(b[1].name), "sv"));
+}
+
+/** A never-visited unit below has no known go-live: the longest time without a visit has no bound. */
+function longestUnknown(walkers) {
+  const longest = walkers.longest_minutes_without_visit;
+  return (longest === null || longest === undefined) && (walkers.units_never_visited ?? 0) > 0;
+}
+
+/** The longest time without a visit of a roll-up, never-visited units included. */
+function longestText(walkers) {
+  const longest = walkers.longest_minutes_without_visit;
+  if (longest !== null && longest !== undefined) return formatDuration(longest);
+  return longestUnknown(walkers) ? t("fig.coverage.unknown") : "–";
+}
+
+function unitVisitText(walkers) {
+  if (walkers.minutes_since_last_visit !== null && walkers.minutes_since_last_visit !== undefined) {
+    return t("minutes", { n: formatNumber(walkers.minutes_since_last_visit) });
+  }
+  return walkers.minutes_without_visit !== null && walkers.minutes_without_visit !== undefined
+    ? t("console.never.since", { duration: formatDuration(walkers.minutes_without_visit) })
+    : t("fig.lastvisit.never");
 }
 
 function minutesSince(iso) {

@@ -16,11 +16,36 @@ const REFRESH_MS = 30000;
 const LIVE_REFRESH_MS = 10000;
 const ROLLOUT = ["continue", "pause", "rollback"];
 
-/** Met / not met as icon + text (never colour alone). */
-function metBadge(met, { judged = true } = {}) {
-  const status = met ? "green" : "red";
-  return h("span", { class: ["badge", `badge--${status}`], dataset: { met: String(met) } },
-    statusIcon(status), h("span", { class: "badge-text" }, t(met ? (judged ? "stop.met" : "stop.not.judged") : "stop.not.met")));
+const STATE_COLOUR = { within: "green", exceeded: "red", not_assessed: "not_assessed" };
+
+/** The server's state, or (an evaluation frozen before it had one) derived from met and judged. */
+function stateOf(item) {
+  if (item.state) return item.state;
+  if (!item.met) return "exceeded";
+  return item.judged === false ? "not_assessed" : "within";
+}
+
+/**
+ * Within the limit / exceeded – stop / not assessed, as icon + text (never colour alone). Never "uppfyllt":
+ * in go-live usage "stoppkriteriet är uppfyllt" means stop, so the old wording read backwards.
+ */
+function stateBadge(state) {
+  const colour = STATE_COLOUR[state] || "not_assessed";
+  return h("span", { class: ["badge", `badge--${colour}`], dataset: { state } },
+    statusIcon(colour), h("span", { class: "badge-text" }, t(`stop.state.${state}`)));
+}
+
+function overallBadge(overall) {
+  const colour = overall === "met" ? "green" : "red";
+  return h("span", { class: ["badge", `badge--${colour}`], dataset: { state: overall } },
+    statusIcon(colour), h("span", { class: "badge-text" }, t(`stop.overall.${overall}`)));
+}
+
+/** The criterion's name in the chosen language (the rules file's title is Swedish). */
+function criterionTitle(item) {
+  const key = `stop.criterion.${item.id}`;
+  const text = t(key);
+  return text === key ? item.title : text;
 }
 
 function formatValue(item, value) {
@@ -107,7 +132,7 @@ export class CoordinationView {
       h("div", { class: "panel-head" },
         h("h1", { id: "stop-title" }, t("stop.title")),
         doc ? h("p", { class: "stop-overall", dataset: { overall: doc.overall } },
-          metBadge(doc.overall === "met"), " ", h("span", { class: "muted small" }, t("stop.as.of", { time: formatTime(doc.as_of, { seconds: true }) }))) : null),
+          overallBadge(doc.overall), " ", h("span", { class: "muted small" }, t("stop.as.of", { time: formatTime(doc.as_of, { seconds: true }) }))) : null),
       this.body("criteria", (data) => h("div", {},
         h("table", { class: "table stop-table" },
           h("caption", { class: "visually-hidden" }, t("stop.title")),
@@ -130,15 +155,17 @@ export class CoordinationView {
       ? h("ul", { class: "breakdown" }, (failing.length ? failing : item.breakdown.filter((b) => b.judged)).map((b) =>
         h("li", {}, `${b.name}: ${formatValue(item, b.value)}`,
           b.logins !== undefined ? ` (${t("stop.failures.of", { failures: b.failures, logins: b.logins })})` : "",
-          " ", metBadge(b.met, { judged: b.judged }))))
+          " ", stateBadge(stateOf(b)))))
       : null;
-    return h("tr", { dataset: { criterion: item.id, met: String(item.met) } },
-      h("th", { scope: "row" }, item.title, details,
+    return h("tr", { dataset: { criterion: item.id, met: String(item.met), state: stateOf(item) } },
+      h("th", { scope: "row" }, criterionTitle(item), details,
         h("details", { class: "source" }, h("summary", {}, t("stop.source")), h("p", { class: "small" }, item.source))),
       h("td", { class: "num" }, formatValue(item, item.value),
         item.logins !== undefined ? h("div", { class: "muted small" }, t("stop.failures.of", { failures: item.failures, logins: item.logins })) : null),
       h("td", { class: "num" }, formatValue(item, item.limit)),
-      h("td", {}, metBadge(item.met, { judged: item.judged })));
+      h("td", {}, stateBadge(stateOf(item)),
+        stateOf(item) === "not_assessed" && item.min_logins
+          ? h("div", { class: "muted small" }, t("stop.min.logins", { n: formatNumber(item.min_logins) })) : null));
   }
 
   openDecision(choice) {

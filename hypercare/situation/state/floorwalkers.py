@@ -96,6 +96,12 @@ class FloorwalkersSummary:
     minutes_since_last_visit: int | None = None
     last_visit_at: float | None = None
     units_never_visited: int = 0
+    units: int = 0  # units below (1 for a unit): "X of Y units not visited"
+    # The longest time without a visit, a never-visited unit counted from its administration's go-live.
+    minutes_without_visit: int | None = None
+    # A never-visited unit whose go-live is unknown is below: its time without a visit has no bound, so the
+    # longest is unknown (null, shown as "never") rather than the longest of the others.
+    unbounded: bool = False
     assists: int = 0
     assists_by_category: dict[str, int] = field(default_factory=dict)
 
@@ -108,6 +114,10 @@ class FloorwalkersSummary:
         if other.last_visit_at is not None:
             self.last_visit_at = max(self.last_visit_at or other.last_visit_at, other.last_visit_at)
         self.units_never_visited += other.units_never_visited
+        self.units += other.units
+        if other.minutes_without_visit is not None:
+            self.minutes_without_visit = max(self.minutes_without_visit or 0, other.minutes_without_visit)
+        self.unbounded = self.unbounded or other.unbounded
         self.assists += other.assists
         for category, n in other.assists_by_category.items():
             self.assists_by_category[category] = self.assists_by_category.get(category, 0) + n
@@ -123,14 +133,23 @@ class FloorwalkersSummary:
         }
         if rollup:
             block["units_never_visited"] = self.units_never_visited
+            block["units_total"] = self.units
+            block["longest_minutes_without_visit"] = None if self.unbounded else self.minutes_without_visit
         else:
             block["last_visit_at"] = w.iso(self.last_visit_at) if self.last_visit_at is not None else None
+            block["minutes_without_visit"] = self.minutes_without_visit
         return block
 
 
-def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None) -> FloorwalkersSummary:
-    """One unit; ``present`` is this unit's entry of :func:`presence` (on the unit or on a break)."""
-    summary = FloorwalkersSummary()
+def summarize(
+    state: dict[str, Any] | None, now: float, present: set[str] | None, go_live: float | None = None
+) -> FloorwalkersSummary:
+    """One unit; ``present`` is this unit's entry of :func:`presence` (on the unit or on a break).
+
+    ``go_live`` (epoch) is the unit's go-live (its wave's actual go-live): a unit never visited has been without a visit
+    since then (0 before it), so the longest time without a visit of a roll-up includes the never-visited units.
+    """
+    summary = FloorwalkersSummary(units=1)
     walkers = state.get("walkers", {}) if state else {}
     for walker_id in present or ():
         walker = walkers.get(walker_id)
@@ -146,6 +165,12 @@ def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None
     summary.last_visit_at = last_visit
     if last_visit is None and not summary.on_unit:
         summary.units_never_visited = 1
+    if summary.minutes_since_last_visit is not None:
+        summary.minutes_without_visit = summary.minutes_since_last_visit
+    elif go_live is not None:
+        summary.minutes_without_visit = w.floor_minutes(max(0.0, now - go_live))
+    else:
+        summary.unbounded = True
     if not state:
         return summary
     cutoff = now - WALKER_TTL
@@ -160,16 +185,21 @@ def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None
     return summary
 
 
-def changes_at(state: dict[str, Any] | None, now: float, presence_seconds: float) -> float:
+def changes_at(
+    state: dict[str, Any] | None, now: float, presence_seconds: float, go_live: float | None = None
+) -> float:
     """When :func:`summarize` of this unit first gives other figures after ``now`` with no new event.
 
-    The next whole minute since the last visit, the assists' window edges, and for every walker here
-    the moments their presence window and their 24 h record end (presence is decided by the walker's
-    latest record anywhere, and only the unit holding it can lose them by the clock; the other units'
-    records of that walker are older and end no later). ``math.inf`` when none.
+    The next whole minute since the last visit (for a unit never visited, since its ``go_live``, once
+    that has passed: its time without a visit grows from there), the assists' window edges, and for
+    every walker here the moments their presence window and their 24 h record end (presence is decided
+    by the walker's latest record anywhere, and only the unit holding it can lose them by the clock; the
+    other units' records of that walker are older and end no later). ``math.inf`` when none.
     """
     if not state:
-        return math.inf
+        if go_live is None:
+            return math.inf
+        return go_live if go_live > now else w.next_minute(go_live, now)
     moments = [w.next_bucket_change(state.get("assists", {}), now, ASSIST_WINDOW)]
     moments.extend(
         w.next_bucket_change(buckets, now, ASSIST_WINDOW) for buckets in state.get("assists_by_category", {}).values()
@@ -177,6 +207,8 @@ def changes_at(state: dict[str, Any] | None, now: float, presence_seconds: float
     last_visit = state.get("last_visit")
     if last_visit is not None:
         moments.append(w.next_minute(last_visit, now))
+    elif go_live is not None:
+        moments.append(go_live if go_live > now else w.next_minute(go_live, now))
     for walker in state.get("walkers", {}).values():
         last = walker["last"]
         if last is None:

@@ -169,3 +169,92 @@ def test_the_shipped_file_loads_whole() -> None:
 def test_an_error_in_a_shipped_section_used_as_fallback_says_so(tmp_path: Path) -> None:
     path = write(tmp_path, "version: 1\nhealth: []\nalerts: []\n")
     assert refusal(load_alert_rules, path) == f"{path}:3: alerts must be a mapping with 'escalation' and 'rules'"
+
+
+SHARED = """\
+version: 1
+thresholds:
+  - id: logins
+    metric: access.login_failure_rate_15m
+    volume: {metric: access.logins_15m, at_least: 30}
+    yellow: 0.05
+    red: 0.15
+health:
+  - id: login_failures
+    levels: [unit, site]
+    threshold: logins
+    reason: "{value:.0%}"
+alerts:
+  escalation: {multi_after_minutes: 15, program_after_minutes: 45}
+  rules:
+    - {id: logins, kind: login_failure_rate, severity: warning, levels: [unit, site], threshold: logins}
+stop_criteria:
+  - {id: logins, title: Inloggningsfel, metric: login_failure_rate_15m, per: administration, threshold: logins}
+"""
+
+
+def test_one_threshold_feeds_health_alerts_and_stop_criteria(tmp_path: Path) -> None:
+    loaded = load_rules_file(write(tmp_path, SHARED))
+    [health] = loaded.health.health
+    [alert] = loaded.alerts.rules
+    [criterion] = loaded.stop_criteria.criteria
+    assert (health.metric, health.yellow, health.red) == ("access.login_failure_rate_15m", 0.05, 0.15)
+    assert health.volume is not None and (health.volume.metric, health.volume.at_least) == ("access.logins_15m", 30)
+    assert (getattr(alert, "rate_at_least", None), getattr(alert, "min_attempts", None)) == (0.15, 30)
+    assert (criterion.not_met_at, criterion.min_logins) == (0.15, 30)
+    assert loaded.thresholds.by_id["logins"].min_volume == 30
+
+
+def test_a_rule_that_names_a_threshold_may_not_repeat_its_numbers(tmp_path: Path) -> None:
+    text = SHARED.replace("    threshold: logins\n", "    threshold: logins\n    red: 0.3\n", 1)
+    path = write(tmp_path, text)
+    line = line_of(text, "    threshold: logins") - 2  # the rule's line: "- id: login_failures"
+    assert refusal(load_rules_file, path) == (
+        f"{path}:{line}: health rule 'login_failures': red comes from threshold 'logins'; "
+        "remove it here or drop 'threshold'"
+    )
+
+
+def test_an_unknown_threshold_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    text = SHARED.replace("threshold: logins}\n", "threshold: login}\n")
+    message = refusal(load_rules_file, write(tmp_path, text))
+    assert "alert rule 'logins': unknown threshold 'login' (the thresholds section has: logins)" in message
+    assert "stop criterion 'logins': unknown threshold 'login'" in message
+
+
+def test_an_older_file_without_thresholds_still_loads(tmp_path: Path) -> None:
+    """Files written before the thresholds section keep their own numbers; the shipped sections they fall back
+    on read the shipped thresholds."""
+    older = HEALTH.replace('"0.1"', "0.1").replace(
+        "    yellow: 0.1\n", "    yellow: 0.1\n    only_when: {metric: access.logins_15m, at_least: 10}\n"
+    )
+    loaded = load_rules_file(write(tmp_path, older))
+    assert [rule.id for rule in loaded.health.health] == ["many_open", "login_failures"]
+    assert all(rule.volume is None for rule in loaded.health.health)
+    assert loaded.alerts == load_alert_rules(None)
+    assert loaded.thresholds == load_rules_file(None).thresholds
+
+
+def test_alerts_and_stop_criteria_refer_only_to_a_login_rate_threshold(tmp_path: Path) -> None:
+    text = (
+        SHARED.replace(
+            "health:\n",
+            "  - {id: open, metric: tickets.open, red: 5}\nhealth:\n",
+        )
+        .replace(
+            "kind: login_failure_rate, severity: warning, levels: [unit, site], threshold: logins",
+            ("kind: login_failure_rate, severity: warning, levels: [unit, site], threshold: open"),
+        )
+        .replace(
+            "per: administration, threshold: logins}",
+            "per: administration, threshold: open}\n"
+            "  - {id: p1, title: P1, metric: open_priority1_tickets, threshold: open}",
+        )
+    )
+    message = refusal(load_rules_file, write(tmp_path, text))
+    assert (
+        "alert rule 'logins': threshold 'open' measures tickets.open; a login failure rate needs metric "
+        "access.login_failure_rate_15m (volume access.logins_15m)"
+    ) in message
+    assert "stop criterion 'logins': threshold 'open' measures tickets.open" in message
+    assert "stop criterion 'p1': threshold applies to login_failure_rate_15m only; give not_met_at" in message

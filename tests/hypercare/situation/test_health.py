@@ -73,10 +73,26 @@ def test_shipped_login_failure_rate_boundaries() -> None:
         "status": "yellow",
         "reasons": ["Inloggningsfel 10% senaste 15 min"],
         "reason_codes": [{"rule": "login_failure_rate", "level": "yellow", "value": 0.1, "threshold": 0.1}],
+        "not_assessed": [],
     }
     assert status(40, 0.25)["status"] == "red"
-    assert status(9, 0.5)["status"] == "green"  # too few logins to judge
-    assert status(10, 0.5)["status"] == "red"
+    # Below the thresholds section's 20 logins the rate is not assessed: grey with its n, never green.
+    assert status(19, 0.5) == {
+        "status": "not_assessed",
+        "reasons": [],
+        "reason_codes": [],
+        "not_assessed": [
+            {
+                "rule": "login_failure_rate",
+                "metric": "access.login_failure_rate_15m",
+                "volume_metric": "access.logins_15m",
+                "n": 19,
+                "min": 20,
+            }
+        ],
+    }
+    assert status(0, 0.0)["status"] == "not_assessed"
+    assert status(20, 0.5)["status"] == "red"
     busy = unit(access={"logins_15m": 100, "login_failure_rate_15m": 0.3})
     site = evaluate(shipped, "site", busy, children=[], units=[])
     assert site["status"] == "red"
@@ -96,7 +112,7 @@ def test_shipped_patient_safety_and_ed_rules() -> None:
 
 def test_shipped_rollup_rules() -> None:
     shipped = load_rules(None)
-    obj = unit()
+    obj = unit(access={"logins_15m": 80})
     assert evaluate(shipped, "site", obj, children=["green"] * 4, units=["green"] * 4)["status"] == "green"
     one_red = evaluate(shipped, "site", obj, children=["red"] + ["green"] * 4, units=["red"] + ["green"] * 4)
     assert one_red["status"] == "yellow"
@@ -109,7 +125,10 @@ def test_unit_open_tickets_only_count_at_unit_level() -> None:
     shipped = load_rules(None)
     busy = unit(tickets={"open": 50})
     assert evaluate(shipped, "unit", busy)["status"] == "red"
-    assert evaluate(shipped, "region", busy, children=[], units=[])["status"] == "green"
+    # Nothing at region level triggers, and with no logins nothing there can be judged either.
+    assert evaluate(shipped, "region", busy, children=[], units=[])["status"] == "not_assessed"
+    judged = unit(tickets={"open": 50}, access={"logins_15m": 20})
+    assert evaluate(shipped, "region", judged, children=[], units=[])["status"] == "green"
 
 
 # --- thresholds and evaluation ------------------------------------------------------------------

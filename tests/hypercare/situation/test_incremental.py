@@ -28,9 +28,21 @@ from services.gateway.hub import diff, flatten
 
 START = datetime(2024, 11, 12, 10, 0, 0, 250_000, tzinfo=UTC)
 PRESENCE_MINUTES = 30
+# Wave w1 goes live half an hour into the run (its never-visited units count their time without a visit from
+# then); S2's wave is only planned (no go-live: its never-visited unit's time is unknown).
 ORG = OrgRegistry.model_validate(
     {
         "region": {"id": "R", "name": "Regionen"},
+        "waves": [
+            {
+                "id": "w1",
+                "name": "Våg 1",
+                "status": "live",
+                "planned_go_live": (START + timedelta(minutes=30)).isoformat(),
+                "actual_go_live": (START + timedelta(minutes=30, seconds=17)).isoformat(),
+            },
+            {"id": "w2", "name": "Våg 2", "status": "planned"},
+        ],
         "administrations": [
             {
                 "id": "F1",
@@ -39,9 +51,10 @@ ORG = OrgRegistry.model_validate(
                     {
                         "id": "S1",
                         "name": "Sjukhus 1",
+                        "wave": "w1",
                         "units": [{"id": "A", "name": "Avdelning A"}, {"id": "E1", "name": "Akut 1", "kind": "ed"}],
                     },
-                    {"id": "S2", "name": "Sjukhus 2", "units": [{"id": "B", "name": "Avdelning B"}]},
+                    {"id": "S2", "name": "Sjukhus 2", "wave": "w2", "units": [{"id": "B", "name": "Avdelning B"}]},
                 ],
             },
             {
@@ -51,6 +64,7 @@ ORG = OrgRegistry.model_validate(
                     {
                         "id": "S3",
                         "name": "Sjukhus 3",
+                        "wave": "w1",
                         "units": [{"id": "C", "name": "Avdelning C"}, {"id": "E2", "name": "Akut 2", "kind": "ed"}],
                     }
                 ],
@@ -333,8 +347,8 @@ def test_a_login_leaves_the_window_at_its_edge_and_only_its_unit_and_ancestors_c
         picture.advance(world.gateway, at, touched=())
         assert picture.situation() == full(world, ROLLUP_RULES)
         units = picture.take_changed()["units"]
-        if figures is None:
-            assert units == {}
+        if figures is None:  # B unchanged (S1's and S3's units count minutes without a visit from w1's go-live)
+            assert "B" not in units
         else:
             access = units["B"]["access"]
             assert (access["login_failures_15m"], access["distinct_users_failing_15m"]) == figures
@@ -390,3 +404,24 @@ def test_naive_moments_are_refused() -> None:
     picture = IncrementalPicture(org=ORG, rules=ROLLUP_RULES)
     with pytest.raises(ValueError, match="aware"):
         picture.advance({}, datetime(2024, 11, 12), touched=None)
+
+
+def test_a_never_visited_unit_counts_its_time_without_a_visit_from_its_waves_go_live() -> None:
+    """No event at all: the minutes without a visit of S1's units start at w1's go-live and grow by the clock."""
+    world = World()
+    picture = IncrementalPicture(org=ORG, rules=ROLLUP_RULES, presence_minutes=PRESENCE_MINUTES)
+    picture.advance(world.gateway, world.now, touched=None)
+    picture.take_changed()
+    go_live = START + timedelta(minutes=30, seconds=17)
+    for at, minutes in [
+        (go_live - timedelta(seconds=1), 0),
+        (go_live + timedelta(seconds=59), 0),
+        (go_live + timedelta(seconds=60), 1),
+        (go_live + timedelta(minutes=7, seconds=30), 7),
+    ]:
+        world.now = at
+        picture.advance(world.gateway, at, touched=())
+        assert picture.situation() == full(world, ROLLUP_RULES)
+        unit = picture.flat()["units"]["A"]["floorwalkers"]
+        assert unit["minutes_without_visit"] == minutes
+        assert picture.flat()["units"]["B"]["floorwalkers"]["minutes_without_visit"] is None  # w2 has no go-live

@@ -178,8 +178,23 @@ def test_every_org_unit_appears_with_zeros() -> None:
     assert unit["access"]["login_failure_rate_15m"] == 0.0
     assert unit["floorwalkers"]["on_unit"] == 0 and unit["floorwalkers"]["minutes_since_last_visit"] is None
     assert unit["ed"]["diversion"] is None and unit["ed"]["status"] is None
-    assert unit["health"] == {"status": "green", "reasons": [], "reason_codes": []}
-    assert result["region"]["units_by_health"] == {"green": 5, "yellow": 0, "red": 0}
+    # No logins: the login failure rate is below its volume and nothing else can be judged — not green.
+    assert unit["health"] == {
+        "status": "not_assessed",
+        "reasons": [],
+        "reason_codes": [],
+        "not_assessed": [
+            {
+                "rule": "login_failure_rate",
+                "metric": "access.login_failure_rate_15m",
+                "volume_metric": "access.logins_15m",
+                "n": 0,
+                "min": 20,
+            }
+        ],
+    }
+    assert result["region"]["units_by_health"] == {"green": 0, "yellow": 0, "red": 0, "not_assessed": 5}
+    assert result["region"]["health"]["status"] == "not_assessed"
     assert result["region"]["floorwalkers"]["units_never_visited"] == 5
     assert result["data_quality"] == {"unmapped_units": []}
 
@@ -359,7 +374,7 @@ def test_unknown_unit_goes_under_unmapped() -> None:
     assert admin["access"]["login_failures_15m"] == 1
     assert result["region"]["access"]["logins_15m"] == 2
     assert result["region"]["tickets"]["open"] == 1
-    assert result["region"]["units_by_health"]["green"] == 7
+    assert result["region"]["units_by_health"]["not_assessed"] == 7  # 2 logins: too few to judge anywhere
 
 
 def test_windows_follow_the_reader_clock() -> None:
@@ -409,14 +424,16 @@ def test_health_rolls_up_with_units_by_health() -> None:
         "status": "yellow",
         "reasons": ["1 öppna"],
         "reason_codes": [{"rule": "open", "level": "yellow", "value": 1, "threshold": 1}],
+        "not_assessed": [],
     }
     assert objects["S1"]["health"]["status"] == "red"  # 1 of 2 units red = 0.5
-    assert objects["S1"]["units_by_health"] == {"green": 1, "yellow": 0, "red": 1}
+    # A rules file without volumes (the older shape) judges everything: green stays green.
+    assert objects["S1"]["units_by_health"] == {"green": 1, "yellow": 0, "red": 1, "not_assessed": 0}
     assert objects["F1"]["health"]["status"] == "red"  # 1 of 2 sites red
     assert objects["F1"]["health"]["reasons"] == ["50% röda", "1 röda enheter"]
     assert objects["F2"]["health"]["status"] == "green"  # a yellow child does not propagate
     assert objects["region"]["health"]["status"] == "red"
-    assert objects["region"]["units_by_health"] == {"green": 3, "yellow": 1, "red": 1}
+    assert objects["region"]["units_by_health"] == {"green": 3, "yellow": 1, "red": 1, "not_assessed": 0}
 
 
 def test_default_rules_on_the_default_org_one_red_ward() -> None:
@@ -429,7 +446,7 @@ def test_default_rules_on_the_default_org_one_red_ward() -> None:
     assert objects["SE2321000131-FSAS"]["health"]["status"] == "yellow"
     assert objects["region"]["health"]["status"] == "yellow"
     assert objects["region"]["health"]["reasons"] == ["1 enheter med röd status"]
-    assert objects["SE2321000131-FNH"]["health"]["status"] == "green"
+    assert objects["SE2321000131-FNH"]["health"]["status"] == "not_assessed"  # no logins, nothing to judge
 
 
 def test_summarize_unit_matches_the_picture() -> None:
@@ -450,3 +467,65 @@ def test_now_must_be_aware_and_is_reported_in_utc() -> None:
         build_situation({}, org=ORG, rules=RULES, now=datetime(2024, 11, 12, 10, 0))
     stockholm = NOW.astimezone(timezone(timedelta(hours=1)))
     assert situation({}, now=stockholm)["as_of"] == "2024-11-12T10:00:00+00:00"
+
+
+def in_waves(go_live_f1: datetime) -> dict[str, Any]:
+    """ORG with F1's sites in wave w1, live since ``go_live_f1``, and F2's in w2, only planned (no go-live)."""
+    data = ORG.model_dump(exclude_none=True)
+    data["waves"] = [
+        {"id": "w1", "name": "Våg 1", "status": "live", "planned_go_live": go_live_f1, "actual_go_live": go_live_f1},
+        {"id": "w2", "name": "Våg 2", "status": "planned"},
+    ]
+    for admin, wave in zip(data["administrations"], ("w1", "w2"), strict=True):
+        for site in admin["sites"]:
+            site["wave"] = wave
+    return data
+
+
+def test_coverage_counts_never_visited_units_from_their_go_live() -> None:
+    """Hand-worked: F1's wave went live 2 h 30 min before NOW, F2's has no go-live yet.
+
+    A visited 20 min ago (checkout), B checked in 50 min ago (presence window 240 min: on the unit, so 0);
+    AKM1, AKM2 (F1) and C (F2) never visited. S1: 1 of 2 not visited, longest 150 (AKM1 since go-live);
+    S2: 1 of 2, 150; F1: 2 of 4, 150; F2: 1 of 1, unknown (no go-live); region: 3 of 5, unknown (C's time
+    without a visit has no bound, so the longest is not 150 but "never").
+    """
+    org = OrgRegistry.model_validate(in_waves(ago(hours=2, minutes=30)))
+    events = [
+        ev("floorwalker.checkout", "A", ago(minutes=20), walker_id="w1"),
+        ev("floorwalker.checkin", "B", ago(minutes=50), walker_id="w2", status="on_unit"),
+    ]
+    objects = index(situation(states(events), org=org))
+
+    def coverage(node: str) -> tuple[Any, ...]:
+        block = objects[node]["floorwalkers"]
+        return block["units_never_visited"], block["units_total"], block["longest_minutes_without_visit"]
+
+    assert coverage("S1") == (1, 2, 150)
+    assert coverage("S2") == (1, 2, 150)
+    assert coverage("F1") == (2, 4, 150)
+    assert coverage("F2") == (1, 1, None)
+    assert coverage("region") == (3, 5, None)
+    assert objects["S1"]["floorwalkers"]["minutes_since_last_visit"] == 20  # the visited units only, as before
+    assert [objects[u]["floorwalkers"]["minutes_without_visit"] for u in ("A", "AKM1", "B", "C")] == [20, 150, 0, None]
+    assert (
+        summarize_unit("AKM1", states(events), org=org, rules=RULES, now=NOW)["floorwalkers"]["minutes_without_visit"]
+        == 150
+    )
+
+
+def test_a_default_go_live_fills_the_units_whose_wave_gives_none() -> None:
+    """HYPERCARE_GO_LIVE_AT: F2's unit C (its wave not live) counts from it; F1's units keep their wave's."""
+    org = OrgRegistry.model_validate(in_waves(ago(hours=2, minutes=30))).with_go_live(ago(hours=1))
+    assert org.go_live == {
+        "A": ago(hours=2, minutes=30),
+        "AKM1": ago(hours=2, minutes=30),
+        "B": ago(hours=2, minutes=30),
+        "AKM2": ago(hours=2, minutes=30),
+        "C": ago(hours=1),
+    }
+    objects = index(situation({}, org=org))
+    assert objects["C"]["floorwalkers"]["minutes_without_visit"] == 60
+    assert objects["F2"]["floorwalkers"]["longest_minutes_without_visit"] == 60
+    assert objects["region"]["floorwalkers"]["longest_minutes_without_visit"] == 150
+    assert ORG.with_go_live(None) is ORG

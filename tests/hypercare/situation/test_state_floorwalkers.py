@@ -76,6 +76,7 @@ def test_never_visited_unit() -> None:
         "assists_1h": 0,
         "assists_by_category_1h": {},
         "last_visit_at": None,
+        "minutes_without_visit": None,  # never visited, go-live unknown
     }
 
 
@@ -180,3 +181,46 @@ def test_walkers_older_than_a_day_are_dropped() -> None:
     apply_event("floorwalkers", state, checkin(ago(minutes=1), "new"), now=NOW)
     assert set(state["walkers"]) == {"new"}
     assert state["assists"] == {}
+
+
+def test_a_never_visited_unit_counts_from_its_go_live() -> None:
+    go_live = ago(hours=5, minutes=30, seconds=20).timestamp()
+    never = fw.summarize(None, NOW.timestamp(), None, go_live)
+    assert (never.units, never.units_never_visited, never.minutes_without_visit) == (1, 1, 330)
+    # Before the go-live nothing is overdue yet.
+    assert fw.summarize(None, NOW.timestamp(), None, NOW.timestamp() + 60).minutes_without_visit == 0
+
+
+def test_coverage_rolls_up_with_never_visited_units_included() -> None:
+    """Hand-worked: A visited 40 min ago, B never (go-live 3 h ago), C never, D visited 200 min ago.
+
+    Not visited: B and C = 2 of 4; the longest without a visit is B's/C's 180 min since go-live, not A's or D's.
+    """
+    go_live = ago(hours=3).timestamp()
+    units = fold([checkout(ago(minutes=40), "w1", unit="A"), checkout(ago(minutes=200), "w2", unit="D")])
+    ts = NOW.timestamp()
+    rollup = fw.FloorwalkersSummary()
+    for unit_id in ("A", "B", "C", "D"):
+        rollup.merge(fw.summarize(units.get(unit_id, {}).get("floorwalkers"), ts, set(), go_live))
+    block = rollup.block(rollup=True)
+    assert (block["units_never_visited"], block["units_total"]) == (2, 4)
+    assert block["longest_minutes_without_visit"] == 200  # D's 200 min is longer than the 180 since go-live
+    assert block["minutes_since_last_visit"] == 200  # the visited units only, as before
+    later_go_live = fw.FloorwalkersSummary()
+    for unit_id in ("A", "B"):
+        later_go_live.merge(fw.summarize(units.get(unit_id, {}).get("floorwalkers"), ts, set(), go_live))
+    # A (40 min) and B (never; 180 min since go-live): the never-visited unit is the longest.
+    assert later_go_live.block(rollup=True)["longest_minutes_without_visit"] == 180
+    assert later_go_live.block(rollup=True)["minutes_since_last_visit"] == 40
+
+
+def test_a_never_visited_unit_without_a_go_live_makes_the_longest_unknown() -> None:
+    """A visited 40 min ago, B never visited and no go-live: the longest is not A's 40 min but unknown."""
+    units = fold([checkout(ago(minutes=40), "w1", unit="A")])
+    ts = NOW.timestamp()
+    rollup = fw.FloorwalkersSummary()
+    for unit_id in ("A", "B"):
+        rollup.merge(fw.summarize(units.get(unit_id, {}).get("floorwalkers"), ts, set()))
+    block = rollup.block(rollup=True)
+    assert (block["units_never_visited"], block["units_total"], block["longest_minutes_without_visit"]) == (1, 2, None)
+    assert block["minutes_since_last_visit"] == 40

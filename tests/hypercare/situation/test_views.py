@@ -43,7 +43,7 @@ def test_the_realistic_picture_has_every_optional_shape() -> None:
     assert any(u["floorwalkers"]["last_visit_at"] for u in every)
     assert any(u["floorwalkers"]["last_visit_at"] is None for u in every)
     assert any(u["tickets"]["median_minutes_to_resolve_24h"] is not None for u in every)
-    assert {u["health"]["status"] for u in every} == {"green", "yellow", "red"}
+    assert {u["health"]["status"] for u in every} == {"green", "yellow", "red", "not_assessed"}
     assert any(isinstance(code["value"], float) for u in every for code in u["health"]["reason_codes"])
     assert any(isinstance(code["value"], int) for u in every for code in u["health"]["reason_codes"])
     assert situation["region"]["ed"]["status"]["reporting_units"] > 1

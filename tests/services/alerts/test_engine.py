@@ -184,6 +184,7 @@ def test_the_shipped_rules_and_thresholds() -> None:
         "unvisited_with_open_tickets",
         "ed_waiting_over_capacity",
         "ed_status_missing",
+        "health_red",
     }
     login, p1, safety = rules["login_failure_rate"], rules["p1_ticket_open_too_long"], rules["patient_safety_ticket"]
     unvisited, waiting = rules["unit_not_visited"], rules["ed_waiting_over_capacity"]
@@ -191,7 +192,15 @@ def test_the_shipped_rules_and_thresholds() -> None:
     assert isinstance(login, LoginFailureRate) and isinstance(p1, TicketOpenTooLong)
     assert isinstance(unvisited, UnvisitedWithOpenTickets) and isinstance(waiting, EdWaitingOverCapacity)
     assert isinstance(silent, EdStatusMissing)
-    assert (login.severity, login.failure_rate_above, login.min_attempts) == ("warning", 0.25, 40)
+    # The login rule reads the thresholds section: from 25 % (the limit counts) with at least 20 logins.
+    assert (login.severity, login.threshold, login.rate_at_least, login.min_attempts) == (
+        "warning",
+        "login_failure_rate",
+        0.25,
+        20,
+    )
+    assert login.levels == ["unit", "site", "administration"]
+    assert rules["health_red"].levels == ["site", "administration", "region"]
     assert (p1.severity, p1.priority, p1.minutes) == ("critical", 1, 30)
     assert safety.severity == "critical"
     assert (unvisited.severity, unvisited.hours) == ("warning", 2)
@@ -200,10 +209,10 @@ def test_the_shipped_rules_and_thresholds() -> None:
     assert (SHIPPED.escalation.multi_after_minutes, SHIPPED.escalation.program_after_minutes) == (15, 45)
     own = SHIPPED.escalation_for(safety)
     assert (own.multi_after_minutes, own.program_after_minutes) == (5, 15)
-    assert all(rule.levels == ["unit"] for rule in SHIPPED.rules)
+    assert all(rule.levels == ["unit"] for rule in SHIPPED.rules if rule.id not in ("login_failure_rate", "health_red"))
 
 
-# --- login failure rate: above X with at least N logins in 15 minutes -------------------------------
+# --- login failure rate: the threshold's red (25 %, the limit counts) with at least 20 logins -----------
 
 
 @pytest.mark.parametrize(
@@ -211,24 +220,31 @@ def test_the_shipped_rules_and_thresholds() -> None:
     [
         (29, 11, True),  # 40 logins, 27.5 %
         (74, 26, True),  # 100 logins, 26 %
-        (30, 10, False),  # 40 logins, exactly 25 %: not above
-        (75, 25, False),  # 100 logins, exactly 25 %
-        (28, 11, False),  # 39 logins: too few to judge, although 28 %
+        (30, 10, True),  # 40 logins, exactly 25 %: the limit counts, as health's red does
+        (15, 5, True),  # exactly 20 logins, exactly 25 %
+        (31, 9, False),  # 40 logins, 22.5 %
+        (14, 5, False),  # 19 logins: too few to judge, although 26 %
     ],
 )
 def test_login_failure_rate_boundaries(ok: int, failed: int, raised: bool) -> None:
     timeline = Timeline(shipped("login_failure_rate"))
     timeline.add(logins("A", at(minutes=-1), ok=ok, failed=failed))
-    assert raises(timeline.at(T0)) == ([("login_failure_rate", "unit", "A")] if raised else [])
+    # A is the only unit with logins: its site and administration have the same counts and the same alarm.
+    everywhere = [("login_failure_rate", k, n) for k, n in (("unit", "A"), ("site", "S1"), ("administration", "F1"))]
+    assert raises(timeline.at(T0)) == (everywhere if raised else [])
 
 
 def test_login_failure_rate_raised_when_it_starts_held_then_resolved_when_the_window_moves_on() -> None:
     timeline = Timeline(shipped("login_failure_rate"))
-    timeline.add(logins("A", at(minutes=-10), ok=30), logins("A", at(minutes=-5), failed=10))
-    timeline.add(logins("A", T0, failed=1))  # the 41st login, the 11th failure: 26.8 %
-    assert timeline.at(T0 - SECOND) == []  # 40 logins, exactly 25 %
-    [raised] = timeline.at(T0)
-    assert isinstance(raised, Raise)
+    timeline.add(logins("A", at(minutes=-10), ok=30), logins("A", at(minutes=-5), failed=9))
+    timeline.add(logins("A", T0, failed=1))  # the 40th login, the 10th failure: exactly 25 %
+    assert timeline.at(T0 - SECOND) == []  # 39 logins, 23.1 %
+    raised, on_site, on_administration = timeline.at(T0)
+    assert isinstance(raised, Raise) and isinstance(on_site, Raise) and isinstance(on_administration, Raise)
+    assert [(r.node_kind, r.node_id, r.message) for r in (on_site, on_administration)] == [
+        ("site", "S1", raised.message),
+        ("administration", "F1", raised.message),
+    ]
     assert (raised.rule, raised.kind, raised.severity, raised.node_id, raised.node_name) == (
         "login_failure_rate",
         "login_failure_rate",
@@ -236,14 +252,17 @@ def test_login_failure_rate_raised_when_it_starts_held_then_resolved_when_the_wi
         "A",
         "Avdelning A",
     )
-    assert (raised.value, raised.threshold, raised.at) == (0.2683, 0.25, T0)
-    assert "27%" in raised.message and "11 av 41" in raised.message
+    assert (raised.value, raised.threshold, raised.at) == (0.25, 0.25, T0)
+    assert "25%" in raised.message and "10 av 40" in raised.message
     for later in (T0, T0 + SECOND, at(minutes=4, seconds=59)):
         assert timeline.at(later) == [], later  # not raised again while it holds
-    # At 10:05:00 the 30 successes of 09:50:00 leave the 15-minute window: 11 logins, too few to judge.
-    [cleared] = timeline.at(at(minutes=5))
-    assert isinstance(cleared, Resolve)
-    assert (cleared.alert_id, cleared.reason, cleared.at) == (1, "cleared", at(minutes=5))
+    # At 10:05:00 the 30 successes of 09:50:00 leave the 15-minute window: 10 logins, too few to judge.
+    cleared = timeline.at(at(minutes=5))
+    assert [(c.alert_id, c.reason, c.at) for c in cleared if isinstance(c, Resolve)] == [
+        (1, "cleared", at(minutes=5)),
+        (2, "cleared", at(minutes=5)),
+        (3, "cleared", at(minutes=5)),
+    ]
     assert timeline.open == {}
 
 
@@ -483,10 +502,35 @@ def test_transitions_are_deterministic() -> None:
         return timeline.at(T0)
 
     first = run()
+    # A, B (patient safety) and AKM (40 waiting of 28) are red: all of S1, so S1, F1 and the region are red
+    # too, and each has its health_red alarm (rule order, then the rule's levels in order).
     assert raises(first) == [
+        ("health_red", "site", "S1"),
+        ("health_red", "administration", "F1"),
+        ("health_red", "region", "R"),
         ("patient_safety_ticket", "unit", "A"),
         ("patient_safety_ticket", "unit", "B"),
         ("ed_waiting_over_capacity", "unit", "AKM"),
         ("ed_status_missing", "unit", "AKM"),
     ]
     assert run() == first
+
+
+def test_a_red_administration_has_a_health_red_alarm_that_says_why() -> None:
+    timeline = Timeline(shipped("health_red"))
+    # 30 logins at A, 10 failed: 33 % at A, at S1 and at F1 (the only logins there) -> red from the threshold's 25 %.
+    timeline.add(logins("A", at(minutes=-1), ok=20, failed=10))
+    transitions = timeline.at(T0)
+    assert raises(transitions) == [
+        ("health_red", "site", "S1"),
+        ("health_red", "administration", "F1"),
+        ("health_red", "region", "R"),
+    ]
+    by_node = {t.node_id: t for t in transitions if isinstance(t, Raise)}
+    # F1's red reasons in health order (its yellow "1 enheter med röd status" is left out of the alarm).
+    assert by_node["F1"].message == (
+        "Röd status: Inloggningsfel 33% senaste 15 min; 100% av underliggande har röd status"
+    )
+    assert (by_node["F1"].value, by_node["F1"].threshold) == (2.0, 1.0)
+    # When the failures leave the window the administration is no longer red and the alarm resolves.
+    assert [t.reason for t in timeline.at(at(minutes=15)) if isinstance(t, Resolve)] == ["cleared"] * 3

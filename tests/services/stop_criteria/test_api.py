@@ -149,8 +149,8 @@ async def test_login_rate_per_administration_and_who_may_read(api: Any, ev: Any)
             ward,
             at - timedelta(minutes=14, seconds=i),
             user_ref=f"u{i}",
-            outcome="failure" if i < 10 else "success",
-            **({"reason": "wrong_password"} if i < 10 else {}),
+            outcome="failure" if i < 13 else "success",
+            **({"reason": "wrong_password"} if i < 13 else {}),
         )
         for i in range(50)
     ]
@@ -168,8 +168,10 @@ async def test_login_rate_per_administration_and_who_may_read(api: Any, ev: Any)
     await api.store(*logins)
     login = by_id(await evaluation(api, at))["login_failure_rate"]
     admin_a = next(item for item in login["breakdown"] if item["id"] == api.org.admin_a)
-    assert (admin_a["logins"], admin_a["failures"], admin_a["value"], admin_a["met"]) == (50, 10, 0.2, False)
-    assert login["met"] is False and login["limit"] == 0.2 and login["min_logins"] == 50
+    # 13 of 50 = 26 %: at or above the thresholds section's 25 % with at least its 20 logins -> exceeded.
+    assert (admin_a["logins"], admin_a["failures"], admin_a["value"], admin_a["met"]) == (50, 13, 0.26, False)
+    assert admin_a["state"] == "exceeded" and login["state"] == "exceeded"
+    assert login["met"] is False and login["limit"] == 0.25 and login["min_logins"] == 20
 
     assert (await api.get("/api/v1/stop-criteria", role="source")).status_code == 403
     async with api.client(None) as anonymous:

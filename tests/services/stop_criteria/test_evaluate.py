@@ -89,8 +89,35 @@ def test_a_rate_is_judged_per_administration_from_summed_counts_and_only_with_en
     # 49 logins, all failed: too few to judge, counts as met and says so.
     too_few = judged(UnitFigures(logins_15m=Counter({BORAS_WARD: 49}), login_failures_15m=Counter({BORAS_WARD: 49})))
     sas = next(i for i in too_few["login"]["breakdown"] if i["id"] == "SE2321000131-FSAS")  # type: ignore[attr-defined]
-    assert (sas["value"], sas["met"], sas["judged"]) == (1.0, True, False)
+    assert (sas["value"], sas["met"], sas["judged"], sas["state"]) == (1.0, True, False, "not_assessed")
     assert too_few["login"]["met"] is True
+    # No administration had enough logins: the criterion is "Ej bedömt", neither within nor exceeded.
+    assert too_few["login"]["state"] == "not_assessed"
+    assert just_below["login"]["state"] == "within"
+    assert login["state"] == "exceeded"
+    assert by_admin["SE2321000131-FSAS"]["state"] == "exceeded"
+
+
+def test_the_shipped_login_criterion_reads_the_shared_threshold() -> None:
+    """The shipped criterion takes the thresholds section's red (25 %) and volume (20 logins)."""
+    [login] = [c for c in load_stop_criteria(None).criteria if c.id == "login_failure_rate"]
+    assert (login.threshold, login.not_met_at, login.min_logins) == ("login_failure_rate", 0.25, 20)
+    shipped = load_stop_criteria(None)
+
+    def state(logins: int, failures: int) -> tuple[object, object]:
+        figures = UnitFigures(
+            logins_15m=Counter({BORAS_WARD: logins}), login_failures_15m=Counter({BORAS_WARD: failures})
+        )
+        [result] = [
+            r
+            for r in evaluate(shipped, figures, org=load_org(None), at=AT, since=SINCE)["criteria"]
+            if r["id"] == "login_failure_rate"
+        ]
+        return result["state"], result["met"]
+
+    assert state(19, 19) == ("not_assessed", True)  # 19 logins: below the volume
+    assert state(20, 4) == ("within", True)  # 20 %
+    assert state(20, 5) == ("exceeded", False)  # exactly 25 %: the limit counts
 
 
 def test_every_result_names_its_source_and_limit() -> None:
