@@ -60,6 +60,8 @@ function route({ focus = true } = {}) {
   document.body.dataset.view = wanted.name;
   const view = new VIEWS[wanted.name](session);
   current = { name: wanted.name, view };
+  // Views that show only part of the picture subscribe to it when they mount; the others read all of it.
+  if (!view.scopes) session.live?.subscribe(["all"]);
   view.mount(main(), wanted);
   renderHeader();
   if (focus) main().focus({ preventScroll: true });
