@@ -306,7 +306,8 @@ class ClientRequest(_View):
 
 # --- subscriptions (services.gateway.subscriptions; README "Live updates") -----------------------
 # The subscribed picture leaves null members out (a JSON Merge Patch cannot set null), so its objects are the
-# models above without their null members: typed here as JSON objects, checked against the models by the tests.
+# models above without their null members: typed here as JSON objects (the tests check that they equal the REST
+# view's objects without their null members).
 
 JsonObject = dict[str, Any]
 

@@ -17,6 +17,7 @@ from big_registry import copies
 from event_examples import example_event
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter
 from realistic_states import realistic_unit_states
 
 from hypercare.contract.events import parse_event
@@ -26,12 +27,14 @@ from hypercare.situation.health import load_rules
 from hypercare.situation.merge_patch import apply
 from hypercare.situation.rollup import build_situation
 from hypercare.situation.state import apply_event, new_state
+from hypercare.situation.views import SubscribedServerMessage
 from services.auth.scope import filter_situation
 from services.gateway import hub as hub_module
 from services.gateway.hub import SituationHub, flatten
 from services.gateway.subscriptions import Subscription, change, cut, picture_patch, resolve
 
 Picture = dict[str, Any]
+MESSAGE: TypeAdapter[Any] = TypeAdapter(SubscribedServerMessage)
 EMPTY: Picture = {"administrations": {}, "sites": {}, "units": {}}
 
 
@@ -167,7 +170,13 @@ class Region:
             store=self.store,  # type: ignore[arg-type]
             org=self.org,
             rules=load_rules(),
-            settings=Settings(kafka_bootstrap="unused:9092", websocket_resync_seconds=0),
+            # The test publishes (no tick of its own), and a held-back client is not closed for slowness.
+            settings=Settings(
+                kafka_bootstrap="unused:9092",
+                websocket_resync_seconds=0,
+                gateway_client_send_timeout=600,
+                gateway_tick_seconds=3600,
+            ),
         )
         self.admins = [a.id for a in self.org.administrations]
         placements = self.org.placements.values()
@@ -203,7 +212,9 @@ class Inbox:
         return send
 
     def picture(self) -> Picture:
-        """The snapshot patched with every delta, checking that seq runs on without a gap."""
+        """The snapshot patched with every delta, checking the messages' shape and that seq runs on without a gap."""
+        for message in self.messages:
+            MESSAGE.validate_python(message)
         snapshot, *rest = self.messages
         assert snapshot["type"] == "snapshot"
         picture: Picture = snapshot["picture"]
