@@ -32,7 +32,7 @@ from hypercare.situation.health import load_rules  # noqa: E402
 from hypercare.situation.rollup import build_situation  # noqa: E402
 from hypercare.situation.state import apply_event, new_state  # noqa: E402
 from services.gateway.hub import Flat, delta_fields, diff, encode, flatten  # noqa: E402
-from services.gateway.subscriptions import Subscription, cut, picture_patch  # noqa: E402
+from services.gateway.subscriptions import Index, Subscription, cut, picture_patch  # noqa: E402
 
 
 def ms(work: Callable[[], Any], repeat: int) -> float:
@@ -88,18 +88,18 @@ def report(org: OrgRegistry, before: Flat, whole: dict[str, Any], repeat: int) -
     # The hub diffs each changed object once per token scope, then picks and encodes per subscription.
     patches = {key: picture_patch([(key, b, a)]) for key, b, a in pairs}
     diffing = ms(lambda: [picture_patch([(key, b, a)]) for key, b, a in pairs], repeat)
+    index = Index({key: a for key, _, a in pairs})
     for name, subscription in subscriptions(org).items():
         snapshot = encode(cut(after, subscription))
 
-        def delta(s: Subscription = subscription, p: list[Any] = pairs) -> str:
+        def delta(s: Subscription = subscription) -> str:
             patch: dict[str, Any] = {}
-            for key, _, a in p:
-                if s.holds(key[0], a):
-                    for kind, part in patches[key].items():
-                        if kind == "region":
-                            patch["region"] = part
-                        else:
-                            patch.setdefault(kind, {}).update(part)
+            for key in index.select(s):
+                for kind, part in patches[key].items():
+                    if kind == "region":
+                        patch["region"] = part
+                    else:
+                        patch.setdefault(kind, {}).update(part)
             return encode(patch)
 
         print(f"    {name:<36} {kib(snapshot)} {kib(delta())} {ms(delta, repeat):8.2f} ms")

@@ -39,6 +39,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,7 +51,7 @@ from hypercare.situation.rollup import build_situation, summarize_unit
 from services.auth.scope import filter_alerts, filter_flat, filter_situation
 from services.gateway.golive_metrics import update_golive_gauges
 from services.gateway.situation_store import SituationStore
-from services.gateway.subscriptions import Key, Subscription, change, cut, picture_patch
+from services.gateway.subscriptions import Index, Key, Subscription, change, cut, picture_patch
 from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
@@ -484,7 +485,7 @@ class SituationHub:
         self.seq += 1
         offers: dict[str | None, Offer | None] = {}  # one per distinct scope: cut and encoded once
         patch_offers: dict[tuple[str | None, Subscription], PatchOffer | None] = {}  # one per distinct subscription
-        scoped: dict[str | None, tuple[dict[Key, Pair], dict[str, dict[str, Any]], dict[Key, Any]]] = {}
+        scoped: dict[str | None, ScopedChanges] = {}
         for client in list(self._clients):
             if client.subscription is None:
                 if client.scope not in offers:
@@ -496,14 +497,12 @@ class SituationHub:
                 if key not in patch_offers:
                     if client.scope not in scoped:
                         scoped[client.scope] = self._scoped_changes(client.scope, changed, previous)
-                    patch_offers[key] = _patch_offer(client.subscription, *scoped[client.scope])
+                    patch_offers[key] = _patch_offer(client.subscription, scoped[client.scope])
                 offer = patch_offers[key]
             if offer is not None:
                 client.offer(offer)
 
-    def _scoped_changes(
-        self, scope: str | None, changed: Flat, previous: Flat
-    ) -> tuple[dict[Key, Pair], dict[str, dict[str, Any]], dict[Key, Any]]:
+    def _scoped_changes(self, scope: str | None, changed: Flat, previous: Flat) -> ScopedChanges:
         """(before, after) of each changed object a principal scope reads, its alerts, and a cache of patches."""
         after = filter_flat(self.org, scope, changed)
         before = filter_flat(
@@ -519,30 +518,37 @@ class SituationHub:
         for kind in PATCH_KINDS:
             for ident, obj in after.get(kind, {}).items():
                 pairs[(kind, ident)] = (before.get(kind, {}).get(ident), obj)
-        return pairs, after.get("alerts", {}), {}
+        index = Index({key: pair[1] or pair[0] or {} for key, pair in pairs.items()})
+        return ScopedChanges(pairs, index, after.get("alerts", {}), {})
 
 
-def _patch_offer(
-    subscription: Subscription,
-    pairs: dict[Key, Pair],
-    alerts: dict[str, dict[str, Any]],
-    patches: dict[Key, Any],
-) -> PatchOffer | None:
-    """The offer of one subscription: its share of ``pairs`` and the picture patch (object patches cached)."""
-    changes = {key: pair for key, pair in pairs.items() if subscription.holds(key[0], pair[1] or pair[0] or {})}
+@dataclass(slots=True)
+class ScopedChanges:
+    """One publish as a principal scope reads it: (before, after) per object, indexed by where objects sit, the
+    alerts, and each object's patch once computed (shared by every subscription of the scope)."""
+
+    pairs: dict[Key, Pair]
+    index: Index
+    alerts: dict[str, dict[str, Any]]
+    patches: dict[Key, Any]
+
+
+def _patch_offer(subscription: Subscription, scoped: ScopedChanges) -> PatchOffer | None:
+    """The offer of one subscription: its share of the changes and the picture patch (object patches cached)."""
+    changes = {key: scoped.pairs[key] for key in scoped.index.select(subscription)}
     patch: dict[str, Any] = {}
     for key, (before, after) in changes.items():
-        value = patches.get(key, _MISSING)
+        value = scoped.patches.get(key, _MISSING)
         if value is _MISSING:
-            value = patches[key] = picture_patch([(key, before, after)])
+            value = scoped.patches[key] = picture_patch([(key, before, after)])
         for kind, part in value.items():
             if kind == "region":
                 patch["region"] = part
             else:
                 patch.setdefault(kind, {}).update(part)
-    if not patch and not alerts:
+    if not patch and not scoped.alerts:
         return None
-    return PatchOffer(changes, patch, alerts)
+    return PatchOffer(changes, patch, scoped.alerts)
 
 
 _MISSING: Any = object()

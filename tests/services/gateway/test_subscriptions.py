@@ -31,7 +31,7 @@ from hypercare.situation.views import SubscribedServerMessage
 from services.auth.scope import filter_situation
 from services.gateway import hub as hub_module
 from services.gateway.hub import SituationHub, flatten
-from services.gateway.subscriptions import Subscription, change, cut, picture_patch, resolve
+from services.gateway.subscriptions import Index, Subscription, change, cut, picture_patch, resolve
 
 Picture = dict[str, Any]
 MESSAGE: TypeAdapter[Any] = TypeAdapter(SubscribedServerMessage)
@@ -374,3 +374,17 @@ async def test_each_message_is_encoded_once_per_distinct_subscription(monkeypatc
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await hub.stop()
+
+
+@settings(max_examples=60, deadline=None)
+@given(SCOPE_SETS)
+def test_the_index_picks_exactly_what_a_subscription_holds(scopes: frozenset[str]) -> None:
+    objects = {
+        (kind, key): obj
+        for kind in ("region", "administrations", "sites", "units")
+        for key, obj in SMALL_FLAT[kind].items()
+    }
+    subscription = Subscription(scopes)
+    picked = Index(objects).select(subscription)
+    assert len(picked) == len(set(picked))
+    assert set(picked) == {key for key, obj in objects.items() if subscription.holds(key[0], obj)}
