@@ -1,7 +1,7 @@
 // Hypercare console: sign-in, role-based views, header (connection state, language), routing.
 
 import { api, ApiError, csrfToken, getToken, logoutSession, setToken } from "./api.js";
-import { h, statusIcon } from "./dom.js";
+import { h, statusIcon, toast } from "./dom.js";
 import { getLang, onLangChange, setLang, t } from "./i18n.js";
 import { KnownIssues } from "./known.js";
 import { LiveSituation } from "./live.js";
@@ -126,6 +126,8 @@ function startSession(token, me) {
   if (live) {
     live.addEventListener("state", renderConnection);
     live.addEventListener("unauthorized", () => signOut(t("signin.bad")));
+    // A subscription the server refused (a node outside the token's scope): the reason, the picture unchanged.
+    live.addEventListener("refused", (event) => toast(t("error.generic", { reason: event.detail }), "error"));
     live.start();
   }
   known.addEventListener("change", renderBanner);
