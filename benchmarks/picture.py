@@ -41,8 +41,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "_support"))
 
-from generated_org import generated_registry  # noqa: E402
+from big_registry import generated_registry  # noqa: E402
 
 from hypercare.contract.events import parse_event  # noqa: E402
 from hypercare.entrypoints.simulator.scenario import GO_LIVE_START, CutoverScenario  # noqa: E402

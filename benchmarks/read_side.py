@@ -1,6 +1,6 @@
 """Cost of the read side's shapes per picture (a benchmark, not a test).
 
-Prints, for the shipped registry (40 units) and for it copied 50 times (2,000 units, ``generated_org.py``),
+Prints, for the shipped registry (40 units) and for it copied 50 times (2,000 units, ``big_registry.py``),
 with unit states from 8 hours of the seeded go-live scenario: building the picture (``build_situation``),
 validating it against the read models (what routing every tick through pydantic would add), encoding it for
 ``GET /api/v1/situation`` (FastAPI's default for a ``dict[str, Any]`` route, validation through
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "_support"))
 
-from generated_org import copies  # noqa: E402
+from big_registry import copies  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 from pydantic_core import to_json  # noqa: E402
 from realistic_states import realistic_unit_states  # noqa: E402

@@ -1,7 +1,7 @@
 // Hypercare console: sign-in, role-based views, header (connection state, language), routing.
 
 import { api, ApiError, csrfToken, getToken, logoutSession, setToken } from "./api.js";
-import { h, statusIcon } from "./dom.js";
+import { h, statusIcon, toast } from "./dom.js";
 import { getLang, onLangChange, setLang, t } from "./i18n.js";
 import { KnownIssues } from "./known.js";
 import { LiveSituation } from "./live.js";
@@ -60,6 +60,8 @@ function route({ focus = true } = {}) {
   document.body.dataset.view = wanted.name;
   const view = new VIEWS[wanted.name](session);
   current = { name: wanted.name, view };
+  // Views that show only part of the picture subscribe to it when they mount; the others read all of it.
+  if (!view.scopes) session.live?.subscribe(["all"]);
   view.mount(main(), wanted);
   renderHeader();
   if (focus) main().focus({ preventScroll: true });
@@ -124,6 +126,8 @@ function startSession(token, me) {
   if (live) {
     live.addEventListener("state", renderConnection);
     live.addEventListener("unauthorized", () => signOut(t("signin.bad")));
+    // A subscription the server refused (a node outside the token's scope): the reason, the picture unchanged.
+    live.addEventListener("refused", (event) => toast(t("error.generic", { reason: event.detail }), "error"));
     live.start();
   }
   known.addEventListener("change", renderBanner);

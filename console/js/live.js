@@ -6,6 +6,13 @@
 // the new snapshot arrives. A lost connection is retried with exponential backoff and jitter.
 // Alerts come along: every active one in the snapshot's "alerts", then changed ones in a delta's
 // "alerts" (a resolved alert arrives with status "resolved" and is dropped from the model).
+//
+// Subscriptions: the console says what is on screen (subscribe(scopes): "region", "all",
+// "emergency_departments", administration, site or unit ids), in the first message and again whenever it
+// changes. The server then sends that picture only: a snapshot's "picture" ({region, administrations: {id: …},
+// sites, units}), and deltas (and the "subscribed" answer to a change) carrying a JSON Merge Patch (RFC 7386)
+// of it in "patch": changed fields only, a whole object when one appears, null when one (or a field) goes.
+// A missing field reads as null (a merge patch cannot set null).
 
 const PING_EVERY_MS = 20000;
 const SILENCE_LIMIT_MS = 45000;
@@ -31,6 +38,7 @@ export class LiveSituation extends EventTarget {
     this.socket = null;
     this.stopped = false;
     this.lastMessageAt = 0;
+    this.scopes = null;  // what the views show (null: never subscribed, the whole picture of the token's scope)
     this.timers = [];
     window.addEventListener("online", () => this.reconnectNow());
     window.addEventListener("offline", () => this.setState("offline"));
@@ -72,7 +80,8 @@ export class LiveSituation extends EventTarget {
     this.awaitingSnapshot = true;
     socket.addEventListener("open", () => {
       this.lastMessageAt = Date.now();
-      socket.send(JSON.stringify(token ? { type: "auth", token } : { type: "hello" }));
+      const hello = token ? { type: "auth", token } : { type: "hello" };
+      socket.send(JSON.stringify(this.scopes ? { ...hello, scopes: this.scopes } : hello));
     });
     socket.addEventListener("message", (event) => {
       if (socket !== this.socket) return;
@@ -123,9 +132,24 @@ export class LiveSituation extends EventTarget {
     socket.send(JSON.stringify({ type: "ping" }));
   }
 
+  /** Show these scopes from now on (sent at once when connected, else in the next connection's first message). */
+  subscribe(scopes) {
+    const wanted = [...new Set(scopes)].sort();
+    if (this.scopes && wanted.join("\n") === this.scopes.join("\n")) return;
+    this.scopes = wanted;
+    if (this.socket && this.socket.readyState === WebSocket.OPEN && this.ready) {
+      this.socket.send(JSON.stringify({ type: "subscribe", scopes: wanted }));
+    }
+  }
+
   receive(message) {
+    if (message.type === "error") {
+      this.dispatchEvent(new CustomEvent("refused", { detail: message.detail }));
+      return;
+    }
     if (message.type === "snapshot") {
-      this.applySnapshot(message.situation);
+      if (message.picture) this.applyPicture(message.picture);
+      else this.applySnapshot(message.situation);
       this.alerts.clear();
       this.applyAlerts(message.alerts || []);
       this.seq = message.seq;
@@ -134,14 +158,18 @@ export class LiveSituation extends EventTarget {
       this.ready = true;
       this.setState("live");
       this.dispatchEvent(new CustomEvent("change", { detail: { snapshot: true } }));
-    } else if (message.type === "delta") {
+      // Connected before the views said what they show (or with a refused subscription): say it now.
+      if (this.scopes && message.situation) this.socket?.send(JSON.stringify({ type: "subscribe", scopes: this.scopes }));
+    } else if (message.type === "delta" || message.type === "subscribed") {
       if (this.awaitingSnapshot) return;
       if (this.seq === null || message.seq !== this.seq + 1) {
         this.resync();
         return;
       }
       this.seq = message.seq;
-      this.applyDelta(message);
+      if (message.patch) this.applyPatch(message.patch);
+      else this.applyDelta(message);
+      this.applyAlerts(message.alerts || []);
       this.dispatchEvent(new CustomEvent("change", { detail: { snapshot: false, message } }));
     }
   }
@@ -170,12 +198,39 @@ export class LiveSituation extends EventTarget {
     this.asOf = situation.as_of;
   }
 
+  applyPicture(picture) {
+    this.administrations = new Map(Object.entries(picture.administrations || {}));
+    this.sites = new Map(Object.entries(picture.sites || {}));
+    this.units = new Map(Object.entries(picture.units || {}));
+    this.region = picture.region || null;
+    const times = [this.region, ...this.units.values()].filter(Boolean).map((o) => o.as_of).filter(Boolean);
+    this.asOf = times.length ? times.sort().at(-1) : null;
+  }
+
+  applyPatch(patch) {
+    const maps = { administrations: this.administrations, sites: this.sites, units: this.units };
+    const changed = [];
+    for (const [kind, map] of Object.entries(maps)) {
+      for (const [id, value] of Object.entries(patch[kind] || {})) {
+        if (value === null) { map.delete(id); continue; }
+        const merged = mergePatch(map.get(id), value);
+        map.set(id, merged);
+        changed.push(merged);
+      }
+    }
+    if ("region" in patch) {
+      this.region = patch.region === null ? null : mergePatch(this.region, patch.region);
+      if (this.region) changed.push(this.region);
+    }
+    const times = changed.map((o) => o.as_of).filter(Boolean);
+    if (times.length) this.asOf = [this.asOf, ...times].filter(Boolean).sort().at(-1);
+  }
+
   applyDelta(message) {
     for (const unit of message.units || []) this.units.set(unit.unit_id, unit);
     for (const site of message.sites || []) this.sites.set(site.site_id, site);
     for (const admin of message.administrations || []) this.administrations.set(admin.administration_id, admin);
     if (message.region) this.region = message.region;
-    this.applyAlerts(message.alerts || []);
     const times = [message.region, ...(message.units || [])].filter(Boolean).map((o) => o.as_of).filter(Boolean);
     if (times.length) this.asOf = times.sort().at(-1);
   }
@@ -230,6 +285,17 @@ export class LiveSituation extends EventTarget {
   unitName(id) {
     return this.units.get(id)?.name || id;
   }
+}
+
+/** RFC 7386 MergePatch(target, patch): a new value (the target is not changed). */
+export function mergePatch(target, patch) {
+  if (patch === null || typeof patch !== "object" || Array.isArray(patch)) return patch;
+  const result = target !== null && typeof target === "object" && !Array.isArray(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value);
+  }
+  return result;
 }
 
 export function idOf(kind, obj) {

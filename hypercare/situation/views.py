@@ -336,6 +336,73 @@ class ClientRequest(_View):
     type: Literal["resync", "ping"]
 
 
+# --- subscriptions (services.gateway.subscriptions; README "Live updates") -----------------------
+# The subscribed picture leaves null members out (a JSON Merge Patch cannot set null), so its objects are the
+# models above without their null members: typed here as JSON objects (the tests check that they equal the REST
+# view's objects without their null members).
+
+JsonObject = dict[str, Any]
+
+
+class SubscribeRequest(_View):
+    """What the client shows: ``"region"``, ``"all"``, ``"emergency_departments"`` or node ids."""
+
+    type: Literal["subscribe"]
+    scopes: list[str] = Field(min_length=1, max_length=200)
+
+
+class SubscribedPicture(_View):
+    """The subscribed objects by kind and id (sites with ``unit_ids``, administrations with ``site_ids``)."""
+
+    region: JsonObject | None = Field(default=None, description="absent unless subscribed")
+    administrations: dict[str, JsonObject]
+    sites: dict[str, JsonObject]
+    units: dict[str, JsonObject]
+
+
+class SubscribedSnapshotMessage(_View):
+    """Sent on the first subscription and after a ``resync``: the subscribed picture at the last publish."""
+
+    type: Literal["snapshot"]
+    seq: int
+    scopes: list[str]
+    picture: SubscribedPicture
+    alerts: list[AlertObject] = Field(description="every active alert of the principal's scope")
+
+
+class PatchDeltaMessage(_View):
+    """A JSON Merge Patch (RFC 7386) of the subscribed picture: changed members only, a whole object when it
+    appears, ``null`` when it goes (or a member becomes null)."""
+
+    type: Literal["delta"]
+    seq: int
+    patch: JsonObject
+    alerts: list[AlertObject] | None = Field(
+        default=None, description="only present when alerts changed (resolved ones included)"
+    )
+
+
+class SubscribedMessage(PatchDeltaMessage):
+    """The answer to a change of subscription: a patch with the objects gained (whole) and lost (``null``)."""
+
+    type: Literal["subscribed"]  # type: ignore[assignment]
+    scopes: list[str]
+
+
+class ErrorMessage(_View):
+    """A refused request (e.g. a subscription outside the token's scope); the connection stays as it was."""
+
+    type: Literal["error"]
+    request: Literal["subscribe"]
+    detail: str
+
+
+SubscribedServerMessage = Annotated[
+    SubscribedSnapshotMessage | PatchDeltaMessage | SubscribedMessage | ErrorMessage | PongMessage,
+    Field(discriminator="type"),
+]
+
+
 __all__ = [
     "AccessBlock",
     "ActiveDiversionView",
@@ -346,11 +413,13 @@ __all__ = [
     "DeltaMessage",
     "DiversionView",
     "EdStatusView",
+    "ErrorMessage",
     "FlatAdministrationView",
     "FlatSiteView",
     "FloorwalkersBlock",
     "HealthView",
     "NotAssessedFigure",
+    "PatchDeltaMessage",
     "PongMessage",
     "ReasonCode",
     "RegionView",
@@ -361,6 +430,11 @@ __all__ = [
     "SiteView",
     "Situation",
     "SnapshotMessage",
+    "SubscribeRequest",
+    "SubscribedMessage",
+    "SubscribedPicture",
+    "SubscribedServerMessage",
+    "SubscribedSnapshotMessage",
     "TicketsBlock",
     "UnitEdBlock",
     "UnitFloorwalkersBlock",

@@ -9,7 +9,10 @@ no per-request validation of the whole picture, and a field added to the roll-up
 before its model has it. The tests validate real responses against the models (which forbid unknown keys).
 ``GET /api/v1/situation`` carries a weak ``ETag`` and answers ``If-None-Match`` with 304 (see :func:`situation_etag`).
 The WebSocket messages are :class:`~hypercare.situation.views.SnapshotMessage`,
-:class:`~hypercare.situation.views.DeltaMessage` and :class:`~hypercare.situation.views.PongMessage`.
+:class:`~hypercare.situation.views.DeltaMessage` and :class:`~hypercare.situation.views.PongMessage`; after a
+``subscribe`` (:mod:`services.gateway.subscriptions`), :class:`~hypercare.situation.views.SubscribedSnapshotMessage`,
+:class:`~hypercare.situation.views.PatchDeltaMessage` and :class:`~hypercare.situation.views.SubscribedMessage`;
+a refused subscription gets an :class:`~hypercare.situation.views.ErrorMessage` and changes nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from services.auth.scope import filter_situation
 from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.dependencies import HubDep
-from services.gateway.hub import GatewayFull
+from services.gateway.hub import GatewayFull, SituationHub
+from services.gateway.subscriptions import Subscription, resolve
 
 router = APIRouter(tags=["situation"])
 log = logging.getLogger(__name__)
@@ -49,9 +53,9 @@ log = logging.getLogger(__name__)
 AUTH_WAIT_SECONDS = 5.0
 # RFC 6455 7.4.1 / IANA: "Try Again Later" (the server is overloaded or a dependency is down).
 WS_TRY_AGAIN_LATER = 1013
-# Clients send small control messages ({"type": "auth", "token": ...} first, then {"type": "resync"} and
-# {"type": "ping"}); longer ones are ignored.
-MAX_CLIENT_MESSAGE_CHARS = 4096
+# Clients send small control messages ({"type": "auth", "token": ...} first, then {"type": "resync"},
+# {"type": "subscribe", "scopes": [...]} and {"type": "ping"}); longer ones are ignored.
+MAX_CLIENT_MESSAGE_CHARS = 8192
 # How often an open WebSocket's token is checked again (a revocation here wakes the check at once): a revoked or
 # expired token's connections close within this plus the token cache TTL of the process that did not revoke it.
 REVERIFY_SECONDS = 2.0
@@ -146,12 +150,26 @@ def _control_message(text: str) -> dict[str, Any] | None:
     return message if isinstance(message, dict) else None
 
 
-async def _token_from_first_message(websocket: WebSocket) -> str | None:
+async def _first_message(websocket: WebSocket) -> dict[str, Any]:
+    """The client's first message (``auth`` with a token, or ``hello`` with a session cookie), or ``{}``."""
     with contextlib.suppress(asyncio.TimeoutError, ValueError, KeyError, WebSocketDisconnect):
         message = _control_message(await asyncio.wait_for(websocket.receive_text(), AUTH_WAIT_SECONDS))
-        if message is not None and isinstance(message.get("token"), str):
-            return str(message["token"])
-    return None
+        if message is not None:
+            return message
+    return {}
+
+
+def _subscription(hub: SituationHub, principal: Principal, scopes: Any) -> tuple[Subscription | None, str | None]:
+    """(the subscription asked for, None) or (None, why it is refused)."""
+    try:
+        return resolve(hub.org, principal.scope, scopes, known=hub.knows), None
+    except ValueError as refused:
+        return None, str(refused)
+
+
+def _refusal(request: str, detail: str) -> dict[str, str]:
+    """An error message on the socket: the request is refused, the connection stays as it was."""
+    return {"type": "error", "request": request, "detail": detail}
 
 
 async def _authenticate(websocket: WebSocket, token: str | None) -> Principal | None:
@@ -197,20 +215,25 @@ async def situation_socket(websocket: WebSocket) -> None:
     hub = websocket.app.state.hub
     await websocket.accept()
     token = websocket.query_params.get("token")
+    first: dict[str, Any] = {}
     if token:
         # Deprecated: a token in the URL ends up in access logs and proxies. Accepted for one more release.
         log.warning('deprecated: a WebSocket token in the URL (?token=); send {"type": "auth", "token": ...} first')
     else:
-        token = await _token_from_first_message(websocket)
+        first = await _first_message(websocket)
+        token = str(first["token"]) if isinstance(first.get("token"), str) else None
     # Authenticated first: a connection counts against HYPERCARE_MAX_WEBSOCKETS only once it is a reader's.
     principal = await _authenticate(websocket, token)
     if principal is None:
         return  # closed with the reason
+    subscription, refused = (None, None) if "scopes" not in first else _subscription(hub, principal, first["scopes"])
     try:
-        client = hub.connect(websocket.send_text, scope=principal.scope)
+        client = hub.connect(websocket.send_text, scope=principal.scope, subscription=subscription)
     except GatewayFull as full:
         await websocket.close(code=WS_TRY_AGAIN_LATER, reason=f"{full}; try again later")
         return
+    if refused is not None:
+        await websocket.send_json(_refusal("subscribe", refused))
     sender = asyncio.create_task(client.run())
     watcher = asyncio.create_task(_token_withdrawn(websocket, token))
     try:
@@ -232,6 +255,12 @@ async def situation_socket(websocket: WebSocket) -> None:
                 continue
             if message.get("type") == "resync":
                 hub.resync(client)
+            elif message.get("type") == "subscribe":
+                subscription, refused = _subscription(hub, principal, message.get("scopes"))
+                if subscription is not None:
+                    hub.subscribe(client, subscription)
+                else:
+                    await websocket.send_json(_refusal("subscribe", refused or "refused"))
             elif message.get("type") == "ping":
                 await websocket.send_json({"type": "pong"})
     except WebSocketDisconnect:

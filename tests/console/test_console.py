@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from hc_testkit import Pipeline, event
 
+from hypercare.org.registry import load_org
 from hypercare.storage.db import Database
 from services.auth.tokens import issue_token
 
@@ -166,6 +167,62 @@ async def test_drill_down_from_the_region_to_a_unit_shows_its_exact_figures(open
     await page.locator(".breadcrumb a", has_text="Borås").focus()
     await page.keyboard.press("Enter")
     await page.get_by_role("heading", name="Borås", exact=True).wait_for()
+
+
+async def test_drilling_down_changes_the_subscription_and_the_server_sends_the_new_subtree(
+    open_page: Any, pipeline: Pipeline
+) -> None:
+    org = load_org()
+    sas = next(a for a in org.administrations if a.name == "Södra Älvsborgs Sjukhus")
+    boras = next(s for s in sas.sites if s.name == "Borås")
+    eds = {p.unit_id for p in org.emergency_departments}
+    page = await open_page("chief", "#/console")
+    sent: list[dict[str, Any]] = []
+    received: list[dict[str, Any]] = []
+
+    def watch(socket: Any) -> None:
+        socket.on("framesent", lambda payload: sent.append(json.loads(payload)))
+        socket.on("framereceived", lambda payload: received.append(json.loads(payload)))
+
+    page.on("websocket", watch)
+    await page.reload()  # a new socket, watched from its first frame
+    await page.get_by_role("heading", name="Västra Götalandsregionen").wait_for()
+
+    async def answer(scopes: list[str], kind: str) -> dict[str, Any]:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = [m for m in received if m["type"] == kind and m.get("scopes") == sorted(scopes)]
+            if found:
+                return found[-1]
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {kind} for {scopes}: sent {sent}")
+
+    # The overview subscribes in its first message: the region, its administrations and the EDs, nothing else.
+    overview = ["emergency_departments", "region"]
+    assert sent[0]["type"] == "auth" and sent[0]["scopes"] == overview
+    picture = (await answer(overview, "snapshot"))["picture"]
+    assert set(picture["administrations"]) == {a.id for a in org.administrations}
+    assert picture["sites"] == {} and set(picture["units"]) == eds
+
+    # Drilling into an administration subscribes to it: its sites and units arrive whole.
+    await page.locator(".children").get_by_role("link", name=sas.name, exact=True).click()
+    await page.get_by_role("heading", name=sas.name).wait_for()
+    patch = (await answer([*overview, sas.id], "subscribed"))["patch"]
+    assert {"type": "subscribe", "scopes": sorted([*overview, sas.id])} in sent
+    assert set(patch["sites"]) == {s.id for s in sas.sites}
+    assert set(patch["units"]) - eds == {u.id for s in sas.sites for u in s.units} - eds  # (+ pending ED changes)
+    assert all(site is not None and site["name"] for site in patch["sites"].values())
+
+    # On to a site: the administration's other sites and their units go (null), the site stays.
+    await page.locator(".children").get_by_role("link", name=boras.name, exact=True).click()
+    await page.get_by_role("heading", name=boras.name, exact=True).wait_for()
+    patch = (await answer([*overview, boras.id], "subscribed"))["patch"]
+    others = [s for s in sas.sites if s.id != boras.id]
+    assert {key for key, value in patch["sites"].items() if value is None} == {s.id for s in others}
+    assert {key for key, value in patch["units"].items() if value is None} == {
+        u.id for s in others for u in s.units if u.id not in eds
+    }
+    await page.locator(".children").get_by_role("link", name="Avdelning 220 Ortopedi").wait_for()
 
 
 async def test_a_chief_declares_a_diversion_and_acknowledges_an_alert_a_viewer_sees_both_and_can_do_neither(

@@ -49,13 +49,24 @@ export class ConsoleView {
     this.trendsLoad = latest();
     this.timer = null;
     this.lastRender = 0;
-    this.onChange = () => this.schedule();
+    this.onChange = () => { this.live.subscribe(this.scopes()); this.schedule(); };
+  }
+
+  /** What this view shows: the region and its administrations, the EDs (diversions), the node drilled into
+   * (an administration or a site with its children; a unit with its site, once the unit says which). */
+  scopes() {
+    const scopes = ["region", "emergency_departments"];
+    if (this.kind !== "region" && this.id) scopes.push(this.id);
+    const site = this.kind === "unit" ? this.live.units.get(this.id)?.site_id : null;
+    if (site) scopes.push(site);
+    return scopes;
   }
 
   mount(root, route) {
     this.root = root;
     this.kind = route.kind || "region";
     this.id = route.id || null;
+    this.live.subscribe(this.scopes());
     this.live.addEventListener("change", this.onChange);
     this.known.addEventListener("change", this.onChange);
     this.trendTimer = setInterval(() => { if (!this.trendsLoad.pending) this.loadTrends(); }, TREND_REFRESH_MS);
@@ -307,8 +318,8 @@ export class ConsoleView {
       h("h2", { id: "alerts-title" }, t("alerts.title"), " ", h("span", { class: "count" }, formatNumber(alerts.length))),
       shown.length
         ? h("ol", { class: "alert-list", dataset: { scrollKey: "alerts" } }, shown.map((alert) => {
-          const node = this.live.node(alert.node_kind, alert.node_id);
-          return alertItem(alert, { href: node ? hrefOf(alert.node_kind, node) : null, handlers: this.alertHandlers });
+          const href = alert.node_kind === "region" ? "#/console" : `#/console/${alert.node_kind}/${encodeURIComponent(alert.node_id)}`;
+          return alertItem(alert, { href: alert.node_id ? href : null, handlers: this.alertHandlers });
         }))
         : h("p", { class: "muted" }, t("alerts.none")),
       alerts.length > shown.length ? h("p", { class: "muted small" }, t("alerts.more", { n: alerts.length - shown.length })) : null);

@@ -32,12 +32,20 @@ export class TabletView {
     this.query = "";
     this.timer = null;
     this.lastRender = 0;
-    this.onChange = () => this.schedule();
+    this.onChange = () => { this.live.subscribe(this.scopes()); this.schedule(); };
+  }
+
+  /** Its unit and the nearby ones (the unit's site, once the unit says which); the picker searches every unit. */
+  scopes() {
+    if (!this.unitId) return ["all"];
+    const site = this.live.units.get(this.unitId)?.site_id;
+    return site ? [this.unitId, site] : [this.unitId];
   }
 
   mount(root, route) {
     this.root = root;
     this.unitId = route.id || null;
+    this.live.subscribe(this.scopes());
     if (this.unitId) this.remember(this.unitId);
     this.root.replaceChildren(
       h("div", { class: "tablet" },

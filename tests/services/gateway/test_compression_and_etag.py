@@ -8,7 +8,6 @@ new one when a unit's figures change, and a scoped principal's own.
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from states_store import StatesStore
 
 from hypercare.contract.events import new_id, parse_event
 from hypercare.org.registry import OrgRegistry
@@ -31,24 +31,15 @@ CONSOLE = Path(__file__).resolve().parents[3] / "console"
 SECURITY = {"x-content-type-options": "nosniff", "referrer-policy": "no-referrer"}
 
 
-class FakeStore:
-    def __init__(self) -> None:
-        self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
-        self.changed = asyncio.Event()
-
-    def take_touched(self) -> set[str] | None:
-        return None  # states change in place here: every unit is computed again
-
-
-def install_hub(api: Any) -> tuple[SituationHub, FakeStore]:
-    store = FakeStore()
+def install_hub(api: Any) -> tuple[SituationHub, StatesStore]:
+    store = StatesStore()
     org = OrgRegistry.model_validate(api.org.document())
     hub = SituationHub(store=store, org=org, rules=load_rules(), settings=api.app.state.settings)  # type: ignore[arg-type]
     api.app.state.hub = hub
     return hub, store
 
 
-def login(store: FakeStore, unit_id: str) -> None:
+def login(store: StatesStore, unit_id: str) -> None:
     now = datetime.now(UTC)
     event = parse_event(
         {

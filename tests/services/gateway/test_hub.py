@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from states_store import StatesStore
 
 from hypercare.contract.events import parse_event
 from hypercare.org.registry import load_org
@@ -19,18 +20,7 @@ from services.gateway.hub import SituationHub
 WARD = "SE2321000131-ESASBOR240"
 
 
-class FakeStore:
-    """What the hub reads of a SituationStore: the unit states and a change signal."""
-
-    def __init__(self) -> None:
-        self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
-        self.changed = asyncio.Event()
-
-    def take_touched(self) -> set[str] | None:
-        return None  # the tests change states in place: the hub computes every unit again
-
-
-def login(store: FakeStore, n: int) -> None:
+def login(store: StatesStore, n: int) -> None:
     state = store.unit_states.setdefault(WARD, {}).setdefault("access", new_state("access"))
     now = datetime.now(UTC)
     apply_event(
@@ -50,7 +40,7 @@ def login(store: FakeStore, n: int) -> None:
     )
 
 
-def hub_for(store: FakeStore, **settings: Any) -> SituationHub:
+def hub_for(store: StatesStore, **settings: Any) -> SituationHub:
     return SituationHub(
         store=store,  # type: ignore[arg-type]
         org=load_org(),
@@ -60,7 +50,7 @@ def hub_for(store: FakeStore, **settings: Any) -> SituationHub:
 
 
 async def test_a_stalled_client_never_holds_back_the_others_and_is_dropped() -> None:
-    store = FakeStore()
+    store = StatesStore()
     hub = hub_for(store, gateway_client_send_timeout=0.5)
     await hub.start()
     received: list[dict[str, Any]] = []
@@ -102,7 +92,7 @@ async def test_a_stalled_client_never_holds_back_the_others_and_is_dropped() -> 
 
 
 async def test_resync_sends_a_fresh_snapshot_with_the_next_seq() -> None:
-    store = FakeStore()
+    store = StatesStore()
     hub = hub_for(store, websocket_resync_seconds=0)
     await hub.start()
     received: list[dict[str, Any]] = []
@@ -136,7 +126,7 @@ async def test_resync_sends_a_fresh_snapshot_with_the_next_seq() -> None:
 
 
 async def test_alerts_ride_in_the_snapshot_and_in_deltas_of_their_own() -> None:
-    store = FakeStore()
+    store = StatesStore()
     hub = hub_for(store, websocket_resync_seconds=0)
     await hub.start()
     received: list[dict[str, Any]] = []
@@ -198,7 +188,7 @@ async def test_clients_that_keep_up_share_one_encoding_of_each_delta(monkeypatch
         return text
 
     monkeypatch.setattr(hub_module, "encode", counting)
-    store = FakeStore()
+    store = StatesStore()
     hub = hub_for(store)
     await hub.start()
     received: dict[int, list[dict[str, Any]]] = {n: [] for n in range(3)}
@@ -231,7 +221,7 @@ async def test_clients_that_keep_up_share_one_encoding_of_each_delta(monkeypatch
 
 
 async def test_resyncs_are_throttled_per_client_and_coalesced_not_dropped() -> None:
-    store = FakeStore()
+    store = StatesStore()
     hub = hub_for(store, websocket_resync_seconds=0.4)
     await hub.start()
     received: list[dict[str, Any]] = []
@@ -267,7 +257,7 @@ async def test_resyncs_are_throttled_per_client_and_coalesced_not_dropped() -> N
 async def test_the_hub_refuses_clients_beyond_its_cap() -> None:
     from services.gateway.hub import GatewayFull
 
-    hub = hub_for(FakeStore(), max_websockets=2)
+    hub = hub_for(StatesStore(), max_websockets=2)
 
     async def send(message: str) -> None:
         return None

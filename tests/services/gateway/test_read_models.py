@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 from realistic_states import realistic_unit_states
+from states_store import StatesStore
 
 from hypercare.contract.events import parse_event
 from hypercare.org.registry import OrgRegistry, load_org
@@ -30,17 +31,6 @@ from services.gateway.hub import SituationHub
 from services.gateway.situation_store import SituationStore
 
 SERVER_MESSAGE: TypeAdapter[Any] = TypeAdapter(ServerMessage)
-
-
-class FakeStore:
-    """What the hub reads of a SituationStore: the unit states and a change signal."""
-
-    def __init__(self, unit_states: dict[str, dict[str, dict[str, Any]]] | None = None) -> None:
-        self.unit_states = unit_states or {}
-        self.changed = asyncio.Event()
-
-    def take_touched(self) -> set[str] | None:
-        return None  # the tests change states in place: the hub computes every unit again
 
 
 def held(events: list[dict[str, Any]], now: datetime) -> dict[str, dict[str, dict[str, Any]]]:
@@ -90,7 +80,7 @@ def org_events(api: Any, ev: Any, now: datetime) -> list[dict[str, Any]]:
 
 def install_hub(api: Any, unit_states: dict[str, dict[str, dict[str, Any]]]) -> SituationHub:
     hub = SituationHub(
-        store=FakeStore(unit_states),  # type: ignore[arg-type]
+        store=StatesStore(unit_states),  # type: ignore[arg-type]
         org=OrgRegistry.model_validate(api.org.document()),
         rules=load_rules(),
         settings=api.app.state.settings,
@@ -174,7 +164,7 @@ async def test_websocket_messages_validate_against_their_models() -> None:
     states, _ = realistic_unit_states(org, now=datetime.now(UTC))  # the hub reads with the wall clock
     unit_id = next(unit_id for unit_id in org.placements if "access" in states.get(unit_id, {}))
     later = {**states, unit_id: {}}  # a unit whose windows emptied: a delta with that unit, its site, ...
-    store = FakeStore(states)
+    store = StatesStore(states)
     # No tick of its own during the test: only the publishes below may make a delta (a minute rolling over on
     # the wall clock would otherwise add one of its own on a slow machine).
     settings = Settings(kafka_bootstrap="unused:9092", gateway_tick_seconds=3600)

@@ -20,11 +20,13 @@ import pytest
 import uvicorn
 import websockets
 from fastapi import FastAPI
+from states_store import StatesStore
 
 from hypercare.contract.events import parse_event
 from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.org.registry import load_org
 from hypercare.settings import Settings
+from hypercare.situation import merge_patch
 from hypercare.situation.health import load_rules
 from hypercare.situation.state import apply_event, new_state
 from hypercare.storage.db import Database
@@ -204,16 +206,7 @@ async def test_a_token_revoked_elsewhere_closes_its_socket_within_the_recheck(
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1008
 
 
-class FakeStore:
-    def __init__(self) -> None:
-        self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
-        self.changed = asyncio.Event()
-
-    def take_touched(self) -> set[str] | None:
-        return None  # the tests change states in place: the hub computes every unit again
-
-
-def login(store: FakeStore, unit_id: str, n: int) -> None:
+def login(store: StatesStore, unit_id: str, n: int) -> None:
     state = store.unit_states.setdefault(unit_id, {}).setdefault("access", new_state("access"))
     now = datetime.now(UTC)
     event = {
@@ -229,7 +222,7 @@ def login(store: FakeStore, unit_id: str, n: int) -> None:
 
 
 async def test_deltas_are_cut_per_scope_and_encoded_once_per_scope(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = FakeStore()
+    store = StatesStore()
     hub = SituationHub(
         store=store,  # type: ignore[arg-type]
         org=load_org(),
@@ -279,3 +272,62 @@ async def test_deltas_are_cut_per_scope_and_encoded_once_per_scope(monkeypatch: 
         for task in tasks:
             task.cancel()
         await hub.stop()
+
+
+class Subscriber:
+    """A subscribed WebSocket client's local picture: snapshots replace it, deltas and answers patch it."""
+
+    def __init__(self, socket: Any) -> None:
+        self.socket = socket
+        self.picture: dict[str, Any] = {}
+
+    async def next(self, *types: str) -> dict[str, Any]:
+        """The next message of one of ``types``, applying every picture message on the way."""
+        while True:
+            message = json.loads(await asyncio.wait_for(self.socket.recv(), 10))
+            if message["type"] == "snapshot" and "picture" in message:
+                self.picture = message["picture"]
+            elif message["type"] in ("delta", "subscribed") and "patch" in message:
+                self.picture = merge_patch.apply(self.picture, message["patch"])
+            if message["type"] in types:
+                return message
+
+
+async def test_a_scoped_chief_subscribes_inside_its_scope_and_is_told_why_not_outside(
+    settings_factory: Callable[..., Settings], pg_url: str
+) -> None:
+    org = load_org()
+    sas_units = {u.id for a in org.administrations if a.id == SAS for s in a.sites for u in s.units}
+    sas_sites = {s.id for a in org.administrations if a.id == SAS for s in a.sites}
+    tokens = await issue(pg_url, sas={"role": "chief", "scope": SAS})
+    async with serving(settings_factory()) as (url, _app):
+        socket = await websockets.connect(url.replace("http", "ws") + "/ws/situation")
+        try:
+            live = Subscriber(socket)
+            # A subscription outside the scope in the first message: refused with the reason, then the whole scope.
+            await socket.send(json.dumps({"type": "auth", "token": tokens["sas"], "scopes": ["region", SU_ED]}))
+            refused = await live.next("error")
+            assert refused == {
+                "type": "error",
+                "request": "subscribe",
+                "detail": f"this token is scoped to {SAS!r} and may not subscribe to {SU_ED!r} (outside its scope)",
+            }
+            legacy = await live.next("snapshot")
+            assert [a["administration_id"] for a in legacy["situation"]["administrations"]] == [SAS]
+
+            await socket.send(json.dumps({"type": "subscribe", "scopes": ["region", SAS_ED]}))
+            first = await live.next("snapshot")
+            assert first["scopes"] == sorted(["region", SAS_ED])
+            assert "region" in live.picture and set(live.picture["administrations"]) == {SAS}
+            assert set(live.picture["sites"]) == set() and set(live.picture["units"]) == {SAS_ED}
+
+            await socket.send(json.dumps({"type": "subscribe", "scopes": [SU_ED]}))
+            assert (await live.next("error"))["detail"].endswith(f"may not subscribe to {SU_ED!r} (outside its scope)")
+            await socket.send(json.dumps({"type": "subscribe", "scopes": ["all"]}))
+            answer = await live.next("subscribed")
+            assert answer["scopes"] == ["all"]
+            assert set(live.picture["units"]) == sas_units and set(live.picture["sites"]) == sas_sites
+            await socket.send(json.dumps({"type": "ping"}))  # still connected
+            await live.next("pong")
+        finally:
+            await socket.close()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from hc_testkit import event
+from states_store import StatesStore
 
 from hypercare.contract.events import parse_event
 from hypercare.observability import metrics
@@ -286,17 +287,8 @@ async def test_a_batch_the_loop_failed_in_is_applied_again_from_its_first_record
         await store.stop()
 
 
-class FakeStore:
-    def __init__(self) -> None:
-        self.unit_states: States = {}
-        self.changed = asyncio.Event()
-
-    def take_touched(self) -> set[str] | None:
-        return None  # the tests change states in place: the hub computes every unit again
-
-
 async def test_the_hub_loop_is_restarted_after_failures_and_publishes_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    store = FakeStore()
+    store = StatesStore()
     settings = Settings(kafka_bootstrap="unused:9092", gateway_tick_seconds=0.05)
     hub = SituationHub(store=store, org=load_org(), rules=load_rules(), settings=settings)  # type: ignore[arg-type]
     supervisor = Supervisor(initial=0.05, cap=0.2, settle=0.2)

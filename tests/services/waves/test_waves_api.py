@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from states_store import StatesStore
 
 from hypercare.contract.events import new_id
 from hypercare.settings import Settings
@@ -69,17 +68,6 @@ administrations:
 W1_GO_LIVE = datetime(2024, 11, 12, 5, 15, tzinfo=UTC)
 
 
-class EmptyStore:
-    """What the hub reads of a SituationStore: no unit has events yet."""
-
-    def __init__(self) -> None:
-        self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
-        self.changed = asyncio.Event()
-
-    def take_touched(self) -> set[str] | None:
-        return set()
-
-
 @dataclass
 class WavesApi:
     app: FastAPI
@@ -101,7 +89,7 @@ async def api(db_url: str, tmp_path: Path) -> AsyncIterator[WavesApi]:
     app.state.db = db
     app.state.token_cache = TokenCache(ttl=30)
     settings = app.state.settings
-    app.state.hub = SituationHub(store=EmptyStore(), org=app.state.org, rules=load_rules(), settings=settings)  # type: ignore[arg-type]
+    app.state.hub = SituationHub(store=StatesStore(), org=app.state.org, rules=load_rules(), settings=settings)  # type: ignore[arg-type]
     token = await issue_token(db, role="viewer", name=new_id("waves-viewer"))
     try:
         yield WavesApi(app=app, token=token)
