@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,9 +95,13 @@ async def get_alert(db: Database, alert_id: int) -> Alert | None:
         return await session.get(Alert, alert_id)
 
 
-async def list_alerts(db: Database, *, status: StatusFilter | None, limit: int) -> list[Alert]:
-    """Newest first; ``active`` means open or acknowledged."""
+async def list_alerts(
+    db: Database, *, status: StatusFilter | None, limit: int, nodes: frozenset[str] | None = None
+) -> list[Alert]:
+    """Newest first; ``active`` means open or acknowledged; ``nodes`` keeps those nodes' alerts and the region's."""
     query: Select[Alert] = select(Alert).order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit)
+    if nodes is not None:
+        query = query.where(or_(Alert.node_id.in_(sorted(nodes)), Alert.node_kind == "region"))
     if status == "active":
         query = query.where(_UNRESOLVED)
     elif status is not None:
