@@ -42,6 +42,17 @@ def _not_found(error: service.NotFound) -> HTTPException:
 
 @router.get("/me", tags=["console"], summary="The holder of the token: name, role and pseudonymous floor-walker id")
 async def get_me(principal: Anyone) -> Me:
+    """Read on every console load: not audited (a sign-in is ``POST /api/v1/sign-in`` or the OIDC callback)."""
+    return service.me(principal=principal)
+
+
+@router.post(
+    "/sign-in",
+    tags=["console"],
+    summary="Sign in with a token: the holder as GET /api/v1/me shows it, noted once in the audit log as sign_in",
+)
+async def sign_in(principal: Anyone) -> Me:
+    """The console's token sign-in form posts here once; a refused token is audited as a failed sign-in."""
     return service.me(principal=principal)
 
 

@@ -1,6 +1,6 @@
 """The console signing in through a real OpenID provider (oidc-provider's login form) in Chromium: a chief lands
 on the command console, a floor walker on the tablet view, both live over the WebSocket with the session cookie;
-*Logga ut* ends the session on the server."""
+*Logga ut* ends the session on the server and then at the provider (RP-initiated logout)."""
 
 from __future__ import annotations
 
@@ -51,9 +51,15 @@ async def test_a_chief_signs_in_with_the_provider_and_lands_on_the_command_conso
         assert await page.evaluate("document.cookie.includes('hc_session')") is False  # httpOnly
 
         await page.get_by_role("button", name="Logga ut").click()
+        # Ended on the server, then the browser signs out at the provider (it asks) and comes back to the console.
+        await page.get_by_role("button", name="Yes, sign me out").click()
+        await page.wait_for_url(f"{api.base_url}/console/**")
         await page.get_by_role("link", name="Logga in med regionens inloggning").wait_for()
         me = await page.request.get("/api/v1/me")
         assert me.status == 401  # ended on the server
+        # Ended at the provider too: signing in again shows its login form.
+        await page.get_by_role("link", name="Logga in med regionens inloggning").click()
+        await page.locator("input[name=login]").wait_for()
     finally:
         await context.close()
     assert errors == []
