@@ -10,25 +10,21 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
-from fastapi import FastAPI
+from live_api import serving
 
 from hypercare.contract.events import parse_event
-from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.org.registry import load_org
 from hypercare.settings import Settings
 from hypercare.situation.health import load_rules
 from hypercare.situation.state import apply_event, new_state
 from hypercare.storage.db import Database
-from services.app import create_app
 from services.auth.tokens import issue_token, revoke_token, verify_token
 from services.gateway import hub as hub_module
 from services.gateway.hub import SituationHub
@@ -37,24 +33,6 @@ SAS = "SE2321000131-FSAS"  # Södra Älvsborgs Sjukhus
 SAS_ED = "SE2321000131-ESASBORAKM"
 SU_ED = "SE2321000131-ESUSAHAKM"  # Sahlgrenska: another administration
 SKENE_ED = "SE2321000131-ESASSKEAKM"
-
-
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if task.done() or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 NAMES: dict[str, str] = {}  # token -> the name it was issued under
