@@ -78,12 +78,14 @@ export async function logoutSession() {
   }
 }
 
-/** POST events; resolves to {accepted, rejected}; a fully rejected batch (422) is returned, not thrown. */
+/** POST events; resolves to {accepted, rejected}; a fully rejected batch (422, or 403 when every item was refused
+ * for its sender: role, scope, actor) is returned with its reasons, not thrown. */
 export async function postEvents(events, token = getToken()) {
   try {
     return await api("/api/v1/events", { method: "POST", body: events, token });
   } catch (error) {
-    if (error instanceof ApiError && error.status === 422 && error.body && Array.isArray(error.body.rejected)) {
+    const batch = error instanceof ApiError && (error.status === 422 || error.status === 403);
+    if (batch && error.body && Array.isArray(error.body.rejected)) {
       return error.body;
     }
     throw error;

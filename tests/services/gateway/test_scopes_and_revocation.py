@@ -99,7 +99,7 @@ async def test_a_chief_scoped_to_sas_sees_and_acts_on_their_subtree_only(
         async with client("sas") as sas, client("region") as region, client("everything") as everything:
             # Writes: another administration's ED is refused per item with the reason; their own is accepted.
             refused = await sas.post("/api/v1/events", json=[diversion(SU_ED)])
-            assert refused.status_code == 422, refused.text
+            assert refused.status_code == 403, refused.text  # every item refused for its sender
             reason = refused.json()["rejected"][0]["reason"]
             assert reason == (
                 f"unit_id: this token is scoped to {SAS!r} and may not submit ed.diversion_started for {SU_ED!r}"
