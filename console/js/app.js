@@ -35,7 +35,10 @@ function parseRoute() {
 }
 
 function allowedViews() {
-  return session ? viewsFor(session.me.role) : [];
+  if (!session) return [];
+  // The situation report holds every administration: a principal scoped below the region is not offered it.
+  const views = viewsFor(session.me.role);
+  return session.me.whole_region === false ? views.filter((view) => view !== "report") : views;
 }
 
 function route({ focus = true } = {}) {

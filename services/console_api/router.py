@@ -41,9 +41,9 @@ def _not_found(error: service.NotFound) -> HTTPException:
 
 
 @router.get("/me", tags=["console"], summary="The holder of the token: name, role and pseudonymous floor-walker id")
-async def get_me(principal: Anyone) -> Me:
+async def get_me(principal: Anyone, org: OrgDep) -> Me:
     """Read on every console load: not audited (a sign-in is ``POST /api/v1/sign-in`` or the OIDC callback)."""
-    return service.me(principal=principal)
+    return service.me(principal=principal, org=org)
 
 
 @router.post(
@@ -51,9 +51,9 @@ async def get_me(principal: Anyone) -> Me:
     tags=["console"],
     summary="Sign in with a token: the holder as GET /api/v1/me shows it, noted once in the audit log as sign_in",
 )
-async def sign_in(principal: Anyone) -> Me:
+async def sign_in(principal: Anyone, org: OrgDep) -> Me:
     """The console's token sign-in form posts here once; a refused token is audited as a failed sign-in."""
-    return service.me(principal=principal)
+    return service.me(principal=principal, org=org)
 
 
 @router.get(

@@ -47,8 +47,16 @@ class OutsideScope(PermissionError):
     """A read of a unit outside the principal's scope (the message is the reason)."""
 
 
-def me(*, principal: Principal) -> Me:
-    return Me(name=principal.name, role=principal.role.value, walker_id=walker_id_for(principal.name))
+def me(*, principal: Principal, org: OrgRegistry) -> Me:
+    """Who the console signed in as, with the scope that decides what it reads (the console hides the report,
+    which needs the whole region, from a scoped principal)."""
+    return Me(
+        name=principal.name,
+        role=principal.role.value,
+        walker_id=walker_id_for(principal.name),
+        scope=principal.scope,
+        whole_region=subtree(org, principal.scope) is None,
+    )
 
 
 async def trends(
