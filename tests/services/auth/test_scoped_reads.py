@@ -194,6 +194,24 @@ async def test_scoped_principals_read_their_subtree_and_the_regions_records_only
     assert (await get(api, tokens["admin_a"], "/api/v1/reports/daily")).status_code == 403
     assert (await get(api, tokens["region"], "/api/v1/reports")).status_code == 200
 
+    # Administering (tokens, the audit log, the quarantine) is the region's: a scoped admin could otherwise issue
+    # itself a region-wide token.
+    scoped_admin = await issue_token(api.db, role="admin", name=new_id("scoped-admin"), scope=org.admin_a)
+    for path in ("/api/v1/tokens", "/api/v1/audit", "/api/v1/quarantine"):
+        refused = await get(api, scoped_admin, path)
+        assert refused.status_code == 403, path
+        assert refused.json()["detail"] == (
+            f"this token is scoped to {org.admin_a!r} and may not administer Hypercare: that needs the whole region"
+        )
+    async with api.client(None) as client:
+        issued = await client.post(
+            "/api/v1/tokens",
+            json={"name": new_id("escalate"), "role": "admin"},
+            headers={"Authorization": f"Bearer {scoped_admin}"},
+        )
+    assert issued.status_code == 403
+    assert (await get(api, api.tokens["admin"], "/api/v1/tokens")).status_code == 200
+
 
 async def test_scoped_trends_keep_the_region_totals_and_their_own_administration(api: Any, ev: Any) -> None:
     org = api.org
