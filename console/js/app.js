@@ -34,11 +34,13 @@ function parseRoute() {
   return { name };
 }
 
+const REGION_VIEWS = new Set(["report", "audit"]);
+
 function allowedViews() {
   if (!session) return [];
-  // The situation report holds every administration: a principal scoped below the region is not offered it.
+  // The situation report and the audit log are the whole region's: not offered to a principal scoped below it.
   const views = viewsFor(session.me.role);
-  return session.me.whole_region === false ? views.filter((view) => view !== "report") : views;
+  return session.me.whole_region === false ? views.filter((view) => !REGION_VIEWS.has(view)) : views;
 }
 
 function route({ focus = true } = {}) {
