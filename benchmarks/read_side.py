@@ -1,10 +1,11 @@
 """Cost of the read side's shapes per picture (a benchmark, not a test).
 
-Prints, for the shipped registry (40 units) and for it copied 50 times (2,000 units), with unit states from
-8 hours of the seeded go-live scenario: building the picture (``build_situation``), validating it against the
-read models (what routing every tick through pydantic would add), encoding it for ``GET /api/v1/situation``
-(FastAPI's default for a ``dict[str, Any]`` route, validation through ``response_model=Situation``, and the
-route's direct pydantic-core encoding), and encoding/decoding the situation-topic records of one batch.
+Prints, for the shipped registry (40 units) and for it copied 50 times (2,000 units, ``generated_org.py``),
+with unit states from 8 hours of the seeded go-live scenario: building the picture (``build_situation``),
+validating it against the read models (what routing every tick through pydantic would add), encoding it for
+``GET /api/v1/situation`` (FastAPI's default for a ``dict[str, Any]`` route, validation through
+``response_model=Situation``, and the route's direct pydantic-core encoding), and encoding/decoding the
+situation-topic records of one batch.
 
     .venv/bin/python benchmarks/read_side.py
 """
@@ -24,11 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "_support"))
 
+from generated_org import copies  # noqa: E402
 from pydantic import TypeAdapter  # noqa: E402
 from pydantic_core import to_json  # noqa: E402
 from realistic_states import realistic_unit_states  # noqa: E402
 
-from hypercare.org.registry import OrgRegistry, load_org  # noqa: E402
+from hypercare.org.registry import load_org  # noqa: E402
 from hypercare.situation import record  # noqa: E402
 from hypercare.situation.health import load_rules  # noqa: E402
 from hypercare.situation.rollup import build_situation  # noqa: E402
@@ -42,31 +44,6 @@ def ms(work: Callable[[], Any], repeat: int) -> float:
         work()
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
-
-
-def copies(org: OrgRegistry, states: dict[str, Any], n: int) -> tuple[OrgRegistry, dict[str, Any]]:
-    """The registry and its states ``n`` times over, every id suffixed."""
-    document = org.model_dump()
-    administrations = []
-    for i in range(n):
-        for admin in document["administrations"]:
-            administrations.append(
-                {
-                    **admin,
-                    "id": f"{admin['id']}-{i}",
-                    "sites": [
-                        {
-                            **site,
-                            "id": f"{site['id']}-{i}",
-                            "units": [{**unit, "id": f"{unit['id']}-{i}"} for unit in site["units"]],
-                        }
-                        for site in admin["sites"]
-                    ],
-                }
-            )
-    big = OrgRegistry.model_validate({"region": document["region"], "administrations": administrations})
-    big_states = {f"{unit_id}-{i}": families for unit_id, families in states.items() for i in range(n)}
-    return big, big_states
 
 
 def old_record(unit_id: str, family: str, as_of: str, state: dict[str, Any]) -> tuple[bytes, bytes]:

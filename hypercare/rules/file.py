@@ -1,4 +1,4 @@
-"""The rules file, read once: health rules, alert rules and stop criteria from one YAML document.
+"""The rules file, read once: health rules, alert rules, stop criteria and readiness checklist from one document.
 
 ``HYPERCARE_RULES_FILE`` (or the shipped ``default_rules.yaml``) is read and parsed once; each section has
 its own parser (:mod:`hypercare.situation.health`, :mod:`hypercare.rules.alerts`,
@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from hypercare.rules.alerts import AlertRules, parse_alert_rules
 from hypercare.rules.loader import RulesError, Source, read_rules_yaml, rules_section
+from hypercare.rules.readiness import ReadinessChecklist, parse_readiness
 from hypercare.rules.stop_criteria import StopCriteria, parse_stop_criteria
 from hypercare.situation.health import HealthRules, parse_rules
 
@@ -31,6 +32,7 @@ class RulesFile:
     health: HealthRules
     alerts: AlertRules
     stop_criteria: StopCriteria
+    readiness: ReadinessChecklist
     origin: str  # the file's name in messages
 
 
@@ -49,6 +51,7 @@ def load_rules_file(path: Path | None = None) -> RulesFile:
     health = parsed(lambda d, s: parse_rules(d, origin=s), data, source)
     alerts = parsed(lambda d, s: parse_alert_rules(d, origin=s), *rules_section(data, source, "alerts"))
     criteria = parsed(lambda d, s: parse_stop_criteria(d, origin=s), *rules_section(data, source, "stop_criteria"))
-    if health is None or alerts is None or criteria is None:
+    readiness = parsed(lambda d, s: parse_readiness(d, origin=s), *rules_section(data, source, "readiness"))
+    if health is None or alerts is None or criteria is None or readiness is None:
         raise RulesError("\n".join(problems))
-    return RulesFile(health=health, alerts=alerts, stop_criteria=criteria, origin=source.where())
+    return RulesFile(health=health, alerts=alerts, stop_criteria=criteria, readiness=readiness, origin=source.where())

@@ -306,6 +306,8 @@ class HealthRules(BaseModel):
     alerts: dict[str, Any] | None = None
     # Parsed by hypercare.rules.stop_criteria, likewise.
     stop_criteria: list[Any] | None = None
+    # Parsed by hypercare.rules.readiness, likewise.
+    readiness: list[Any] | None = None
 
     @field_validator("health")
     @classmethod

@@ -73,6 +73,9 @@ def _unit_object(placement: UnitPlacement, summary: Summary, *, as_of: str, rule
         "kind": placement.kind,
         "site_id": placement.site_id,
         "administration_id": placement.administration_id,
+        "wave_id": placement.wave_id,
+        "area": placement.area,
+        "go_live_at": placement.go_live_at,
         "as_of": as_of,
         **summary.blocks(rollup=False),
     }
@@ -132,13 +135,15 @@ def build_situation(
             )
             for site in admin.sites
         ]
-        tree.append(({"administration_id": admin.id, "name": admin.name, "wave": admin.wave}, sites))
+        tree.append(
+            ({"administration_id": admin.id, "name": admin.name, "wave_ids": org.administration_waves[admin.id]}, sites)
+        )
     unmapped = sorted(unit_id for unit_id in unit_states if not org.knows(unit_id))
     if unmapped:
         site_head = {"site_id": UNMAPPED_ID, "name": UNMAPPED_NAME, "administration_id": UNMAPPED_ID}
         tree.append(
             (
-                {"administration_id": UNMAPPED_ID, "name": UNMAPPED_NAME, "wave": None},
+                {"administration_id": UNMAPPED_ID, "name": UNMAPPED_NAME, "wave_ids": []},
                 [(site_head, [org.place(unit_id) for unit_id in unmapped])],
             )
         )

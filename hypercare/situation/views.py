@@ -165,19 +165,30 @@ class UnitsByHealth(_View):
 
 
 class UnitView(_View):
-    """``GET /api/v1/units/{unit_id}``, and each unit of the picture."""
+    """Each unit of the picture (``GET /api/v1/units/{unit_id}`` adds ``hours_since_go_live``)."""
 
     unit_id: str
     name: str
     kind: UnitKind
     site_id: str
     administration_id: str
+    wave_id: str | None = Field(description="the go-live wave the unit belongs to; null in a registry without waves")
+    area: str | None = Field(description="the unit's area (södra, norra, östra, västra); null without areas")
+    go_live_at: Timestamp | None = Field(description="the actual go-live of the unit's wave; null before it")
     as_of: Timestamp
     tickets: TicketsBlock
     access: AccessBlock
     floorwalkers: UnitFloorwalkersBlock
     ed: UnitEdBlock
     health: HealthView
+
+
+class UnitDetailView(UnitView):
+    """``GET /api/v1/units/{unit_id}``: the unit of the picture and the hours since its wave went live."""
+
+    hours_since_go_live: float | None = Field(
+        description="from the wave's actual go-live to the unit's as_of, two decimals; null before it or without"
+    )
 
 
 class _SiteFields(_View):
@@ -208,7 +219,7 @@ class FlatSiteView(_SiteFields):
 class _AdministrationFields(_View):
     administration_id: str
     name: str
-    wave: int | None
+    wave_ids: list[str] = Field(description="the waves its units belong to (an administration may span waves)")
     as_of: Timestamp
     tickets: TicketsBlock
     access: AccessBlock

@@ -1,7 +1,9 @@
 """Live situation fan-out: snapshots, deltas with a per-connection ``seq``, coalescing per client.
 
-The picture is recomputed from the stored unit states with the wall clock as "now", after state
-changes (debounced) and on a steady tick, because windows move even when no event arrives. Each
+The picture is brought to the wall clock's "now" after state changes (debounced) and on a steady tick,
+because windows move even when no event arrives: :class:`~hypercare.situation.incremental.IncrementalPicture`
+computes again only the units the store says changed (``take_touched``) and those whose figures moved with the
+clock, and their roll-ups, and names the objects that changed, so a tick no longer diffs the whole region. Each
 client has one pending delta that newer changes merge into, so a slow or stalled client costs a
 bounded amount of memory and never holds the others back.
 
@@ -38,7 +40,8 @@ from hypercare.observability import metrics
 from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
 from hypercare.situation.health import HealthRules
-from hypercare.situation.rollup import build_situation, summarize_unit
+from hypercare.situation.incremental import IncrementalPicture
+from hypercare.situation.rollup import summarize_unit
 from services.auth.scope import filter_alerts, filter_flat, filter_situation
 from services.gateway.golive_metrics import update_golive_gauges
 from services.gateway.situation_store import SituationStore
@@ -223,15 +226,12 @@ class SituationHub:
         # The last published picture and the wall clock it was computed at; ``published`` is set each time.
         self.latest: tuple[datetime, Flat] | None = None
         self.published = asyncio.Event()
+        self._picture = IncrementalPicture(org=org, rules=rules, presence_minutes=settings.floorwalker_presence_minutes)
 
     def situation(self, now: datetime | None = None) -> dict[str, Any]:
-        situation = build_situation(
-            self.store.unit_states,
-            org=self.org,
-            rules=self.rules,
-            now=now or datetime.now(UTC),
-            presence_minutes=self._settings.floorwalker_presence_minutes,
-        )
+        """The whole picture at ``now`` (equal to ``build_situation`` of the stored states then)."""
+        self._picture.advance(self.store.unit_states, now or datetime.now(UTC), touched=self.store.take_touched())
+        situation = self._picture.situation()
         return {"as_of": situation["as_of"], "seq": self.seq, **{k: v for k, v in situation.items() if k != "as_of"}}
 
     def unit(self, unit_id: str) -> dict[str, Any] | None:
@@ -323,8 +323,9 @@ class SituationHub:
 
     def publish(self) -> None:
         now = datetime.now(UTC)
-        current = flatten(self.situation(now))
-        changed = diff(self._last, current)
+        self._picture.advance(self.store.unit_states, now, touched=self.store.take_touched())
+        changed = diff(self._last, self._picture.take_changed())  # the objects the picture names, not the region
+        current = {kind: {**self._last.get(kind, {}), **objects} for kind, objects in changed.items()}
         self._last = current
         self.latest = (now, current)
         self.published.set()

@@ -7,6 +7,7 @@ The REST routes declare the read models of :mod:`hypercare.situation.views` (the
 them) but send the roll-up's dicts as built, encoded once by pydantic-core like FastAPI's own fast path:
 no per-request validation of the whole picture, and a field added to the roll-up reaches clients even
 before its model has it. The tests validate real responses against the models (which forbid unknown keys).
+``GET /api/v1/situation`` carries a weak ``ETag`` and answers ``If-None-Match`` with 304 (see :func:`situation_etag`).
 The WebSocket messages are :class:`~hypercare.situation.views.SnapshotMessage`,
 :class:`~hypercare.situation.views.DeltaMessage` and :class:`~hypercare.situation.views.PongMessage`.
 """
@@ -15,15 +16,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect, status
+from fastapi import APIRouter, Header, HTTPException, WebSocket, WebSocketDisconnect, status
 from fastapi.responses import Response
 from pydantic_core import to_json
 
-from hypercare.situation.views import Situation, UnitView
+from hypercare.org.registry import hours_since_go_live
+from hypercare.situation.views import Situation, UnitDetailView
 from hypercare.storage.errors import classify
 from services.auth import session as sessions
 from services.auth.dependencies import (
@@ -62,20 +66,55 @@ class PictureResponse(Response):
         return to_json(content)
 
 
+def situation_etag(body: bytes, as_of: str, scope: str | None) -> str:
+    """A weak validator of a situation body: the same whenever the figures, health and ``seq`` are.
+
+    Every object of a picture carries the read moment in ``as_of``, so the bytes change with each read; the tag
+    is taken over the body with those values blanked (in compact JSON the bytes ``"as_of":"…"`` can only be
+    that member: a quote inside a string is escaped), hence weak (RFC 9110 8.8.1). The scope is part of it, so a
+    scoped principal's tag is its own even where its cut looks like another's.
+    """
+    blanked = body.replace(b'"as_of":' + to_json(as_of), b'"as_of":""')
+    digest = hashlib.blake2b(blanked, digest_size=16, person=b"hc-situation")
+    digest.update(b"\0scope:" + (scope or "").encode())
+    return f'W/"{digest.hexdigest()}"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    """``If-None-Match`` by weak comparison: ``*`` or any listed tag with the same opaque value."""
+    if not if_none_match:
+        return False
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip() == "*" or tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+
+
 @router.get(
     "/api/v1/situation",
     response_model=Situation,
     summary="The whole situation picture: region, administrations, sites, units",
+    responses={304: {"description": "Not modified since the picture whose ETag was sent in If-None-Match"}},
 )
-async def get_situation(principal: Reader, hub: HubDep) -> Response:
+async def get_situation(
+    principal: Reader,
+    hub: HubDep,
+    if_none_match: Annotated[
+        str | None, Header(description="ETag(s) of a picture the client holds: 304 while it is still the same")
+    ] = None,
+) -> Response:
     """A scoped principal gets the region block plus its scope's subtree only."""
-    return PictureResponse(filter_situation(hub.org, principal.scope, hub.situation()))
+    situation = filter_situation(hub.org, principal.scope, hub.situation())
+    body = to_json(situation)
+    etag = situation_etag(body, situation["as_of"], principal.scope)
+    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
+    if _matches(if_none_match, etag):
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get(
     "/api/v1/units/{unit_id}",
-    response_model=UnitView,
-    summary="One unit's live figures and health",
+    response_model=UnitDetailView,
+    summary="One unit's live figures and health, its wave and the hours since its go-live",
     responses={
         403: {"description": "The unit lies outside the token's scope"},
         404: {"description": "Neither in the org registry nor seen in any event"},
@@ -90,7 +129,10 @@ async def get_unit(unit_id: str, principal: Reader, hub: HubDep) -> Response:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, f"unit {unit_id!r} is not in the org registry and has sent no events"
         )
-    return PictureResponse(unit)
+    # Hours since go-live change with every moment: computed here, not in the picture (or every delta would carry
+    # every unit). Measured to the unit's as_of, the moment its figures are for.
+    since = hours_since_go_live(unit.get("go_live_at"), datetime.fromisoformat(unit["as_of"]))
+    return PictureResponse({**unit, "hours_since_go_live": since})
 
 
 def _control_message(text: str) -> dict[str, Any] | None:

@@ -40,12 +40,21 @@ class SituationStore:
         self._supervisor: Supervisor | None = None
         self._topic = topics_for(settings).situation
         self.unit_states: dict[str, dict[str, dict[str, Any]]] = {}
+        self._touched: set[str] = set()  # units whose records arrived since the hub last asked
         self.version = 0
         self.changed = asyncio.Event()
         self.caught_up = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self._targets: dict[TopicPartition, int] = {}
         self._applying: dict[TopicPartition, int] = {}  # first offset of each partition's batch being applied
+
+    def take_touched(self) -> set[str] | None:
+        """The units whose state records arrived since the last call (the hub computes only those again).
+
+        ``None`` would mean "unknown: everything may have changed"; this store always knows.
+        """
+        touched, self._touched = self._touched, set()
+        return touched
 
     async def start(self, *, supervisor: Supervisor | None = None) -> None:
         """Assign every partition, note the end offsets, start the consumer loop (under ``supervisor``)."""
@@ -118,4 +127,5 @@ class SituationStore:
             log.warning("ignoring a situation record: %s", error)
             return False
         self.unit_states.setdefault(record.unit_id, {})[record.family] = record.state
+        self._touched.add(record.unit_id)
         return True

@@ -67,7 +67,6 @@ class Org:
                 {
                     "id": self.admin_a,
                     "name": "Förvaltning A",
-                    "wave": 1,
                     "sites": [
                         {
                             "id": self.site_a1,
@@ -89,7 +88,6 @@ class Org:
                 {
                     "id": self.admin_b,
                     "name": "Förvaltning B",
-                    "wave": 2,
                     "sites": [
                         {
                             "id": self.site_b1,

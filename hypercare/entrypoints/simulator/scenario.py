@@ -155,7 +155,7 @@ UNIT_PROFILES: dict[str, UnitProfile] = {
     "other": UnitProfile(40, "round_the_clock", {"lakare": 0.30, "sjukskoterska": 0.45, "underskoterska": 0.25}),
 }
 MATERNITY_ROLES = {"barnmorska": 0.45, "sjukskoterska": 0.15, "underskoterska": 0.30, "lakare": 0.10}
-# Units outside the first wave only see a trickle (a few staff with early access).
+# Units outside the wave going live (the latest live wave) only see a trickle (a few staff with early access).
 OTHER_WAVE_STAFF_SHARE = 0.05
 
 
@@ -563,11 +563,10 @@ class CutoverScenario:
         self._walkers = self._build_walkers(rng)
 
     def _build_units(self, rng: random.Random) -> list[_Unit]:
-        waves = {admin.id: admin.wave for admin in self.org.administrations}
-        any_first_wave = 1 in waves.values()
+        live = self.org.latest_live_wave()
         plans: list[tuple[UnitPlacement, UnitProfile, bool, int]] = []
         for placement in self.org.placements.values():
-            first_wave = waves.get(placement.administration_id) == 1 or not any_first_wave
+            first_wave = live is None or placement.wave_id == live.id
             profile = UNIT_PROFILES.get(placement.kind, UNIT_PROFILES["other"])
             if _is_maternity(placement.name):
                 profile = UnitProfile(profile.staff, profile.hours, MATERNITY_ROLES)
@@ -585,9 +584,9 @@ class CutoverScenario:
 
     def _plan_diversion(self, rng: random.Random) -> _Diversion | None:
         eds = self.org.emergency_departments
-        waves = {admin.id: admin.wave for admin in self.org.administrations}
+        live = self.org.latest_live_wave()
         diverting = next((e for e in eds if e.unit_id == BORAS_ED), None) or next(
-            (e for e in eds if waves.get(e.administration_id) == 1), None
+            (e for e in eds if live is not None and e.wave_id == live.id), None
         )
         if diverting is None:
             return None

@@ -14,6 +14,7 @@ User refs are kept (pseudonymous) so roll-ups can count distinct users across un
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,3 +114,20 @@ def summarize(state: dict[str, Any] | None, now: float) -> AccessSummary:
         if n:
             summary.denied_by_role[role] = n
     return summary
+
+
+def changes_at(state: dict[str, Any] | None, now: float) -> float:
+    """When :func:`summarize` of this state first gives other figures after ``now`` with no new event
+    (the next window edge of any count or user set); ``math.inf`` when none."""
+    if not state:
+        return math.inf
+    return min(
+        w.next_bucket_change(state.get("logins", {}), now, LOGIN_WINDOW),
+        w.next_bucket_change(state.get("failures", {}), now, LOGIN_WINDOW),
+        w.next_window_change(state.get("failing_users", {}).values(), now, LOGIN_WINDOW),
+        w.next_window_change(state.get("locked_users", {}).values(), now, LOCKED_WINDOW),
+        min(
+            (w.next_bucket_change(buckets, now, DENIED_WINDOW) for buckets in state.get("denied_by_role", {}).values()),
+            default=math.inf,
+        ),
+    )

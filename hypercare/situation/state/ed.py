@@ -19,6 +19,7 @@ The span rules (earliest start, latest renewal, earliest end) are the shared fol
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -157,3 +158,21 @@ def summarize(state: dict[str, Any] | None, now: float, unit_id: str) -> EdSumma
             )
         )
     return summary
+
+
+def changes_at(state: dict[str, Any] | None, now: float) -> float:
+    """When :func:`summarize` of this state first gives other figures after ``now`` with no new event:
+    a diversion's expected end and each whole minute past it, each whole minute since the latest
+    report; ``math.inf`` when none."""
+    if not state:
+        return math.inf
+    moments = [math.inf]
+    for diversion in state.get("diversions", {}).values():
+        expected_end = diversion["expected_end"]
+        if expected_end is not None:
+            end = datetime.fromisoformat(expected_end).timestamp()
+            moments.append(w.next_minute(end, now) if end <= now else end)
+    status = state.get("status")
+    if status is not None:
+        moments.append(w.next_minute(status["at"], now))
+    return min(moments)

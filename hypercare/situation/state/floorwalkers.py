@@ -21,6 +21,7 @@ check-in is not a visit.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,3 +158,31 @@ def summarize(state: dict[str, Any] | None, now: float, present: set[str] | None
         if n:
             summary.assists_by_category[category] = n
     return summary
+
+
+def changes_at(state: dict[str, Any] | None, now: float, presence_seconds: float) -> float:
+    """When :func:`summarize` of this unit first gives other figures after ``now`` with no new event.
+
+    The next whole minute since the last visit, the assists' window edges, and for every walker here
+    the moments their presence window and their 24 h record end (presence is decided by the walker's
+    latest record anywhere, and only the unit holding it can lose them by the clock; the other units'
+    records of that walker are older and end no later). ``math.inf`` when none.
+    """
+    if not state:
+        return math.inf
+    moments = [w.next_bucket_change(state.get("assists", {}), now, ASSIST_WINDOW)]
+    moments.extend(
+        w.next_bucket_change(buckets, now, ASSIST_WINDOW) for buckets in state.get("assists_by_category", {}).values()
+    )
+    last_visit = state.get("last_visit")
+    if last_visit is not None:
+        moments.append(w.next_minute(last_visit, now))
+    for walker in state.get("walkers", {}).values():
+        last = walker["last"]
+        if last is None:
+            continue
+        if last > now - WALKER_TTL:
+            moments.append(last + WALKER_TTL)
+        if now - last <= presence_seconds:
+            moments.append(last + presence_seconds)
+    return min(moments)

@@ -25,6 +25,7 @@ without order keys) are read as they are and upgraded when touched.
 
 from __future__ import annotations
 
+import math
 import statistics
 from dataclasses import dataclass, field
 from typing import Any
@@ -300,3 +301,22 @@ def summarize(state: dict[str, Any] | None, now: float) -> TicketsSummary:
         minutes for resolved_at, minutes in state.get("resolutions", []) if w.in_window(resolved_at, now, MEDIAN_WINDOW)
     ]
     return summary
+
+
+def changes_at(state: dict[str, Any] | None, now: float) -> float:
+    """When :func:`summarize` of this state first gives other figures after ``now`` with no new event.
+
+    The 1 h counts' and the 24 h resolve times' window edges, and the next whole minute of each
+    priority's oldest open ticket; ``math.inf`` when nothing moves with the clock.
+    """
+    if not state:
+        return math.inf
+    if "open_summary" not in state:
+        state = view(state)
+    oldest: dict[str, float] = state["open_summary"]["oldest_by_priority"]
+    return min(
+        min((w.next_minute(opened_at, now) for opened_at in oldest.values()), default=math.inf),
+        w.next_bucket_change(state.get("opened", {}), now, COUNT_WINDOW),
+        w.next_bucket_change(state.get("resolved", {}), now, COUNT_WINDOW),
+        w.next_window_change((pair[0] for pair in state.get("resolutions", [])), now, MEDIAN_WINDOW),
+    )

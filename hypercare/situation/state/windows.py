@@ -12,7 +12,7 @@ Window membership is ``now - window < t <= now`` (the last 15 minutes exclude an
 from __future__ import annotations
 
 import math
-from collections.abc import MutableMapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,3 +111,32 @@ def floor_minutes(seconds: float) -> int:
 def iso(ts: float) -> str:
     """ISO 8601 in UTC (``+00:00``), the one time format of the read side."""
     return datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+# --- when a read at a later ``now`` can differ (the gateway's incremental picture) ----------------
+# Each returns the moment after ``now`` at which a figure read with the same state first moves by the
+# clock alone (``math.inf``: never), from the same float expressions the reads use. The moments are exact
+# up to float rounding (well under a microsecond at today's epoch), so callers ask a little earlier.
+
+
+def window_change(ts: float, now: float, window: float) -> float:
+    """When ``in_window(ts, ·, window)`` next flips after ``now``: it enters at ``ts``, leaves at ``ts + window``."""
+    if ts > now:
+        return ts
+    if now - window < ts:
+        return ts + window
+    return math.inf
+
+
+def next_window_change(times: Iterable[float], now: float, window: float) -> float:
+    return min((window_change(ts, now, window) for ts in times), default=math.inf)
+
+
+def next_bucket_change(buckets: Mapping[str, int], now: float, window: float) -> float:
+    """When :func:`count` of ``buckets`` over ``window`` can next differ from its value at ``now``."""
+    return next_window_change((int(key) for key in buckets), now, window)
+
+
+def next_minute(since: float, now: float) -> float:
+    """When ``floor_minutes(now - since)`` next steps up."""
+    return since + MINUTE * (floor_minutes(now - since) + 1)

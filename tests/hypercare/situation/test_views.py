@@ -47,7 +47,9 @@ def test_the_realistic_picture_has_every_optional_shape() -> None:
     assert any(isinstance(code["value"], float) for u in every for code in u["health"]["reason_codes"])
     assert any(isinstance(code["value"], int) for u in every for code in u["health"]["reason_codes"])
     assert situation["region"]["ed"]["status"]["reporting_units"] > 1
-    assert None in {a["wave"] for a in situation["administrations"]}
+    assert [] in [a["wave_ids"] for a in situation["administrations"]]  # the unmapped administration
+    assert any(u["go_live_at"] is not None for u in every) and any(u["go_live_at"] is None for u in every)
+    assert any(u["wave_id"] is None for u in every) and any(u["area"] is None for u in every)  # the unmapped unit
 
 
 @pytest.mark.parametrize("minutes_later", [0, 45, 24 * 60])

@@ -46,7 +46,6 @@ ORG = OrgRegistry.model_validate(
             {
                 "id": "F1",
                 "name": "Förvaltning 1",
-                "wave": 1,
                 "sites": [
                     {
                         "id": "S1",

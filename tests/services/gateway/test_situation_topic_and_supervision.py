@@ -291,6 +291,9 @@ class FakeStore:
         self.unit_states: States = {}
         self.changed = asyncio.Event()
 
+    def take_touched(self) -> set[str] | None:
+        return None  # the tests change states in place: the hub computes every unit again
+
 
 async def test_the_hub_loop_is_restarted_after_failures_and_publishes_again(monkeypatch: pytest.MonkeyPatch) -> None:
     store = FakeStore()
