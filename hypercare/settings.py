@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     rate_limit_ingest: str = "3000/minute"
     rate_limit_reads: str = "1200/minute"
     rate_limit_renders: str = "30/minute"
+    # The identity provider's routes (/auth/login, /auth/callback, /auth/logout), per client address: a sign-in is
+    # two of them, and a ward's or an office's people may share one address behind NAT.
+    rate_limit_sign_in: str = "120/minute"
 
     # Stream worker. The short session suits Tansu (joins are held for session/2) and Kafka alike.
     worker_id: str = "hypercare-worker"
@@ -120,7 +123,7 @@ class Settings(BaseSettings):
             raise ValueError("HYPERCARE_PUBLIC_URL must start with https:// (or http:// for a local test)")
         return self
 
-    @field_validator("rate_limit_ingest", "rate_limit_reads", "rate_limit_renders")
+    @field_validator("rate_limit_ingest", "rate_limit_reads", "rate_limit_renders", "rate_limit_sign_in")
     @classmethod
     def _rate_limit(cls, value: str) -> str:
         if value.strip():

@@ -68,17 +68,24 @@ export async function oidcConfigured() {
   try { return Boolean((await api("/api/v1/auth/config", { token: "" })).oidc); } catch { return false; }
 }
 
-/** Ends the identity-provider session on the server (best effort: the cookies go with it). */
+/** Ends the identity-provider session on the server (best effort: the cookies go with it), then sends the
+ * browser to the provider's own sign-out when it has one (it returns to the console afterwards). */
 export async function logoutSession() {
-  try { await api("/auth/logout", { method: "POST", token: "" }); } catch { /* offline: the server ends it on expiry */ }
+  let answer = null;
+  try { answer = await api("/auth/logout", { method: "POST", token: "" }); } catch { /* offline: ends on expiry */ }
+  if (answer && typeof answer.provider_logout_url === "string" && /^https?:\/\//.test(answer.provider_logout_url)) {
+    window.location.assign(answer.provider_logout_url);
+  }
 }
 
-/** POST events; resolves to {accepted, rejected}; a fully rejected batch (422) is returned, not thrown. */
+/** POST events; resolves to {accepted, rejected}; a fully rejected batch (422, or 403 when every item was refused
+ * for its sender: role, scope, actor) is returned with its reasons, not thrown. */
 export async function postEvents(events, token = getToken()) {
   try {
     return await api("/api/v1/events", { method: "POST", body: events, token });
   } catch (error) {
-    if (error instanceof ApiError && error.status === 422 && error.body && Array.isArray(error.body.rejected)) {
+    const batch = error instanceof ApiError && (error.status === 422 || error.status === 403);
+    if (batch && error.body && Array.isArray(error.body.rejected)) {
       return error.body;
     }
     throw error;

@@ -34,8 +34,13 @@ function parseRoute() {
   return { name };
 }
 
+const REGION_VIEWS = new Set(["report", "audit"]);
+
 function allowedViews() {
-  return session ? viewsFor(session.me.role) : [];
+  if (!session) return [];
+  // The situation report and the audit log are the whole region's: not offered to a principal scoped below it.
+  const views = viewsFor(session.me.role);
+  return session.me.whole_region === false ? views.filter((view) => !REGION_VIEWS.has(view)) : views;
 }
 
 function route({ focus = true } = {}) {

@@ -142,6 +142,8 @@ class AuthSession(Base):
     scope: Mapped[str | None] = mapped_column(String(256), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The provider's ID token, only ever sent back to it as id_token_hint at sign-out (migration 0009).
+    id_token: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class AuthLogin(Base):

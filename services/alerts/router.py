@@ -16,7 +16,6 @@ from services.alerts import service
 from services.alerts.schemas import AlertList, AlertOut, Assignment
 from services.alerts.store import AlertConflict, StatusFilter
 from services.auth.dependencies import AlertHandler, Reader
-from services.auth.scope import covers
 from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.dependencies import AlertServiceDep, DatabaseDep, OrgDep
@@ -39,17 +38,13 @@ async def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> AlertList:
     """A scoped token sees the alerts of its subtree and the region's (as on the WebSocket)."""
-    listed = await service.list_alerts(db=db, status=status_filter, limit=limit)
-    if principal.scope is None:
-        return listed
-    items = [a for a in listed.items if a.node_kind == "region" or covers(org, principal.scope, a.node_id)]
-    return AlertList(items=items)
+    return await service.list_alerts(db=db, status=status_filter, limit=limit, org=org, scope=principal.scope)
 
 
-@router.get("/{alert_id}", summary="One alert")
-async def get_alert(alert_id: int, _: Reader, db: DatabaseDep) -> AlertOut:
+@router.get("/{alert_id}", summary="One alert (404 outside the token's scope)")
+async def get_alert(alert_id: int, principal: Reader, db: DatabaseDep, org: OrgDep) -> AlertOut:
     try:
-        return await service.get_alert(db=db, alert_id=alert_id)
+        return await service.get_alert(db=db, alert_id=alert_id, org=org, scope=principal.scope)
     except service.AlertNotFound as error:
         raise _http(error) from None
 

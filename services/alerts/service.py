@@ -27,6 +27,7 @@ from collections import Counter
 from typing import Any, Protocol
 
 from hypercare.observability import metrics
+from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
 from hypercare.storage.alert_models import Alert
 from hypercare.storage.db import Database
@@ -36,6 +37,7 @@ from services.alerts.engine import Escalate, Raise, evaluate
 from services.alerts.rules import SEVERITIES, AlertRules
 from services.alerts.schemas import AlertList, AlertOut
 from services.alerts.webhook import WebhookSender
+from services.auth.scope import readable
 from services.gateway.hub import SituationHub
 from services.supervision import Supervisor
 
@@ -187,13 +189,23 @@ async def _push(runtime: AlertService | None) -> None:
         log.exception("could not push an alert change right away")
 
 
-async def list_alerts(*, db: Database, status: store.StatusFilter | None, limit: int) -> AlertList:
-    alerts = await store.list_alerts(db, status=status, limit=limit)
+async def list_alerts(
+    *, db: Database, status: store.StatusFilter | None, limit: int, org: OrgRegistry, scope: str | None
+) -> AlertList:
+    """The alerts ``scope`` may read: its subtree's and the region's (as on the WebSocket), the newest ``limit``."""
+    alerts = await store.list_alerts(db, status=status, limit=limit, nodes=readable(org, scope))
     return AlertList(items=[AlertOut.model_validate(store.public(alert)) for alert in alerts])
 
 
-async def get_alert(*, db: Database, alert_id: int) -> AlertOut:
-    return _out(await store.get_alert(db, alert_id), alert_id)
+async def get_alert(
+    *, db: Database, alert_id: int, org: OrgRegistry | None = None, scope: str | None = None
+) -> AlertOut:
+    """One alert; one outside ``scope`` is not found (a scoped reader does not learn it exists)."""
+    alert = await store.get_alert(db, alert_id)
+    nodes = readable(org, scope) if org is not None else None
+    if alert is not None and nodes is not None and alert.node_id not in nodes:
+        alert = None
+    return _out(alert, alert_id)
 
 
 async def acknowledge(*, db: Database, alert_id: int, by: str, runtime: AlertService | None) -> AlertOut:

@@ -95,9 +95,14 @@ async def get_alert(db: Database, alert_id: int) -> Alert | None:
         return await session.get(Alert, alert_id)
 
 
-async def list_alerts(db: Database, *, status: StatusFilter | None, limit: int) -> list[Alert]:
-    """Newest first; ``active`` means open or acknowledged."""
+async def list_alerts(
+    db: Database, *, status: StatusFilter | None, limit: int, nodes: frozenset[str] | None = None
+) -> list[Alert]:
+    """Newest first; ``active`` means open or acknowledged; ``nodes`` keeps those nodes' alerts (the region's id is
+    among a scoped reader's nodes: :func:`services.auth.scope.readable`)."""
     query: Select[Alert] = select(Alert).order_by(Alert.raised_at.desc(), Alert.id.desc()).limit(limit)
+    if nodes is not None:
+        query = query.where(Alert.node_id.in_(sorted(nodes)))
     if status == "active":
         query = query.where(_UNRESOLVED)
     elif status is not None:

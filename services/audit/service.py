@@ -6,21 +6,19 @@ the authentication dependencies note the principal there (:func:`note_principal`
 :class:`AuditSink`. Sign-in flows outside these routes (OIDC) call :func:`record_sign_in`.
 
 The sink never makes a request wait on the database: rows are appended to a bounded buffer and a background
-task writes them in batches. While the database is down they wait (and the task retries with backoff); past
-the bound the oldest are dropped, and every lost row is logged (count and error class only) and counted in
-``hypercare_audit_dropped_total``.
+task writes them in batches (:class:`hypercare.storage.buffered_writer.BufferedWriter`, shared with the ingest
+quarantine). While the database is down they wait (and the task retries with backoff); past the bound the
+oldest are dropped, a row the database refuses is dropped alone, and every lost row is logged (count and error
+class only) and counted in ``hypercare_audit_dropped_total``.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import csv
 import io
 import logging
 import re
 import uuid
-from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,8 +27,8 @@ from typing import Any
 from starlette.requests import HTTPConnection
 
 from hypercare.observability import metrics
+from hypercare.storage.buffered_writer import BufferedWriter
 from hypercare.storage.db import Database
-from hypercare.storage.errors import classify, describe
 from services.audit.store import AuditRow, add_audit_rows
 from services.auth.tokens import Principal
 from services.decisions.csv_export import safe_cell
@@ -39,7 +37,6 @@ log = logging.getLogger(__name__)
 
 SCOPE_KEY = "hypercare.audit"
 MAX_PENDING_ROWS = 50_000
-WRITE_BATCH = 500
 FLUSH_INTERVAL = 0.5
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 CSV_COLUMNS = (
@@ -170,7 +167,8 @@ Writer = Callable[[Database, Sequence[AuditRow]], Awaitable[None]]
 
 
 class AuditSink:
-    """A bounded buffer of audit rows, written in the background; see the module's docstring."""
+    """Audit rows through a :class:`~hypercare.storage.buffered_writer.BufferedWriter`: queued by
+    :meth:`record`, written in batches every ``flush_interval``; see the module's docstring."""
 
     def __init__(
         self,
@@ -182,90 +180,40 @@ class AuditSink:
         retry_max: float = 15.0,
         write: Writer = add_audit_rows,
     ) -> None:
-        self._db = db
-        self._max_rows = max_rows
-        self._flush_interval = flush_interval
-        self._retry_initial = retry_initial
-        self._retry_max = retry_max
-        self._write = write
-        self._pending: deque[AuditRow] = deque()
-        self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._writer: BufferedWriter[AuditRow] = BufferedWriter(
+            db,
+            write,
+            name="audit log",
+            on_lost=self._dropped,
+            on_pending=metrics.AUDIT_PENDING.set,
+            max_rows=max_rows,
+            flush_interval=flush_interval,
+            retry_initial=retry_initial,
+            retry_max=retry_max,
+        )
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return self._writer.pending
 
     def record(self, row: AuditRow) -> None:
         """Queue ``row``; never blocks, never raises."""
-        self._pending.append(row)
-        dropped = 0
-        while len(self._pending) > self._max_rows:
-            self._pending.popleft()
-            dropped += 1
-        if dropped:
-            self._dropped(dropped, "over the bound of rows waiting for the database")
-        metrics.AUDIT_PENDING.set(len(self._pending))
+        self._writer.hold([row])
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="audit-sink")
+        await self._writer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        with contextlib.suppress(Exception):
-            await self.flush()
-        if self._pending:
-            self._dropped(len(self._pending), "still waiting for the database at shutdown")
-            self._pending.clear()
-            metrics.AUDIT_PENDING.set(0)
+        await self._writer.stop()
 
     async def flush(self) -> bool:
         """Write every waiting row now; False when the database did not take them (they keep waiting)."""
-        async with self._lock:
-            while self._pending:
-                batch = [self._pending[index] for index in range(min(WRITE_BATCH, len(self._pending)))]
-                try:
-                    await self._write(self._db, batch)
-                except Exception as error:
-                    if classify(error) == "transient":
-                        return False
-                    self._release(len(batch))
-                    self._dropped(len(batch), f"refused by the database ({describe(error, message=False)})")
-                    continue
-                self._release(len(batch))
-            return True
-
-    def _release(self, count: int) -> None:
-        for _ in range(count):
-            self._pending.popleft()
-        metrics.AUDIT_PENDING.set(len(self._pending))
+        return await self._writer.flush()
 
     @staticmethod
     def _dropped(count: int, why: str) -> None:
         metrics.AUDIT_DROPPED.inc(count)
         log.error("%d audit-log rows lost: %s", count, why)
-
-    async def _run(self) -> None:
-        delay = self._retry_initial
-        while True:
-            await asyncio.sleep(self._flush_interval)
-            if not self._pending:
-                continue
-            try:
-                written = await self.flush()
-            except Exception as error:  # never let the task die on an unexpected error; rows stay queued
-                log.warning("audit-log flush failed (%s)", type(error).__name__)
-                written = False
-            if written:
-                delay = self._retry_initial
-                continue
-            log.warning("audit log unreachable; %d rows wait for the database", len(self._pending))
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._retry_max)
 
 
 def audit_csv(entries: Iterable[dict[str, Any]]) -> str:

@@ -120,10 +120,17 @@ def require(
 Reader = Annotated[Principal, Depends(require(READ_SITUATION, action="read the situation picture"))]
 Ingester = Annotated[Principal, Depends(require(INGEST, action="submit events"))]
 Decider = Annotated[Principal, Depends(require(DECIDE, action="take decisions"))]
-Admin = Annotated[Principal, Depends(require(ADMIN, action="administer Hypercare"))]
+# Tokens, the audit log and the quarantine are the whole region's: an admin scoped below it may not issue a
+# region-wide token (or read every principal's actions), so administering needs a region-scoped admin.
+Admin = Annotated[Principal, Depends(require(ADMIN, action="administer Hypercare", region=True))]
 Anyone = Annotated[Principal, Depends(require(ANY_ROLE, action="use the API"))]
 # The same roles as Decider; the action in the 403 message names what was refused.
 AlertHandler = Annotated[Principal, Depends(require(DECIDE, action="acknowledge or assign alerts"))]
+# The situation report holds every administration's and every ED's figures: it is the region's document, read
+# whole by region-scoped principals only (a scoped one reads its subtree through the live views).
+ReportReader = Annotated[
+    Principal, Depends(require(READ_SITUATION, action="read the region's situation reports", region=True))
+]
 ReportMaker = Annotated[
     Principal, Depends(require(DECIDE, action="create, approve or publish situation reports", region=True))
 ]

@@ -1,7 +1,9 @@
 """Console sign-in with the region's OpenID provider: authorization code flow with PKCE (S256), through Authlib.
 
 Routes: ``GET /auth/login`` (to the provider), ``GET /auth/callback`` (back from it), ``POST /auth/logout`` (ends
-the session server-side) and ``GET /api/v1/auth/config`` (``{"oidc": true|false}``, for the console's sign-in).
+the session server-side and answers the provider's ``end_session_endpoint`` URL, with ``id_token_hint`` and
+``post_logout_redirect_uri``, for the browser to sign out there too) and ``GET /api/v1/auth/config``
+(``{"oidc": true|false}``, for the console's sign-in).
 Authlib discovers the provider (``<issuer>/.well-known/openid-configuration``), exchanges the code and validates
 the ID token against the issuer's JWKS (signature, ``iss``, ``aud``, ``exp``, ``nonce``, ``at_hash``); claims the
 ID token lacks are read from the userinfo endpoint (same ``sub``). The claims file
@@ -10,7 +12,8 @@ name and an organisation scope. A user in no mapped group gets a page saying so 
 session. Sessions and their cookies: :mod:`services.auth.session`.
 
 Nothing secret reaches a URL or a log: the code and state are in the callback's URL (the protocol), the
-session id and CSRF token only in cookies; failures are logged by exception type, never by message.
+session id and CSRF token only in cookies, the ID token only in the sign-out URL of the provider that issued
+it; failures are logged by exception type, never by message.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.integrations.starlette_client import OAuth
 from fastapi import APIRouter, Request, Response, status
@@ -154,6 +158,15 @@ class OidcSignIn:
     @property
     def redirect_uri(self) -> str:
         return self.public_url + CALLBACK_PATH
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        """Where the provider returns the browser after signing out (register it at the provider)."""
+        return self.public_url + CONSOLE_PATH
+
+    @property
+    def client_id(self) -> str:
+        return str(self.client.client_id)
 
     @property
     def origin(self) -> str:
@@ -332,8 +345,14 @@ async def callback(request: Request) -> Response:
         _clear_login_cookie(response, oidc)
         return response
     name = oidc.claims.name_for(claims)
+    id_token = token.get("id_token")
     session_id, csrf, record = await sessions.create_session(
-        db, name=name, role=role, scope=oidc.claims.scope_for(claims), lifetime=oidc.session_lifetime
+        db,
+        name=name,
+        role=role,
+        scope=oidc.claims.scope_for(claims),
+        lifetime=oidc.session_lifetime,
+        id_token=id_token if isinstance(id_token, str) else None,
     )
     log.info("OIDC sign-in: a session for role %s", role.value)
     record_sign_in(request, record.principal, method="oidc")
@@ -357,23 +376,51 @@ async def callback(request: Request) -> Response:
     return response
 
 
-@router.post("/auth/logout", include_in_schema=False, status_code=status.HTTP_204_NO_CONTENT)
+class SignedOut(BaseModel):
+    """The session has ended here; ``provider_logout_url`` is where the console sends the browser next to end
+    the provider's session too (RP-initiated logout), ``None`` when the provider offers none."""
+
+    signed_out: bool = True
+    provider_logout_url: str | None = None
+
+
+async def provider_logout_url(oidc: OidcSignIn, id_token: str | None) -> str | None:
+    """The provider's ``end_session_endpoint`` with ``id_token_hint``, ``post_logout_redirect_uri`` (the console)
+    and ``client_id``, when its discovery document advertises one; ``None`` otherwise or when it cannot be read."""
+    try:
+        metadata = await oidc.client.load_server_metadata()
+    except Exception as error:  # the provider is unreachable: the session here has ended all the same
+        log.warning("OIDC sign-out: the provider's discovery document could not be read (%s)", type(error).__name__)
+        return None
+    endpoint = metadata.get("end_session_endpoint")
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        return None
+    query = {"post_logout_redirect_uri": oidc.post_logout_redirect_uri, "client_id": oidc.client_id}
+    if id_token:
+        query = {"id_token_hint": id_token, **query}
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(query)}"
+
+
+@router.post("/auth/logout", include_in_schema=False)
 async def logout(request: Request) -> Response:
-    """Ends the cookie's session server-side (Origin and CSRF token checked) and clears the cookies."""
+    """Ends the cookie's session server-side (Origin and CSRF token checked), clears the cookies and answers where
+    the browser goes to sign out at the provider too (the console navigates there)."""
     oidc = oidc_of(request)
     if oidc is None:
         return JSONResponse({"detail": "sign-in with an identity provider is not configured"}, status_code=404)
     db: Database = request.app.state.db
     cache: sessions.SessionCache | None = getattr(request.app.state, "session_cache", None)
     session_id = sessions.cookie_value(request, sessions.SESSION_COOKIE)
+    answer = SignedOut()
     if session_id:
         record = await sessions.find_session(db, session_id, cache)
         if record is not None:
             problem = sessions.csrf_problem(request, record, origin=oidc.origin)
             if problem is not None:
                 return JSONResponse({"detail": problem}, status_code=status.HTTP_403_FORBIDDEN)
-            await sessions.end_session(db, session_id, cache)
+            id_token = await sessions.end_session(db, session_id, cache)
             record_sign_in(request, record.principal, action="sign_out", method="oidc")
-    response = Response(status_code=status.HTTP_204_NO_CONTENT, headers={"Cache-Control": "no-store"})
+            answer = SignedOut(provider_logout_url=await provider_logout_url(oidc, id_token))
+    response = JSONResponse(answer.model_dump(), headers={"Cache-Control": "no-store"})
     _clear_session_cookies(response, oidc)
     return response

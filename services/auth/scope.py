@@ -49,6 +49,27 @@ def covers(org: OrgRegistry, scope: str | None, node_id: str) -> bool:
     return tree is None or node_id in tree.node_ids
 
 
+def readable(org: OrgRegistry, scope: str | None) -> frozenset[str] | None:
+    """The node ids whose records ``scope`` may read: its subtree and the region itself (region-wide records such
+    as a go/no-go decision concern everyone); ``None`` for the whole region. Computed once per request."""
+    tree = subtree(org, scope)
+    return None if tree is None else tree.node_ids | {org.region.id}
+
+
+def readable_units(org: OrgRegistry, scope: str | None) -> list[str] | None:
+    """The registry's units inside ``scope`` (for a SQL condition); ``None`` for the whole region."""
+    tree = subtree(org, scope)
+    return None if tree is None else sorted(tree.node_ids & org.placements.keys())
+
+
+def filter_by_node(
+    org: OrgRegistry, scope: str | None, items: list[dict[str, Any]], key: str = "unit_id"
+) -> list[dict[str, Any]]:
+    """The records (risks, duties, ...) whose ``key`` names a node ``scope`` may read (see :func:`readable`)."""
+    nodes = readable(org, scope)
+    return items if nodes is None else [item for item in items if item[key] in nodes]
+
+
 def refusal(org: OrgRegistry, scope: str | None, node_id: str, action: str) -> str | None:
     """Why a principal scoped to ``scope`` may not ``action`` for ``node_id`` (a clear reason), or ``None``."""
     if covers(org, scope, node_id):
@@ -111,7 +132,7 @@ def filter_flat(org: OrgRegistry, scope: str | None, flat: Flat) -> Flat:
             cut[kind] = {
                 key: alert
                 for key, alert in objects.items()
-                if alert.get("node_id") in tree.node_ids or alert.get("node_kind") == "region"
+                if alert.get("node_id") in tree.node_ids or alert.get("node_id") == org.region.id
             }
         else:
             kept: dict[str, dict[str, Any]] = {}

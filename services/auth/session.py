@@ -114,9 +114,11 @@ class SessionCache:
 
 
 async def create_session(
-    db: Database, *, name: str, role: Role, scope: str | None, lifetime: timedelta
+    db: Database, *, name: str, role: Role, scope: str | None, lifetime: timedelta, id_token: str | None = None
 ) -> tuple[str, str, SessionRecord]:
-    """A new session: ``(session id, CSRF token, record)``; the clear values exist only in the answer."""
+    """A new session: ``(session id, CSRF token, record)``; the clear values exist only in the answer.
+
+    ``id_token`` (the provider's) is kept for the sign-out at the provider (``id_token_hint``), nothing else."""
     session_id = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     now = utcnow()
@@ -128,6 +130,7 @@ async def create_session(
         scope=scope,
         created_at=now,
         expires_at=now + lifetime,
+        id_token=id_token,
     )
     async with db.sessions.begin() as session:
         session.add(row)
@@ -159,12 +162,17 @@ async def find_session(db: Database, session_id: str, cache: SessionCache | None
     return record
 
 
-async def end_session(db: Database, session_id: str, cache: SessionCache | None = None) -> None:
+async def end_session(db: Database, session_id: str, cache: SessionCache | None = None) -> str | None:
+    """Deletes the session; returns the provider's ID token it was signed in with (for ``id_token_hint``)."""
     id_hash = _hash(session_id)
     async with db.sessions.begin() as session:
+        id_token = (
+            await session.execute(select(AuthSession.id_token).where(AuthSession.id_hash == id_hash))
+        ).scalar_one_or_none()
         await session.execute(delete(AuthSession).where(AuthSession.id_hash == id_hash))
     if cache is not None:
         cache.forget(id_hash)
+    return id_token
 
 
 async def save_login(db: Database, pending: PendingLogin) -> str:

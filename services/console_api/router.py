@@ -41,8 +41,19 @@ def _not_found(error: service.NotFound) -> HTTPException:
 
 
 @router.get("/me", tags=["console"], summary="The holder of the token: name, role and pseudonymous floor-walker id")
-async def get_me(principal: Anyone) -> Me:
-    return service.me(principal=principal)
+async def get_me(principal: Anyone, org: OrgDep) -> Me:
+    """Read on every console load: not audited (a sign-in is ``POST /api/v1/sign-in`` or the OIDC callback)."""
+    return service.me(principal=principal, org=org)
+
+
+@router.post(
+    "/sign-in",
+    tags=["console"],
+    summary="Sign in with a token: the holder as GET /api/v1/me shows it, noted once in the audit log as sign_in",
+)
+async def sign_in(principal: Anyone, org: OrgDep) -> Me:
+    """The console's token sign-in form posts here once; a refused token is audited as a failed sign-in."""
+    return service.me(principal=principal, org=org)
 
 
 @router.get(
@@ -51,7 +62,7 @@ async def get_me(principal: Anyone) -> Me:
     summary="Tickets opened/resolved, logins and login failures per bucket, per administration",
 )
 async def get_trends(
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
     org: OrgDep,
     hours: Annotated[float, Query(gt=0, le=168, description="how far back")] = 6,
@@ -64,14 +75,16 @@ async def get_trends(
     if until is not None and not 1970 <= until.year <= 9000:  # the buckets before it must stay in the calendar
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until: a time between the years 1970 and 9000")
     try:
-        return await service.trends(db=db, org=org, hours=hours, bucket_minutes=bucket_minutes, until=until, now=now)
+        return await service.trends(
+            db=db, org=org, hours=hours, bucket_minutes=bucket_minutes, until=until, now=now, scope=principal.scope
+        )
     except service.TooManyBuckets as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
 
 
 @router.get("/tickets", tags=["console"], summary="Recent ticket events (opened, updated, resolved), newest first")
 async def get_tickets(
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
     org: OrgDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -90,29 +103,39 @@ async def get_tickets(
         unit_id=unit_id,
         category=category,
         priority=priority,
+        scope=principal.scope,
     )
 
 
 @router.get("/tickets/hotspots", tags=["console"], summary="Units whose open tickets grew most in the last period")
 async def get_hotspots(
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
     org: OrgDep,
     minutes: Annotated[int, Query(ge=5, le=1440)] = 60,
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Hotspots:
-    return await service.hotspots(db=db, org=org, minutes=minutes, limit=limit, now=datetime.now(UTC))
+    return await service.hotspots(
+        db=db, org=org, minutes=minutes, limit=limit, now=datetime.now(UTC), scope=principal.scope
+    )
 
 
-@router.get("/units/{unit_id}/events", tags=["console"], summary="A unit's most recent events, newest first (redacted)")
+@router.get(
+    "/units/{unit_id}/events",
+    tags=["console"],
+    summary="A unit's most recent events, newest first (redacted; 403 outside the token's scope)",
+)
 async def get_unit_events(
     unit_id: str,
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
     org: OrgDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> UnitHistory:
-    return await service.unit_history(db=db, org=org, unit_id=unit_id, limit=limit)
+    try:
+        return await service.unit_history(db=db, org=org, unit_id=unit_id, limit=limit, scope=principal.scope)
+    except service.OutsideScope as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
 
 
 @router.get("/known-issues", tags=["known issues"], summary="Known issues, newest first, with their linked tickets")

@@ -29,6 +29,8 @@ class Me(Schema):
     name: str
     role: str
     walker_id: str  # pseudonymous and stable: the tablet's floor-walker id
+    scope: str | None = None  # the org node the principal is scoped to; None: the whole region
+    whole_region: bool = True  # False: reads are cut to the scope, region-wide documents (reports) refused
 
 
 class RegionTrend(Schema):

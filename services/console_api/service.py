@@ -7,12 +7,16 @@ import math
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import false
+
 from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry
 from hypercare.situation.facts.tickets import fold_tickets
 from hypercare.storage.db import Database
 from hypercare.storage.known_issue_models import KnownIssue
-from hypercare.storage.models import utcnow
+from hypercare.storage.models import StoredEvent, utcnow
 from services.auth.identity import walker_id_for
+from services.auth.scope import readable, readable_units, subtree
+from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
 from services.console_api import store
 from services.console_api.schemas import (
@@ -39,14 +43,36 @@ class TooManyBuckets(ValueError):
     """A trend request that would need more buckets than one answer carries."""
 
 
-def me(*, principal: Principal) -> Me:
-    return Me(name=principal.name, role=principal.role.value, walker_id=walker_id_for(principal.name))
+class OutsideScope(PermissionError):
+    """A read of a unit outside the principal's scope (the message is the reason)."""
+
+
+def me(*, principal: Principal, org: OrgRegistry) -> Me:
+    """Who the console signed in as, with the scope that decides what it reads (the console hides the report,
+    which needs the whole region, from a scoped principal)."""
+    return Me(
+        name=principal.name,
+        role=principal.role.value,
+        walker_id=walker_id_for(principal.name),
+        scope=principal.scope,
+        whole_region=subtree(org, principal.scope) is None,
+    )
 
 
 async def trends(
-    *, db: Database, org: OrgRegistry, hours: float, bucket_minutes: int, until: datetime | None, now: datetime
+    *,
+    db: Database,
+    org: OrgRegistry,
+    hours: float,
+    bucket_minutes: int,
+    until: datetime | None,
+    now: datetime,
+    scope: str | None = None,
 ) -> Trends:
-    """Counts per bucket up to ``until`` (default now), per administration (unknown units: unmapped) and region."""
+    """Counts per bucket up to ``until`` (default now), per administration (unknown units: unmapped) and region.
+
+    A scoped reader gets the region's totals and its own administration's series only (as in the situation).
+    """
     end = until.astimezone(UTC) if until is not None else now
     if math.ceil(hours * 60 / bucket_minutes) > MAX_BUCKETS:
         raise TooManyBuckets(f"more than {MAX_BUCKETS} buckets; use longer buckets")
@@ -57,6 +83,9 @@ async def trends(
     )
     region, by_admin = roll_up(org, rows, starts, size)
     names = {admin.id: admin.name for admin in org.administrations}
+    tree = subtree(org, scope)
+    if tree is not None:
+        by_admin = {admin_id: series for admin_id, series in by_admin.items() if admin_id == tree.administration_id}
     administrations = [
         {"administration_id": admin_id, "name": names.get(admin_id, UNMAPPED_NAME), **series}
         for admin_id, series in by_admin.items()
@@ -90,9 +119,15 @@ async def ticket_flow(
     unit_id: str | None,
     category: str | None,
     priority: int | None,
+    scope: str | None = None,
 ) -> TicketFlow:
-    """Ticket events newest first, each with the ticket as currently known and its linked known issues."""
+    """Ticket events newest first, each with the ticket as currently known and its linked known issues; a scoped
+    reader's of its subtree's units only (the limit counts those)."""
     where_units = units_condition(org, administration_id=administration_id, site_id=site_id, unit_id=unit_id)
+    allowed = readable_units(org, scope)
+    if allowed is not None:
+        inside = StoredEvent.unit_id.in_(allowed) if allowed else false()
+        where_units = inside if where_units is None else where_units & inside
     events = await store.ticket_events(db, where_units=where_units, category=category, priority=priority, limit=limit)
     ticket_ids = [str(event.payload.get("ticket_id")) for event in events]
     states = await ticket_states(db, ticket_ids)
@@ -119,11 +154,17 @@ def _within(moment: datetime | None, since: datetime, until: datetime) -> bool:
     return moment is not None and since <= moment <= until
 
 
-async def hotspots(*, db: Database, org: OrgRegistry, minutes: int, limit: int, now: datetime) -> Hotspots:
-    """Units whose open tickets grew most in the last ``minutes`` (opened − resolved), largest first."""
+async def hotspots(
+    *, db: Database, org: OrgRegistry, minutes: int, limit: int, now: datetime, scope: str | None = None
+) -> Hotspots:
+    """Units whose open tickets grew most in the last ``minutes`` (opened − resolved), largest first; a scoped
+    reader's units only."""
     since, until = now - timedelta(minutes=minutes), now + timedelta(minutes=5)
+    nodes = readable(org, scope)
     per_unit: dict[str, dict[str, int]] = {}
     for ticket in fold_tickets(await store.tickets_touching(db, since=since, until=until)).values():
+        if nodes is not None and ticket.unit_id not in nodes:
+            continue
         opened, resolved = _within(ticket.opened_at, since, until), _within(ticket.resolved_at, since, until)
         if opened or resolved:
             counts = per_unit.setdefault(ticket.unit_id, {"opened": 0, "resolved": 0})
@@ -138,7 +179,13 @@ async def hotspots(*, db: Database, org: OrgRegistry, minutes: int, limit: int, 
     return Hotspots.model_validate({"as_of": now.isoformat(), "minutes": minutes, "items": spots[:limit]})
 
 
-async def unit_history(*, db: Database, org: OrgRegistry, unit_id: str, limit: int) -> UnitHistory:
+async def unit_history(
+    *, db: Database, org: OrgRegistry, unit_id: str, limit: int, scope: str | None = None
+) -> UnitHistory:
+    """A unit's recent events; :class:`OutsideScope` for a unit outside ``scope`` (as ``/units/{id}``)."""
+    refused = scope_refusal(org, scope, unit_id, "read the unit")
+    if refused is not None:
+        raise OutsideScope(refused)
     events = await store.unit_events(db, unit_id=unit_id, limit=limit)
     placement = org.place(unit_id)
     return UnitHistory.model_validate(

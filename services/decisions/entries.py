@@ -27,6 +27,9 @@ class DecisionQuery:
     unit_id: str | None = None
     owner: str | None = None
     limit: int = 200
+    # The nodes a scoped reader may read (services.auth.scope.readable); None: the whole region. An entry is
+    # readable when its unit or one of its affected units is (a diversion to a reader's ED concerns them).
+    readable: frozenset[str] | None = None
 
 
 def _name(org: OrgRegistry, node_id: str) -> str:
@@ -108,6 +111,10 @@ def _diversion_rationale(payload: dict[str, Any]) -> str:
 
 
 def _matches(entry: dict[str, Any], query: DecisionQuery) -> bool:
+    if query.readable is not None and not any(
+        node in query.readable for node in (entry["unit_id"], *entry["affected_unit_ids"])
+    ):
+        return False
     if query.text:
         needle = query.text.casefold()
         if not any(needle in str(entry.get(name, "")).casefold() for name in SEARCHED_FIELDS):

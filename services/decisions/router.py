@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.auth.dependencies import Reader
+from services.auth.scope import readable
 from services.decisions import service
 from services.decisions.entries import DecisionQuery
 from services.decisions.schemas import DecisionList
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["decisions"])
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV"}},
 )
 async def get_decisions(
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
     org: OrgDep,
     q: Annotated[str | None, Query(max_length=200, description="text in title, decision, rationale, ...")] = None,
@@ -36,7 +37,15 @@ async def get_decisions(
     limit: Annotated[int, Query(ge=1, le=5000)] = 200,
     format: Annotated[Literal["json", "csv"], Query()] = "json",  # noqa: A002 - the query parameter's name
 ) -> DecisionList | Response:
-    query = DecisionQuery(text=q, since=since, until=until, unit_id=unit_id, owner=owner, limit=limit)
+    query = DecisionQuery(
+        text=q,
+        since=since,
+        until=until,
+        unit_id=unit_id,
+        owner=owner,
+        limit=limit,
+        readable=readable(org, principal.scope),
+    )
     if format == "csv":
         return Response(
             await service.decision_log_csv(db=db, org=org, query=query),

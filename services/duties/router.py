@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from services.auth.dependencies import Reader
-from services.dependencies import DatabaseDep, DutiesDep
+from services.dependencies import DatabaseDep, DutiesDep, OrgDep
 from services.duties import service
 from services.duties.schemas import DutyList
 
@@ -17,9 +17,12 @@ router = APIRouter(prefix="/api/v1", tags=["duties"])
 
 @router.get("/duties", summary="Reporting duties (lex Maria, IMY, MSB, Läkemedelsverket) with deadlines and time left")
 async def get_duties(
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
+    org: OrgDep,
     config: DutiesDep,
     state: Annotated[Literal["open", "fulfilled", "all"], Query(alias="status")] = "all",
 ) -> DutyList:
-    return await service.list_duties(db=db, config=config, state=state, now=datetime.now(UTC))
+    return await service.list_duties(
+        db=db, org=org, scope=principal.scope, config=config, state=state, now=datetime.now(UTC)
+    )

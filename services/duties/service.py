@@ -5,16 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+from hypercare.org.registry import OrgRegistry
 from hypercare.storage.db import Database
+from services.auth.scope import filter_by_node
 from services.duties.config import DutiesConfig
 from services.duties.register import duties_at
 from services.duties.schemas import Duty, DutyKindOut, DutyList
 
 
 async def list_duties(
-    *, db: Database, config: DutiesConfig, state: Literal["open", "fulfilled", "all"], now: datetime
+    *,
+    db: Database,
+    org: OrgRegistry,
+    scope: str | None,
+    config: DutiesConfig,
+    state: Literal["open", "fulfilled", "all"],
+    now: datetime,
 ) -> DutyList:
-    duties = await duties_at(db, config, now)
+    """The duties ``scope`` may read (its subtree's and the region's)."""
+    duties = filter_by_node(org, scope, await duties_at(db, config, now))
     if state != "all":
         duties = [d for d in duties if d["status"] == state]
     return DutyList(

@@ -15,25 +15,32 @@ in the quarantine topic, the record to backfill from.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections import deque
 from collections.abc import Sequence
 
 from hypercare.observability import metrics
+from hypercare.storage.buffered_writer import BufferedWriter
 from hypercare.storage.db import Database
-from hypercare.storage.errors import classify, describe
 from hypercare.storage.quarantine import QuarantineRow, add_quarantined
 
 log = logging.getLogger(__name__)
 
 MAX_PENDING_ROWS = 10_000
 MAX_PENDING_CHARS = 64 * 1024 * 1024
-WRITE_BATCH = 500
+
+
+async def _write(db: Database, rows: Sequence[QuarantineRow]) -> None:
+    await add_quarantined(db, items=rows)
+
+
+def _chars(row: QuarantineRow) -> int:
+    return len(row.raw) + len(row.reason)
 
 
 class QuarantineSink:
+    """Quarantine rows through a :class:`~hypercare.storage.buffered_writer.BufferedWriter`, bounded in rows
+    and in characters (a rejected item's raw text may be large)."""
+
     def __init__(
         self,
         db: Database,
@@ -43,118 +50,34 @@ class QuarantineSink:
         retry_initial: float = 0.5,
         retry_max: float = 15.0,
     ) -> None:
-        self._db = db
-        self._max_rows = max_rows
-        self._max_chars = max_chars
-        self._retry_initial = retry_initial
-        self._retry_max = retry_max
-        self._pending: deque[QuarantineRow] = deque()
-        self._pending_chars = 0
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._writer: BufferedWriter[QuarantineRow] = BufferedWriter(
+            db,
+            _write,
+            name="quarantine table",
+            on_lost=self._topic_only,
+            on_pending=metrics.QUARANTINE_PENDING.set,
+            max_rows=max_rows,
+            max_size=max_chars,
+            size_of=_chars,
+            retry_initial=retry_initial,
+            retry_max=retry_max,
+        )
 
     @property
     def pending(self) -> int:
-        return len(self._pending)
+        return self._writer.pending
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="quarantine-sink")
+        await self._writer.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-        if self._pending:
-            with contextlib.suppress(Exception):
-                await self._write_pending(retry=False)
-        if self._pending:
-            self._topic_only(len(self._pending), "still waiting for the database at shutdown")
-            self._pending.clear()
-            self._pending_chars = 0
-            metrics.QUARANTINE_PENDING.set(0)
+        await self._writer.stop()
 
     async def store(self, rows: Sequence[QuarantineRow]) -> bool:
         """True when the rows are in the table; False when they wait for the database (or were refused)."""
-        if not rows:
-            return True
-        if self._pending:
-            self._hold(rows)
-            return False
-        try:
-            await add_quarantined(self._db, items=rows)
-        except Exception as error:
-            if classify(error) != "transient":
-                await self._store_one_by_one(rows, error)
-                return False
-            why = describe(error, message=False)
-            log.warning("quarantine table unreachable (%s); %d rejected items wait for it", why, len(rows))
-            self._hold(rows)
-            return False
-        return True
-
-    def _hold(self, rows: Sequence[QuarantineRow]) -> None:
-        for row in rows:
-            self._pending.append(row)
-            self._pending_chars += len(row.raw) + len(row.reason)
-        dropped = 0
-        while len(self._pending) > self._max_rows or self._pending_chars > self._max_chars:
-            oldest = self._pending.popleft()
-            self._pending_chars -= len(oldest.raw) + len(oldest.reason)
-            dropped += 1
-        if dropped:
-            self._topic_only(dropped, "over the bound of rows waiting for the database")
-        metrics.QUARANTINE_PENDING.set(len(self._pending))
-        self._wake.set()
-
-    async def _store_one_by_one(self, rows: Sequence[QuarantineRow], first: BaseException) -> None:
-        refused = 0
-        for row in rows:
-            try:
-                await add_quarantined(self._db, items=[row])
-            except Exception as error:
-                if classify(error) == "transient":
-                    self._hold([row])
-                else:
-                    refused += 1
-        if refused:
-            self._topic_only(refused, f"refused by the database ({describe(first, message=False)})")
+        return await self._writer.store(rows)
 
     @staticmethod
     def _topic_only(count: int, why: str) -> None:
         metrics.QUARANTINE_TOPIC_ONLY.inc(count)
         log.error("%d rejected ingest items are only in the quarantine topic, not its table: %s", count, why)
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            await self._write_pending(retry=True)
-
-    async def _write_pending(self, *, retry: bool) -> None:
-        delay = self._retry_initial
-        while self._pending:
-            batch = [self._pending[index] for index in range(min(WRITE_BATCH, len(self._pending)))]
-            try:
-                await add_quarantined(self._db, items=batch)
-            except Exception as error:
-                if classify(error) == "transient":
-                    if not retry:
-                        raise
-                    await asyncio.sleep(delay)
-                    delay = min(delay * 2, self._retry_max)
-                    continue
-                self._release(len(batch))
-                await self._store_one_by_one(batch, error)
-                continue
-            self._release(len(batch))
-            delay = self._retry_initial
-            if not self._pending:
-                log.info("quarantine table reachable again; waiting rejected items written")
-
-    def _release(self, count: int) -> None:
-        for _ in range(count):
-            row = self._pending.popleft()
-            self._pending_chars -= len(row.raw) + len(row.reason)
-        metrics.QUARANTINE_PENDING.set(len(self._pending))

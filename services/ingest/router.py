@@ -28,10 +28,16 @@ router = APIRouter(prefix="/api/v1", tags=["ingest"])
     responses={
         200: {"description": "Batch processed: accepted count and every rejected item with its reason"},
         400: {"description": "The body is neither JSON nor NDJSON"},
+        403: {
+            "model": IngestResponse,
+            "description": "Every item was refused for this token (role, scope or actor), each with its reason;"
+            " or the role may not submit at all",
+        },
         413: {"description": "Body or event count over the configured limit"},
         422: {
             "model": IngestResponse,
-            "description": "Every item was rejected (same body shape as 200); or JSON nested too deep",
+            "description": "Every item was rejected, some for what they say (same body shape as 200); or JSON"
+            " nested too deep",
         },
         503: {"description": "The broker did not acknowledge, or the token could not be checked; resend safely"},
     },
@@ -77,8 +83,7 @@ async def post_events(
             "counts as accepted, resend it (event ids make resending safe)",
         ) from None
     note_counts(request.scope, accepted=result.accepted, rejected=len(result.rejected))  # its audit row
-    code = status.HTTP_422_UNPROCESSABLE_CONTENT if items and result.accepted == 0 else status.HTTP_200_OK
-    return JSONResponse(describe(result), status_code=code)
+    return JSONResponse(describe(result), status_code=result.status)
 
 
 @router.get(

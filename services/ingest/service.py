@@ -35,11 +35,16 @@ from services.ingest.schemas import IngestResponse, RejectedItem
 log = logging.getLogger(__name__)
 
 
+class Forbidden(InvalidEvent):
+    """An item this principal may not submit (role or family, scope, actor): valid, but not theirs to send."""
+
+
 @dataclass(frozen=True)
 class Rejection:
     index: int
     reason: str
     event_id: str | None = None
+    forbidden: bool = False  # refused for who sent it, not for what it says
 
 
 @dataclass
@@ -47,6 +52,14 @@ class IngestResult:
     accepted: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     event_ids: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> int:
+        """200 when anything was accepted (or nothing sent); 403 when every item was refused for its sender
+        (role, scope, actor: e.g. a chief diverting another administration's ED); 422 otherwise."""
+        if self.accepted or not self.rejected:
+            return 200
+        return 403 if all(rejection.forbidden for rejection in self.rejected) else 422
 
 
 def _validate(
@@ -61,13 +74,13 @@ def _validate(
     event = parse_event(with_actor(item.data, principal))
     reason = refusal(principal, event)
     if reason is not None:
-        raise InvalidEvent(reason)
+        raise Forbidden(reason)
     reason = scope_refusal(org, principal.scope, event.unit_id, f"submit {event.type}")
     if reason is not None:
-        raise InvalidEvent(f"unit_id: {reason}")
+        raise Forbidden(f"unit_id: {reason}")
     reason = actor_refusal(principal, event)
     if reason is not None:
-        raise InvalidEvent(reason)
+        raise Forbidden(reason)
     if unknown_units == "reject" and not _known_unit(org, event):
         raise InvalidEvent(f"unit_id: {event.unit_id!r} is not in the org registry")
     refuse_unsafe_diversion(event, active_diversions, org)  # last: it notes the accepted diversion
@@ -119,6 +132,7 @@ async def ingest_items(
                     index=item.index,
                     reason=reason,
                     event_id=redact(escape_unsafe_characters(event_id[:64])) if isinstance(event_id, str) else None,
+                    forbidden=isinstance(error, Forbidden),
                 )
             )
             quarantined.append(
@@ -195,4 +209,4 @@ def describe(result: IngestResult) -> dict[str, object]:
     return response(result).model_dump(exclude_none=True)
 
 
-__all__ = ["DECISION_TYPES", "IngestResult", "Rejection", "describe", "ingest_items", "response"]
+__all__ = ["DECISION_TYPES", "Forbidden", "IngestResult", "Rejection", "describe", "ingest_items", "response"]

@@ -1,5 +1,6 @@
-"""One audit row per write (POST, PUT, PATCH, DELETE), sign-in (``GET /api/v1/me``) and sign-out, every 401
-and 403, and every refused WebSocket, written after the response (``services.audit``).
+"""One audit row per write (POST, PUT, PATCH, DELETE), sign-in (``POST /api/v1/sign-in``, the console's token
+sign-in; the OIDC callback writes its own) and sign-out, every 401 and 403, and every refused WebSocket, written
+after the response (``services.audit``). ``GET /api/v1/me``, read on every console load, is not a sign-in.
 
 Outermost of the API's middleware, so it also sees the rate limiter's and the body limits' refusals. It
 records the route's template as the action (``POST /api/v1/events``), the path as the object (never the query
@@ -20,8 +21,8 @@ from services.audit.service import SCOPE_KEY, AuditNote, audit_row, request_id_o
 log = logging.getLogger(__name__)
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Routes whose action has a name of its own: the console's sign-in checks its token with GET /api/v1/me.
-NAMED_ACTIONS = {("GET", "/api/v1/me"): "sign_in", ("POST", "/api/v1/sign-out"): "sign_out"}
+# Routes whose action has a name of its own: the console's token sign-in and sign-out.
+NAMED_ACTIONS = {("POST", "/api/v1/sign-in"): "sign_in", ("POST", "/api/v1/sign-out"): "sign_out"}
 INGEST_PATH = "/api/v1/events"
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN_LATER = 1013

@@ -1,10 +1,12 @@
 """Per-token request budgets (the ``limits`` package), before auth and body parsing: 429 with ``Retry-After``.
 
-Three budgets, each in ``limits`` notation (``HYPERCARE_RATE_LIMIT_INGEST``, ``…_READS``, ``…_RENDERS``):
-``ingest`` is ``POST /api/v1/events``; ``renders`` are the expensive answers (the daily report, which may
-be a preview computed on request, a stored report as HTML, PDF or Markdown, taking or refreshing a report
-snapshot, the decision log as CSV); ``reads`` is every other ``/api/`` call, writes included. Probes,
-metrics, the console's files and the OpenAPI document are not counted.
+Four budgets, each in ``limits`` notation (``HYPERCARE_RATE_LIMIT_INGEST``, ``…_READS``, ``…_RENDERS``,
+``…_SIGN_IN``): ``ingest`` is ``POST /api/v1/events``; ``renders`` are the expensive answers (the daily report,
+which may be a preview computed on request, a stored report as HTML, PDF or Markdown, taking or refreshing a
+report snapshot, the decision log as CSV); ``reads`` is every other ``/api/`` call, writes included;
+``sign_in`` is the identity provider's routes under ``/auth/`` (login, callback, logout), which anyone may call
+without a credential and each of which writes a row or calls the provider, so they are always counted per
+client address. Probes, metrics, the console's files and the OpenAPI document are not counted.
 
 A budget belongs to the token's principal (its name): every token with that name shares it. The principal
 is known here without a database query once the token has been verified in this process (the token
@@ -34,7 +36,7 @@ from hypercare.settings import Settings
 from services.auth.tokens import TokenCache
 from services.middleware.limits import send_json
 
-BUDGETS = ("ingest", "reads", "renders")
+BUDGETS = ("ingest", "reads", "renders", "sign_in")
 _STORED_REPORT = re.compile(r"^/api/v1/reports/\d+$")
 _REFRESH_REPORT = re.compile(r"^/api/v1/reports/\d+/refresh$")
 
@@ -45,6 +47,8 @@ KnownPrincipal = Callable[[Scope, str], str | None]
 def budget_for(method: str, path: str, query: str) -> str | None:
     """Which budget a request counts against; None for what is not counted (probes, console files, docs)."""
     path = path.rstrip("/") or "/"
+    if path.startswith("/auth/"):
+        return "sign_in"
     if not path.startswith("/api/"):
         return None
     if method == "POST" and path == "/api/v1/events":
@@ -70,6 +74,7 @@ class Budgets:
             "ingest": settings.rate_limit_ingest,
             "reads": settings.rate_limit_reads,
             "renders": settings.rate_limit_renders,
+            "sign_in": settings.rate_limit_sign_in,
         }
         return cls({name: parse_many(text) if text else [] for name, text in notation.items()})
 
@@ -102,8 +107,8 @@ class RateLimitMiddleware:
         self._storage = MemoryStorage()
         self._limiter = MovingWindowRateLimiter(self._storage)
 
-    def key(self, scope: Scope) -> str:
-        token = bearer_token(scope)
+    def key(self, scope: Scope, budget: str) -> str:
+        token = bearer_token(scope) if budget != "sign_in" else None
         name = self._known_principal(scope, token) if token else None
         if name is not None:
             return f"principal:{name}"
@@ -118,7 +123,7 @@ class RateLimitMiddleware:
         items = self.budgets.limits.get(budget, []) if budget else []
         if items:
             assert budget is not None
-            key = self.key(scope)
+            key = self.key(scope, budget)
             for item in items:
                 if not await self._limiter.hit(item, budget, key):
                     stats = await self._limiter.get_window_stats(item, budget, key)

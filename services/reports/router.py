@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hypercare.storage.report_models import Report
-from services.auth.dependencies import Reader, ReportMaker
+from services.auth.dependencies import ReportMaker, ReportReader
 from services.dependencies import DatabaseDep, ReportContextDep
 from services.reports import service, store
 from services.reports.period import ReportKind
@@ -75,7 +75,7 @@ async def respond(report: Report | service.Preview, fmt: ReportFormat) -> Respon
 
 @router.get("/reports", summary="Stored reports (drafts, approved and published), newest snapshot first")
 async def list_reports(
-    _: Reader,
+    _: ReportReader,
     db: DatabaseDep,
     kind: Annotated[ReportKind | None, Query()] = None,
     state: Annotated[Literal["draft", "approved", "published"] | None, Query(alias="status")] = None,
@@ -92,7 +92,7 @@ async def list_reports(
     responses=FORMATS,
 )
 async def get_daily_report(
-    _: Reader,
+    _: ReportReader,
     db: DatabaseDep,
     context: ReportContextDep,
     day: Annotated[date | None, Query(alias="date", description="local date (YYYY-MM-DD); default today")] = None,
@@ -106,7 +106,7 @@ async def get_daily_report(
 
 
 @router.get("/reports/{report_id}", summary="One stored report", response_model=ReportDocument, responses=FORMATS)
-async def get_report(report_id: int, _: Reader, db: DatabaseDep, format: FormatQuery = "json") -> Response:  # noqa: A002
+async def get_report(report_id: int, _: ReportReader, db: DatabaseDep, format: FormatQuery = "json") -> Response:  # noqa: A002
     try:
         report = await service.get_report(db=db, report_id=report_id)
     except store.ReportError as error:

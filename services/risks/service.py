@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
+from hypercare.org.registry import OrgRegistry
 from hypercare.storage.db import Database
+from services.auth.scope import filter_by_node, readable
 from services.risks.register import OPEN_STATUSES, current_risks, flags_of, risk_versions
 from services.risks.schemas import CurrentRisk, RiskDetail, RiskList
 
@@ -13,9 +15,12 @@ class RiskNotFound(LookupError):
     """No version of this risk has been recorded."""
 
 
-async def list_risks(*, db: Database, state: Literal["open", "closed", "all"], flagged: bool) -> RiskList:
-    """Current risks, open first; ``flagged`` keeps those missing an owner or a mitigation plan."""
-    risks = await current_risks(db)
+async def list_risks(
+    *, db: Database, org: OrgRegistry, scope: str | None, state: Literal["open", "closed", "all"], flagged: bool
+) -> RiskList:
+    """Current risks ``scope`` may read (its subtree's and the region's), open first; ``flagged`` keeps those
+    missing an owner or a mitigation plan. The counts are of the risks listed."""
+    risks = filter_by_node(org, scope, await current_risks(db))
     if state == "open":
         risks = [r for r in risks if r["status"] in OPEN_STATUSES]
     elif state == "closed":
@@ -29,8 +34,10 @@ async def list_risks(*, db: Database, state: Literal["open", "closed", "all"], f
     )
 
 
-async def get_risk(*, db: Database, risk_id: str) -> RiskDetail:
+async def get_risk(*, db: Database, org: OrgRegistry, scope: str | None, risk_id: str) -> RiskDetail:
+    """One risk with its history; outside ``scope`` it is not found (as if it did not exist)."""
     versions = (await risk_versions(db)).get(risk_id)
-    if not versions:
+    nodes = readable(org, scope)
+    if not versions or (nodes is not None and versions[-1]["unit_id"] not in nodes):
         raise RiskNotFound(f"no risk {risk_id!r} has been recorded")
     return RiskDetail.model_validate({**versions[-1], "flags": flags_of(versions[-1]), "history": versions})

@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1", tags=["stop criteria"])
 
 @router.get("/stop-criteria", summary="The go/no-go criteria, met or not, with the numbers behind them")
 async def get_stop_criteria(
-    _: Reader,
+    principal: Reader,
     db: DatabaseDep,
     org: OrgDep,
     settings: SettingsDep,
@@ -33,7 +33,9 @@ async def get_stop_criteria(
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "at: give a time zone offset")
     moment = at or datetime.now(UTC)
-    return await service.evaluation_at(db=db, org=org, criteria=criteria, at=moment, zone=settings.zone)
+    return await service.evaluation_at(
+        db=db, org=org, criteria=criteria, at=moment, zone=settings.zone, scope=principal.scope
+    )
 
 
 @router.post(

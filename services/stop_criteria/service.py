@@ -18,6 +18,7 @@ from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from hypercare.topics import topics_for
+from services.auth.scope import subtree
 from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer
@@ -63,10 +64,21 @@ async def stop_criteria_at(
 
 
 async def evaluation_at(
-    *, db: Database, org: OrgRegistry, criteria: StopCriteria, at: datetime, zone: ZoneInfo
+    *,
+    db: Database,
+    org: OrgRegistry,
+    criteria: StopCriteria,
+    at: datetime,
+    zone: ZoneInfo,
+    scope: str | None = None,
 ) -> StopCriteriaEvaluation:
-    """:func:`stop_criteria_at` as the API's schema."""
+    """:func:`stop_criteria_at` as the API's schema. A scoped reader gets the region's verdicts and values (the
+    go/no-go is the region's) and, of the per-administration breakdown, its own administration's line only."""
     document = await stop_criteria_at(db=db, org=org, criteria=criteria, at=at, zone=zone)
+    tree = subtree(org, scope)
+    if tree is not None:
+        for criterion in document["criteria"]:
+            criterion["breakdown"] = [item for item in criterion["breakdown"] if item["id"] == tree.administration_id]
     return StopCriteriaEvaluation.model_validate(document)
 
 

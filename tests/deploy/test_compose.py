@@ -92,6 +92,17 @@ def test_hypercare_settings(compose: dict[str, Any]) -> None:
     assert compose["services"]["worker"]["deploy"]["replicas"] == 2
 
 
+def test_sign_in_with_the_identity_provider_comes_from_the_environment(compose: dict[str, Any]) -> None:
+    """The API reads the OIDC settings from the environment or .env (empty issuer: sign-in by token); the client
+    secret is never written in the file."""
+    env = compose["services"]["api"]["environment"]
+    for name in ("HYPERCARE_OIDC_ISSUER", "HYPERCARE_OIDC_CLIENT_ID", "HYPERCARE_OIDC_CLIENT_SECRET"):
+        assert env[name] == f"${{{name}:-}}", name
+    assert env["HYPERCARE_PUBLIC_URL"] == "${HYPERCARE_PUBLIC_URL:-http://localhost:8000}"
+    for other in ("migrate", "worker"):
+        assert "HYPERCARE_OIDC_CLIENT_SECRET" not in compose["services"][other]["environment"]
+
+
 def test_healthchecks_on_every_long_running_service(compose: dict[str, Any]) -> None:
     services = compose["services"]
     for name in LONG_RUNNING:

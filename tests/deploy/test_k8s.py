@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
+from hypercare.settings import Settings
+
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"
 OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if (path / "kustomization.yaml").exists())
@@ -224,3 +226,37 @@ def test_overlays_differ_where_they_should(tool: Tool) -> None:
         return pod_specs(objects)["hypercare-worker"]["containers"][0]["resources"]["limits"]["memory"]
 
     assert worker_memory(dev) != worker_memory(prod)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_sign_in_with_the_identity_provider_is_configured_and_its_secret_comes_from_the_secret(
+    tool: Tool, overlay: str
+) -> None:
+    objects = objects_of(tool, f"overlays/{overlay}")
+    settings = config(objects)
+    assert "HYPERCARE_OIDC_CLIENT_SECRET" not in settings  # never in a ConfigMap
+    assert settings["HYPERCARE_OIDC_ISSUER"].startswith("https://")
+    assert settings["HYPERCARE_OIDC_CLIENT_ID"]
+    assert settings["HYPERCARE_PUBLIC_URL"].startswith("https://")  # Secure cookies, HSTS
+    # The overlay's values pass the API's own settings checks (an issuer needs a client id and a public URL).
+    checked = Settings(
+        oidc_issuer=settings["HYPERCARE_OIDC_ISSUER"],
+        oidc_client_id=settings["HYPERCARE_OIDC_CLIENT_ID"],
+        oidc_client_secret="from-the-secret",
+        public_url=settings["HYPERCARE_PUBLIC_URL"],
+    )
+    assert checked.oidc_issuer == settings["HYPERCARE_OIDC_ISSUER"]
+    specs = pod_specs(objects)
+    (api,) = specs["hypercare-api"]["containers"]
+    env = {item["name"]: item for item in api["env"]}
+    assert env["HYPERCARE_OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == {
+        "name": "hypercare-secrets",
+        "key": "HYPERCARE_OIDC_CLIENT_SECRET",
+        "optional": True,
+    }
+    for container in specs["hypercare-worker"]["containers"]:  # the worker signs nobody in
+        assert "HYPERCARE_OIDC_CLIENT_SECRET" not in {item["name"] for item in container["env"]}
+    # The API may reach the provider (discovery, token, JWKS, userinfo, end-session) on 443.
+    policy = find(objects, "NetworkPolicy", "hypercare-api")
+    ports = {port["port"] for rule in policy["spec"]["egress"] for port in rule.get("ports", [])}
+    assert 443 in ports

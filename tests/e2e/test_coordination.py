@@ -67,7 +67,7 @@ async def test_risks_and_duties_round_trip(pipeline: Pipeline) -> None:
     done = event("duty.fulfilled", ED, 1, duty_id=du2, reference="IMY-DI-2024-1")
 
     refused = await pipeline.post_events([risk, duty], role="agent")
-    assert refused.status_code == 422 and len(refused.json()["rejected"]) == 2
+    assert refused.status_code == 403 and len(refused.json()["rejected"]) == 2
     assert (await pipeline.post_events([risk, update, orphan, duty, imy, done], role="chief")).json()["accepted"] == 6
 
     risks = await pipeline.wait_for("/api/v1/risks", lambda body: len(ours(body, "risk_id")) == 2)

@@ -114,7 +114,7 @@ async def test_only_chiefs_and_admins_record_decisions_and_overdue_diversions_ar
     entry = decision("B-9", 1, title="Test", decision="Test", decided_by=pipeline.names["admin"])
     for role in ("source", "agent", "floorwalker"):
         refused = await pipeline.post_events([entry], role=role)
-        assert refused.status_code == 422
+        assert refused.status_code == 403
         assert "chief or admin" in refused.json()["rejected"][0]["reason"]
     assert (await pipeline.post_events([entry], role="viewer")).status_code == 403
     assert (await pipeline.post_events([entry], role="admin")).json()["accepted"] == 1

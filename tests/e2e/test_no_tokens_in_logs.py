@@ -44,6 +44,8 @@ async def test_no_token_reaches_any_log_file_however_it_is_used(pipeline: Pipeli
     async with httpx.AsyncClient(base_url=base) as client:
         for token in tokens.values():
             await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            await client.post("/api/v1/sign-in", headers={"Authorization": f"Bearer {token}"})  # the console's form
+            await client.post("/api/v1/sign-out", headers={"Authorization": f"Bearer {token}"})
             # In a query string, which the product never asks for: the access log shows the URL.
             await client.get("/api/v1/situation", params={"token": token})
             await client.get("/api/v1/me", headers={"Authorization": f"Basic {token}"})

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import websockets
+import websockets.exceptions
 from hc_testkit import Pipeline, event
 
 from hypercare.storage.db import Database
@@ -285,7 +286,7 @@ async def test_tokens_and_roles_are_enforced(pipeline: Pipeline) -> None:
         reason="test",
     )
     refused = await pipeline.post_events([diversion], role="floorwalker")
-    assert refused.status_code == 422
+    assert refused.status_code == 403
     assert "chief" in refused.json()["rejected"][0]["reason"]
     assert (await pipeline.post_events([diversion], role="chief")).json()["accepted"] == 1
 

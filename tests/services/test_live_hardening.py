@@ -9,14 +9,12 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
-from fastapi import FastAPI
+from live_api import serving
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
@@ -26,29 +24,9 @@ from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from hypercare.storage.models import QuarantinedItem
-from services.app import create_app
 from services.auth.tokens import issue_token
 
 WARD = "SE2321000131-ESASBOR240"
-
-
-@asynccontextmanager
-async def serving(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
-    """The app on a free port with its lifespan (producer, situation store, hub), stopped on the way out."""
-    app = create_app(settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    task = asyncio.create_task(server.serve())
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if task.done() or time.monotonic() > deadline:
-            raise RuntimeError("the API did not start")
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 30)
 
 
 async def tokens_for(database_url: str, *roles: str) -> dict[str, str]:

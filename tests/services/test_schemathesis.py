@@ -8,21 +8,19 @@ Bounded and repeatable: a few examples per operation, derandomised, no example d
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
+from live_api import serving_in_thread
 from pg_databases import fresh_pg_database
 from schemathesis import GenerationMode
 
 from hypercare.contract.events import new_id
-from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port
+from hypercare.entrypoints.embedded_broker import EmbeddedBroker
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from services.app import create_app
@@ -51,21 +49,8 @@ def live_api(broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempP
         rate_limit_renders="",
     )
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, name="schemathesis-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    try:
-        yield {"url": f"http://127.0.0.1:{port}", "pg_url": pg_url}
-    finally:
-        server.should_exit = True
-        thread.join(30)
+    with serving_in_thread(config, name="schemathesis-api") as url:
+        yield {"url": url, "pg_url": pg_url}
 
 
 # The document the app serves at /openapi.json (the test checks that it is the same), read once to name the

@@ -23,7 +23,7 @@ export function renderSignIn(root, { onSignedIn, message }) {
     const token = input.value.trim();
     if (!token) { error.textContent = t("signin.bad"); return; }
     try {
-      const me = await api("/api/v1/me", { token });
+      const me = await api("/api/v1/sign-in", { method: "POST", token });  // noted once in the audit log
       onSignedIn(token, me);
     } catch (failure) {
       error.textContent = failure instanceof ApiError ? t("signin.bad") : t("signin.network");

@@ -5,7 +5,8 @@
 // Listens on a free port of 127.0.0.1 and prints one line: `READY <issuer>`. One confidential client
 // (authorization code + PKCE S256), users in groups, and oidc-provider's development login form
 // (devInteractions: any password; the login is the account id). Consent is granted without asking
-// (a first-party client), so the form is the only page.
+// (a first-party client), so the form is the only page. Sign-out (end_session_endpoint) asks to confirm, then
+// returns to the client's post-logout redirect URI.
 
 import http from "node:http";
 import Provider from "oidc-provider";
@@ -33,6 +34,8 @@ const configuration = {
       client_id: clientId,
       client_secret: clientSecret,
       redirect_uris: [redirectUri],
+      // RP-initiated logout returns the browser to the console (Hypercare's public URL + /console/).
+      post_logout_redirect_uris: [new URL("/console/", redirectUri).href],
       grant_types: ["authorization_code"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
@@ -46,7 +49,7 @@ const configuration = {
     email: ["email"],
     groups: ["groups"],
   },
-  features: { devInteractions: { enabled: true } },
+  features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
   async findAccount(ctx, id) {
     const user = USERS[id];
     if (!user) return undefined;

@@ -50,7 +50,8 @@ async def test_a_scripted_session_is_listed_exactly(api: Any, ev: Any) -> None:
     bad = {**good, "event_id": new_id("e"), "outcome": "maybe"}
 
     async with api.client("chief") as chief:
-        assert (await chief.get("/api/v1/me")).status_code == 200
+        assert (await chief.post("/api/v1/sign-in")).status_code == 200
+        assert (await chief.get("/api/v1/me")).status_code == 200  # a console reload: not a sign-in
         response = await chief.post("/api/v1/events", json=[good, bad], headers={"X-Request-ID": f"req-{api.org.tag}"})
         assert response.status_code == 200 and response.headers["x-request-id"] == f"req-{api.org.tag}"
         assert (await chief.post("/api/v1/events", json=[bad])).status_code == 422
@@ -64,7 +65,7 @@ async def test_a_scripted_session_is_listed_exactly(api: Any, ev: Any) -> None:
     async with api.client(None) as anonymous:
         assert (await anonymous.get("/api/v1/risks")).status_code == 401
         wrong = {"Authorization": "Bearer hc_not-a-token"}
-        assert (await anonymous.get("/api/v1/me", headers=wrong)).status_code == 401
+        assert (await anonymous.post("/api/v1/sign-in", headers=wrong)).status_code == 401
     # A WebSocket without a token is refused (its first message carries none): straight through the ASGI app.
     api.app.state.hub = object()
     assert await websocket_close_code(api.app, "/ws/situation", '{"type": "hello"}') == 1008
@@ -96,7 +97,7 @@ async def test_a_scripted_session_is_listed_exactly(api: Any, ev: Any) -> None:
     ]
     anonymous = [(i["action"], i["outcome"], i["status"], i["object"]) for i in mine if i["principal"] is None]
     assert ("GET /api/v1/risks", "unauthenticated", 401, "/api/v1/risks") in anonymous
-    assert ("sign_in", "unauthenticated", 401, "/api/v1/me") in anonymous
+    assert ("sign_in", "unauthenticated", 401, "/api/v1/sign-in") in anonymous
     assert ("WS /ws/situation", "unauthenticated", 1008, "/ws/situation") in anonymous
     tagged = [item for item in body["items"] if item["request_id"] == f"req-{api.org.tag}"]
     assert len(tagged) == 1 and tagged[0]["client"] == "127.0.0.1"

@@ -4,9 +4,13 @@ for a user in no mapped group, and the session on the WebSocket."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
+from html import unescape
+from urllib.parse import urljoin
 
 import httpx
 import pytest
@@ -20,6 +24,13 @@ from hypercare.storage.db import Database
 from hypercare.storage.models import AuthSession
 
 pytestmark = pytest.mark.slow
+
+
+def id_token_claims(jwt: str) -> dict[str, object]:
+    """The payload of a JWT, unverified (the test only reads whose token the provider got back)."""
+    payload = jwt.split(".")[1]
+    claims: dict[str, object] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +100,8 @@ async def test_a_chief_signs_in_writes_with_the_csrf_token_and_signs_out(api: Pi
         assert (await client.post("/auth/logout", headers=origin)).status_code == 403
         assert (await client.get("/api/v1/me")).status_code == 200
         out = await client.post("/auth/logout", headers={**origin, "X-CSRF-Token": csrf})
-        assert out.status_code == 204
+        assert out.status_code == 200 and out.json()["signed_out"] is True
+        provider_logout = out.json()["provider_logout_url"]
 
     # The old cookie no longer works: the session ended on the server, not only in the browser.
     async with _client(api) as stale:
@@ -97,12 +109,51 @@ async def test_a_chief_signs_in_writes_with_the_csrf_token_and_signs_out(api: Pi
         gone = await stale.get("/api/v1/me")
         assert gone.status_code == 401 and "sign in again" in gone.json()["detail"]
 
+    # RP-initiated logout: the answer sends the browser to the provider's end_session_endpoint with the ID token
+    # of this session as id_token_hint and the console as post_logout_redirect_uri.
+    async with _client(api) as provider:
+        discovery = (await provider.get(f"{api.env['HYPERCARE_OIDC_ISSUER']}/.well-known/openid-configuration")).json()
+    url = httpx.URL(provider_logout)
+    assert str(url.copy_with(query=None)) == discovery["end_session_endpoint"]
+    assert url.params["post_logout_redirect_uri"] == f"{api.base_url}/console/"
+    assert url.params["client_id"] == "hypercare"
+    hint = url.params["id_token_hint"]
+    assert hint.count(".") == 2 and id_token_claims(hint)["sub"] == "chief.sas"
+
     # The sign-in through the provider and the sign-out are in the audit log under the person's name.
     async with api.client("admin") as admin:
         rows = (await admin.get("/api/v1/audit", params={"principal": "chief.sas", "limit": 50})).json()["items"]
     actions = {(row["action"], row["outcome"]) for row in rows}
     assert {("sign_in", "success"), ("sign_out", "success")} <= actions, rows
     assert any(row["action"] == "sign_in" and "oidc" in (row["object"] or "") for row in rows), rows
+
+
+async def test_signing_out_ends_the_session_here_and_at_the_provider(api: Pipeline) -> None:
+    async with _client(api) as client:
+        await sign_in(client, api.base_url, "chief.sas")
+        # While the provider's session lives, signing in again needs no form: the provider answers at once.
+        again = await client.get("/auth/login", follow_redirects=True)
+        assert str(again.url) == f"{api.base_url}/console/", again.text
+        csrf = client.cookies.get("hc_csrf", domain="127.0.0.1") or ""
+        out = await client.post("/auth/logout", headers={"Origin": api.base_url, "X-CSRF-Token": csrf})
+        assert out.status_code == 200
+        assert (await client.get("/api/v1/me")).status_code == 401  # ended here
+        # The browser follows the answer to the provider, confirms (oidc-provider asks) and is sent back.
+        confirm = await client.get(out.json()["provider_logout_url"])
+        assert confirm.status_code == 200 and "op.logoutForm" in confirm.text
+        form = re.search(r'<form[^>]*id="op.logoutForm"[^>]*action="([^"]+)"[^>]*>(.*?)</form>', confirm.text, re.S)
+        assert form is not None
+        fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2)))
+        back = await client.post(
+            urljoin(str(confirm.url), unescape(form.group(1))),
+            data={**fields, "logout": "yes"},
+            follow_redirects=True,
+        )
+        assert str(back.url) == f"{api.base_url}/console/", back.text
+        # Ended at the provider: signing in again shows its login form.
+        fresh = await client.get("/auth/login", follow_redirects=True)
+        assert fresh.url.host == "127.0.0.1" and "/interaction/" in str(fresh.url)
+        assert 'name="login"' in fresh.text
 
 
 async def test_a_floor_walker_gets_the_floorwalker_role_and_a_viewer_cannot_write(api: Pipeline) -> None:

@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from hypercare.contract.events import new_id
 from hypercare.privacy.redact import contains_identity_number
+from services.auth.tokens import issue_token
 from services.console_api.service import walker_id_for
 
 
@@ -17,9 +19,24 @@ async def test_me_names_the_holder_of_every_role(api: Any) -> None:
         body = response.json()
         assert body["name"] == f"console-{role}-{api.org.tag}" and body["role"] == role
         assert body["walker_id"] == walker_id_for(body["name"])
+        assert body["scope"] is None and body["whole_region"] is True
     async with api.client(None) as anonymous:
         assert (await anonymous.get("/api/v1/me")).status_code == 401
         assert (await anonymous.get("/api/v1/me", headers={"Authorization": "Bearer hc_nope"})).status_code == 401
+
+
+async def test_me_tells_the_console_the_scope(api: Any) -> None:
+    """A principal scoped below the region reads its subtree; the console hides the region's report from it."""
+    scopes = {api.org.site_a1: False, api.org.id("R", ""): True}
+    for scope, whole_region in scopes.items():
+        token = await issue_token(api.db, role="chief", name=new_id("me-scope"), scope=scope)
+        async with api.client(None) as client:
+            for response in (
+                await client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}),
+                await client.post("/api/v1/sign-in", headers={"Authorization": f"Bearer {token}"}),
+            ):
+                assert response.status_code == 200
+                assert (response.json()["scope"], response.json()["whole_region"]) == (scope, whole_region)
 
 
 def test_walker_ids_are_stable_pseudonyms_that_never_look_like_identity_numbers() -> None:

@@ -39,6 +39,24 @@ async def test_a_partly_rejected_batch_answers_in_the_documented_shape(api: Any,
     assert len([m for m in producer.sent if m[0].endswith(".events.access")]) == 1
 
 
+async def test_every_item_refused_for_its_sender_is_403_with_the_reasons(api: Any, ev: Any) -> None:
+    api.app.state.producer = RecordingProducer()
+    now = datetime.now(UTC)
+    ticket = ev(
+        "ticket.opened", api.org.unit("A1W1"), now, ticket_id="T1", channel="phone", category="login", priority=2
+    )
+    risk = ev("risk.recorded", api.org.unit("A1W1"), now, risk_id="R1", title="Risk")
+    refused = await post(api, [ticket, risk], role="floorwalker")
+    assert refused.status_code == 403
+    assert [r["reason"] for r in refused.json()["rejected"]] == [
+        "type: role 'floorwalker' may not submit ticket.opened (allowed: floorwalkers)",
+        "type: role 'floorwalker' may not submit risk.recorded (needs chief or admin)",
+    ]
+    # One of them refused for what it says: the batch is unprocessable, not forbidden.
+    mixed = await post(api, [ticket, {"event_id": "x"}], role="floorwalker")
+    assert mixed.status_code == 422 and len(mixed.json()["rejected"]) == 2
+
+
 async def test_every_item_rejected_is_422_with_the_same_shape(api: Any) -> None:
     api.app.state.producer = RecordingProducer()
     response = await post(api, [{"event_id": "x"}, {"event_id": "y", "type": "nope"}])

@@ -27,6 +27,7 @@ async def limited(db_url: str, tmp_path: Path) -> AsyncIterator[tuple[Any, dict[
         rate_limit_ingest="2/minute",
         rate_limit_reads="3/minute",
         rate_limit_renders="1/minute",
+        rate_limit_sign_in="2/minute",
     )
     app = create_app(settings)
     db = Database.from_url(db_url)
@@ -85,6 +86,26 @@ async def test_unauthenticated_requests_are_counted_per_address(limited: tuple[A
         assert (await elsewhere.get("/api/v1/me")).status_code == 401
 
 
+async def test_the_sign_in_routes_are_counted_per_address_whatever_the_token(
+    limited: tuple[Any, dict[str, str]],
+) -> None:
+    app, tokens = limited
+    # Without an identity provider the routes answer 404, and are counted all the same (before routing).
+    async with client(app, None, address="10.0.0.9") as browser:
+        assert (await browser.get("/auth/login")).status_code == 404
+        assert (await browser.get("/auth/callback", params={"code": "x", "state": "y"})).status_code == 404
+        refused = await browser.get("/auth/login")
+        assert refused.status_code == 429 and "sign_in" in refused.json()["detail"]
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
+        assert (await browser.post("/auth/logout")).status_code == 429
+    # A verified token does not move the count to its principal: the same address stays refused.
+    async with client(app, tokens["a"], address="10.0.0.9") as with_token:
+        assert (await with_token.get("/api/v1/me")).status_code == 200  # other budgets are separate
+        assert (await with_token.get("/auth/login")).status_code == 429
+    async with client(app, None, address="10.0.0.10") as elsewhere:
+        assert (await elsewhere.get("/auth/login")).status_code == 404
+
+
 def test_budgets_by_route() -> None:
     assert budget_for("POST", "/api/v1/events", "") == "ingest"
     assert budget_for("GET", "/api/v1/reports/daily", "format=json") == "renders"
@@ -96,6 +117,9 @@ def test_budgets_by_route() -> None:
     assert budget_for("GET", "/api/v1/decisions", "format=csv&q=x") == "renders"
     assert budget_for("GET", "/api/v1/decisions", "q=x") == "reads"
     assert budget_for("GET", "/api/v1/situation", "") == "reads"
+    assert budget_for("GET", "/auth/login", "") == "sign_in"
+    assert budget_for("GET", "/auth/callback", "code=x&state=y") == "sign_in"
+    assert budget_for("POST", "/auth/logout", "") == "sign_in"
     for path in ("/healthz", "/readyz", "/readyz/records", "/metrics", "/console/index.html", "/openapi.json"):
         assert budget_for("GET", path, "") is None
 

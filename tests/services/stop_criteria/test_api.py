@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from hypercare.contract.events import new_id
+from services.auth.tokens import issue_token
+
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 
 
@@ -172,6 +175,19 @@ async def test_login_rate_per_administration_and_who_may_read(api: Any, ev: Any)
     assert (admin_a["logins"], admin_a["failures"], admin_a["value"], admin_a["met"]) == (50, 13, 0.26, False)
     assert admin_a["state"] == "exceeded" and login["state"] == "exceeded"
     assert login["met"] is False and login["limit"] == 0.25 and login["min_logins"] == 20
+    assert {api.org.admin_a, api.org.admin_b} <= {item["id"] for item in login["breakdown"]}
+
+    # Scoped to administration B: the region's verdict and values, and only its own administration's line.
+    scoped = await issue_token(api.db, role="viewer", name=new_id("stop-scoped"), scope=api.org.admin_b)
+    async with api.client(None) as client:
+        response = await client.get(
+            "/api/v1/stop-criteria", params={"at": at.isoformat()}, headers={"Authorization": f"Bearer {scoped}"}
+        )
+    scoped_login = by_id(response.json())["login_failure_rate"]
+    assert [item["id"] for item in scoped_login["breakdown"]] == [api.org.admin_b]
+    assert {k: v for k, v in scoped_login.items() if k != "breakdown"} == {
+        k: v for k, v in login.items() if k != "breakdown"
+    }
 
     assert (await api.get("/api/v1/stop-criteria", role="source")).status_code == 403
     async with api.client(None) as anonymous:
