@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 import websockets
 from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -281,6 +282,8 @@ def rss_mib(pid: int) -> tuple[float, float]:
     except OSError:
         return 0.0, 0.0
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    if "VmRSS" not in fields:  # exited, not yet reaped
+        return 0.0, 0.0
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
@@ -291,6 +294,21 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def database_cpu(db: Database) -> float:
+    """CPU seconds of the PostgreSQL backends connected to the benchmark's database (0 on SQLite, which runs
+    inside the workers): the server's share of storing the events, whatever else runs on the machine."""
+    if db.dialect != "postgresql":
+        return 0.0
+    async with db.engine.connect() as connection:
+        pids = [
+            pid
+            for (pid,) in await connection.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        ]
+    return sum(cpu_seconds(pid) for pid in pids)
 
 
 _SAMPLE = re.compile(
@@ -320,7 +338,7 @@ class Workers:
             for k, port in enumerate(self.ports)
         ]
         self.started = time.perf_counter()
-        self.peak: dict[int, float] = {}
+        self.logs = workdir
 
     async def figures(self, client: httpx.AsyncClient) -> dict[str, float]:
         total = {"records": 0.0, "sink_seconds": 0.0}
@@ -353,11 +371,13 @@ async def drain(workers: Workers, expected: float, timeout: float, *, sample: fl
             samples.append((now - workers.started, [rss for rss, _ in workers.rss()]))
             if first is None and figures["records"] > 0:
                 first = now
+            if any(process.poll() is not None for process in workers.processes):
+                raise RuntimeError(f"a worker exited before the end; its log is in {workers.logs}")
             if figures["records"] >= expected:
                 return {"first": first, "done": now, "sink_seconds": figures["sink_seconds"], "samples": samples}
             # Polling /metrics is cheap (no count(*) over a growing table on the workers' two cores).
             await asyncio.sleep(sample)
-        raise TimeoutError(f"only {figures['records']:.0f} of {expected:.0f} records read; logs in {workers}")
+        raise TimeoutError(f"only {figures['records']:.0f} of {expected:.0f} records read; logs in {workers.logs}")
 
 
 async def produce(settings: Settings, events: list[dict[str, Any]]) -> float:
@@ -398,18 +418,21 @@ async def bench_worker(
         async with httpx.AsyncClient(timeout=5) as client:
             base = (await group.figures(client))["records"]
         events = mixed_events(n, f"w-{uuid.uuid4().hex[:6]}", org)
-        cpu = group.cpu()
+        cpu, server = group.cpu(), await database_cpu(db)
         start = time.perf_counter()
         produced = await produce(settings, events)
         result = await drain(group, base + n, 900)
         rate = n / (result["done"] - start)
-        cpu = group.cpu() - cpu
+        cpu, server = group.cpu() - cpu, await database_cpu(db) - server
         print(
             f"stream worker, mixed event types, {workers} worker(s): {rate:8.0f} events/s "
             f"(producing took {produced:.1f} s of {result['done'] - start:.1f} s; "
             f"event store {result['sink_seconds']:.1f} s of the workers' time)"
         )
-        print(f"  workers' CPU: {cpu:.1f} s, {cpu / n * 1e6:.0f} µs per event")
+        print(
+            f"  workers' CPU: {cpu:.1f} s, {cpu / n * 1e6:.0f} µs per event; PostgreSQL backends' CPU: "
+            f"{server:.1f} s, {server / n * 1e6:.0f} µs per event"
+        )
         for k, process in enumerate(group.processes):
             print_rss(f"worker {k + 1}", process.pid)
         print_rss("broker (Tansu)", broker_pid)
@@ -432,9 +455,11 @@ async def replay_day(
         f"day replay: {n} events of {len(families)} families on {len(org.placements)} units, "
         f"produced in {produced:.0f} s"
     )
+    server = await database_cpu(db)
     group = Workers(settings, workers, workdir)
     try:
         result = await drain(group, n, 3600, sample=1.0)
+        server = await database_cpu(db) - server
         elapsed = result["done"] - group.started
         reading = result["done"] - result["first"]
         print(
@@ -443,7 +468,10 @@ async def replay_day(
             f"of reading); event store {result['sink_seconds']:.1f} s of the workers' time"
         )
         cpu = group.cpu()
-        print(f"  workers' CPU: {cpu:.1f} s from their start, {cpu / n * 1e6:.0f} µs per event")
+        print(
+            f"  workers' CPU: {cpu:.1f} s from their start, {cpu / n * 1e6:.0f} µs per event; PostgreSQL "
+            f"backends' CPU: {server:.1f} s, {server / n * 1e6:.0f} µs per event"
+        )
         samples = result["samples"]
         for k, process in enumerate(group.processes):
             series = [rss[k] for _, rss in samples if k < len(rss)]
