@@ -25,7 +25,7 @@ EVENTS = cast(Table, StoredEvent.__table__)
 
 # Bound parameters per statement: asyncpg allows 32767, SQLite >= 3.32 allows 32766.
 _MAX_SELECT_PARAMS = 30_000
-# The staging table of a PostgreSQL connection: created once per connection, emptied at every commit.
+# The staging table of a PostgreSQL connection: created when missing, emptied at every commit.
 _STAGING = "hc_events_staging"
 _COLUMNS = tuple(column.name for column in EVENTS.columns)
 _POSITION_COLUMNS = ("event_id", "src_topic", "src_partition", "src_offset")
@@ -87,7 +87,6 @@ def _tuples(rows: Sequence[EventRow], dialect: Dialect) -> list[tuple[Any, ...]]
 _PG_STAGING = text(
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (LIKE {EVENTS.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
-_PG_BEGIN = text("SELECT 1")
 _PG_MOVE = text(
     f"INSERT INTO {EVENTS.name} ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM {_STAGING} "
     f"ON CONFLICT (event_id) DO NOTHING RETURNING {', '.join(_POSITION_COLUMNS)}"
@@ -105,11 +104,10 @@ async def _copy_postgresql(connection: AsyncConnection, values: list[tuple[Any, 
     on the worker's hot path (issue 12). The staging table lives in the transaction's connection and is
     emptied at commit (and by a rollback), so a failed attempt leaves nothing behind.
     """
-    # Created once per connection (``info`` is cleared when the pool replaces a connection). A failed attempt
-    # leaves the mark off (its rollback may take a table created in it along), so the next one creates it.
-    # The first statement goes through SQLAlchemy, which begins the transaction only then: a COPY sent to the
-    # driver before it would run (and be emptied at its commit) on its own.
-    await connection.execute(_PG_BEGIN if connection.info.pop(_STAGING, False) else _PG_STAGING)
+    # In the attempt's own transaction, every time: the first statement through SQLAlchemy begins the transaction
+    # (a COPY sent to the driver before it would run on its own and be emptied at its commit), and behind a pooler
+    # in transaction mode the next transaction may be on another server connection that lacks the table.
+    await connection.execute(_PG_STAGING)
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
     try:
@@ -120,12 +118,10 @@ async def _copy_postgresql(connection: AsyncConnection, values: list[tuple[Any, 
         raise DBAPIError.instance(
             f"COPY {_STAGING}", None, error, Exception, hide_parameters=True, dialect=connection.dialect
         ) from error
-    positions = {
+    return {
         event_id: (topic, partition, offset)
         for event_id, topic, partition, offset in await connection.execute(_PG_MOVE)
     }
-    connection.info[_STAGING] = True  # marked again only when the attempt got this far
-    return positions
 
 
 async def _executemany_sqlite(connection: AsyncConnection, values: list[tuple[Any, ...]]) -> dict[str, Position]:
