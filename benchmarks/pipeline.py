@@ -429,10 +429,8 @@ async def bench_worker(
             f"(producing took {produced:.1f} s of {result['done'] - start:.1f} s; "
             f"event store {result['sink_seconds']:.1f} s of the workers' time)"
         )
-        print(
-            f"  workers' CPU: {cpu:.1f} s, {cpu / n * 1e6:.0f} µs per event; PostgreSQL backends' CPU: "
-            f"{server:.1f} s, {server / n * 1e6:.0f} µs per event"
-        )
+        backends = f"; PostgreSQL backends' CPU: {server:.1f} s, {server / n * 1e6:.0f} µs per event"
+        print(f"  workers' CPU: {cpu:.1f} s, {cpu / n * 1e6:.0f} µs per event{backends if server else ''}")
         for k, process in enumerate(group.processes):
             print_rss(f"worker {k + 1}", process.pid)
         print_rss("broker (Tansu)", broker_pid)
@@ -468,9 +466,10 @@ async def replay_day(
             f"of reading); event store {result['sink_seconds']:.1f} s of the workers' time"
         )
         cpu = group.cpu()
+        backends = f"; PostgreSQL backends' CPU: {server:.1f} s, {server / n * 1e6:.0f} µs per event"
         print(
-            f"  workers' CPU: {cpu:.1f} s from their start, {cpu / n * 1e6:.0f} µs per event; PostgreSQL "
-            f"backends' CPU: {server:.1f} s, {server / n * 1e6:.0f} µs per event"
+            f"  workers' CPU: {cpu:.1f} s from their start, {cpu / n * 1e6:.0f} µs per event"
+            f"{backends if server else ''}"
         )
         samples = result["samples"]
         for k, process in enumerate(group.processes):
