@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, func, select, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent, UTCDateTime, utcnow
@@ -23,9 +23,12 @@ from hypercare.storage.models import StoredEvent, UTCDateTime, utcnow
 Position = tuple[str, int, int]
 EVENTS = cast(Table, StoredEvent.__table__)
 
-# Bound parameters per statement: asyncpg allows 32767, SQLite >= 3.32 allows 32766. The insert is
-# split by SQLAlchemy itself (``insertmanyvalues_max_parameters``); the look-up below by us.
+# Bound parameters per statement: asyncpg allows 32767, SQLite >= 3.32 allows 32766.
 _MAX_SELECT_PARAMS = 30_000
+# The staging table of a PostgreSQL connection: created when missing, emptied at every commit.
+_STAGING = "hc_events_staging"
+_COLUMNS = tuple(column.name for column in EVENTS.columns)
+_POSITION_COLUMNS = ("event_id", "src_topic", "src_partition", "src_offset")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,97 +49,119 @@ def _chunks(items: list[Any], size: int) -> list[list[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
 
 
-class _JSONBText(TypeDecorator[str]):
-    """A JSONB parameter bound from JSON text as it is (asyncpg's jsonb codec takes text)."""
-
-    impl = postgresql.JSONB
-    cache_ok = True
-
-    def bind_processor(self, dialect: Dialect) -> None:
-        return None
-
-
-def _plain_events_table(dialect: str) -> Table:
-    """The events table with column types that leave values as they are, for the worker's inserts.
-
-    The model's types convert every value of every row (aware → naive UTC text on SQLite, dict →
-    JSON), which cost a third of the worker's sink. :func:`store_events` prepares the values once
-    in the form each database stores: JSON text, and on SQLite naive UTC text in SQLAlchemy's own
-    ``DateTime`` format (so comparisons with the model's bound values stay right).
-    """
-    moment: Any = String() if dialect == "sqlite" else DateTime(timezone=True)
-    json_text: Any = Text() if dialect == "sqlite" else _JSONBText()
-
-    def plain(column: Column[Any]) -> Any:
-        if isinstance(column.type, UTCDateTime):
-            return moment
-        return json_text if column.name == "payload" else column.type
-
-    return Table(
-        EVENTS.name,
-        MetaData(),
-        *(Column(column.name, plain(column), primary_key=column.primary_key) for column in EVENTS.columns),
-    )
-
-
-def _insert_statement(dialect: str) -> Any:
-    table = _plain_events_table(dialect)
-    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    position_columns = (table.c.event_id, table.c.src_topic, table.c.src_partition, table.c.src_offset)
-    return insert.on_conflict_do_nothing(index_elements=["event_id"]).returning(*position_columns)
-
-
-_INSERTS = {dialect: _insert_statement(dialect) for dialect in ("postgresql", "sqlite")}
 _UTC = UTCDateTime()
 
 
 def _bindable(value: datetime, dialect: Dialect) -> datetime | str:
-    """The model's own check and conversion (aware only, UTC), then SQLite's stored text form."""
+    """The model's own check and conversion (aware only, UTC), then SQLite's stored text form.
+
+    On SQLite the text is SQLAlchemy's own ``DateTime`` format, so comparisons with the model's bound
+    values stay right.
+    """
     utc = _UTC.process_bind_param(value, dialect)
     assert utc is not None
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect.name == "sqlite" else utc
 
 
+def _tuples(rows: Sequence[EventRow], dialect: Dialect) -> list[tuple[Any, ...]]:
+    """Each row in ``_COLUMNS`` order, in the form the database stores (no per-row type processing)."""
+    stored_at = _bindable(utcnow(), dialect)
+    return [
+        (
+            row.event_id,
+            row.type,
+            row.family,
+            row.unit_id,
+            _bindable(row.occurred_at, dialect),
+            stored_at,
+            row.source,
+            row.payload,
+            row.src_topic,
+            row.src_partition,
+            row.src_offset,
+        )
+        for row in rows
+    ]
+
+
+_PG_STAGING = text(
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (LIKE {EVENTS.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+)
+_PG_MOVE = text(
+    f"INSERT INTO {EVENTS.name} ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM {_STAGING} "
+    f"ON CONFLICT (event_id) DO NOTHING RETURNING {', '.join(_POSITION_COLUMNS)}"
+)
+_SQLITE_INSERT = (
+    f"INSERT INTO {EVENTS.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
+    "ON CONFLICT (event_id) DO NOTHING"
+)
+
+
+async def _copy_postgresql(connection: AsyncConnection, values: list[tuple[Any, ...]]) -> dict[str, Position]:
+    """COPY into the connection's staging table, then one INSERT … SELECT that skips ids already stored.
+
+    Binary COPY skips the per-row parse, plan and parameter round of an INSERT: the event store's cost
+    on the worker's hot path (issue 12). The staging table lives in the transaction's connection and is
+    emptied at commit (and by a rollback), so a failed attempt leaves nothing behind.
+    """
+    # In the attempt's own transaction, every time: the first statement through SQLAlchemy begins the transaction
+    # (a COPY sent to the driver before it would run on its own and be emptied at its commit), and behind a pooler
+    # in transaction mode the next transaction may be on another server connection that lacks the table.
+    await connection.execute(_PG_STAGING)
+    raw = await connection.get_raw_connection()
+    driver: Any = raw.driver_connection
+    try:
+        await driver.copy_records_to_table(_STAGING, records=values, columns=_COLUMNS)
+    except Exception as error:
+        # The same wrapper (and hidden parameters) as every statement that goes through SQLAlchemy, so the
+        # sink classifies and describes it alike; a driver's message never carries the copied values.
+        raise DBAPIError.instance(
+            f"COPY {_STAGING}", None, error, Exception, hide_parameters=True, dialect=connection.dialect
+        ) from error
+    return {
+        event_id: (topic, partition, offset)
+        for event_id, topic, partition, offset in await connection.execute(_PG_MOVE)
+    }
+
+
+async def _executemany_sqlite(connection: AsyncConnection, values: list[tuple[Any, ...]]) -> dict[str, Position]:
+    """One ``executemany`` (sqlite3 loops in C over one prepared statement).
+
+    sqlite3 sums the rows inserted over the whole ``executemany``: when every row went in, each position is
+    the row's own; otherwise none is returned and the caller reads them all back.
+    """
+    inserted = (await connection.exec_driver_sql(_SQLITE_INSERT, values)).rowcount
+    if inserted != len(values):
+        return {}
+    return {value[0]: (value[8], value[9], value[10]) for value in values}
+
+
 async def store_events(db: Database, *, rows: Sequence[EventRow]) -> dict[str, Position]:
-    """Insert new events (first occurrence of an id wins), return event_id → stored (topic, partition, offset)."""
+    """Insert new events (first occurrence of an id wins), return event_id → stored (topic, partition, offset).
+
+    One transaction per call: the whole batch is stored or nothing (the worker's sink narrows down a row
+    the database refuses by splitting the batch, ``streams.sink``).
+    """
     first: dict[str, EventRow] = {}
     for row in rows:
         first.setdefault(row.event_id, row)
     if not first:
         return {}
-    statement = _INSERTS.get(db.dialect)
-    if statement is None:
+    if db.dialect == "postgresql":
+        bulk = _copy_postgresql
+    elif db.dialect == "sqlite":
+        bulk = _executemany_sqlite
+    else:
         raise NotImplementedError(f"unsupported database dialect {db.dialect!r}")
-    dialect = db.engine.dialect
-    stored_at = _bindable(utcnow(), dialect)
-    values = [
-        {
-            "event_id": row.event_id,
-            "type": row.type,
-            "family": row.family,
-            "unit_id": row.unit_id,
-            "occurred_at": _bindable(row.occurred_at, dialect),
-            "stored_at": stored_at,
-            "source": row.source,
-            "payload": row.payload,
-            "src_topic": row.src_topic,
-            "src_partition": row.src_partition,
-            "src_offset": row.src_offset,
-        }
-        for row in first.values()
-    ]
+    values = _tuples(list(first.values()), db.engine.dialect)
     table = EVENTS
     position_columns = (table.c.event_id, table.c.src_topic, table.c.src_partition, table.c.src_offset)
-    positions: dict[str, Position] = {}
-    async with db.sessions.begin() as session:
-        # A list of parameter sets with RETURNING goes through SQLAlchemy's "insertmanyvalues": one
-        # multi-row INSERT per page (split to respect the driver's parameter limit) from a cached compile.
-        for event_id, topic, partition, offset in await session.execute(statement, values):
-            positions[event_id] = (topic, partition, offset)
-        # Ids that hit the conflict clause: read the position of the row stored earlier.
-        conflicting = [event_id for event_id in first if event_id not in positions]
-        for ids in _chunks(conflicting, _MAX_SELECT_PARAMS):
-            for event_id, topic, partition, offset in await session.execute(
+    async with db.engine.begin() as connection:
+        positions = await bulk(connection, values)
+        # Ids that hit the conflict clause (or all, on SQLite): read the position of the row stored first.
+        missing = [event_id for event_id in first if event_id not in positions]
+        for ids in _chunks(missing, _MAX_SELECT_PARAMS):
+            for event_id, topic, partition, offset in await connection.execute(
                 select(*position_columns).where(table.c.event_id.in_(ids))
             ):
                 positions[event_id] = (topic, partition, offset)

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from pg_databases import fresh_pg_database
 from sqlalchemy import event, select
+from sqlalchemy.exc import DBAPIError
 
 from hypercare.storage.db import Database
+from hypercare.storage.errors import classify, describe
 from hypercare.storage.events_store import EventRow, count_events, get_event, store_events
 from hypercare.storage.models import StoredEvent
 
@@ -162,3 +164,31 @@ async def test_edge_cases(db: Database) -> None:
     assert await get_event(db, event_id=new_id()) is None
     with pytest.raises(ValueError, match="naive datetime"):
         await store_events(db, rows=[row(new_id(), 1, occurred_at=datetime(2024, 11, 12, 5, 30))])
+
+
+async def test_a_refused_batch_leaves_nothing_behind_and_the_next_batch_is_stored_whole(db: Database) -> None:
+    """PostgreSQL's COPY goes through a staging table per connection: a batch the database refuses must not
+    leave rows there for the next batch, and the next batch on the same connection is stored in full."""
+    unit = f"unit-{uuid.uuid4().hex[:8]}"
+    refused = [row(new_id(), 1, unit_id=unit), row("x" * 65, 2, unit_id=unit)]  # event_id is VARCHAR(64)
+    if db.dialect == "postgresql":
+        with pytest.raises(DBAPIError) as caught:
+            await store_events(db, rows=refused)
+        assert classify(caught.value) == "permanent"
+        assert describe(caught.value, message=False).endswith("[22001]")  # string data right truncation
+        assert await count_events(db, unit_id=unit) == 0
+    good = [row(new_id(), 10 + i, unit_id=unit) for i in range(3)]
+    for _ in range(3):  # the pool hands the same connection out again: its staging table is empty
+        stored = await store_events(db, rows=good)
+        assert stored == {r.event_id: ("hc.tickets", 0, r.src_offset) for r in good}
+    assert await count_events(db, unit_id=unit) == 3
+
+
+async def test_text_the_database_refuses_in_any_column_is_permanent(db: Database) -> None:
+    """A NUL in a plain text column (not only in the JSON payload) is refused by PostgreSQL's COPY."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite keeps a NUL")
+    with pytest.raises(DBAPIError) as caught:
+        await store_events(db, rows=[row(new_id(), 1, source="nul \u0000 191212-1212")])
+    assert classify(caught.value) == "permanent"
+    assert "191212-1212" not in str(caught.value) and "191212-1212" not in describe(caught.value)
