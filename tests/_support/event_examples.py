@@ -83,6 +83,12 @@ def _fields(type_: str, unit_id: str, other_unit: str, walker_id: str) -> dict[s
             "opened_by": "Produktionschef",
         },
         "duty.fulfilled": {"duty_id": f"P-{tag}", "reference": "IVO-1", "fulfilled_by": "Produktionschef"},
+        "readiness.assessed": {
+            "item": "staff_trained",
+            "value": 92.5,
+            "assessor": "Utbildningssamordnare",
+            "evidence": "Utbildningssystemets export",
+        },
     }[type_]
 
 

@@ -1,0 +1,61 @@
+"""The latest assessment of each (unit, item) as the event store stood at a moment: the readiness read side.
+
+Only ``readiness.assessed`` events with ``occurred_at <= at`` count, so the same call gives the same answer
+later (a go/no-go decision is stamped with it). Of several assessments of one item the latest in event time
+wins; at the same moment the one stored last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from hypercare.contract.events import ReadinessAssessed, stored_event
+from hypercare.storage.db import Database
+from hypercare.storage.models import StoredEvent
+
+EVENT_TYPE = "readiness.assessed"
+# Up to this many units are asked for by id; more (a whole wave of a thousand) read the type's events at once.
+_UNITS_BY_ID = 500
+
+
+@dataclass(frozen=True)
+class Assessment:
+    value: bool | float
+    assessed_at: datetime
+    assessor: str
+    evidence: str
+
+
+Assessments = dict[str, dict[str, Assessment]]
+
+
+def latest(events: Iterable[Any]) -> Assessments:
+    """Unit -> item -> its latest assessment, from stored payloads in event order (oldest first)."""
+    found: Assessments = {}
+    for payload in events:
+        event = stored_event(payload)
+        if not isinstance(event, ReadinessAssessed):
+            continue
+        found.setdefault(event.unit_id, {})[event.item] = Assessment(
+            value=event.value, assessed_at=event.occurred_at, assessor=event.assessor, evidence=event.evidence
+        )
+    return found
+
+
+async def assessments_at(db: Database, *, at: datetime, unit_ids: Collection[str] | None = None) -> Assessments:
+    """The latest assessment per (unit, item) at ``at`` (of ``unit_ids`` when given)."""
+    query = select(StoredEvent.payload).where(StoredEvent.type == EVENT_TYPE, StoredEvent.occurred_at <= at)
+    if unit_ids is not None and len(unit_ids) <= _UNITS_BY_ID:
+        query = query.where(StoredEvent.unit_id.in_(list(unit_ids)))
+    query = query.order_by(StoredEvent.occurred_at, StoredEvent.stored_at, StoredEvent.event_id)
+    async with db.sessions() as session:
+        found = latest((await session.execute(query)).scalars())
+    if unit_ids is not None:
+        wanted = set(unit_ids)
+        found = {unit_id: items for unit_id, items in found.items() if unit_id in wanted}
+    return found
