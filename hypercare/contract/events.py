@@ -62,6 +62,7 @@ LoginFailureReason = Literal[
 WalkerStatus = Literal["on_unit", "assisting", "available", "break"]
 DiversionScope = Literal["ambulance", "walk_in", "all"]
 RolloutDecision = Literal["continue", "pause", "rollback"]
+WaveDecision = Literal["go", "no_go"]
 Priority = Annotated[int, Field(ge=1, le=4, strict=True)]
 
 
@@ -317,6 +318,10 @@ class DecisionRecorded(Envelope):
     # (stamped by the gateway when recorded through POST /api/v1/stop-criteria/decisions).
     rollout_decision: RolloutDecision | None = None
     stop_criteria: JsonDocument | None = None
+    # A wave's go/no-go for its go-live, and the wave's readiness the group decided on (stamped by the gateway
+    # when recorded through POST /api/v1/readiness/decisions).
+    wave_decision: WaveDecision | None = None
+    readiness: JsonDocument | None = None
 
 
 class RiskRecorded(Envelope):

@@ -1,4 +1,5 @@
-"""``GET /api/v1/readiness``: each unit's readiness before its go-live, rolled up, with each wave's gate."""
+"""``GET /api/v1/readiness``: each unit's readiness before its go-live, rolled up, with each wave's gate; and
+``POST /api/v1/readiness/decisions``: a wave's go/no-go, stamped with its readiness (chiefs, admins)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import JSONResponse
 
-from services.auth.dependencies import Reader
+from services.auth.dependencies import Reader, RolloutDecider
 from services.auth.scope import refusal as scope_refusal
-from services.dependencies import DatabaseDep, OrgDep, ReadinessDep
-from services.readiness import service
-from services.readiness.schemas import ReadinessView
+from services.dependencies import DatabaseDep, OrgDep, ProducerDep, ReadinessDep, SettingsDep
+from services.ingest.schemas import IngestResponse
+from services.readiness import decisions, service
+from services.readiness.schemas import ReadinessView, WaveDecisionIn, WaveDecisionRecorded
+from services.stop_criteria.service import BrokerUnavailable, DecisionRejected
 
 router = APIRouter(prefix="/api/v1", tags=["readiness"])
 
@@ -47,3 +51,39 @@ async def get_readiness(
         )
     except service.UnknownNode as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+
+
+@router.post(
+    "/readiness/decisions",
+    summary="Record a wave's go/no-go, stamped with the wave's readiness as it is now",
+    response_model=WaveDecisionRecorded,
+    responses={
+        404: {"description": "The wave is not in the org registry"},
+        422: {
+            "model": IngestResponse,
+            "description": "The decision event was rejected, a go on a red gate has no rationale, or a bad body",
+        },
+        503: {"description": "The broker did not acknowledge; nothing was recorded"},
+    },
+)
+async def record_wave_decision(
+    body: WaveDecisionIn,
+    principal: RolloutDecider,
+    db: DatabaseDep,
+    org: OrgDep,
+    checklist: ReadinessDep,
+    settings: SettingsDep,
+    producer: ProducerDep,
+) -> WaveDecisionRecorded | JSONResponse:
+    try:
+        return await decisions.record_wave_decision(
+            db=db, org=org, checklist=checklist, settings=settings, producer=producer, principal=principal, choice=body
+        )
+    except service.UnknownNode as error:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
+    except decisions.GoWithoutReason as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+    except BrokerUnavailable as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
+    except DecisionRejected as rejected:
+        return JSONResponse(rejected.outcome.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hypercare.situation.views import UnitDetailView
+from services.ingest.schemas import IngestResponse
 
 ReadinessStatus = Literal["green", "yellow", "red"]
 
@@ -111,3 +112,43 @@ class UnitDetailWithReadiness(UnitDetailView):
         description="as the stored assessments stand at the unit's as_of; null for a unit not in the registry, and "
         "while the event store does not answer (the live figures are served all the same)"
     )
+
+
+class UnitReasons(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: str
+    status: ReadinessStatus
+    reasons: list[str]
+
+
+class ReadinessStamp(BaseModel):
+    """The wave's readiness a go/no-go was decided on: its gate, and every unit not green with its reasons."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: datetime
+    wave_id: str
+    gate: WaveGate
+    units_not_green: list[UnitReasons]
+
+
+class WaveDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    wave_id: str = Field(max_length=64)
+    wave_decision: Literal["go", "no_go"]
+    decision: str = Field(default="", max_length=2000, description="what was decided; a standard text if empty")
+    rationale: str = Field(
+        default="", max_length=2000, description="why; required for a go while the wave's gate is red"
+    )
+    mandate: str = Field(default="", max_length=200)
+    owner: str = Field(default="", max_length=128)
+
+
+class WaveDecisionRecorded(IngestResponse):
+    """What the ingest path said about the decision event (its 422 body is a plain IngestResponse), and the
+    readiness it is stamped with."""
+
+    decision_id: str
+    readiness: ReadinessStamp

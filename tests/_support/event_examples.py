@@ -61,6 +61,8 @@ def _fields(type_: str, unit_id: str, other_unit: str, walker_id: str) -> dict[s
             "decided_by": "Produktionschef",
             "rollout_decision": "pause",
             "stop_criteria": {"met": False, "criteria": [{"key": "login_failure_rate", "status": "not_met"}]},
+            "wave_decision": "no_go",
+            "readiness": {"wave_id": "w2", "gate": {"status": "red", "blocking_unit_ids": [unit_id]}},
         },
         "risk.recorded": {
             "risk_id": f"R-{tag}",

@@ -421,3 +421,53 @@ async def test_a_scoped_reader_sees_its_subtree_and_the_gates_totals(api: Readin
     waves = {w["wave_id"]: w["readiness"] for w in (await api.get("/api/v1/waves", who="site_viewer")).json()["waves"]}
     assert (waves["w2"]["blocking_unit_ids"], waves["w2"]["blocking_elsewhere"]) == ([], 1)
     assert (await api.get("/api/v1/readiness", wave="w9")).status_code == 404
+
+
+async def test_a_waves_go_no_go_is_stamped_with_its_readiness(api: ReadinessApi, tmp_path: Path) -> None:
+    await feed(api, tmp_path, (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0))
+    async with api.client("chief") as client:
+        refused = await client.post("/api/v1/readiness/decisions", json={"wave_id": "w1", "wave_decision": "go"})
+        assert refused.status_code == 422
+        assert refused.json()["detail"] == (
+            f"rationale: the gate of w1 is red (blocking: {api.org.id('A3')}); a go needs the reason it goes anyway"
+        )
+        assert api.producer.sent == []  # nothing was sent
+        response = await client.post(
+            "/api/v1/readiness/decisions",
+            json={"wave_id": "w1", "wave_decision": "no_go", "rationale": "A3:s utbildning är inte klar"},
+        )
+        unknown = await client.post("/api/v1/readiness/decisions", json={"wave_id": "w9", "wave_decision": "go"})
+    assert unknown.status_code == 404
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["accepted"], body["rejected"]) == (1, [])
+    stamp = body["readiness"]
+    assert (stamp["wave_id"], stamp["gate"]["status"], stamp["gate"]["blocking_unit_ids"]) == (
+        "w1",
+        "red",
+        [api.org.id("A3")],
+    )
+    assert stamp["gate"]["units"] == counts(green=2, yellow=1, red=1)
+    assert stamp["units_not_green"] == [
+        {
+            "unit_id": api.org.id("A2"),
+            "status": "yellow",
+            "reasons": ["Personal som genomgått utbildningen: 80 % (grönt från 90 %)"],
+        },
+        {
+            "unit_id": api.org.id("A3"),
+            "status": "red",
+            "reasons": ["Personal som genomgått utbildningen: 50 % (gult från 75 %)"],
+        },
+    ]
+    await api.store_sent()
+    # In the decision log as the chief's own decision, with the readiness the group decided on.
+    log = (await api.get("/api/v1/decisions", unit_id=api.org.id("R"))).json()["items"]
+    assert [(e["decision_id"], e["title"], e["decided_by"], e["wave_decision"]) for e in log] == [
+        (body["decision_id"], "Våg 1 går inte live (no-go)", api.names["chief"], "no_go")
+    ]
+    assert log[0]["readiness"] == stamp
+    # A viewer may not decide.
+    async with api.client("viewer") as client:
+        denied = await client.post("/api/v1/readiness/decisions", json={"wave_id": "w1", "wave_decision": "no_go"})
+    assert denied.status_code == 403
