@@ -9,7 +9,11 @@ permissions matched green from 95 %, yellow from 85 %; a check not done or an it
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,10 +22,12 @@ from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 import yaml
 from fastapi import FastAPI
 
 from hypercare.contract.events import new_id
+from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.entrypoints.readiness_import import post_sheet, read_sheet
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
@@ -34,6 +40,7 @@ from services.readiness.schemas import ReadinessView
 from streams.processor import BatchProcessor, Record
 from streams.sink import EventSink
 
+REPO = Path(__file__).resolve().parents[3]
 CHECKS = ("devices_verified", "migration_checked", "super_user_every_shift", "cutover_plan_approved")
 
 
@@ -471,3 +478,66 @@ async def test_a_waves_go_no_go_is_stamped_with_its_readiness(api: ReadinessApi,
     async with api.client("viewer") as client:
         denied = await client.post("/api/v1/readiness/decisions", json={"wave_id": "w1", "wave_decision": "no_go"})
     assert denied.status_code == 403
+
+
+async def cli(*args: str) -> tuple[int, str, str]:
+    """``hypercare readiness import`` as its own process (this event loop keeps serving meanwhile)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hypercare.entrypoints.cli",
+        "readiness",
+        "import",
+        *args,
+        env=env,
+        cwd=REPO,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+async def test_the_import_command_through_a_real_server(api: ReadinessApi, tmp_path: Path) -> None:
+    """The command as a person runs it, against the app served by uvicorn: comma-separated, with a BOM."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(api.app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert not task.done() and time.monotonic() < deadline, "the API did not start"
+        await asyncio.sleep(0.05)
+    token_file = tmp_path / "token"
+    token_file.write_text(api.tokens["training"] + "\n", encoding="utf-8")
+    sheet = tmp_path / "behorigheter.csv"
+    when = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    rows = [
+        "Unit_ID,Item,Value,Assessed_At,Assessor,Evidence",
+        f'{api.org.id("B1")},permissions_matched,"88,5",{when},Behörighetsmatchningen,"Matchning, vecka 48"',
+        f"{api.org.id('B1')},devices_verified,nej,{when},Behörighetsmatchningen,",
+        f"{api.org.id('B1')},permissions_matched,88.5,{when},,",
+    ]
+    sheet.write_bytes(b"\xef\xbb\xbf" + "\n".join(rows).encode("utf-8"))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        code, out, err = await cli(str(sheet), "--token-file", str(token_file), "--url", url)
+        broken = tmp_path / "broken.csv"
+        broken.write_text("unit;item;value\nX;staff_trained;90\n", encoding="utf-8")
+        broken_code, broken_out, broken_err = await cli(str(broken), "--token-file", str(token_file), "--url", url)
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 30)
+    assert (code, out) == (1, f"{sheet}:4: assessor: Field required\n"), err
+    assert err.strip().endswith("3 rows: 2 accepted, 1 rejected")
+    assert (broken_code, broken_out) == (2, "")
+    assert broken_err.strip() == f"{broken}: line 1: missing column unit_id (columns: unit, item, value)"
+    await api.store_sent()
+    units = (await api.get("/api/v1/readiness", unit_id=api.org.id("B1"))).json()["units"]
+    items = {item["item_id"]: item for item in units[0]["items"]}
+    assert (items["permissions_matched"]["value"], items["permissions_matched"]["status"]) == (88.5, "yellow")
+    assert items["permissions_matched"]["evidence"] == "Matchning, vecka 48"
+    assert (items["devices_verified"]["value"], items["devices_verified"]["reason"]) == (
+        False,
+        "Datorer, skrivare och etikettskrivare verifierade mot godkänd utrustningslista: ej klar",
+    )
