@@ -2,7 +2,7 @@
 // Network first (a deploy is seen at once), the cached copy when the network is gone.
 // API calls and the WebSocket are never intercepted: the outbox in IndexedDB handles offline writes.
 
-const CACHE = "hypercare-shell-v5";
+const CACHE = "hypercare-shell-v6";
 const SHELL = [
   "./",
   "index.html",
@@ -33,6 +33,7 @@ const SHELL = [
   "js/views/console.js",
   "js/views/coordination.js",
   "js/views/decisions.js",
+  "js/views/readiness.js",
   "js/views/report.js",
   "js/views/signin.js",
   "js/views/tablet.js",

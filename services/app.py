@@ -51,6 +51,7 @@ from services.middleware.audit import AuditMiddleware
 from services.middleware.limits import BodyLimitMiddleware
 from services.middleware.ratelimit import Budgets, RateLimitMiddleware
 from services.middleware.security_headers import install_security_headers
+from services.readiness.router import router as readiness_router
 from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
@@ -201,6 +202,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.rules = rules
     app.state.alert_rules = alert_rules
     app.state.stop_criteria = stop_criteria
+    app.state.readiness = rules_file.readiness
     app.state.duties = duties
     app.state.report_context = report_context
     app.state.oidc = oidc
@@ -225,6 +227,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(stop_criteria_router)
     app.include_router(waves_router)
+    app.include_router(readiness_router)
     app.include_router(reports_router)
     app.include_router(oidc_router)
     app.include_router(tokens_router)

@@ -12,13 +12,14 @@ import { AuditView } from "./views/audit.js";
 import { ConsoleView } from "./views/console.js";
 import { CoordinationView } from "./views/coordination.js";
 import { DecisionsView } from "./views/decisions.js";
+import { ReadinessView } from "./views/readiness.js";
 import { ReportView } from "./views/report.js";
 import { renderSignIn } from "./views/signin.js";
 import { TabletView } from "./views/tablet.js";
 
 const ME_KEY = "hc.me";  // sessionStorage, like the token: {token, me} of this tab's sign-in, for an offline start
 const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
-  coordination: CoordinationView, report: ReportView, audit: AuditView };
+  coordination: CoordinationView, readiness: ReadinessView, report: ReportView, audit: AuditView };
 
 let session = null;  // {token, me, live, known, outbox}; token "" when signed in with the identity provider (cookie)
 let current = null;  // {name, view}

@@ -18,11 +18,11 @@ const freeze = ({ views, can }) => Object.freeze({ views: Object.freeze(views), 
 /** Role → the views it sees (the first is its home) and its capabilities. */
 export const ROLES = Object.freeze({
   admin: freeze({
-    views: ["console", "coordination", "decisions", "report", "agent", "tablet", "audit"],
+    views: ["console", "coordination", "readiness", "decisions", "report", "agent", "tablet", "audit"],
     can: ["readSituation", "decide", "handleAlerts", "writeKnownIssues", "releaseReports", "checkIn", "readAudit"],
   }),
   chief: freeze({
-    views: ["console", "coordination", "decisions", "report", "agent"],
+    views: ["console", "coordination", "readiness", "decisions", "report", "agent"],
     can: ["readSituation", "decide", "handleAlerts", "writeKnownIssues", "releaseReports"],
   }),
   agent: freeze({
@@ -30,7 +30,7 @@ export const ROLES = Object.freeze({
     can: ["readSituation", "writeKnownIssues"],
   }),
   viewer: freeze({
-    views: ["console", "coordination", "decisions", "report"],
+    views: ["console", "coordination", "readiness", "decisions", "report"],
     can: ["readSituation"],
   }),
   floorwalker: freeze({
@@ -45,7 +45,8 @@ const NOBODY = freeze({ views: [], can: [] });
 
 // What a view cannot work without: the live model for all but the report, the outbox for the tablet.
 const VIEW_NEEDS = {
-  console: ["readSituation"], coordination: ["readSituation"], decisions: ["readSituation"], agent: ["readSituation"],
+  console: ["readSituation"], coordination: ["readSituation"], readiness: ["readSituation"], decisions: ["readSituation"],
+  agent: ["readSituation"],
   report: [], tablet: ["readSituation", "checkIn"], audit: ["readAudit"],
 };
 for (const [role, { views, can: granted }] of Object.entries(ROLES)) {

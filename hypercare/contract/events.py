@@ -11,6 +11,7 @@ were judged when they were accepted and are not judged again.
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PlainValidator,
     StringConstraints,
     TypeAdapter,
     ValidationError,
@@ -60,6 +62,7 @@ LoginFailureReason = Literal[
 WalkerStatus = Literal["on_unit", "assisting", "available", "break"]
 DiversionScope = Literal["ambulance", "walk_in", "all"]
 RolloutDecision = Literal["continue", "pause", "rollback"]
+WaveDecision = Literal["go", "no_go"]
 Priority = Annotated[int, Field(ge=1, le=4, strict=True)]
 
 
@@ -315,6 +318,10 @@ class DecisionRecorded(Envelope):
     # (stamped by the gateway when recorded through POST /api/v1/stop-criteria/decisions).
     rollout_decision: RolloutDecision | None = None
     stop_criteria: JsonDocument | None = None
+    # A wave's go/no-go for its go-live, and the wave's readiness the group decided on (stamped by the gateway
+    # when recorded through POST /api/v1/readiness/decisions).
+    wave_decision: WaveDecision | None = None
+    readiness: JsonDocument | None = None
 
 
 class RiskRecorded(Envelope):
@@ -353,6 +360,32 @@ class DutyFulfilled(Envelope):
     fulfilled_by: FreeText128
 
 
+def _assessed_value(value: Any) -> bool | float:
+    """A check's done/not done (JSON true/false) or a percent item's share (a number 0–100); a bool is never read
+    as a number, nor 1 as true, nor a string as either."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= 100:
+        return float(value)
+    raise ValueError("must be true or false (a check) or a number from 0 to 100 (a percent)")
+
+
+AssessedValue = Annotated[bool | float, PlainValidator(_assessed_value, json_schema_input_type=bool | float)]
+
+
+class ReadinessAssessed(Envelope):
+    """One checklist item of a unit assessed before its wave's go-live (the rules file's ``readiness:`` section):
+    a percent item's share (0–100) or a check's done/not done. The latest assessment per (unit, item) counts.
+    Whether ``item`` is on the checklist and ``value`` fits its kind is checked at ingest against the rules
+    file in force (services.readiness.checks), which the contract does not know."""
+
+    type: Literal["readiness.assessed"]
+    item: Code
+    value: AssessedValue
+    assessor: FreeText128
+    evidence: FreeText500 = ""
+
+
 Event = Annotated[
     (
         TicketOpened
@@ -369,6 +402,7 @@ Event = Annotated[
         | RiskRecorded
         | DutyOpened
         | DutyFulfilled
+        | ReadinessAssessed
     ),
     Discriminator("type"),
 ]
@@ -380,7 +414,9 @@ EVENT_TYPES: tuple[str, ...] = tuple(
 )
 # Event families map one to one onto Kafka topics (hypercare.topics). "coordination" carries the
 # coordination group's own records (decisions, risks, reporting duties): stored, never aggregated per unit.
-FAMILIES: tuple[str, ...] = ("tickets", "access", "floorwalkers", "ed", "coordination")
+# "readiness" carries the checklist assessments before a go-live (stored, read by services.readiness): a family
+# of its own, so a training system's or permission matcher's token can be issued for it alone.
+FAMILIES: tuple[str, ...] = ("tickets", "access", "floorwalkers", "ed", "coordination", "readiness")
 _FAMILY_BY_PREFIX = {
     "ticket": "tickets",
     "access": "access",
@@ -389,6 +425,7 @@ _FAMILY_BY_PREFIX = {
     "decision": "coordination",
     "risk": "coordination",
     "duty": "coordination",
+    "readiness": "readiness",
 }
 
 event_adapter: TypeAdapter[Event] = TypeAdapter(Event)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,8 +16,10 @@ from hypercare.settings import get_settings
 app = typer.Typer(help="Hypercare: live situation picture for an EHR go-live.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+readiness_app = typer.Typer(help="Readiness before go-live.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
+app.add_typer(readiness_app, name="readiness")
 
 
 def _logging() -> None:
@@ -138,8 +142,8 @@ def token_issue(
     name: str = typer.Option(..., help="Who or what holds the token (unique; no personal identity numbers)."),
     families: str | None = typer.Option(
         None,
-        help="Source tokens: the event families it may submit, comma-separated (tickets, access, floorwalkers, ed); "
-        "without it a source may submit all of them.",
+        help="Source tokens: the event families it may submit, comma-separated (tickets, access, floorwalkers, ed, "
+        "readiness); without it a source may submit all of them.",
     ),
     units: str | None = typer.Option(
         None, help="Source tokens: the only unit ids (of the org registry) it may submit events for, comma-separated."
@@ -264,6 +268,45 @@ def token_revoke(
         typer.echo(f"no active token named (or with id) {target!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked {target}", err=True)
+
+
+@readiness_app.command("import")
+def readiness_import(
+    file: Annotated[
+        Path, typer.Argument(help="CSV: unit_id, item, value[, assessed_at, assessor, evidence]; ; or , separated")
+    ],
+    token_file: Annotated[
+        Path,
+        typer.Option(
+            "--token-file", help="A file holding the API token (a source token issued for readiness, or a chief's)."
+        ),
+    ],
+    url: str | None = typer.Option(None, help="The API's base URL (default: HYPERCARE_HOST and HYPERCARE_PORT)."),
+) -> None:
+    """Post a readiness sheet (training system, permission matcher) to the ingest API; refused rows by line."""
+    from hypercare.entrypoints.readiness_import import ImportFailed, post_sheet, read_sheet
+    from hypercare.entrypoints.simulator.command import api_base_url
+    from services.readiness.csv_import import ReadinessFileError
+
+    try:
+        token = token_file.read_text(encoding="utf-8").strip()
+        sheet = read_sheet(file)
+    except OSError as error:
+        typer.echo(f"{error.filename}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
+    except ReadinessFileError as error:
+        typer.echo(f"{file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        outcome = asyncio.run(post_sheet(sheet, base_url=url or api_base_url(get_settings()), token=token))
+    except ImportFailed as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from None
+    for line, reason in outcome.rejects:
+        typer.echo(f"{file}:{line}: {reason}")
+    typer.echo(f"{outcome.rows} rows: {outcome.accepted} accepted, {len(outcome.rejects)} rejected", err=True)
+    if outcome.rejects:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -21,7 +21,8 @@ class Role(StrEnum):
 # Read the situation picture (REST and WebSocket). Sources only write.
 READ_SITUATION: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER, Role.VIEWER})
 # The event families a source token may be issued for, and what a source token issued without families (before
-# tokens were scoped) may submit: every family but the coordination group's own records.
+# tokens were scoped) may submit: every family but the coordination group's own records (readiness included: a
+# training system's or permission matcher's export is a source, best issued for ``readiness`` alone).
 SOURCE_FAMILIES: frozenset[str] = frozenset(FAMILIES) - {"coordination"}
 # Decisions: the only roles that may submit the coordination types (services.auth.families.DECISION_TYPES:
 # ED diversions, decisions, risks, reporting duties), whatever the table below says.

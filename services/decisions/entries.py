@@ -72,6 +72,8 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
             "corrects": payload.get("corrects"),
             "rollout_decision": payload.get("rollout_decision"),
             "stop_criteria": payload.get("stop_criteria"),
+            "wave_decision": payload.get("wave_decision"),
+            "readiness": payload.get("readiness"),
             "override_reason": None,
         }
     receiving = [_name(org, unit_id) for unit_id in payload.get("to_unit_ids", [])]  # an end names none
@@ -96,6 +98,8 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
         "corrects": None,
         "rollout_decision": None,
         "stop_criteria": None,
+        "wave_decision": None,
+        "readiness": None,
         "override_reason": (payload.get("override_reason") or "").strip() or None,
     }
 

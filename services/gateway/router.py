@@ -30,7 +30,7 @@ from fastapi.responses import Response
 from pydantic_core import to_json
 
 from hypercare.org.registry import hours_since_go_live
-from hypercare.situation.views import Situation, UnitDetailView
+from hypercare.situation.views import Situation
 from hypercare.storage.errors import classify
 from services.auth import session as sessions
 from services.auth.dependencies import (
@@ -43,9 +43,11 @@ from services.auth.dependencies import (
 from services.auth.scope import filter_situation
 from services.auth.scope import refusal as scope_refusal
 from services.auth.tokens import Principal
-from services.dependencies import HubDep
+from services.dependencies import DatabaseDep, HubDep, ReadinessDep
 from services.gateway.hub import GatewayFull, SituationHub
 from services.gateway.subscriptions import Subscription, resolve
+from services.readiness.schemas import UnitDetailWithReadiness
+from services.readiness.service import unit_readiness_at
 
 router = APIRouter(tags=["situation"])
 log = logging.getLogger(__name__)
@@ -117,14 +119,14 @@ async def get_situation(
 
 @router.get(
     "/api/v1/units/{unit_id}",
-    response_model=UnitDetailView,
-    summary="One unit's live figures and health, its wave and the hours since its go-live",
+    response_model=UnitDetailWithReadiness,
+    summary="One unit's live figures and health, its wave, the hours since its go-live and its readiness",
     responses={
         403: {"description": "The unit lies outside the token's scope"},
         404: {"description": "Neither in the org registry nor seen in any event"},
     },
 )
-async def get_unit(unit_id: str, principal: Reader, hub: HubDep) -> Response:
+async def get_unit(unit_id: str, principal: Reader, hub: HubDep, db: DatabaseDep, checklist: ReadinessDep) -> Response:
     refused = scope_refusal(hub.org, principal.scope, unit_id, "read the unit")
     if refused is not None:
         raise HTTPException(status.HTTP_403_FORBIDDEN, refused)
@@ -135,8 +137,10 @@ async def get_unit(unit_id: str, principal: Reader, hub: HubDep) -> Response:
         )
     # Hours since go-live change with every moment: computed here, not in the picture (or every delta would carry
     # every unit). Measured to the unit's as_of, the moment its figures are for.
-    since = hours_since_go_live(unit.get("go_live_at"), datetime.fromisoformat(unit["as_of"]))
-    return PictureResponse({**unit, "hours_since_go_live": since})
+    as_of = datetime.fromisoformat(unit["as_of"])
+    since = hours_since_go_live(unit.get("go_live_at"), as_of)
+    readiness = await unit_readiness_at(db, hub.org, checklist, unit_id, at=as_of)
+    return PictureResponse({**unit, "hours_since_go_live": since, "readiness": readiness})
 
 
 def _control_message(text: str) -> dict[str, Any] | None:

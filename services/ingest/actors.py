@@ -3,7 +3,8 @@
 Every accepted event is stamped with ``submitted_by`` (the token's name), ``submitted_role`` and ``received_at``
 (server UTC); a client that sends one of these has the item refused with a reason. For people (the human roles
 below) the actor field of a coordination record (``decided_by``, ``recorded_by``, ``opened_by``,
-``fulfilled_by``) is who they are: left out, it is filled in with the token's name; any other value is refused.
+``fulfilled_by``) and of a readiness assessment (``assessor``) is who they are: left out, it is filled in with
+the token's name; any other value is refused.
 A source (an integration) may relay a record with the actor it names; the stamp still says which source sent it.
 """
 
@@ -27,6 +28,7 @@ ACTOR_FIELDS: Mapping[str, str] = MappingProxyType(
         "risk.recorded": "recorded_by",
         "duty.opened": "opened_by",
         "duty.fulfilled": "fulfilled_by",
+        "readiness.assessed": "assessor",
     }
 )
 HUMAN_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.CHIEF, Role.AGENT, Role.FLOORWALKER})

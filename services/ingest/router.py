@@ -12,7 +12,15 @@ from hypercare.storage.quarantine import count_quarantined, list_quarantined
 from hypercare.topics import topics_for
 from services.audit.service import note_counts
 from services.auth.dependencies import Admin, Ingester
-from services.dependencies import DatabaseDep, LiveHubDep, OrgDep, ProducerDep, QuarantineSinkDep, SettingsDep
+from services.dependencies import (
+    DatabaseDep,
+    LiveHubDep,
+    OrgDep,
+    ProducerDep,
+    QuarantineSinkDep,
+    ReadinessDep,
+    SettingsDep,
+)
 from services.ingest.body import UnreadableBody, split_body
 from services.ingest.diversions import ActiveDiversions
 from services.ingest.schemas import IngestResponse, QuarantinePage
@@ -51,6 +59,7 @@ async def post_events(
     org: OrgDep,
     quarantine: QuarantineSinkDep,
     hub: LiveHubDep,
+    readiness: ReadinessDep,
 ) -> JSONResponse:
     # The body limit (HYPERCARE_MAX_BODY_BYTES, 413) and the nesting limit (422) are enforced for every
     # route by services.middleware.limits before the request gets here.
@@ -75,6 +84,7 @@ async def post_events(
             unknown_units=settings.unknown_units,
             quarantine=quarantine,
             active_diversions=ActiveDiversions(hub.store.unit_states) if hub is not None else None,
+            readiness=readiness,
         )
     except KafkaError as error:
         raise HTTPException(

@@ -18,6 +18,7 @@ from hypercare.contract.events import (
 from hypercare.observability import metrics
 from hypercare.org.registry import OrgRegistry
 from hypercare.privacy.redact import redact
+from hypercare.rules.readiness import ReadinessChecklist
 from hypercare.settings import UnknownUnits
 from hypercare.storage.db import Database
 from hypercare.storage.quarantine import QuarantineRow, add_quarantined
@@ -31,6 +32,7 @@ from services.ingest.diversions import ActiveDiversions, refuse_unsafe_diversion
 from services.ingest.producer import EventProducer, encode_key, encode_value
 from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.schemas import IngestResponse, RejectedItem
+from services.readiness.checks import readiness_refusal
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ def _validate(
     org: OrgRegistry,
     unknown_units: UnknownUnits,
     active_diversions: ActiveDiversions | None = None,
+    readiness: ReadinessChecklist | None = None,
 ) -> Event:
     if item.error is not None:
         raise InvalidEvent(item.error)
@@ -83,6 +86,9 @@ def _validate(
         raise Forbidden(reason)
     if unknown_units == "reject" and not _known_unit(org, event):
         raise InvalidEvent(f"unit_id: {event.unit_id!r} is not in the org registry")
+    reason = readiness_refusal(readiness, event)
+    if reason is not None:
+        raise InvalidEvent(reason)
     refuse_unsafe_diversion(event, active_diversions, org)  # last: it notes the accepted diversion
     return event
 
@@ -105,11 +111,13 @@ async def ingest_items(
     unknown_units: UnknownUnits,
     quarantine: QuarantineSink | None = None,
     active_diversions: ActiveDiversions | None = None,
+    readiness: ReadinessChecklist | None = None,
 ) -> IngestResult:
     """Validate and authorize each item (``unknown_units``: refuse units the ``org`` registry lacks, or accept
     them under "unmapped"); valid events to their family topics, rejected items to the quarantine topic and
     table with their reasons. With ``active_diversions`` (the live picture's) a diversion that would send
     patients back and forth is refused unless it gives an override reason (:mod:`services.ingest.diversions`).
+    ``readiness`` is the checklist a ``readiness.assessed`` item must fit (without it such items are refused).
 
     With ``quarantine`` (the API's sink) a database outage does not fail the batch: the rejected items'
     rows wait in the sink (see :mod:`services.ingest.quarantine_sink`). Without it the rows are written
@@ -122,7 +130,7 @@ async def ingest_items(
     received_at = datetime.now(UTC)
     for item in items:
         try:
-            event = _validate(item, principal, org, unknown_units, active_diversions)
+            event = _validate(item, principal, org, unknown_units, active_diversions, readiness)
         except InvalidEvent as error:
             reason = redact(str(error))
             metrics.EVENTS_INGESTED.labels(type=_type_label(item), outcome="rejected").inc()

@@ -23,7 +23,7 @@ from services.auth.tokens import Principal
 from services.ingest.body import RawItem
 from services.ingest.producer import EventProducer
 from services.ingest.schemas import IngestResponse
-from services.ingest.service import describe, ingest_items
+from services.ingest.service import IngestResult, describe, ingest_items
 from services.stop_criteria.evaluate import evaluate
 from services.stop_criteria.measures import day_start, unit_figures
 from services.stop_criteria.rules import StopCriteria
@@ -112,6 +112,23 @@ async def record_rollout_decision(
         "rollout_decision": choice.rollout_decision,
         "stop_criteria": evaluation,
     }
+    result = await send_decision(event, db=db, org=org, settings=settings, producer=producer, principal=principal)
+    return RolloutDecisionRecorded.model_validate(
+        {**describe(result), "decision_id": decision_id, "stop_criteria": evaluation}
+    )
+
+
+async def send_decision(
+    event: dict[str, Any],
+    *,
+    db: Database,
+    org: OrgRegistry,
+    settings: Settings,
+    producer: EventProducer,
+    principal: Principal,
+) -> IngestResult:
+    """A go/no-go ``decision.recorded`` (stamped by the caller) through the normal ingest path, so it is checked,
+    stamped and stored like any event; raises BrokerUnavailable, DecisionRejected."""
     try:
         result = await ingest_items(
             items=[RawItem(index=0, text=json.dumps(event, ensure_ascii=False), data=event)],
@@ -128,6 +145,4 @@ async def record_rollout_decision(
         ) from None
     if not result.accepted:
         raise DecisionRejected(IngestResponse.model_validate(describe(result)))
-    return RolloutDecisionRecorded.model_validate(
-        {**describe(result), "decision_id": decision_id, "stop_criteria": evaluation}
-    )
+    return result

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from hypercare.org.registry import WaveStatus
+from services.readiness.schemas import WaveGate
 
 
 class WaveView(BaseModel):
@@ -23,6 +24,7 @@ class WaveView(BaseModel):
     hours_since_go_live: float | None = Field(description="from the actual go-live to the answer's as_of; null before")
     unit_count: int = Field(ge=0)
     administration_ids: list[str] = Field(description="administrations (organisations) with units in the wave")
+    readiness: WaveGate = Field(description="its units' readiness rolled up, and the units blocking its gate")
 
 
 class AreaView(BaseModel):

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from hypercare.org.registry import OrgRegistry, hours_since_go_live
+from services.readiness.schemas import WaveGate
 from services.waves.schemas import AreaView, Waves, WaveView
 
 
-def waves_at(org: OrgRegistry, now: datetime) -> Waves:
+def waves_at(org: OrgRegistry, now: datetime, gates: Mapping[str, WaveGate]) -> Waves:
+    """The waves at ``now``, each with its readiness gate (``gates``: services.readiness.service.wave_gates)."""
     administrations: dict[str, list[str]] = {wave.id: [] for wave in org.waves}
     for admin_id, wave_ids in org.administration_waves.items():
         for wave_id in wave_ids:
@@ -27,6 +30,7 @@ def waves_at(org: OrgRegistry, now: datetime) -> Waves:
                 hours_since_go_live=hours_since_go_live(wave.actual_go_live, now),
                 unit_count=len(org.wave_units[wave.id]),
                 administration_ids=administrations[wave.id],
+                readiness=gates[wave.id],
             )
             for wave in org.waves
         ],

@@ -61,6 +61,8 @@ def _fields(type_: str, unit_id: str, other_unit: str, walker_id: str) -> dict[s
             "decided_by": "Produktionschef",
             "rollout_decision": "pause",
             "stop_criteria": {"met": False, "criteria": [{"key": "login_failure_rate", "status": "not_met"}]},
+            "wave_decision": "no_go",
+            "readiness": {"wave_id": "w2", "gate": {"status": "red", "blocking_unit_ids": [unit_id]}},
         },
         "risk.recorded": {
             "risk_id": f"R-{tag}",
@@ -83,6 +85,12 @@ def _fields(type_: str, unit_id: str, other_unit: str, walker_id: str) -> dict[s
             "opened_by": "Produktionschef",
         },
         "duty.fulfilled": {"duty_id": f"P-{tag}", "reference": "IVO-1", "fulfilled_by": "Produktionschef"},
+        "readiness.assessed": {
+            "item": "staff_trained",
+            "value": 92.5,
+            "assessor": "Utbildningssamordnare",
+            "evidence": "Utbildningssystemets export",
+        },
     }[type_]
 
 

@@ -41,10 +41,10 @@ ID_FIELDS = {
 FREE_TEXT_FIELDS = {
     "summary", "resolution_code", "module", "privilege", "note", "reason", "decided_by", "title", "decision",
     "rationale", "mandate", "owner", "description", "mitigation", "recorded_by", "opened_by", "reference",
-    "fulfilled_by", "submitted_by", "override_reason",
+    "fulfilled_by", "submitted_by", "override_reason", "assessor", "evidence",
 }  # fmt: skip
-CODE_FIELDS = {"role", "duty", "submitted_role"}  # [a-z_]: no digits, no controls
-DOCUMENT_FIELDS = {"stop_criteria"}
+CODE_FIELDS = {"role", "duty", "submitted_role", "item"}  # [a-z_]: no digits, no controls
+DOCUMENT_FIELDS = {"stop_criteria", "readiness"}
 C0_ALLOWED = {"\t", "\n", "\r"}
 SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"]
 FORBIDDEN = [chr(code) for code in range(0x20) if chr(code) not in C0_ALLOWED] + SURROGATES

@@ -26,7 +26,7 @@ def test_the_table_covers_every_role_and_only_known_families() -> None:
     assert all(families <= set(FAMILIES) for families in SUBMIT_FAMILIES.values())
     assert {role for role, families in SUBMIT_FAMILIES.items() if families} == INGEST
     assert Role.VIEWER not in INGEST
-    assert {"tickets", "access", "floorwalkers", "ed"} == SOURCE_FAMILIES
+    assert {"tickets", "access", "floorwalkers", "ed", "readiness"} == SOURCE_FAMILIES
     # Every coordination type is in DECISION_TYPES (only chiefs and admins), and the ED diversions too.
     assert {t for t in EVENT_TYPES if family_of(t) == "coordination"} < DECISION_TYPES
     assert set(EVENT_TYPES) >= DECISION_TYPES

@@ -25,10 +25,10 @@ from hypercare.situation.views import (
     ServerMessage,
     Situation,
     SnapshotMessage,
-    UnitDetailView,
 )
 from services.gateway.hub import SituationHub
 from services.gateway.situation_store import SituationStore
+from services.readiness.schemas import UnitDetailWithReadiness
 
 SERVER_MESSAGE: TypeAdapter[Any] = TypeAdapter(ServerMessage)
 
@@ -105,7 +105,7 @@ async def test_situation_and_unit_responses_validate_against_their_models(api: A
         response = await api.get(f"/api/v1/units/{unit_id}")
         assert response.status_code == 200
         unit = response.json()
-        assert UnitDetailView.model_validate(unit).model_dump(mode="json") == unit
+        assert UnitDetailWithReadiness.model_validate(unit).model_dump(mode="json") == unit
     assert (await api.get(f"/api/v1/units/{ward}")).json()["tickets"]["patient_safety_open"] == 1
     assert (await api.get(f"/api/v1/units/{ed}")).json()["ed"]["diversion"]["diversion_id"] == "D1"
 
@@ -146,9 +146,9 @@ async def test_openapi_shows_the_read_models(api: Any) -> None:
         return document["paths"][path][method]["responses"][code]["content"]["application/json"]["schema"]
 
     assert schema("/api/v1/situation", "get") == {"$ref": "#/components/schemas/Situation"}
-    assert schema("/api/v1/units/{unit_id}", "get") == {"$ref": "#/components/schemas/UnitDetailView"}
+    assert schema("/api/v1/units/{unit_id}", "get") == {"$ref": "#/components/schemas/UnitDetailWithReadiness"}
     components = document["components"]["schemas"]
-    unit = components["UnitDetailView"]
+    unit = components["UnitDetailWithReadiness"]
     assert set(unit["required"]) >= {"unit_id", "name", "site_id", "administration_id", "as_of", "tickets", "health"}
     assert unit["properties"]["as_of"].items() >= {"type": "string", "format": "date-time"}.items()
     assert set(components["TicketsBlock"]["properties"]) >= {

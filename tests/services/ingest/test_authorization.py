@@ -52,9 +52,10 @@ ALLOWED: dict[str, set[str]] = {
     "chief": set(EVENT_TYPES),
     "agent": TICKETS,
     "floorwalker": FLOORWALKERS,
-    "source": TICKETS | ACCESS | FLOORWALKERS | {"ed.status"},  # a source token issued without families
+    # a source token issued without families
+    "source": TICKETS | ACCESS | FLOORWALKERS | {"ed.status", "readiness.assessed"},
 }
-LISTED = {"agent": "tickets", "floorwalker": "floorwalkers", "source": "access, ed, floorwalkers, tickets"}
+LISTED = {"agent": "tickets", "floorwalker": "floorwalkers", "source": "access, ed, floorwalkers, readiness, tickets"}
 
 
 def expected_reason(role: str, type_: str) -> str:
@@ -141,7 +142,9 @@ class Ingest:
         await consumer.start()
         found: dict[str, str] = {}
         try:
-            by_topic = {topics.family(family): family for family in ("tickets", "access", "floorwalkers", "ed")}
+            by_topic = {
+                topics.family(family): family for family in ("tickets", "access", "floorwalkers", "ed", "readiness")
+            }
             by_topic[topics.family("coordination")] = "coordination"
             partitions = [
                 TopicPartition(topic, partition)

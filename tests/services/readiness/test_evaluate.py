@@ -108,6 +108,7 @@ def test_a_wave_gate_lists_exactly_its_blocking_units(tmp_path: Path) -> None:
         "by_area": {"sodra": {"green": 1, "yellow": 1, "red": 0}, "norra": {"green": 0, "yellow": 0, "red": 1}},
         "by_administration": {f"{VGR}-FNH": {"green": 1, "yellow": 1, "red": 1}},
         "blocking_unit_ids": [f"{VGR}-EC"],
+        "blocking_elsewhere": 0,
     }
     assert wave_gate(org, SHIPPED, assessments, "w3").blocking_unit_ids == [f"{VGR}-ED"]
     ready = {**assessments, f"{VGR}-EC": READY}

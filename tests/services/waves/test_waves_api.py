@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,11 +16,11 @@ from states_store import StatesStore
 from hypercare.contract.events import new_id
 from hypercare.settings import Settings
 from hypercare.situation.health import load_rules
-from hypercare.situation.views import UnitDetailView
 from hypercare.storage.db import Database
 from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
 from services.gateway.hub import SituationHub
+from services.readiness.schemas import UnitDetailWithReadiness
 from services.waves.schemas import Waves
 
 VGR = "SE2321000131"
@@ -97,6 +98,23 @@ async def api(db_url: str, tmp_path: Path) -> AsyncIterator[WavesApi]:
         await db.close()
 
 
+def unassessed(wave_id: str, areas: dict[str, int], admins: dict[str, int], red: list[str]) -> dict[str, Any]:
+    """The gate of a wave none of whose units has been assessed: all red, all blocking (green when empty)."""
+
+    def counts(n: int) -> dict[str, int]:
+        return {"green": 0, "yellow": 0, "red": n}
+
+    return {
+        "wave_id": wave_id,
+        "status": "red" if red else "green",
+        "units": counts(len(red)),
+        "by_area": {area: counts(n) for area, n in areas.items()},
+        "by_administration": {admin: counts(n) for admin, n in admins.items()},
+        "blocking_unit_ids": red,
+        "blocking_elsewhere": 0,
+    }
+
+
 def hours(since: datetime, until: datetime) -> float:
     return round((until - since).total_seconds() / 3600, 2)
 
@@ -125,6 +143,8 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "hours_since_go_live": hours(W1_GO_LIVE, as_of),
                 "unit_count": 2,
                 "administration_ids": [f"{VGR}-FNH"],
+                # Nobody has assessed its units: every one is red and blocks the gate.
+                "readiness": unassessed("w1", {"sodra": 2}, {f"{VGR}-FNH": 2}, [f"{VGR}-ENHA", f"{VGR}-ENHB"]),
             },
             {
                 "wave_id": "w2",
@@ -136,6 +156,12 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "hours_since_go_live": None,
                 "unit_count": 2,
                 "administration_ids": [f"{VGR}-FNH", f"{KOMMUN}-F"],
+                "readiness": unassessed(
+                    "w2",
+                    {"norra": 1, "sodra": 1},
+                    {f"{VGR}-FNH": 1, f"{KOMMUN}-F": 1},
+                    [f"{VGR}-ENHC", f"{KOMMUN}-EHT1"],
+                ),
             },
             {
                 "wave_id": "w3",
@@ -147,6 +173,7 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "hours_since_go_live": None,
                 "unit_count": 0,
                 "administration_ids": [],
+                "readiness": unassessed("w3", {}, {}, []),
             },
         ],
     }
@@ -154,13 +181,26 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
 
 async def test_a_unit_carries_its_wave_area_go_live_and_hours_since(api: WavesApi) -> None:
     live = (await api.get(f"/api/v1/units/{VGR}-ENHB")).json()
-    assert UnitDetailView.model_validate(live).model_dump(mode="json") == live
+    assert UnitDetailWithReadiness.model_validate(live).model_dump(mode="json") == live
+    # Not assessed yet: red on every item of the shipped checklist.
+    assert live["readiness"]["status"] == "red"
+    assert [(i["item_id"], i["status"], i["value"]) for i in live["readiness"]["items"]] == [
+        (item, "red", None)
+        for item in (
+            "permissions_matched",
+            "staff_trained",
+            "devices_verified",
+            "migration_checked",
+            "super_user_every_shift",
+            "cutover_plan_approved",
+        )
+    ]
     as_of = datetime.fromisoformat(live["as_of"])
     assert (live["wave_id"], live["area"], live["go_live_at"]) == ("w1", "sodra", "2024-11-12T05:15:00+00:00")
     assert live["hours_since_go_live"] == hours(W1_GO_LIVE, as_of)
 
     municipal = (await api.get(f"/api/v1/units/{KOMMUN}-EHT1")).json()
-    assert UnitDetailView.model_validate(municipal).model_dump(mode="json") == municipal
+    assert UnitDetailWithReadiness.model_validate(municipal).model_dump(mode="json") == municipal
     assert {key: municipal[key] for key in ("wave_id", "area", "go_live_at", "hours_since_go_live")} == {
         "wave_id": "w2",
         "area": "sodra",
@@ -197,7 +237,8 @@ async def test_openapi_shows_the_waves_shape(api: WavesApi) -> None:
         "hours_since_go_live",
         "unit_count",
         "administration_ids",
+        "readiness",
     }
     assert wave["properties"]["status"]["enum"] == ["planned", "readiness", "live", "paused", "exited"]
-    unit = document["components"]["schemas"]["UnitDetailView"]
-    assert {"wave_id", "area", "go_live_at", "hours_since_go_live"} <= set(unit["required"])
+    unit = document["components"]["schemas"]["UnitDetailWithReadiness"]
+    assert {"wave_id", "area", "go_live_at", "hours_since_go_live", "readiness"} <= set(unit["required"])
