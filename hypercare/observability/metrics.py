@@ -117,6 +117,10 @@ UNITS_BY_HEALTH = Gauge("hypercare_units_by_health", "Units by health colour (gr
 ALERTS_ACTIVE = Gauge(
     "hypercare_alerts_active", "Open or acknowledged alerts, by severity (info, warning, critical).", ["severity"]
 )
+ALERT_OWNER = Gauge(
+    "hypercare_alert_owner",
+    "1 in the one API process that evaluates and writes alerts (it holds the alert lock), 0 in the others.",
+)
 ALERT_TRANSITIONS = Counter(
     "hypercare_alert_transitions",
     "Alert transitions made by this gateway: raise, escalate, resolve, acknowledge.",
@@ -181,6 +185,7 @@ API_METRICS = (
     ACTIVE_DIVERSIONS,
     UNITS_BY_HEALTH,
     ALERTS_ACTIVE,
+    ALERT_OWNER,
     ALERT_TRANSITIONS,
     ALERT_WEBHOOK_DELIVERIES,
 )
