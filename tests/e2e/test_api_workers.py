@@ -1,5 +1,5 @@
 """A gateway of two processes (``hypercare api --workers 2``) serves clients on both, with the same figures,
-and raises an alert once.
+and raises an alert once; a token revoked outside both closes its sockets in both within 5 s.
 
 The real pipeline (worker, and the API as two uvicorn worker processes sharing one port) on the session's
 broker and a fresh PostgreSQL database of this module's own (so the alerts in it are only this test's). Each
@@ -24,6 +24,8 @@ from pg_databases import fresh_pg_database
 
 from hypercare.entrypoints.embedded_broker import free_port
 from hypercare.settings import Settings
+from hypercare.storage.db import Database
+from services.auth.tokens import revoke_token
 
 UNIT = "SE2321000131-ESASBOR250"  # Avdelning 250 Geriatrik
 EXPECTED_TICKETS = {
@@ -120,6 +122,20 @@ class Client:
             self.take(json.loads(await asyncio.wait_for(self.connection.recv(), left)))
 
 
+async def closed_within(client: Client, seconds: float) -> int | None:
+    """The close code once the server closes the socket within ``seconds`` (messages meanwhile are read)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    try:
+        while (left := deadline - loop.time()) > 0:
+            await asyncio.wait_for(client.connection.recv(), left)
+    except websockets.exceptions.ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except TimeoutError:
+        return None
+    return None
+
+
 async def connect(pipeline: Pipeline) -> Client:
     url = f"ws://127.0.0.1:{pipeline.settings.port}/ws/situation"
     connection = await websockets.connect(url, max_size=None)
@@ -191,6 +207,15 @@ async def test_two_api_processes_serve_clients_on_both_with_the_same_figures_and
         assert raises == [("raise", "patient_safety_ticket", UNIT)]
         listing = (await pipeline.get("/api/v1/alerts?limit=1000")).json()
         assert [a["id"] for a in listing["items"] if a["node_id"] == UNIT] == [stored[0]["id"]]
+
+        # Revoked outside both processes (as `hypercare token revoke` does): every client closes within 5 s.
+        db = Database.from_url(pipeline.settings.effective_database_url)
+        try:
+            assert await revoke_token(db, name=pipeline.names["viewer"]) == 1
+        finally:
+            await db.close()
+        closes = await asyncio.gather(*(closed_within(client, 5.0) for client in clients))
+        assert closes == [1008] * len(clients)
     finally:
         for client in clients:
             await client.connection.close()
