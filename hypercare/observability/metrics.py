@@ -1,8 +1,9 @@
 """Every Prometheus metric Hypercare exports: one catalogue for the API, the worker and the dashboards.
 
-One server process per container (scale with replicas), so the default registry is enough; the
-dashboards and alerting rules under dashboards/ may only name metrics defined here (a test checks
-them against a running API and worker). Labels stay bounded: event type, family, outcome, stage,
+One server process per container (scale with replicas), so the default registry is enough (no multiprocess
+mode: under ``hypercare api --workers N`` each process's /metrics answers for itself; README, "Scaling the
+gateway over processes"); the dashboards and alerting rules under dashboards/ may only name metrics defined
+here (a test checks them against a running API and worker). Labels stay bounded: event type, family, outcome, stage,
 administration, priority, health colour, severity, transition, topic, partition and task; never a user,
 ticket, unit or alert id.
 """
