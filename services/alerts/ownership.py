@@ -64,6 +64,7 @@ class AlertOwnership:
         if self._connection is not None:
             try:
                 await self._connection.execute(text("SELECT 1"))  # the lock lives as long as this session
+                await self._connection.commit()  # never left idle in a transaction
                 return True
             except Exception:
                 log.warning("the alert lock's connection was lost; trying to take the lock again")
