@@ -27,12 +27,15 @@ from hypercare.storage.errors import describe as describe_db_error
 from hypercare.topics import ensure_topics
 from services.alerts import service as alert_service_module
 from services.alerts import webhook as webhook_module
+from services.alerts.ownership import AlertOwnership
 from services.alerts.router import router as alerts_router
 from services.alerts.service import AlertService
 from services.audit.router import router as audit_router
 from services.audit.service import AuditSink
+from services.auth import revocations as revocations_module
 from services.auth.oidc import OidcSignIn
 from services.auth.oidc import router as oidc_router
+from services.auth.revocations import RevocationWatch
 from services.auth.session import SessionCache
 from services.auth.tokens import TokenCache
 from services.console_api import router as console_api_router
@@ -49,6 +52,7 @@ from services.ingest.quarantine_sink import QuarantineSink
 from services.ingest.router import router as ingest_router
 from services.middleware.audit import AuditMiddleware
 from services.middleware.limits import BodyLimitMiddleware
+from services.middleware.process import ProcessHeaderMiddleware
 from services.middleware.ratelimit import Budgets, RateLimitMiddleware
 from services.middleware.security_headers import install_security_headers
 from services.readiness.router import router as readiness_router
@@ -63,7 +67,7 @@ from services.waves.router import router as waves_router
 log = logging.getLogger(__name__)
 
 LIVE_TASKS = frozenset({hub_module.TASK, situation_store_module.TASK})
-RECORD_TASKS = frozenset({alert_service_module.TASK, webhook_module.TASK})
+RECORD_TASKS = frozenset({alert_service_module.TASK, webhook_module.TASK, revocations_module.TASK})
 
 # Responses of at least 1 KiB are gzipped for clients that accept it (the whole picture of 2,000 units: 3.5 MB of
 # JSON, 78 KB at level 6 in 16 ms of CPU; level 9 saves another 12 % for 40 % more time). Bodies from 128 KiB on
@@ -160,16 +164,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await store.start(supervisor=supervisor)
         hub = SituationHub(store=store, org=org, rules=rules, settings=settings)
         await hub.start(supervisor=supervisor)
-        alert_service = AlertService(db=db, hub=hub, rules=alert_rules, settings=settings, ready=store.caught_up)
+        alert_service = AlertService(
+            db=db,
+            hub=hub,
+            rules=alert_rules,
+            settings=settings,
+            ready=store.caught_up,
+            ownership=AlertOwnership(db),  # one process of N evaluates and writes alerts
+        )
         await alert_service.start(supervisor=supervisor)
         quarantine_sink = QuarantineSink(db)
         await quarantine_sink.start()
         app.state.audit_sink = audit_sink = AuditSink(db)
         await audit_sink.start()
         app.state.db = db
-        app.state.token_cache = TokenCache(
+        app.state.token_cache = token_cache = TokenCache(
             ttl=settings.token_cache_seconds, outage_grace=settings.token_outage_grace_seconds
         )
+        revocation_watch = RevocationWatch(db, token_cache)  # revocations made through other processes
+        await revocation_watch.start(supervisor=supervisor)
         app.state.producer = producer
         app.state.store = store
         app.state.hub = hub
@@ -178,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await revocation_watch.stop()
             await alert_service.stop()
             await hub.stop()
             await store.stop()
@@ -213,7 +227,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=GZIP_LEVEL)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth)
     app.add_middleware(RateLimitMiddleware, budgets=Budgets.from_settings(settings))
-    app.add_middleware(AuditMiddleware)  # outermost: audits the limits' refusals too
+    app.add_middleware(AuditMiddleware)  # audits the limits' refusals too
+    app.add_middleware(ProcessHeaderMiddleware)  # outermost: names the answering process (--workers N)
     database_errors = _database_errors(settings)
     app.add_exception_handler(SQLAlchemyError, database_errors)
     app.add_exception_handler(OSError, database_errors)  # ConnectionError, TimeoutError, the token store's

@@ -1,8 +1,8 @@
 """Supervision of the API process's long-running tasks: a failed task is restarted, counted and shown.
 
-The situation store's consumer loop, the hub's publish loop, the alert service and its webhook sender
-each run under one :class:`Supervisor`. When a task fails (any exception but cancellation), or ends
-although it should run for good, the supervisor logs it, counts it in
+The situation store's consumer loop, the hub's publish loop, the alert service, its webhook sender
+and the token revocation poll each run under one :class:`Supervisor`. When a task fails (any exception
+but cancellation), or ends although it should run for good, the supervisor logs it, counts it in
 ``hypercare_task_restarts_total{task}``, waits (capped exponential backoff: ``initial``, doubled per
 failure in a row, at most ``cap``) and runs it again. A run that stayed up for ``cap`` seconds or more
 before it failed starts the backoff over.

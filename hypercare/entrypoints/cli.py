@@ -36,24 +36,39 @@ def _logging() -> None:
 def up(
     simulate: bool = typer.Option(False, "--simulate", help="Also run the cut-over traffic generator."),
     speed: float = typer.Option(1.0, help="Simulated minutes per real minute (with --simulate)."),
+    api_workers: int = typer.Option(1, "--api-workers", min=1, help="API processes (hypercare api --workers)."),
 ) -> None:
     """Start everything: embedded broker (unless HYPERCARE_KAFKA_BOOTSTRAP is set), migrations, worker, API."""
     from hypercare.entrypoints.up import run_up
 
-    raise typer.Exit(run_up(get_settings(), simulate=simulate, simulate_speed=speed))
+    raise typer.Exit(run_up(get_settings(), simulate=simulate, simulate_speed=speed, api_workers=api_workers))
 
 
 @app.command()
-def api() -> None:
-    """Run the API and console gateway (needs a broker and a migrated database)."""
+def api(
+    workers: int = typer.Option(
+        1,
+        "--workers",
+        min=1,
+        help="API processes sharing the port (about one per core); each reads the whole situation topic and "
+        "serves its own clients.",
+    ),
+) -> None:
+    """Run the API and console gateway (needs a broker and a migrated database: migrations run once, before)."""
     import uvicorn
-
-    from services.app import create_app
 
     settings = get_settings()
     _logging()
+    if workers > 1:
+        from services.app import create_app
+
+        create_app(settings)  # a bad org, rules or duties file refuses the start here, not in N restarting workers
+    # An import string and a factory: with workers > 1 uvicorn starts each process from it, reading Settings from
+    # the environment; migrations are not run here (`hypercare db upgrade` or `hypercare up` runs them once first).
     uvicorn.run(
-        create_app(settings),
+        "services.app:create_app",
+        factory=True,
+        workers=workers,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),

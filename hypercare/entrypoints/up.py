@@ -49,7 +49,7 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
         process.wait()
 
 
-def run_up(settings: Settings, *, simulate: bool = False, simulate_speed: float = 1.0) -> int:
+def run_up(settings: Settings, *, simulate: bool = False, simulate_speed: float = 1.0, api_workers: int = 1) -> int:
     from hypercare.storage.migrate import upgrade_database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -89,7 +89,7 @@ def run_up(settings: Settings, *, simulate: bool = False, simulate_speed: float 
         env.setdefault("HYPERCARE_GO_LIVE_AT", datetime.now(UTC).isoformat(timespec="seconds"))
     try:
         children["worker"] = _spawn(["worker"], env)
-        children["api"] = _spawn(["api"], env)
+        children["api"] = _spawn(["api", "--workers", str(api_workers)], env)
         if simulate:
             children["simulator"] = _spawn(["simulate", "--speed", str(simulate_speed), "--wait-for-api"], env)
         print(

@@ -1,8 +1,9 @@
 """Every Prometheus metric Hypercare exports: one catalogue for the API, the worker and the dashboards.
 
-One server process per container (scale with replicas), so the default registry is enough; the
-dashboards and alerting rules under dashboards/ may only name metrics defined here (a test checks
-them against a running API and worker). Labels stay bounded: event type, family, outcome, stage,
+One server process per container (scale with replicas), so the default registry is enough (no multiprocess
+mode: under ``hypercare api --workers N`` each process's /metrics answers for itself; README, "Scaling the
+gateway over processes"); the dashboards and alerting rules under dashboards/ may only name metrics defined
+here (a test checks them against a running API and worker). Labels stay bounded: event type, family, outcome, stage,
 administration, priority, health colour, severity, transition, topic, partition and task; never a user,
 ticket, unit or alert id.
 """
@@ -117,6 +118,10 @@ UNITS_BY_HEALTH = Gauge("hypercare_units_by_health", "Units by health (green, ye
 ALERTS_ACTIVE = Gauge(
     "hypercare_alerts_active", "Open or acknowledged alerts, by severity (info, warning, critical).", ["severity"]
 )
+ALERT_OWNER = Gauge(
+    "hypercare_alert_owner",
+    "1 in the one API process that evaluates and writes alerts (it holds the alert lock), 0 in the others.",
+)
 ALERT_TRANSITIONS = Counter(
     "hypercare_alert_transitions",
     "Alert transitions made by this gateway: raise, escalate, resolve, acknowledge.",
@@ -181,6 +186,7 @@ API_METRICS = (
     ACTIVE_DIVERSIONS,
     UNITS_BY_HEALTH,
     ALERTS_ACTIVE,
+    ALERT_OWNER,
     ALERT_TRANSITIONS,
     ALERT_WEBHOOK_DELIVERIES,
 )

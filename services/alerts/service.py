@@ -9,6 +9,10 @@ WebSocket clients. The database is the shared truth between gateway replicas: ea
 from the stored alerts, so an acknowledgement made through another replica is seen here within a
 tick, and only the replica whose conditional write succeeded sends the webhook.
 
+With several API processes (``hypercare api --workers N``, or replicas) exactly one evaluates and writes:
+the holder of the alert lock (:mod:`services.alerts.ownership`). The others read the stored alerts each tick
+and push them to their own clients, so an alert is raised, and its webhook sent, once.
+
 Nothing is evaluated until the situation store has caught up with the situation topic: a partial
 picture would resolve every open alert and raise them again moments later.
 
@@ -34,6 +38,7 @@ from hypercare.storage.db import Database
 from hypercare.storage.models import utcnow
 from services.alerts import store
 from services.alerts.engine import Escalate, Raise, evaluate
+from services.alerts.ownership import AlertOwnership
 from services.alerts.rules import SEVERITIES, AlertRules
 from services.alerts.schemas import AlertList, AlertOut
 from services.alerts.webhook import WebhookSender
@@ -75,6 +80,7 @@ class AlertService:
         settings: Settings,
         ready: asyncio.Event,
         notifier: Notifier | None = None,
+        ownership: AlertOwnership | None = None,
     ) -> None:
         self._db = db
         self._hub = hub
@@ -86,6 +92,7 @@ class AlertService:
         self._known: dict[int, dict[str, Any]] = {}  # active alerts as last pushed to the hub
         self._lock = asyncio.Lock()
         self._supervisor: Supervisor | None = None
+        self._ownership = ownership  # None: the only process (tests, a single gateway without the lock)
 
     async def start(self, *, supervisor: Supervisor | None = None) -> None:
         for severity in SEVERITIES:
@@ -102,6 +109,8 @@ class AlertService:
             await self._supervisor.cancel(TASK)
         if self._webhook is not None:
             await self._webhook.stop()
+        if self._ownership is not None:
+            await self._ownership.release()
 
     async def _run(self) -> None:
         """A round per published picture; a failure ends it and the supervisor runs it again."""
@@ -114,9 +123,15 @@ class AlertService:
             await self.evaluate_once()
 
     async def evaluate_once(self) -> list[store.Applied]:
-        """One round on the hub's latest picture; returns the transitions this replica made."""
+        """One round on the hub's latest picture; returns the transitions this replica made.
+
+        A process that does not own alert evaluation only pushes the stored alerts to its clients.
+        """
         latest = self._hub.latest
         if latest is None:
+            return []
+        if self._ownership is not None and not await self._ownership.held():
+            await self.refresh()
             return []
         now, flat = latest
         async with self._lock:

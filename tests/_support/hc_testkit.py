@@ -38,7 +38,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 class Pipeline:
-    def __init__(self, settings: Settings, log_dir: Path) -> None:
+    def __init__(self, settings: Settings, log_dir: Path, *, api_args: tuple[str, ...] = ()) -> None:
+        self.api_args = api_args  # e.g. ("--workers", "2")
         self.settings = settings.model_copy(update={"port": free_port(), "worker_web_port": free_port()})
         self.env = settings_env(self.settings)
         self.log_dir = log_dir
@@ -53,11 +54,16 @@ class Pipeline:
 
     # processes -----------------------------------------------------------------------------
     def _spawn(
-        self, name: str, *, env: dict[str, str] | None = None, log_name: str | None = None
+        self,
+        name: str,
+        *,
+        env: dict[str, str] | None = None,
+        log_name: str | None = None,
+        args: tuple[str, ...] = (),
     ) -> subprocess.Popen[bytes]:
         log = (self.log_dir / f"{log_name or name}.log").open("ab")
         return subprocess.Popen(
-            [sys.executable, "-m", "hypercare.entrypoints.cli", name],
+            [sys.executable, "-m", "hypercare.entrypoints.cli", name, *args],
             env=env or self.env,
             cwd=REPO,
             stdout=log,
@@ -103,7 +109,7 @@ class Pipeline:
         finally:
             await db.close()
         self.start_worker()
-        self.api = self._spawn("api")
+        self.api = self._spawn("api", args=self.api_args)
         await self.wait_api()
 
     async def wait_api(self, timeout: float = 30.0) -> None:
@@ -134,7 +140,7 @@ class Pipeline:
         except subprocess.TimeoutExpired:
             os.killpg(self.api.pid, signal.SIGKILL)
             self.api.wait()
-        self.api = self._spawn("api")
+        self.api = self._spawn("api", args=self.api_args)
 
     async def wait_worker_ready(self, timeout: float = 60.0, *, url: str | None = None) -> None:
         """Until the worker has joined its group and serves its own port (it starts that last)."""
@@ -194,9 +200,9 @@ class Pipeline:
 
 
 @asynccontextmanager
-async def running(settings: Settings, log_dir: Path) -> AsyncIterator[Pipeline]:
+async def running(settings: Settings, log_dir: Path, *, api_args: tuple[str, ...] = ()) -> AsyncIterator[Pipeline]:
     """A started pipeline (worker and API processes), stopped on the way out."""
-    pipeline = Pipeline(settings, log_dir)
+    pipeline = Pipeline(settings, log_dir, api_args=api_args)
     try:
         await pipeline.start()
         yield pipeline

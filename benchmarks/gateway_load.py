@@ -1,0 +1,446 @@
+"""Load on the console gateway: many WebSocket clients, events posted at a steady rate (a benchmark, not a test).
+
+Starts an embedded broker, one stream worker and ``hypercare api --workers K`` on a generated registry of N
+units in four waves (written to a temporary YAML file, ``HYPERCARE_ORG_FILE``), connects C WebSocket clients
+from separate probe processes (each its own event loop with many sockets, so the probe does not take the
+server's time from inside its process), posts R events/s for S seconds and prints:
+
+  achieved rate; first snapshot p50/p95 (connect → snapshot, every client connecting at once); WebSocket
+  handshake p50; post → WebSocket p50/p99 measured from the POST's answer (one probe login per 100 ms batch
+  at one unit, timed at every client); bytes per client per second; clients dropped; how the clients spread
+  over the API processes; RSS of every server process at the end.
+
+    .venv/bin/python benchmarks/gateway_load.py --units 2000 --clients 100 --rate 500 --api-workers 1 \\
+        --seconds 20 [--database-url URL] [--probes 2]
+
+Without --database-url it uses SQLite in a temporary directory (the embedded default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests" / "_support"))
+
+from big_registry import generated_registry  # noqa: E402
+
+from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port  # noqa: E402
+from hypercare.org.registry import OrgRegistry, load_org  # noqa: E402
+from hypercare.settings import Settings  # noqa: E402
+from hypercare.storage.db import Database  # noqa: E402
+from hypercare.storage.migrate import upgrade_database  # noqa: E402
+from hypercare.topics import ensure_topics  # noqa: E402
+from services.auth.tokens import free_name, issue_token  # noqa: E402
+
+INTERVAL = 0.1  # one batch (with one probe login) per 100 ms
+LOGINS = re.compile(rb'"logins_15m":(\d+)')
+
+
+# --- the registry --------------------------------------------------------------------------------------
+def registry_file(units: int, path: Path) -> OrgRegistry:
+    """The generated registry of ``units`` units as a registry file (what ``HYPERCARE_ORG_FILE`` reads).
+
+    The generated ids (``<id>-<copy>``, ``<id>-w<wave>``) are not HSA ids, which a registry file must use: every
+    administration, site and unit gets ``<organisation>-G<kind><number>`` instead, everywhere it is named.
+    """
+    document = generated_registry(load_org(), units).model_dump(mode="json", exclude_none=True)
+    renamed: dict[str, str] = {}
+    for admin in document["administrations"]:
+        renamed[admin["id"]] = f"{admin['id'].split('-', 1)[0]}-GA{len(renamed):06d}"
+        for site in admin["sites"]:
+            renamed[site["id"]] = f"{site['id'].split('-', 1)[0]}-GS{len(renamed):06d}"
+            for unit in site["units"]:
+                renamed[unit["id"]] = f"{unit['id'].split('-', 1)[0]}-GU{len(renamed):06d}"
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: rename(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [rename(item) for item in value]
+        return renamed.get(value, value) if isinstance(value, str) else value
+
+    path.write_text(yaml.safe_dump(rename(document), allow_unicode=True, sort_keys=False))
+    return load_org(path)
+
+
+# --- events ----------------------------------------------------------------------------------------------
+def filler_events(org: OrgRegistry, n: int, tag: str, avoid: str) -> list[dict[str, Any]]:
+    """Logins, permission denials, tickets and floor-walker check-ins spread over every unit but ``avoid``."""
+    units = [unit for unit in org.placements if unit != avoid]
+    now = datetime.now(UTC).isoformat()
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        base = {"event_id": f"{tag}-{i}", "occurred_at": now, "unit_id": units[i % len(units)]}
+        kind = i % 10
+        if kind < 5:
+            failed = i % 7 == 0
+            out.append(
+                {
+                    **base,
+                    "type": "access.login",
+                    "user_ref": f"u{i % 997}",
+                    "outcome": "failure" if failed else "success",
+                    **({"reason": "card_error"} if failed else {}),
+                }
+            )
+        elif kind == 5:
+            out.append(
+                {
+                    **base,
+                    "type": "access.permission_denied",
+                    "user_ref": f"u{i % 991}",
+                    "role": "sjukskoterska",
+                    "module": "orders",
+                }
+            )
+        elif kind == 6:
+            out.append(
+                {
+                    **base,
+                    "type": "ticket.opened",
+                    "ticket_id": f"{tag}-T{i}",
+                    "channel": "phone",
+                    "category": "login",
+                    "priority": 2 + i % 3,
+                    "summary": "Kan inte skriva ut etiketter",
+                }
+            )
+        elif kind == 7:
+            opened_at = units[(i - 1) % len(units)]  # where the previous event opened the ticket
+            out.append({**base, "unit_id": opened_at, "type": "ticket.resolved", "ticket_id": f"{tag}-T{i - 1}"})
+        else:
+            out.append(
+                {
+                    **base,
+                    "type": "floorwalker.checkin",
+                    "walker_id": f"fw-{i % 40}",
+                    "status": "assisting",
+                    "assists": 1,
+                    "categories": ["login"],
+                }
+            )
+    return out
+
+
+def probe_login(unit: str) -> dict[str, Any]:
+    return {
+        "event_id": f"probe-{uuid.uuid4().hex}",
+        "type": "access.login",
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "unit_id": unit,
+        "user_ref": "probe",
+        "outcome": "success",
+    }
+
+
+# --- probe processes -------------------------------------------------------------------------------------
+async def _client(
+    url: str, token: str, marker: bytes, go: Any, stop: Any, result: dict[str, Any], connected: asyncio.Event
+) -> None:
+    """One WebSocket client: handshake and snapshot times, then the arrival time of every probe count."""
+    started = time.time()
+    try:
+        ws = await websockets.connect(url, max_size=None, open_timeout=120, ping_interval=None)
+    except Exception as error:
+        result["failed"] = type(error).__name__
+        connected.set()
+        return
+    result["handshake"] = time.time() - started
+    result["process"] = ws.response.headers.get("x-hypercare-process", "?") if ws.response else "?"
+    arrivals: dict[int, float] = {}
+    received = 0
+    try:
+        await ws.send(json.dumps({"type": "auth", "token": token}))
+        raw = await asyncio.wait_for(ws.recv(decode=False), 120)
+        result["snapshot"] = time.time() - started
+        connected.set()
+        seen = _count(raw, marker)
+        while not stop.is_set():
+            try:
+                raw = await asyncio.wait_for(ws.recv(decode=False), 0.5)
+            except TimeoutError:
+                continue
+            now = time.time()
+            if go.is_set():
+                received += len(raw)
+            count = _count(raw, marker)
+            if count is not None and (seen is None or count > seen):
+                first = seen + 1 if seen is not None else count
+                for k in range(first, count + 1):
+                    arrivals.setdefault(k, now)
+                seen = count
+    except (websockets.exceptions.ConnectionClosed, TimeoutError):
+        result["dropped"] = True
+    finally:
+        connected.set()
+        result["arrivals"] = arrivals
+        result["bytes"] = received
+        await ws.close()
+
+
+def _count(raw: bytes, marker: bytes) -> int | None:
+    """The probe unit's login count in a message, read without parsing the whole message."""
+    at = raw.find(marker)
+    found = LOGINS.search(raw, at) if at >= 0 else None
+    return int(found.group(1)) if found else None
+
+
+def probe_process(
+    url: str, token: str, probe_unit: str, clients: int, ready: Any, go: Any, stop: Any, out: Any
+) -> None:
+    """A probe process: ``clients`` sockets on one event loop; its results go to ``out`` at the end."""
+
+    async def run() -> list[dict[str, Any]]:
+        marker = f'"unit_id":"{probe_unit}"'.encode()
+        results: list[dict[str, Any]] = [{} for _ in range(clients)]
+        connected = [asyncio.Event() for _ in range(clients)]
+        tasks = [
+            asyncio.create_task(_client(url, token, marker, go, stop, result, done))
+            for result, done in zip(results, connected, strict=True)
+        ]
+        await asyncio.gather(*(done.wait() for done in connected))
+        ready.put(clients)
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return results
+
+    out.put(asyncio.run(run()))
+
+
+# --- server processes ------------------------------------------------------------------------------------
+def env_for(settings: Settings, org_file: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
+    for name, value in settings.model_dump().items():
+        if value is not None:
+            env[f"HYPERCARE_{name.upper()}"] = str(value)
+    env["HYPERCARE_ORG_FILE"] = str(org_file)
+    return env
+
+
+def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "hypercare.entrypoints.cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def rss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return found
+    for child in map(int, children):
+        found += [child, *descendants(child)]
+    return found
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# --- the run ---------------------------------------------------------------------------------------------
+async def run(args: argparse.Namespace) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="hypercare-gateway-load-"))
+    org_file = workdir / "org.yaml"
+    org = registry_file(args.units, org_file)
+    probe_unit = next(iter(org.placements))
+    broker = EmbeddedBroker(log_file=workdir / "broker.log").start()
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        settings = Settings(
+            kafka_bootstrap=broker.bootstrap,
+            database_url=args.database_url,
+            data_dir=workdir,
+            topic_prefix=f"gwload{uuid.uuid4().hex[:6]}",
+            worker_id=f"gwload-{uuid.uuid4().hex[:6]}",
+            port=free_port(),
+            worker_web_port=free_port(),
+            log_level="WARNING",
+            org_file=org_file,
+            rate_limit_ingest="1000000/minute",
+        )
+        upgrade_database(settings.effective_database_url)
+        await ensure_topics(settings)
+        db = Database.from_url(settings.effective_database_url)
+        try:
+            token = await issue_token(db, role="admin", name=await free_name(db, "gateway-load"))
+        finally:
+            await db.close()
+        env = env_for(settings, org_file)
+        worker = spawn(["worker"], env, workdir / "worker.log")
+        api = spawn(["api", "--workers", str(args.api_workers)], env, workdir / "api.log")
+        processes += [api, worker]
+        base_url = f"http://{settings.host}:{settings.port}"
+        async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as client:
+            await _wait_ready(client, api, workdir, args.api_workers)
+            print(
+                f"units {len(org.placements)}, clients {args.clients}, target {args.rate} events/s, api processes "
+                f"{args.api_workers}, probe processes {args.probes}, {args.seconds:g} s, database "
+                f"{settings.effective_database_url.split('://')[0]}, cores {os.cpu_count()}",
+                flush=True,
+            )
+            ctx = mp.get_context("spawn")
+            ready, out = ctx.Queue(), ctx.Queue()
+            go, stop = ctx.Event(), ctx.Event()
+            shares = [
+                args.clients // args.probes + (1 if k < args.clients % args.probes else 0) for k in range(args.probes)
+            ]
+            ws_url = base_url.replace("http", "ws") + "/ws/situation"
+            probes = [
+                ctx.Process(target=probe_process, args=(ws_url, token, probe_unit, n, ready, go, stop, out))
+                for n in shares
+                if n
+            ]
+            for probe in probes:
+                probe.start()
+            for _ in probes:
+                await asyncio.to_thread(ready.get, True, 600)
+            base = (await client.get(f"/api/v1/units/{probe_unit}")).json()["access"]["logins_15m"]
+            per_batch = max(1, int(args.rate * INTERVAL))
+            batches = int(args.seconds / INTERVAL)
+            filler = filler_events(org, batches * (per_batch - 1), f"l-{uuid.uuid4().hex[:6]}", probe_unit)
+            answered: dict[int, float] = {}
+            accepted = 0
+            go.set()
+            start = time.time()
+            for tick in range(batches):
+                batch = [*filler[tick * (per_batch - 1) : (tick + 1) * (per_batch - 1)], probe_login(probe_unit)]
+                response = await client.post("/api/v1/events", json=batch, timeout=60)
+                answered[base + tick + 1] = time.time()
+                accepted += int(response.json().get("accepted", 0)) if response.status_code == 200 else 0
+                delay = start + (tick + 1) * INTERVAL - time.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            elapsed = time.time() - start
+            await asyncio.sleep(3.0)
+            go.clear()
+            stop.set()
+            results: list[dict[str, Any]] = []
+            for _ in probes:
+                results += await asyncio.to_thread(out.get, True, 600)
+            for probe in probes:
+                probe.join(30)
+            rss = {f"api {pid}": rss_mib(pid) for pid in [api.pid, *descendants(api.pid)]}
+            rss[f"worker {worker.pid}"] = rss_mib(worker.pid)
+        report(args, results, answered, accepted, elapsed, rss)
+    finally:
+        for process in processes:
+            stop_process(process)
+        broker.stop()
+
+
+async def _wait_ready(client: httpx.AsyncClient, api: subprocess.Popen[bytes], workdir: Path, workers: int) -> None:
+    """Until every API process answers /readyz (each has caught up with the situation topic)."""
+    deadline = time.time() + 300
+    ready: set[str] = set()
+    while time.time() < deadline:
+        if api.poll() is not None:
+            raise RuntimeError(f"the API exited; see {workdir / 'api.log'}")
+        try:
+            # A new connection each time: a kept-alive one would always ask the same process.
+            response = await client.get("/readyz", timeout=5, headers={"Connection": "close"})
+            if response.status_code == 200:
+                ready.add(response.headers.get("x-hypercare-process", "?"))
+                if len(ready) >= workers:
+                    return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.05)
+    raise TimeoutError(f"only {len(ready)} of {workers} API processes became ready; see {workdir / 'api.log'}")
+
+
+def report(
+    args: argparse.Namespace,
+    results: list[dict[str, Any]],
+    answered: dict[int, float],
+    accepted: int,
+    elapsed: float,
+    rss: dict[str, float],
+) -> None:
+    connected = [r for r in results if "snapshot" in r]
+    latencies = [
+        arrival - answered[k] for r in connected for k, arrival in r.get("arrivals", {}).items() if k in answered
+    ]
+    expected = len(answered) * len(connected)
+    by_process: dict[str, int] = {}
+    for r in connected:
+        by_process[r["process"]] = by_process.get(r["process"], 0) + 1
+    print(f"achieved rate:              {accepted / elapsed:8.0f} events/s ({accepted} accepted in {elapsed:.1f} s)")
+    print(
+        f"first snapshot p50 / p95:   {percentile([r['snapshot'] for r in connected], 0.5) * 1000:8.0f} / "
+        f"{percentile([r['snapshot'] for r in connected], 0.95) * 1000:.0f} ms"
+    )
+    print(f"WebSocket handshake p50:    {percentile([r['handshake'] for r in connected], 0.5) * 1000:8.0f} ms")
+    print(
+        f"post → WebSocket p50 / p99: {percentile(latencies, 0.5) * 1000:8.0f} / "
+        f"{percentile(latencies, 0.99) * 1000:.0f} ms ({len(latencies)} of {expected} probe arrivals)"
+    )
+    per_client = sum(r.get("bytes", 0) for r in connected) / max(1, len(connected)) / elapsed
+    print(f"bytes per client per second:{per_client / 1024:8.1f} KiB")
+    dropped = sum(1 for r in results if r.get("dropped")) + sum(1 for r in results if "failed" in r)
+    print(
+        f"clients dropped:            {dropped:8d} (of {len(results)}; {len(results) - len(connected)} never connected)"
+    )
+    print(f"clients per API process:    {', '.join(f'{pid}: {n}' for pid, n in sorted(by_process.items()))}")
+    print("RSS at the end:             " + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in rss.items()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--units", type=int, default=40)
+    parser.add_argument("--clients", type=int, default=100)
+    parser.add_argument("--rate", type=int, default=500, help="events/s posted")
+    parser.add_argument("--api-workers", type=int, default=1)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--database-url", default=None)
+    parser.add_argument("--probes", type=int, default=2, help="probe processes holding the clients")
+    asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
