@@ -68,6 +68,11 @@ def _hsa_prefix(value: str | None) -> str | None:
     return value
 
 
+# A unit's users when the registry gives no ``staff``: about 50,000 users (DOMAIN.md) over the shipped region's
+# ~1,540 units is 32; rounded down.
+DEFAULT_UNIT_STAFF = 30
+
+
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -100,6 +105,8 @@ class Unit(_Node):
     name: str
     kind: UnitKind = "ward"
     wave: str | None = None
+    # How many users (staff) work on the unit: the denominator of "per 100 users" (DEFAULT_UNIT_STAFF if not given).
+    staff: int | None = Field(default=None, ge=0, strict=True)
 
 
 class Site(_Node):
@@ -250,6 +257,16 @@ class OrgRegistry(_Node):
     @cached_property
     def emergency_departments(self) -> list[UnitPlacement]:
         return [placement for placement in self.placements.values() if placement.kind == "ed"]
+
+    @cached_property
+    def unit_staff(self) -> dict[str, int]:
+        """Each unit's users: its ``staff``, else :data:`DEFAULT_UNIT_STAFF`."""
+        return {
+            unit.id: DEFAULT_UNIT_STAFF if unit.staff is None else unit.staff
+            for admin in self.administrations
+            for site in admin.sites
+            for unit in site.units
+        }
 
     @cached_property
     def wave_units(self) -> dict[str, list[str]]:
