@@ -21,6 +21,9 @@ prefixes and of the ids under an organisation that declares one, references to a
 resolve, and, once a file declares waves, every unit in exactly one wave (through its site or itself).
 A file without ``waves`` (a small test registry) has no waves: every unit's ``wave_id`` is null.
 
+A unit may give its ``staff`` (its users): the denominator of the exit criteria's "per 100 users"
+(:mod:`hypercare.rules.exit_criteria`); :data:`DEFAULT_UNIT_STAFF` where it does not.
+
 The shipped default (``default_org.yaml``) is the first wave of the 2024 go-live and the neighbouring
 emergency departments; ``region_org.yaml`` (``HYPERCARE_ORG_FILE=hypercare/org/region_org.yaml``, generated
 by :mod:`hypercare.org.generate_region`) is the whole region. ``HYPERCARE_ORG_FILE`` takes the region's own file.
