@@ -62,6 +62,7 @@ from services.risks.router import router as risks_router
 from services.stop_criteria.router import router as stop_criteria_router
 from services.supervision import Supervisor
 from services.tokens.router import router as tokens_router
+from services.wave_exit.router import router as wave_exit_router
 from services.waves.router import router as waves_router
 
 log = logging.getLogger(__name__)
@@ -217,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.alert_rules = alert_rules
     app.state.stop_criteria = stop_criteria
     app.state.readiness = rules_file.readiness
+    app.state.exit_criteria = rules_file.exit_criteria
     app.state.duties = duties
     app.state.report_context = report_context
     app.state.oidc = oidc
@@ -242,6 +244,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(alerts_router)
     app.include_router(stop_criteria_router)
     app.include_router(waves_router)
+    app.include_router(wave_exit_router)
     app.include_router(readiness_router)
     app.include_router(reports_router)
     app.include_router(oidc_router)

@@ -1,8 +1,9 @@
 """``Annotated`` aliases for everything the routes need from the app (built once in ``services.app``).
 
 This is the one module that reads ``app.state``: ``create_app`` builds the runtime objects (settings, org
-registry, health rules, alert rules, stop criteria, readiness checklist, reporting duties, report context)
-before the first request, and its lifespan adds the connections (database, producer, situation hub, alert service).
+registry, health rules, alert rules, stop criteria, readiness checklist, exit criteria, reporting duties, report
+context) before the first request, and its lifespan adds the connections (database, producer, situation hub, alert
+service).
 Routers ask for them through these aliases and never look at ``app.state`` themselves.
 """
 
@@ -14,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from hypercare.org.registry import OrgRegistry
+from hypercare.rules.exit_criteria import ExitCriteria
 from hypercare.rules.readiness import ReadinessChecklist
 from hypercare.settings import Settings
 from hypercare.situation.health import HealthRules
@@ -64,5 +66,6 @@ AlertRulesDep = Annotated[AlertRules, Depends(_state("alert_rules"))]
 AlertServiceDep = Annotated[AlertService | None, Depends(_started("alert_service"))]
 StopCriteriaDep = Annotated[StopCriteria, Depends(_state("stop_criteria"))]
 ReadinessDep = Annotated[ReadinessChecklist, Depends(_state("readiness"))]
+ExitCriteriaDep = Annotated[ExitCriteria, Depends(_state("exit_criteria"))]
 DutiesDep = Annotated[DutiesConfig, Depends(_state("duties"))]
 ReportContextDep = Annotated[ReportContext, Depends(_state("report_context"))]

@@ -63,6 +63,7 @@ WalkerStatus = Literal["on_unit", "assisting", "available", "break"]
 DiversionScope = Literal["ambulance", "walk_in", "all"]
 RolloutDecision = Literal["continue", "pause", "rollback"]
 WaveDecision = Literal["go", "no_go"]
+HandoverDecision = Literal["handover", "extend"]
 Priority = Annotated[int, Field(ge=1, le=4, strict=True)]
 
 
@@ -322,6 +323,10 @@ class DecisionRecorded(Envelope):
     # when recorded through POST /api/v1/readiness/decisions).
     wave_decision: WaveDecision | None = None
     readiness: JsonDocument | None = None
+    # A wave's hypercare exit ("handover to support", or hypercare extended), and the wave's exit criteria the
+    # group decided on (stamped by the gateway when recorded through POST /api/v1/waves/{wave_id}/exit/decisions).
+    handover_decision: HandoverDecision | None = None
+    exit_criteria: JsonDocument | None = None
 
 
 class RiskRecorded(Envelope):

@@ -21,6 +21,9 @@ prefixes and of the ids under an organisation that declares one, references to a
 resolve, and, once a file declares waves, every unit in exactly one wave (through its site or itself).
 A file without ``waves`` (a small test registry) has no waves: every unit's ``wave_id`` is null.
 
+A unit may give its ``staff`` (its users): the denominator of the exit criteria's "per 100 users"
+(:mod:`hypercare.rules.exit_criteria`); :data:`DEFAULT_UNIT_STAFF` where it does not.
+
 The shipped default (``default_org.yaml``) is the first wave of the 2024 go-live and the neighbouring
 emergency departments; ``region_org.yaml`` (``HYPERCARE_ORG_FILE=hypercare/org/region_org.yaml``, generated
 by :mod:`hypercare.org.generate_region`) is the whole region. ``HYPERCARE_ORG_FILE`` takes the region's own file.
@@ -68,6 +71,11 @@ def _hsa_prefix(value: str | None) -> str | None:
     return value
 
 
+# A unit's users when the registry gives no ``staff``: about 50,000 users (DOMAIN.md) over the shipped region's
+# ~1,540 units is 32; rounded down.
+DEFAULT_UNIT_STAFF = 30
+
+
 class _Node(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -100,6 +108,8 @@ class Unit(_Node):
     name: str
     kind: UnitKind = "ward"
     wave: str | None = None
+    # How many users (staff) work on the unit: the denominator of "per 100 users" (DEFAULT_UNIT_STAFF if not given).
+    staff: int | None = Field(default=None, ge=0, strict=True)
 
 
 class Site(_Node):
@@ -250,6 +260,16 @@ class OrgRegistry(_Node):
     @cached_property
     def emergency_departments(self) -> list[UnitPlacement]:
         return [placement for placement in self.placements.values() if placement.kind == "ed"]
+
+    @cached_property
+    def unit_staff(self) -> dict[str, int]:
+        """Each unit's users: its ``staff``, else :data:`DEFAULT_UNIT_STAFF`."""
+        return {
+            unit.id: DEFAULT_UNIT_STAFF if unit.staff is None else unit.staff
+            for admin in self.administrations
+            for site in admin.sites
+            for unit in site.units
+        }
 
     @cached_property
     def wave_units(self) -> dict[str, list[str]]:

@@ -1,4 +1,5 @@
-"""The rules file, read once: thresholds, health rules, alert rules, stop criteria and readiness from one document.
+"""The rules file, read once: thresholds, health rules, alert rules, stop criteria, readiness and exit criteria
+from one document.
 
 The ``thresholds:`` section (:mod:`hypercare.rules.thresholds`) holds the minimum volumes and rate limits;
 the other sections refer to it by id, so the three judge a figure by the same numbers.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from hypercare.rules.alerts import AlertRules, parse_alert_rules
+from hypercare.rules.exit_criteria import ExitCriteria, parse_exit_criteria
 from hypercare.rules.loader import RulesError, Source, read_rules_yaml, rules_section
 from hypercare.rules.readiness import ReadinessChecklist, parse_readiness
 from hypercare.rules.stop_criteria import StopCriteria, parse_stop_criteria
@@ -38,6 +40,7 @@ class RulesFile:
     alerts: AlertRules
     stop_criteria: StopCriteria
     readiness: ReadinessChecklist
+    exit_criteria: ExitCriteria
     origin: str  # the file's name in messages
 
 
@@ -65,7 +68,8 @@ def load_rules_file(path: Path | None = None) -> RulesFile:
         *rules_section(data, source, "stop_criteria"),
     )
     readiness = parsed(lambda d, s: parse_readiness(d, origin=s), *rules_section(data, source, "readiness"))
-    if health is None or alerts is None or criteria is None or readiness is None:
+    exits = parsed(lambda d, s: parse_exit_criteria(d, origin=s), *rules_section(data, source, "exit_criteria"))
+    if health is None or alerts is None or criteria is None or readiness is None or exits is None:
         raise RulesError("\n".join(problems))
     return RulesFile(
         thresholds=thresholds,
@@ -73,5 +77,6 @@ def load_rules_file(path: Path | None = None) -> RulesFile:
         alerts=alerts,
         stop_criteria=criteria,
         readiness=readiness,
+        exit_criteria=exits,
         origin=source.where(),
     )

@@ -360,6 +360,8 @@ class HealthRules(BaseModel):
     stop_criteria: list[Any] | None = None
     # Parsed by hypercare.rules.readiness, likewise.
     readiness: list[Any] | None = None
+    # Parsed by hypercare.rules.exit_criteria, likewise.
+    exit_criteria: list[Any] | None = None
 
     @field_validator("health")
     @classmethod

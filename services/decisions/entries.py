@@ -74,6 +74,8 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
             "stop_criteria": payload.get("stop_criteria"),
             "wave_decision": payload.get("wave_decision"),
             "readiness": payload.get("readiness"),
+            "handover_decision": payload.get("handover_decision"),
+            "exit_criteria": payload.get("exit_criteria"),
             "override_reason": None,
         }
     receiving = [_name(org, unit_id) for unit_id in payload.get("to_unit_ids", [])]  # an end names none
@@ -100,6 +102,8 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
         "stop_criteria": None,
         "wave_decision": None,
         "readiness": None,
+        "handover_decision": None,
+        "exit_criteria": None,
         "override_reason": (payload.get("override_reason") or "").strip() or None,
     }
 

@@ -29,6 +29,8 @@ class DecisionEntry(Schema):
     stop_criteria: dict[str, Any] | None  # the stop-criteria evaluation a go/no-go decision was taken on
     wave_decision: str | None = None  # go or no_go: a wave's go-live decision
     readiness: dict[str, Any] | None = None  # the wave's readiness that decision was taken on
+    handover_decision: str | None = None  # handover or extend: a wave's hypercare exit decision
+    exit_criteria: dict[str, Any] | None = None  # the wave's exit criteria that decision was taken on
     override_reason: str | None = None  # why a diversion went to an ED that was itself diverting
     corrected_by: list[str]
 

@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 
 from hypercare.contract.events import Event, stored_event
-from hypercare.situation.facts.diversions import fold_diversions, hours_per_unit
-from hypercare.situation.facts.tickets import fold_tickets
+from hypercare.situation.facts.diversions import Diversion, DiversionKey, fold_diversions, hours_per_unit
+from hypercare.situation.facts.tickets import Ticket, fold_tickets
 from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent
 from services.console_api.sql import TICKET_TYPES, payload_int, payload_text
@@ -92,14 +92,36 @@ async def open_priority1_tickets(db: Database, *, at: datetime) -> Counter[str]:
     return Counter(ticket.unit_id for ticket in tickets.values() if ticket.is_open and ticket.priority == 1)
 
 
-async def diversion_hours(db: Database, *, since: datetime, at: datetime) -> dict[str, float]:
-    """Hours of diversion per emergency department within ``[since, at]`` (the shared diversion fold's spans)."""
+async def diversions_at(db: Database, *, at: datetime) -> dict[DiversionKey, Diversion]:
+    """Every diversion as the stored events stood at ``at`` (the shared diversion fold)."""
     query = select(StoredEvent.payload).where(
         StoredEvent.type.in_(("ed.diversion_started", "ed.diversion_ended")), StoredEvent.occurred_at <= at
     )
     async with db.sessions() as session:
         events = [stored_event(payload) for payload in (await session.execute(query)).scalars()]
-    return hours_per_unit(fold_diversions(events, as_of=at).values(), start=since, until=at)
+    return fold_diversions(events, as_of=at)
+
+
+async def diversion_hours(db: Database, *, since: datetime, at: datetime) -> dict[str, float]:
+    """Hours of diversion per emergency department within ``[since, at]`` (the shared diversion fold's spans)."""
+    return hours_per_unit((await diversions_at(db, at=at)).values(), start=since, until=at)
+
+
+async def active_diversions(db: Database, *, at: datetime) -> Counter[str]:
+    """Diversions running at ``at`` (started, not ended), per emergency department."""
+    return Counter(item.unit_id for item in (await diversions_at(db, at=at)).values() if item.is_active)
+
+
+async def tickets_opened_in(db: Database, *, since: datetime, until: datetime, at: datetime) -> list[Ticket]:
+    """The tickets first opened in ``[since, until)``, folded as the stored events stood at ``at`` (the earliest
+    opening decides the moment, as in :func:`patient_safety_tickets`); the caller counts them per day and unit."""
+    opened = (
+        select(payload_text("ticket_id"))
+        .where(StoredEvent.type == "ticket.opened", StoredEvent.occurred_at >= since, StoredEvent.occurred_at < until)
+        .scalar_subquery()
+    )
+    tickets = fold_tickets(await _ticket_events(db, opened, at=at), as_of=at)
+    return [ticket for ticket in tickets.values() if ticket.opened_at is not None and since <= ticket.opened_at < until]
 
 
 async def patient_safety_tickets(db: Database, *, since: datetime, at: datetime) -> Counter[str]:

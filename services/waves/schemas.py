@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hypercare.org.registry import WaveStatus
 from services.readiness.schemas import WaveGate
+from services.wave_exit.schemas import WaveExit
 
 
 class WaveView(BaseModel):
@@ -25,6 +26,7 @@ class WaveView(BaseModel):
     unit_count: int = Field(ge=0)
     administration_ids: list[str] = Field(description="administrations (organisations) with units in the wave")
     readiness: WaveGate = Field(description="its units' readiness rolled up, and the units blocking its gate")
+    exit: WaveExit = Field(description="its hypercare exit criteria now: ready for handover to support or not")
 
 
 class AreaView(BaseModel):

@@ -7,11 +7,13 @@ from datetime import datetime
 
 from hypercare.org.registry import OrgRegistry, hours_since_go_live
 from services.readiness.schemas import WaveGate
+from services.wave_exit.schemas import WaveExit
 from services.waves.schemas import AreaView, Waves, WaveView
 
 
-def waves_at(org: OrgRegistry, now: datetime, gates: Mapping[str, WaveGate]) -> Waves:
-    """The waves at ``now``, each with its readiness gate (``gates``: services.readiness.service.wave_gates)."""
+def waves_at(org: OrgRegistry, now: datetime, gates: Mapping[str, WaveGate], exits: Mapping[str, WaveExit]) -> Waves:
+    """The waves at ``now``, each with its readiness gate (``gates``: services.readiness.service.wave_gates) and its
+    exit criteria (``exits``: services.wave_exit.service.wave_exits)."""
     administrations: dict[str, list[str]] = {wave.id: [] for wave in org.waves}
     for admin_id, wave_ids in org.administration_waves.items():
         for wave_id in wave_ids:
@@ -31,6 +33,7 @@ def waves_at(org: OrgRegistry, now: datetime, gates: Mapping[str, WaveGate]) -> 
                 unit_count=len(org.wave_units[wave.id]),
                 administration_ids=administrations[wave.id],
                 readiness=gates[wave.id],
+                exit=exits[wave.id],
             )
             for wave in org.waves
         ],

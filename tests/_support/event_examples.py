@@ -63,6 +63,8 @@ def _fields(type_: str, unit_id: str, other_unit: str, walker_id: str) -> dict[s
             "stop_criteria": {"met": False, "criteria": [{"key": "login_failure_rate", "status": "not_met"}]},
             "wave_decision": "no_go",
             "readiness": {"wave_id": "w2", "gate": {"status": "red", "blocking_unit_ids": [unit_id]}},
+            "handover_decision": "extend",
+            "exit_criteria": {"wave_id": "w1", "overall": "not_ready", "criteria": [{"id": "no_open_p1"}]},
         },
         "risk.recorded": {
             "risk_id": f"R-{tag}",

@@ -44,7 +44,7 @@ FREE_TEXT_FIELDS = {
     "fulfilled_by", "submitted_by", "override_reason", "assessor", "evidence",
 }  # fmt: skip
 CODE_FIELDS = {"role", "duty", "submitted_role", "item"}  # [a-z_]: no digits, no controls
-DOCUMENT_FIELDS = {"stop_criteria", "readiness"}
+DOCUMENT_FIELDS = {"stop_criteria", "readiness", "exit_criteria"}
 C0_ALLOWED = {"\t", "\n", "\r"}
 SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"]
 FORBIDDEN = [chr(code) for code in range(0x20) if chr(code) not in C0_ALLOWED] + SURROGATES

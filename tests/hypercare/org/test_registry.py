@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from hypercare.org.registry import OrgFileError, hours_since_go_live, load_org
+from hypercare.org.registry import DEFAULT_UNIT_STAFF, OrgFileError, hours_since_go_live, load_org
 from hypercare.settings import Settings
 from services.app import create_app
 
@@ -108,6 +108,18 @@ def test_units_are_placed_in_their_wave_and_area(tmp_path: Path) -> None:
         ("private", "LOV"),
     ]
     assert org.latest_live_wave() is org.waves[0]
+
+
+def test_staff_per_unit_defaults_to_thirty_and_must_not_be_negative(tmp_path: Path) -> None:
+    staffed = GOOD.replace(
+        "name: Vårdcentral A, kind: primary_care}", "name: Vårdcentral A, kind: primary_care, staff: 45}"
+    )
+    org = load_org(write(tmp_path, staffed))
+    assert org.unit_staff[f"{VGR}-ENHA"] == 45
+    assert org.unit_staff[f"{VGR}-ENHB"] == DEFAULT_UNIT_STAFF == 30
+    assert refusal(write(tmp_path, staffed.replace("staff: 45", "staff: -1"))) == [
+        f"{tmp_path}/org.yaml:19: administrations.0.sites.0.units.0.staff: Input should be greater than or equal to 0"
+    ]
 
 
 def test_hours_since_go_live_count_from_the_actual_go_live_and_are_null_before_it() -> None:

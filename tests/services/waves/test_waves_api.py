@@ -127,6 +127,33 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
     assert Waves.model_validate(body).model_dump(mode="json") == body
     as_of = datetime.fromisoformat(body.pop("as_of"))
     assert before <= as_of <= datetime.now(UTC)
+    # Each wave's exit verdict (worked through in tests/services/wave_exit): w1 has had no tickets, no priority-1
+    # ticket and no diversion, so it is ready for handover; w2 and w3 have not gone live, so are not assessed.
+    exits = {wave["wave_id"]: wave.pop("exit") for wave in body["waves"]}
+    assert {
+        wave_id: (e["overall"], e["users"], e["unit_count"], [(c["id"], c["value"], c["state"]) for c in e["criteria"]])
+        for wave_id, e in exits.items()
+    } == {
+        "w1": (
+            "ready",
+            60,
+            2,
+            [("tickets_per_100_users", 0, "within"), ("no_open_p1", 0, "within"), ("no_active_diversion", 0, "within")],
+        ),
+        **{
+            wave_id: (
+                "not_assessed",
+                users,
+                users // 30,
+                [
+                    ("tickets_per_100_users", None, "not_assessed"),
+                    ("no_open_p1", None, "not_assessed"),
+                    ("no_active_diversion", None, "not_assessed"),
+                ],
+            )
+            for wave_id, users in (("w2", 60), ("w3", 0))
+        },
+    }
     assert body == {
         "areas": [
             {"area_id": "sodra", "name": "Södra (Sjuhärad)"},
@@ -238,6 +265,7 @@ async def test_openapi_shows_the_waves_shape(api: WavesApi) -> None:
         "unit_count",
         "administration_ids",
         "readiness",
+        "exit",
     }
     assert wave["properties"]["status"]["enum"] == ["planned", "readiness", "live", "paused", "exited"]
     unit = document["components"]["schemas"]["UnitDetailWithReadiness"]
