@@ -1,22 +1,21 @@
 """A wave's go/no-go: a ``decision.recorded`` stamped with the wave's readiness as it stood, sent like the stop
-criteria's go/no-go (:func:`services.stop_criteria.service.send_decision`), so the decision log shows what the
+criteria's go/no-go (:mod:`services.decisions.stamped`), so the decision log shows what the
 group saw. A "go" while the gate is red is the group's call, but it must say why (the rationale)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypercare.contract.events import new_id
 from hypercare.org.registry import OrgRegistry
 from hypercare.rules.readiness import ReadinessChecklist
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from services.auth.tokens import Principal
+from services.decisions.stamped import decision_event, send_decision
 from services.ingest.producer import EventProducer
 from services.ingest.service import describe
 from services.readiness.schemas import ReadinessStamp, UnitReasons, WaveDecisionIn, WaveDecisionRecorded
 from services.readiness.service import UnknownNode, readiness_at
-from services.stop_criteria.service import send_decision
 
 TITLES = {"go": "{wave} går live", "no_go": "{wave} går inte live (no-go)"}
 
@@ -57,7 +56,7 @@ async def record_wave_decision(
     choice: WaveDecisionIn,
 ) -> WaveDecisionRecorded:
     """Send the decision stamped with the readiness now; raises UnknownNode, GoWithoutReason, and the stop
-    criteria's BrokerUnavailable and DecisionRejected."""
+    stamped decisions' BrokerUnavailable and DecisionRejected."""
     if choice.wave_id not in org.waves_by_id:
         raise UnknownNode(f"wave {choice.wave_id!r} is not a wave of the org registry")
     now = datetime.now(UTC)
@@ -70,23 +69,15 @@ async def record_wave_decision(
             f"rationale: the gate of {choice.wave_id} is red (blocking: {listed}); a go needs the reason it goes anyway"
         )
     title = TITLES[choice.wave_decision].format(wave=org.waves_by_id[choice.wave_id].name)
-    decision_id = new_id("wavego")
     stamped = stamp.model_dump(mode="json")
-    event = {
-        "event_id": decision_id,
-        "type": "decision.recorded",
-        "occurred_at": now.isoformat(),
-        "unit_id": org.region.id,
-        "source": "console",
-        "decision_id": decision_id,
-        "title": title,
-        "decision": choice.decision or title,
-        "rationale": choice.rationale,
-        "mandate": choice.mandate,
-        "owner": choice.owner,
-        "decided_by": principal.name,
-        "wave_decision": choice.wave_decision,
-        "readiness": stamped,
-    }
+    decision_id, event = decision_event(
+        prefix="wavego",
+        now=now,
+        org=org,
+        principal=principal,
+        title=title,
+        words=choice,
+        stamped={"wave_decision": choice.wave_decision, "readiness": stamped},
+    )
     result = await send_decision(event, db=db, org=org, settings=settings, producer=producer, principal=principal)
     return WaveDecisionRecorded.model_validate({**describe(result), "decision_id": decision_id, "readiness": stamped})

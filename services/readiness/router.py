@@ -11,11 +11,11 @@ from fastapi.responses import JSONResponse
 
 from services.auth.dependencies import Reader, RolloutDecider
 from services.auth.scope import refusal as scope_refusal
+from services.decisions.stamped import answered
 from services.dependencies import DatabaseDep, OrgDep, ProducerDep, ReadinessDep, SettingsDep
 from services.ingest.schemas import IngestResponse
 from services.readiness import decisions, service
 from services.readiness.schemas import ReadinessView, WaveDecisionIn, WaveDecisionRecorded
-from services.stop_criteria.service import BrokerUnavailable, DecisionRejected
 
 router = APIRouter(prefix="/api/v1", tags=["readiness"])
 
@@ -76,14 +76,18 @@ async def record_wave_decision(
     producer: ProducerDep,
 ) -> WaveDecisionRecorded | JSONResponse:
     try:
-        return await decisions.record_wave_decision(
-            db=db, org=org, checklist=checklist, settings=settings, producer=producer, principal=principal, choice=body
+        return await answered(
+            decisions.record_wave_decision(
+                db=db,
+                org=org,
+                checklist=checklist,
+                settings=settings,
+                producer=producer,
+                principal=principal,
+                choice=body,
+            )
         )
     except service.UnknownNode as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     except decisions.GoWithoutReason as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
-    except BrokerUnavailable as error:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
-    except DecisionRejected as rejected:
-        return JSONResponse(rejected.outcome.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import JSONResponse
 
 from services.auth.dependencies import Reader, RolloutDecider
+from services.decisions.stamped import answered
 from services.dependencies import DatabaseDep, OrgDep, ProducerDep, SettingsDep, StopCriteriaDep
 from services.ingest.schemas import IngestResponse
 from services.stop_criteria import service
@@ -56,8 +57,8 @@ async def record_rollout_decision(
     producer: ProducerDep,
     criteria: StopCriteriaDep,
 ) -> RolloutDecisionRecorded | JSONResponse:
-    try:
-        return await service.record_rollout_decision(
+    return await answered(
+        service.record_rollout_decision(
             db=db,
             org=org,
             criteria=criteria,
@@ -66,7 +67,4 @@ async def record_rollout_decision(
             principal=principal,
             choice=body,
         )
-    except service.BrokerUnavailable as error:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
-    except service.DecisionRejected as rejected:
-        return JSONResponse(rejected.outcome.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+    )

@@ -1,29 +1,23 @@
 """Stop criteria at a moment (count the figures in the event store, then judge them), and go/no-go decisions.
 
-A go/no-go decision is a ``decision.recorded`` event like any other, sent through the normal ingest
-path; it is stamped with the evaluation at that moment so the log shows what the group saw.
+A go/no-go decision is a stamped decision (:mod:`services.decisions.stamped`): stamped with the evaluation at
+that moment so the log shows what the group saw.
 """
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from aiokafka.errors import KafkaError
-
-from hypercare.contract.events import new_id
 from hypercare.org.registry import OrgRegistry
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
-from hypercare.topics import topics_for
 from services.auth.scope import subtree
 from services.auth.tokens import Principal
-from services.ingest.body import RawItem
+from services.decisions.stamped import decision_event, send_decision
 from services.ingest.producer import EventProducer
-from services.ingest.schemas import IngestResponse
-from services.ingest.service import IngestResult, describe, ingest_items
+from services.ingest.service import describe
 from services.stop_criteria.evaluate import evaluate
 from services.stop_criteria.measures import day_start, unit_figures
 from services.stop_criteria.rules import StopCriteria
@@ -38,18 +32,6 @@ TITLES = {
     "pause": "Införandet pausas",
     "rollback": "Återgång till tidigare system",
 }
-
-
-class BrokerUnavailable(Exception):
-    """The broker did not acknowledge the decision event; nothing was recorded."""
-
-
-class DecisionRejected(Exception):
-    """The ingest path refused the decision event; ``outcome`` says why."""
-
-    def __init__(self, outcome: IngestResponse) -> None:
-        super().__init__("the decision event was rejected")
-        self.outcome = outcome
 
 
 async def stop_criteria_at(
@@ -95,54 +77,17 @@ async def record_rollout_decision(
     """Send the decision through ingest, stamped with the criteria now; raises BrokerUnavailable, DecisionRejected."""
     now = datetime.now(UTC)
     evaluation = await stop_criteria_at(db=db, org=org, criteria=criteria, at=now, zone=settings.zone)
-    decision_id = new_id("gonogo")
-    event = {
-        "event_id": decision_id,
-        "type": "decision.recorded",
-        "occurred_at": now.isoformat(),
-        "unit_id": choice.unit_id or org.region.id,
-        "source": "console",
-        "decision_id": decision_id,
-        "title": TITLES[choice.rollout_decision],
-        "decision": choice.decision or TITLES[choice.rollout_decision],
-        "rationale": choice.rationale,
-        "mandate": choice.mandate,
-        "owner": choice.owner,
-        "decided_by": principal.name,
-        "rollout_decision": choice.rollout_decision,
-        "stop_criteria": evaluation,
-    }
+    decision_id, event = decision_event(
+        prefix="gonogo",
+        now=now,
+        org=org,
+        principal=principal,
+        title=TITLES[choice.rollout_decision],
+        words=choice,
+        stamped={"rollout_decision": choice.rollout_decision, "stop_criteria": evaluation},
+        unit_id=choice.unit_id,
+    )
     result = await send_decision(event, db=db, org=org, settings=settings, producer=producer, principal=principal)
     return RolloutDecisionRecorded.model_validate(
         {**describe(result), "decision_id": decision_id, "stop_criteria": evaluation}
     )
-
-
-async def send_decision(
-    event: dict[str, Any],
-    *,
-    db: Database,
-    org: OrgRegistry,
-    settings: Settings,
-    producer: EventProducer,
-    principal: Principal,
-) -> IngestResult:
-    """A go/no-go ``decision.recorded`` (stamped by the caller) through the normal ingest path, so it is checked,
-    stamped and stored like any event; raises BrokerUnavailable, DecisionRejected."""
-    try:
-        result = await ingest_items(
-            items=[RawItem(index=0, text=json.dumps(event, ensure_ascii=False), data=event)],
-            principal=principal,
-            producer=producer,
-            db=db,
-            topics=topics_for(settings),
-            org=org,
-            unknown_units=settings.unknown_units,
-        )
-    except KafkaError as error:
-        raise BrokerUnavailable(
-            f"the event broker did not acknowledge ({type(error).__name__}); the decision is not recorded, try again"
-        ) from None
-    if not result.accepted:
-        raise DecisionRejected(IngestResponse.model_validate(describe(result)))
-    return result

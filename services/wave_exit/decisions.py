@@ -1,21 +1,20 @@
 """A wave's hypercare exit: a ``decision.recorded`` ("handover to support", or hypercare extended) stamped with the
 wave's exit criteria as they stood, sent like the other go/no-go decisions
-(:func:`services.stop_criteria.service.send_decision`), so the decision log shows what the group saw. A handover
+(:mod:`services.decisions.stamped`), so the decision log shows what the group saw. A handover
 while the criteria are not all within is the group's call, but it must say why (the rationale)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypercare.contract.events import new_id
 from hypercare.org.registry import OrgRegistry
 from hypercare.rules.exit_criteria import ExitCriteria
 from hypercare.settings import Settings
 from hypercare.storage.db import Database
 from services.auth.tokens import Principal
+from services.decisions.stamped import decision_event, send_decision
 from services.ingest.producer import EventProducer
 from services.ingest.service import describe
-from services.stop_criteria.service import send_decision
 from services.wave_exit.schemas import HandoverDecisionIn, HandoverDecisionRecorded
 from services.wave_exit.service import UnknownWave, wave_exit
 
@@ -41,7 +40,7 @@ async def record_handover_decision(
     choice: HandoverDecisionIn,
 ) -> HandoverDecisionRecorded:
     """Send the decision stamped with the wave's exit criteria now; raises UnknownWave, HandoverWithoutReason, and
-    the stop criteria's BrokerUnavailable and DecisionRejected."""
+    the stamped decisions' BrokerUnavailable and DecisionRejected."""
     if wave_id not in org.waves_by_id:
         raise UnknownWave(f"wave {wave_id!r} is not a wave of the org registry")
     now = datetime.now(UTC)
@@ -53,24 +52,16 @@ async def record_handover_decision(
             "a handover needs the reason it goes anyway"
         )
     title = TITLES[choice.handover_decision].format(wave=org.waves_by_id[wave_id].name)
-    decision_id = new_id("handover")
     stamped = stamp.model_dump(mode="json")
-    event = {
-        "event_id": decision_id,
-        "type": "decision.recorded",
-        "occurred_at": now.isoformat(),
-        "unit_id": org.region.id,
-        "source": "console",
-        "decision_id": decision_id,
-        "title": title,
-        "decision": choice.decision or title,
-        "rationale": choice.rationale,
-        "mandate": choice.mandate,
-        "owner": choice.owner,
-        "decided_by": principal.name,
-        "handover_decision": choice.handover_decision,
-        "exit_criteria": stamped,
-    }
+    decision_id, event = decision_event(
+        prefix="handover",
+        now=now,
+        org=org,
+        principal=principal,
+        title=title,
+        words=choice,
+        stamped={"handover_decision": choice.handover_decision, "exit_criteria": stamped},
+    )
     result = await send_decision(event, db=db, org=org, settings=settings, producer=producer, principal=principal)
     return HandoverDecisionRecorded.model_validate(
         {**describe(result), "decision_id": decision_id, "exit_criteria": stamped}

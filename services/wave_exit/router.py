@@ -10,9 +10,9 @@ from fastapi import APIRouter, HTTPException, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from services.auth.dependencies import Reader, RolloutDecider
+from services.decisions.stamped import answered
 from services.dependencies import DatabaseDep, ExitCriteriaDep, OrgDep, ProducerDep, SettingsDep
 from services.ingest.schemas import IngestResponse
-from services.stop_criteria.service import BrokerUnavailable, DecisionRejected
 from services.wave_exit import decisions, service
 from services.wave_exit.schemas import HandoverDecisionIn, HandoverDecisionRecorded, WaveExit
 
@@ -68,21 +68,19 @@ async def record_handover_decision(
     producer: ProducerDep,
 ) -> HandoverDecisionRecorded | JSONResponse:
     try:
-        return await decisions.record_handover_decision(
-            db=db,
-            org=org,
-            criteria=criteria,
-            settings=settings,
-            producer=producer,
-            principal=principal,
-            wave_id=wave_id,
-            choice=body,
+        return await answered(
+            decisions.record_handover_decision(
+                db=db,
+                org=org,
+                criteria=criteria,
+                settings=settings,
+                producer=producer,
+                principal=principal,
+                wave_id=wave_id,
+                choice=body,
+            )
         )
     except service.UnknownWave as error:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(error)) from None
     except decisions.HandoverWithoutReason as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
-    except BrokerUnavailable as error:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
-    except DecisionRejected as rejected:
-        return JSONResponse(rejected.outcome.model_dump(mode="json"), status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
