@@ -17,10 +17,10 @@ import pytest
 from aiokafka.errors import KafkaConnectionError, MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
 
-from hypercare.contract.events import TICKET_CATEGORIES, new_id
+from hypercare.contract.events import TICKET_CATEGORIES, new_id, parse_event_json
 from hypercare.observability import metrics
 from hypercare.situation import record as situation_record
-from hypercare.situation.state import tickets
+from hypercare.situation.state import apply_event, store_key, tickets
 from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
 from streams.app import TableStates, UnitTable, deliver
@@ -164,3 +164,41 @@ async def test_a_record_refused_as_too_large_is_counted_and_skipped_not_a_halt()
     failed.set_exception(KafkaConnectionError())
     with pytest.raises(KafkaConnectionError):  # any other failure still stops the checkpoint
         await deliver([failed])
+
+
+async def test_a_unit_state_of_before_keeps_its_tickets_and_new_ones_go_to_parts() -> None:
+    """A worker upgraded in place: the one value under the unit id still folds the tickets it holds."""
+    at = NOW - timedelta(minutes=90)
+    before = [
+        event("opened", "INC-A", at, channel="phone", category="printing", priority=2),
+        event("opened", "INC-B", at + timedelta(minutes=10), channel="chat", category="login", priority=3),
+    ]
+    legacy = tickets.new_state()
+    for value in before:
+        apply_event("tickets", legacy, parse_event_json(json.dumps(value)), now=NOW)
+    states = ChangelogStates()
+    states.values[("tickets", "U1")] = {"offsets": {f"{TICKETS}:0": 1}, "state": legacy}
+
+    after = [
+        *before,  # replayed: already in the state of before
+        event("resolved", "INC-A", NOW - timedelta(minutes=30)),
+        event("updated", "INC-B", NOW - timedelta(minutes=20), status="in_progress", priority=1),
+        event("opened", "INC-C", NOW - timedelta(minutes=5), channel="portal", category="printing", priority=1),
+    ]
+    records = [
+        Record(topic=TICKETS, partition=0, offset=offset, key=b'"U1"', value=json.dumps(value).encode())
+        for offset, value in enumerate(after)
+    ]
+    result = await BatchProcessor(topics=TOPICS, states=states, store_events=store_all).process(records, now=NOW)
+
+    assert result.replayed == 2 and result.applied == 3
+    part = store_key("U1", tickets.part_of("INC-C"))
+    assert set(result.changed) == {("tickets", "U1"), ("tickets", part)}
+    assert sorted(states.values[("tickets", "U1")]["state"]["open"]) == ["INC-B"]
+    assert sorted(states.values[("tickets", part)]["state"]["open"]) == ["INC-C"]
+    summary = tickets.summarize(result.views[("tickets", "U1")], NOW.timestamp()).block()
+    assert summary["open"] == 2
+    assert summary["open_by_priority"] == {"1": 2, "2": 0, "3": 0, "4": 0}
+    assert summary["oldest_open_minutes_by_priority"] == {"1": 80, "2": None, "3": None, "4": None}
+    assert summary["opened_1h"] == 1 and summary["resolved_1h"] == 1
+    assert summary["median_minutes_to_resolve_24h"] == 60.0
