@@ -16,13 +16,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka.errors import MessageSizeTooLargeError
+from faust.exceptions import ProducerSendError
 
 from hypercare.contract.events import FAMILIES
 from hypercare.observability import metrics
 from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.settings import Settings
 from hypercare.situation import record as situation_record
-from hypercare.situation.state import STATEFUL_FAMILIES, state_view
+from hypercare.situation.state import STATEFUL_FAMILIES
 from hypercare.storage.db import Database
 from hypercare.storage.events_store import EventRow, store_events
 from hypercare.storage.quarantine import QuarantineRow, add_quarantined
@@ -53,32 +55,57 @@ class TableStates:
         self._tables = tables
         self._pending: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
 
-    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
-        value: dict[str, Any] | None = self._tables[family].data.get(unit_id)
+    def get(self, family: str, key: str) -> dict[str, Any] | None:
+        value: dict[str, Any] | None = self._tables[family].data.get(key)
         return value
 
-    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
-        self._tables[family].data[unit_id] = value
-        self._pending[(family, unit_id)] = (partition, value)
+    def put(self, family: str, key: str, partition: int, value: dict[str, Any]) -> None:
+        self._tables[family].data[key] = value
+        self._pending[(family, key)] = (partition, value)
 
     async def flush_changelog(self) -> list[Awaitable[Any]]:
         """Send the latest state of every unit changed since the last flush; their delivery futures.
 
         The changelog value is ``{"offsets": …, "state": …}``, read back as JSON when a table recovers.
+        A value the producer refuses as too large is counted and logged, never retried: the worker goes on
+        (that state then recovers older after a restart). States kept in parts make this a defence only.
         """
         pending, self._pending = self._pending, {}
         deliveries = []
-        for (family, unit_id), (partition, value) in pending.items():
-            deliveries.append(
-                await self._tables[family].changelog_topic.send(
-                    key=unit_id,
-                    value=b'{"offsets":' + _json(value["offsets"]) + b',"state":' + _json(value["state"]) + b"}",
-                    partition=partition,
-                    key_serializer="json",
-                    value_serializer="raw",
+        for (family, key), (partition, value) in pending.items():
+            encoded = b'{"offsets":' + _json(value["offsets"]) + b',"state":' + _json(value["state"]) + b"}"
+            try:
+                delivery = await self._tables[family].changelog_topic.send(
+                    key=key, value=encoded, partition=partition, key_serializer="json", value_serializer="raw"
                 )
-            )
+            except ProducerSendError as error:
+                if not too_large(error):
+                    raise
+                _refused_as_too_large("changelog", len(encoded))
+                continue
+            deliveries.append(delivery)
         return deliveries
+
+
+def too_large(error: BaseException) -> bool:
+    """Whether a send failed because the record is over the producer's or the broker's size limit (Faust wraps
+    the producer's refusal in a ``ProducerSendError``; the broker's comes back on the delivery future)."""
+    return isinstance(error, MessageSizeTooLargeError) or isinstance(error.__cause__, MessageSizeTooLargeError)
+
+
+def _refused_as_too_large(kind: str, size: int | None = None) -> None:
+    metrics.WORKER_RECORDS_TOO_LARGE.labels(kind=kind).inc()
+    log.error("a %s record was refused as too large (%s bytes) and skipped", kind, "?" if size is None else size)
+
+
+async def deliver(deliveries: Sequence[Awaitable[Any]]) -> None:
+    """Wait for every send; one refused as too large is counted and skipped (retrying it would fail the same
+    way forever), any other failure is raised."""
+    for outcome in await asyncio.gather(*deliveries, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            if not too_large(outcome):
+                raise outcome
+            _refused_as_too_large("delivery")
 
 
 def _json(value: Any) -> bytes:
@@ -173,11 +200,19 @@ def create_app(settings: Settings) -> faust.App:
 
     async def publish(result: BatchResult) -> None:
         """Each changed (unit, family)'s read-side view to the situation topic (the console's next picture),
-        keyed by the pair for compaction and placed on the unit's partition (``producer_partitioner``), dead letters."""
+        keyed by the pair for compaction and placed on the unit's partition (``producer_partitioner``), dead letters.
+
+        A record the producer refuses as too large is counted and skipped (the gateway keeps the unit's previous one).
+        """
         as_of = datetime.now(UTC).isoformat()
-        for (family, unit_id), value in result.changed.items():
-            key, record = situation_record.encode(unit_id, family, state_view(family, value["state"]), as_of=as_of)
-            outstanding.append(await situation.send(key=key, value=record))
+        for (family, unit_id), view in result.views.items():
+            key, record = situation_record.encode(unit_id, family, view, as_of=as_of)
+            try:
+                outstanding.append(await situation.send(key=key, value=record))
+            except ProducerSendError as error:
+                if not too_large(error):
+                    raise
+                _refused_as_too_large("situation", len(record))
         for letter in result.dead_letters:
             outstanding.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
         record_metrics(result)
@@ -238,7 +273,7 @@ def create_app(settings: Settings) -> faust.App:
         """Every changed unit's whole state to its changelog, every send delivered: then offsets may be committed."""
         deliveries = [*outstanding, *await states.flush_changelog()]
         outstanding.clear()
-        await asyncio.gather(*deliveries)
+        await deliver(deliveries)
 
     app.topics.add(source)  # subscribed without an agent: streams.record_feed hands its records over
 

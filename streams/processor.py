@@ -8,6 +8,9 @@ Exactness without transactions (the embedded broker has none, STACK_NOTES.md):
 Both checks are per record, so the result does not depend on where a crash cut a batch.
 A record the database refuses (``streams.sink``) is dead-lettered and its offset marked as done, like any
 other record that cannot be processed: a partition never waits on one bad record.
+
+A family kept in parts (tickets, :func:`hypercare.situation.state.parts`) has one such state value per
+part, each with its own offsets: a record is folded into exactly one part, so the checks hold per part.
 """
 
 from __future__ import annotations
@@ -21,7 +24,16 @@ from typing import Any, Protocol
 
 from hypercare.contract.events import Event, InvalidEvent, event_to_json_text, parse_event_json
 from hypercare.privacy.redact import redact
-from hypercare.situation.state import STATEFUL_FAMILIES, apply_event, new_state
+from hypercare.situation.state import (
+    STATEFUL_FAMILIES,
+    apply_event,
+    holds,
+    new_state,
+    part_of,
+    parts,
+    store_key,
+    unit_view,
+)
 from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
 from streams.sink import Stored
@@ -56,11 +68,12 @@ class DeadLetter:
 
 
 class StateStore(Protocol):
-    """Where unit states live between batches (a Faust table per family in the worker)."""
+    """Where unit states live between batches (a Faust table per family in the worker), by
+    :func:`~hypercare.situation.state.store_key`: the unit id, or the unit id and a part."""
 
-    def get(self, family: str, unit_id: str) -> dict[str, Any] | None: ...
+    def get(self, family: str, key: str) -> dict[str, Any] | None: ...
 
-    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None: ...
+    def put(self, family: str, key: str, partition: int, value: dict[str, Any]) -> None: ...
 
 
 StoreEvents = Callable[[Sequence[EventRow]], Awaitable[Stored]]
@@ -72,8 +85,10 @@ class BatchResult:
     replayed: int = 0
     duplicates: int = 0
     dead_letters: list[DeadLetter] = field(default_factory=list)
-    # (family, unit_id) -> the unit's new state value (also written to the StateStore)
+    # (family, store key) -> the new state value of a unit or of one part of it (also written to the StateStore)
     changed: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # (family, unit_id) -> the changed unit's read-side view, all its parts added (the situation record's state)
+    views: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     applied_events: list[Event] = field(default_factory=list)
     applied_records: list[Record] = field(default_factory=list)
     # (family, outcome) -> records; outcome is applied, duplicate, replayed or dead_letter
@@ -88,7 +103,7 @@ class BatchProcessor:
 
     async def process(self, records: Sequence[Record], *, now: datetime) -> BatchResult:
         result = BatchResult()
-        fresh: list[tuple[Record, str, Event]] = []
+        fresh: list[tuple[Record, str, Event, str]] = []  # the store key of the state the event folds into
         working: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
 
         for record in records:
@@ -104,30 +119,33 @@ class BatchProcessor:
                 result.outcomes[family, "dead_letter"] += 1
                 continue
             if family not in STATEFUL_FAMILIES:
-                fresh.append((record, family, event))
+                fresh.append((record, family, event, ""))
                 continue
-            value = self._working_value(working, family, event.unit_id, record.partition)
+            key = self._key(working, family, event)
+            value = self._working_value(working, family, key, record.partition)
             if value["offsets"].get(_tp(record), -1) >= record.offset:
                 result.replayed += 1
                 result.outcomes[family, "replayed"] += 1
                 continue
-            fresh.append((record, family, event))
+            fresh.append((record, family, event, key))
 
         if fresh:
-            stored = await self._store_events([_row(record, family, event) for record, family, event in fresh])
+            stored = await self._store_events([_row(record, family, event) for record, family, event, _ in fresh])
         else:
             stored = Stored({})
         positions = stored.positions
 
-        for index, (record, family, event) in enumerate(fresh):
+        changed_units: set[tuple[str, str]] = set()
+        for index, (record, family, event, key) in enumerate(fresh):
             refusal = stored.refused.get(index)
             if refusal is not None:
                 result.dead_letters.append(DeadLetter(record, refusal))
                 result.outcomes[family, "dead_letter"] += 1
                 if family in STATEFUL_FAMILIES:  # done with: a replay must not dead-letter it again
-                    _, value = working[(family, event.unit_id)]
+                    _, value = working[(family, key)]
                     value["offsets"][_tp(record)] = record.offset
-                    result.changed[(family, event.unit_id)] = value
+                    result.changed[(family, key)] = value
+                    changed_units.add((family, event.unit_id))
                 continue
             original = positions.get(event.event_id) == (record.topic, record.partition, record.offset)
             if family not in STATEFUL_FAMILIES:
@@ -139,9 +157,10 @@ class BatchProcessor:
                 else:
                     result.duplicates += 1
                 continue
-            _, value = working[(family, event.unit_id)]
+            _, value = working[(family, key)]
             value["offsets"][_tp(record)] = record.offset
-            result.changed[(family, event.unit_id)] = value
+            result.changed[(family, key)] = value
+            changed_units.add((family, event.unit_id))
             if not original:
                 result.duplicates += 1
                 result.outcomes[family, "duplicate"] += 1
@@ -158,21 +177,36 @@ class BatchProcessor:
             result.applied_records.append(record)
             result.outcomes[family, "applied"] += 1
 
-        for (family, unit_id), value in result.changed.items():
-            partition, _ = working[(family, unit_id)]
-            self._states.put(family, unit_id, partition, value)
+        for (family, key), value in result.changed.items():
+            partition, _ = working[(family, key)]
+            self._states.put(family, key, partition, value)
+        for family, unit_id in sorted(changed_units):
+            result.views[(family, unit_id)] = unit_view(family, self._unit_states(family, unit_id))
         return result
 
+    def _key(self, working: dict[tuple[str, str], tuple[int, dict[str, Any]]], family: str, event: Event) -> str:
+        """The store key of the state that folds ``event``: its part, or the unit's one value of before
+        while that still holds the event's ticket (a ticket never moves between states)."""
+        part = part_of(family, event)
+        if part is None:
+            return event.unit_id
+        whole = working.get((family, event.unit_id))
+        state = whole[1]["state"] if whole is not None else (self._states.get(family, event.unit_id) or {}).get("state")
+        return event.unit_id if state and holds(family, state, event) else store_key(event.unit_id, part)
+
+    def _unit_states(self, family: str, unit_id: str) -> list[dict[str, Any]]:
+        keys = [unit_id, *(store_key(unit_id, part) for part in range(parts(family)))]
+        return [value["state"] for key in keys if (value := self._states.get(family, key))]
+
     def _working_value(
-        self, working: dict[tuple[str, str], tuple[int, dict[str, Any]]], family: str, unit_id: str, partition: int
+        self, working: dict[tuple[str, str], tuple[int, dict[str, Any]]], family: str, key: str, partition: int
     ) -> dict[str, Any]:
-        key = (family, unit_id)
-        if key not in working:
-            stored = self._states.get(family, unit_id)
+        if (family, key) not in working:
+            stored = self._states.get(family, key)
             # Mutated in place: nothing is changed before the batch's events are stored.
             value = stored if stored else {"offsets": {}, "state": new_state(family)}
-            working[key] = (partition, value)
-        return working[key][1]
+            working[(family, key)] = (partition, value)
+        return working[(family, key)][1]
 
     @staticmethod
     def _decode(record: Record, family: str) -> Event:

@@ -155,6 +155,12 @@ DB_SINK_BATCH = Histogram(
     "hypercare_db_sink_batch_seconds", "Time to store one batch of events in the database.", buckets=LATENCY_BUCKETS
 )
 WORKER_BATCHES = Counter("hypercare_worker_batches_total", "Batches of records processed by the stream worker.")
+WORKER_RECORDS_TOO_LARGE = Counter(
+    "hypercare_worker_records_too_large_total",
+    "Records of the stream worker refused as too large, skipped rather than retried (kind: situation, changelog,"
+    " or delivery when the broker refused it).",
+    ["kind"],
+)
 WORKER_STUCK_SECONDS = Gauge(
     "hypercare_worker_stuck_seconds",
     "How long the batch in progress on an event-topic partition has waited on the database (0: not waiting).",
@@ -193,6 +199,7 @@ API_METRICS = (
 WORKER_METRICS = (
     STREAM_RECORDS,
     DEAD_LETTERS,
+    WORKER_RECORDS_TOO_LARGE,
     QUARANTINED,
     CONSUMER_LAG,
     EVENT_TO_AGGREGATE,

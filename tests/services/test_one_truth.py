@@ -181,15 +181,17 @@ async def test_every_reader_gives_the_same_numbers(api: Any) -> None:
             Record(topic=topic, partition=0, offset=offsets[topic], key=None, value=json.dumps(item).encode())
         )
         offsets[topic] += 1
+    published: dict[tuple[str, str], dict[str, Any]] = {}  # what the worker publishes: each unit's newest view
     for start in range(0, len(records), 7):  # a few batches, like the worker's
         result = await processor.process(records[start : start + 7], now=at)
         assert not result.dead_letters
+        published.update(result.views)
     assert sum(offsets.values()) - len({item["event_id"] for item in delivered}) == 3  # three resends
 
     registry = OrgRegistry.model_validate(org.document())
     unit_states: dict[str, dict[str, Any]] = {}
-    for (family, unit_id), value in states.values.items():
-        unit_states.setdefault(unit_id, {})[family] = value["state"]
+    for (family, unit_id), view in published.items():
+        unit_states.setdefault(unit_id, {})[family] = view
     picture = build_situation(unit_states, org=registry, rules=load_rules(), now=at, presence_minutes=240)
     live = {admin["administration_id"]: admin for admin in picture["administrations"]}
     live_units = {

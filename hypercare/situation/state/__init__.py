@@ -3,16 +3,20 @@
 The worker keeps one state dict per (unit_id, family), folds each new event in with
 :func:`apply_event` and publishes its :func:`state_view`; the gateway summarises the views at read
 time (:mod:`hypercare.situation.rollup`). Each family module owns its state layout and its read-side summary.
+
+A family whose state grows with real open work (tickets) is kept in parts, each one state value under
+its own :func:`store_key` (one changelog record each, so none outgrows the producer's request limit);
+:func:`part_of` says which part folds an event and :func:`unit_view` adds the parts' views into one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from types import ModuleType
 from typing import Any
 
-from hypercare.contract.events import Event
+from hypercare.contract.events import Event, TicketOpened, TicketResolved, TicketUpdated
 from hypercare.situation.state import access, ed, floorwalkers, tickets
 
 _MODULES: dict[str, ModuleType] = {
@@ -52,6 +56,40 @@ def state_view(family: str, state: dict[str, Any]) -> dict[str, Any]:
     return view(state) if view is not None else state
 
 
+def parts(family: str) -> int:
+    """How many parts a unit's state of ``family`` is kept in (0: one state under the unit id)."""
+    return tickets.PARTS if family == "tickets" else 0
+
+
+def part_of(family: str, event: Event) -> int | None:
+    """The part of the unit's ``family`` state that folds ``event`` (None: the one state)."""
+    if family == "tickets" and isinstance(event, TicketOpened | TicketUpdated | TicketResolved):
+        return tickets.part_of(event.ticket_id)
+    return None
+
+
+def holds(family: str, state: dict[str, Any], event: Event) -> bool:
+    """Whether a one-value unit state of before already folds the thing ``event`` is about (kept there)."""
+    if family == "tickets" and isinstance(event, TicketOpened | TicketUpdated | TicketResolved):
+        return tickets.holds(state, event.ticket_id)
+    return True
+
+
+def store_key(unit_id: str, part: int | None) -> str:
+    """The key of one part of a unit's state (the unit id itself for a state kept whole)."""
+    return unit_id if part is None else f"{unit_id}#{part}"
+
+
+def unit_view(family: str, states: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The read-side view of one unit from its state's parts (a whole state is its only part)."""
+    views = [state_view(family, state) for state in states]
+    if family == "tickets":
+        return tickets.merge_views(views) if views else tickets.view(tickets.new_state())
+    if len(views) != 1:
+        raise ValueError(f"a {family} state is kept whole, not in {len(views)} parts")
+    return views[0]
+
+
 def apply_event(family: str, state: dict[str, Any], event: Event, *, now: datetime) -> None:
     """Fold one event into ``state`` in place; ``now`` (aware, wall clock) only decides pruning.
 
@@ -65,4 +103,18 @@ def apply_event(family: str, state: dict[str, Any], event: Event, *, now: dateti
     apply(state, event, now.timestamp())
 
 
-__all__ = ["STATEFUL_FAMILIES", "access", "apply_event", "ed", "floorwalkers", "new_state", "state_view", "tickets"]
+__all__ = [
+    "STATEFUL_FAMILIES",
+    "access",
+    "apply_event",
+    "ed",
+    "floorwalkers",
+    "holds",
+    "new_state",
+    "part_of",
+    "parts",
+    "state_view",
+    "store_key",
+    "tickets",
+    "unit_view",
+]

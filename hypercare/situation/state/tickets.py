@@ -21,12 +21,23 @@ an unmatched tombstone (resolved before we saw the opening) still yields a resol
 opening arrives. An earlier resolve or opening arriving late moves the counted second and the
 resolve time, so arrival order changes nothing. Older states (two-item tombstones, open entries
 without order keys) are read as they are and upgraded when touched.
+
+Parts: open tickets are real state that grows until resolved, and one state value travels as one
+changelog record (the producer refuses requests over 1 MB: about 5,000 open tickets). So a unit's
+tickets are split by ticket id into :data:`PARTS` states (:func:`part_of`), each a state of the
+layout above with its own applied offsets in the worker: a ticket's every event folds into the same
+part, every figure is a sum over tickets, and :func:`merge_views` adds the parts' views into the
+unit's one view (20,000 open tickets on one unit are about 80 KB per part). A unit state of before
+(one value under the unit id) keeps the tickets it holds (:func:`holds`) until they are resolved
+and pruned; new tickets go to the parts.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +53,8 @@ PENDING_TTL = w.DAY
 # Safety valve for one unit's 24 h of resolve times (the median stays exact below it).
 MAX_RESOLUTIONS = 20_000
 PRIORITIES = ("1", "2", "3", "4")
+# Parts of one unit's ticket state (fixed: a ticket's part must never change).
+PARTS = 64
 
 
 def new_state() -> dict[str, Any]:
@@ -55,6 +68,16 @@ def new_state() -> dict[str, Any]:
         "resolutions": [],
         "pruned_at": None,
     }
+
+
+def part_of(ticket_id: str) -> int:
+    """The part of a unit's ticket state that folds every event of ``ticket_id`` (stable across runs)."""
+    return zlib.crc32(ticket_id.encode()) % PARTS
+
+
+def holds(state: dict[str, Any], ticket_id: str) -> bool:
+    """Whether ``state`` already folds events of ``ticket_id`` (open, waiting for its opening, or resolved)."""
+    return ticket_id in state["open"] or ticket_id in state.get("pending", {}) or ticket_id in state["closed"]
 
 
 def apply(state: dict[str, Any], event: Event, now: float) -> None:
@@ -274,6 +297,52 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
         "opened": state.get("opened", {}),
         "resolved": state.get("resolved", {}),
         "resolutions": state.get("resolutions", []),
+    }
+
+
+def merge_views(views: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One unit's :func:`view` from the views of its parts: counts and buckets added, the oldest kept.
+
+    The 24 h resolve times keep the newest :data:`MAX_RESOLUTIONS`, the same safety valve as one state's.
+    """
+    if len(views) == 1:
+        return views[0]
+    by_priority: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    oldest_by_priority: dict[str, float] = {}
+    patient_safety = 0
+    opened: dict[str, int] = {}
+    resolved: dict[str, int] = {}
+    resolutions: list[list[float]] = []
+    for part in views:
+        open_summary = part["open_summary"]
+        for priority, n in open_summary["by_priority"].items():
+            by_priority[priority] = by_priority.get(priority, 0) + n
+        for category, n in open_summary["by_category"].items():
+            by_category[category] = by_category.get(category, 0) + n
+        patient_safety += open_summary["patient_safety"]
+        for priority, opened_at in open_summary["oldest_by_priority"].items():
+            if priority not in oldest_by_priority or opened_at < oldest_by_priority[priority]:
+                oldest_by_priority[priority] = opened_at
+        for second, n in part["opened"].items():
+            opened[second] = opened.get(second, 0) + n
+        for second, n in part["resolved"].items():
+            resolved[second] = resolved.get(second, 0) + n
+        resolutions.extend(part["resolutions"])
+    if len(resolutions) > MAX_RESOLUTIONS:
+        resolutions.sort(key=lambda pair: pair[0])
+        del resolutions[: len(resolutions) - MAX_RESOLUTIONS]
+    return {
+        "v": 1,
+        "open_summary": {
+            "by_priority": by_priority,
+            "by_category": by_category,
+            "patient_safety": patient_safety,
+            "oldest_by_priority": oldest_by_priority,
+        },
+        "opened": opened,
+        "resolved": resolved,
+        "resolutions": resolutions,
     }
 
 

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypercare.contract.events import Event, parse_event
+from hypercare.contract.events import Event, TicketOpened, TicketResolved, TicketUpdated, parse_event
 from hypercare.situation.state import apply_event, new_state
 from hypercare.situation.state import tickets as tickets_state
 
@@ -30,11 +30,25 @@ def ev(kind: str, at: datetime, ticket_id: str, **fields: Any) -> Event:
 
 
 def fold(events: list[Event], *, now: datetime = NOW, state: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Apply events one by one, re-serialising like the worker does after every batch."""
+    """Apply events one by one, re-serialising like the worker does after every batch.
+
+    A fresh fold is also kept in parts by ticket id, as the worker keeps it: the parts' merged view must
+    give the whole state's figures.
+    """
+    parts: dict[int, dict[str, Any]] | None = {} if state is None else None
     state = state if state is not None else new_state("tickets")
     for event in events:
         apply_event("tickets", state, event, now=now)
         state = json.loads(json.dumps(state))
+        if parts is not None:
+            assert isinstance(event, TicketOpened | TicketUpdated | TicketResolved)
+            part = parts.setdefault(tickets_state.part_of(event.ticket_id), new_state("tickets"))
+            apply_event("tickets", part, event, now=now)
+    if parts is not None:
+        merged = tickets_state.merge_views([tickets_state.view(part) for part in parts.values()])
+        for at in (now, now + timedelta(minutes=61), now + timedelta(hours=25)):
+            expected = tickets_state.summarize(state, at.timestamp()).block()
+            assert tickets_state.summarize(merged, at.timestamp()).block() == expected
     return state
 
 
