@@ -22,6 +22,19 @@ RECORD_TABLES = frozenset({"ed_units", "patient_safety_tickets", "decisions", "a
 # Every other table (categories, roles, the stop criteria themselves), every figure and chart is the region's.
 
 
+def scope_name(org: OrgRegistry, node_id: str) -> str:
+    """The registry's name of an administration, site or unit (the id itself when it names none)."""
+    if org.knows(node_id):
+        return org.place(node_id).name
+    for admin in org.administrations:
+        if admin.id == node_id:
+            return admin.name
+        for site in admin.sites:
+            if site.id == node_id:
+                return site.name
+    return node_id
+
+
 def cut_rows(table: dict[str, Any], nodes: frozenset[str]) -> dict[str, Any]:
     """A table with only the rows naming one of ``nodes`` (its region total row kept)."""
     rows = [row for row in table["rows"] if any(node in nodes for node in row.get("nodes", ()))]
@@ -48,4 +61,5 @@ def cut_content(org: OrgRegistry, scope: str | None, content: dict[str, Any]) ->
         return content
     aggregates = tree.node_ids | {tree.administration_id}
     sections = [cut_section(section, records, aggregates) for section in content["sections"]]
-    return {**content, "scope": scope, "sections": sections}
+    named = {"id": tree.scope, "name": scope_name(org, tree.scope)}
+    return {**content, "scope": named, "sections": sections}

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from report_api import ReportApi
+import yaml
+from report_api import ReportApi, ReportOrg
 from report_day import fresh_day, pdf_text, simulate_day
 
 from hypercare.contract.events import new_id
+from hypercare.org.registry import load_org
 from services.auth.tokens import issue_token
+from services.reports.scope import cut_content
 
 # Tables with a row per administration (the per-administration tables and the stop criteria's breakdown).
 ADMIN_TABLES = ("tickets", "access", "floorwalkers", "ed_load")
@@ -96,6 +99,9 @@ async def test_a_scoped_reader_gets_the_region_totals_and_its_scopes_rows_only(a
             scoped = response.json()
             assert meta(scoped) == meta(region)
             content = scoped["content"]
+            scope_id = org.admin_a if scope == "admin_a" else org.id("S", "A1")
+            scope_text = "Förvaltning Alfa" if scope == "admin_a" else "Plats A1"
+            assert content["scope"] == {"id": scope_id, "name": scope_text}
             assert region_part(content) == region_part(region["content"])
             cut = tables(content)
             # Per administration: its own administration's line (the site's administration above a site scope).
@@ -126,11 +132,13 @@ async def test_a_scoped_reader_gets_the_region_totals_and_its_scopes_rows_only(a
             assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
             for text in (html, markdown, pdf_text(pdf.content)):
                 assert "Förvaltning Alfa" in text and "Akutmottagning A1" in text
+                assert f"{scope_text}: regionens totaler och urvalets rader" in text
                 assert [name for name in B_NAMES if name in text] == []
             if scope == "site_a1":
                 assert "Avdelning 3" not in markdown and "Avdelning 3" not in html
         whole_md = (await api.get(path, format="md", **params)).text
         assert [name for name in B_NAMES if name in whole_md] == list(B_NAMES)
+        assert "Urval" not in whole_md and "scope" not in region["content"]
 
     # The preview (nothing stored yet), then a stored report.
     await check("/api/v1/reports/daily", date=day)
@@ -158,3 +166,40 @@ async def test_a_scoped_reader_gets_the_region_totals_and_its_scopes_rows_only(a
     await check("/api/v1/reports/daily", date=day)
     listed = (await read(tokens["admin_a"], "/api/v1/reports", kind="daily", limit=1000)).json()
     assert [item["status"] for item in listed["items"] if item["id"] == report_id] == ["published"]
+
+
+def test_a_snapshot_without_row_nodes_shows_a_scoped_reader_none_of_its_per_node_rows(tmp_path: Any) -> None:
+    """A report stored before rows named their nodes: its per-node rows cannot be told apart, so a scoped reader
+    gets none of them (never another administration's), and the region's tables and totals as they are."""
+    made = ReportOrg()
+    path = tmp_path / "org.yaml"
+    path.write_text(yaml.safe_dump(made.document(), allow_unicode=True), encoding="utf-8")
+    org = load_org(path)
+    total = {"name": "Testregionen", "opened": 7}
+    content = {
+        "sections": [
+            {
+                "key": "administrations",
+                "figures": [{"key": "tickets_opened", "value": 7}],
+                "tables": [
+                    {"key": "tickets", "rows": [{"name": "Förvaltning Alfa", "opened": 3}], "total": total},
+                    {"key": "categories", "rows": [{"category": "Inloggning", "opened": 7}], "total": None},
+                ],
+            }
+        ]
+    }
+    assert cut_content(org, None, content) is content
+    assert cut_content(org, made.region, content) is content
+    assert cut_content(org, made.admin_a, content) == {
+        "scope": {"id": made.admin_a, "name": "Förvaltning Alfa"},
+        "sections": [
+            {
+                "key": "administrations",
+                "figures": [{"key": "tickets_opened", "value": 7}],
+                "tables": [
+                    {"key": "tickets", "rows": [], "total": total},
+                    {"key": "categories", "rows": [{"category": "Inloggning", "opened": 7}], "total": None},
+                ],
+            }
+        ],
+    }
