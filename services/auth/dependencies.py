@@ -126,11 +126,9 @@ Admin = Annotated[Principal, Depends(require(ADMIN, action="administer Hypercare
 Anyone = Annotated[Principal, Depends(require(ANY_ROLE, action="use the API"))]
 # The same roles as Decider; the action in the 403 message names what was refused.
 AlertHandler = Annotated[Principal, Depends(require(DECIDE, action="acknowledge or assign alerts"))]
-# The situation report holds every administration's and every ED's figures: it is the region's document, read
-# whole by region-scoped principals only (a scoped one reads its subtree through the live views).
-ReportReader = Annotated[
-    Principal, Depends(require(READ_SITUATION, action="read the region's situation reports", region=True))
-]
+# The situation report is the region's document: a scoped principal reads it cut to its scope (the region's
+# totals and its subtree's rows: services.reports.scope), but only a region-scoped one makes or releases it.
+ReportReader = Annotated[Principal, Depends(require(READ_SITUATION, action="read situation reports"))]
 ReportMaker = Annotated[
     Principal, Depends(require(DECIDE, action="create, approve or publish situation reports", region=True))
 ]

@@ -1,5 +1,8 @@
 """The report's tables of what happened: per administration (tickets, access, floor walkers, ED load),
-per emergency department, and patient safety. Built from :class:`services.reports.activity.Activity`."""
+per emergency department, and patient safety. Built from :class:`services.reports.activity.Activity`.
+
+Each per-node row names its node in ``nodes`` (not a column), so a scoped reader's copy can be cut
+(:mod:`services.reports.scope`)."""
 
 from __future__ import annotations
 
@@ -37,7 +40,7 @@ def per_administration(
         key,
         title,
         columns,
-        [row(name, tally) for _, name, tally in admin_rows(frame, activity)],
+        [{**row(name, tally), "nodes": [admin_id]} for admin_id, name, tally in admin_rows(frame, activity)],
         total=row(frame.org.region.name, activity.tallies[REGION]),
     )
 
@@ -160,7 +163,10 @@ def floorwalkers_table(frame: Frame, activity: Activity) -> dict[str, Any]:
             "on_break": tally.walkers_on_break,
         }
 
-    rows = [row(name, tally, frame.units_in(admin_id)) for admin_id, name, tally in admin_rows(frame, activity)]
+    rows = [
+        {**row(name, tally, frame.units_in(admin_id)), "nodes": [admin_id]}
+        for admin_id, name, tally in admin_rows(frame, activity)
+    ]
     return table(
         "floorwalkers",
         "Floor-walker-täckning per förvaltning",
@@ -237,6 +243,7 @@ def ed_units_table(frame: Frame, activity: Activity) -> dict[str, Any]:
                     if active is not None and active.since is not None
                     else "–"
                 ),
+                "nodes": [unit_id],
             }
         )
     return table("ed_units", "Akutmottagningar", columns, rows, empty="Inga akutmottagningar i org-registret.")
@@ -264,6 +271,7 @@ def patient_safety_section(
                 "category": label(CATEGORIES, ticket.category),
                 "summary": redact(str(payload.get("summary", ""))),
                 "status": f"löst {local_text(resolved, frame.period.zone)}" if resolved else "öppet",
+                "nodes": [ticket.unit_id],
             }
         )
     ticket_ids = {ticket.ticket_id for ticket in tickets}

@@ -62,6 +62,7 @@ async def alerts_at(db: Database, period: Period, rules: AlertRules) -> tuple[li
             {
                 "id": alert.id,
                 "severity": alert.severity,
+                "node_id": alert.node_id,
                 "node_name": alert.node_name,
                 "message": alert.message,
                 "raised_at": alert.raised_at.isoformat(),

@@ -1,5 +1,8 @@
 """The report's sections on the coordination group's records: stop criteria, decisions, open alerts,
-reporting duties and risks, as they stood at the report's state moment."""
+reporting duties and risks, as they stood at the report's state moment.
+
+Each per-node row names the nodes it concerns in ``nodes`` (not a column), so a scoped reader's copy can be
+cut (:mod:`services.reports.scope`)."""
 
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ def stop_criteria_section(frame: Frame, evaluation: dict[str, Any]) -> dict[str,
                     "name": item["name"],
                     "value": cell(item["value"], fmt=fmt, src=key),
                     "met": _verdict(item),
+                    "nodes": [item["id"]],
                 }
             )
     met = sum(1 for c in evaluation["criteria"] if c["met"] and c.get("judged", True))
@@ -107,6 +111,7 @@ def decisions_section(frame: Frame, decisions: list[dict[str, Any]]) -> dict[str
             "owner": entry.get("owner", ""),
             "decided_by": entry.get("decided_by", ""),
             "corrects": entry.get("corrects") or "",
+            "nodes": [entry["unit_id"], *entry.get("affected_unit_ids", [])],
         }
         for entry in decisions
     ]
@@ -147,6 +152,7 @@ def alerts_section(frame: Frame, alerts: list[dict[str, Any]], raised: int) -> d
             "status": label(ALERT_STATUSES, alert["status"]),
             "level": label(LEVELS, alert["level"]),
             "assigned_to": alert["assigned_to"] or "–",
+            "nodes": [alert["node_id"]],
         }
         for alert in alerts
     ]
@@ -193,6 +199,7 @@ def duties_section(frame: Frame, duties: list[dict[str, Any]]) -> dict[str, Any]
             "deadline": duty["deadline"],
             "minutes_left": duty["minutes_left"],
             "overdue": "FÖRSENAD" if duty["overdue"] else "",
+            "nodes": [duty["unit_id"]],
         }
         for duty in open_duties
     ]
@@ -236,6 +243,7 @@ def risks_section(frame: Frame, risks: list[dict[str, Any]]) -> dict[str, Any]:
             "mitigation": risk["mitigation"] or "–",
             "flags": ", ".join(label(RISK_FLAGS, flag) for flag in risk["flags"]),
             "recorded_at": risk["recorded_at"],
+            "nodes": [risk["unit_id"]],
         }
         for risk in risks
     ]

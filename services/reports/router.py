@@ -1,4 +1,7 @@
-"""``/api/v1/reports``: the daily situation report, read by everyone, made and released by chiefs and admins."""
+"""``/api/v1/reports``: the daily situation report, read by everyone, made and released by chiefs and admins.
+
+A scoped reader gets the region's totals and its scope's rows only (:func:`services.reports.scope.cut_content`);
+making and releasing a report is the region's (a scoped chief is refused)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from hypercare.storage.report_models import Report
 from services.auth.dependencies import ReportMaker, ReportReader
-from services.dependencies import DatabaseDep, ReportContextDep
+from services.dependencies import DatabaseDep, OrgDep, ReportContextDep
 from services.reports import service, store
 from services.reports.period import ReportKind
 from services.reports.render import html_policy, render_html, render_markdown, render_pdf
 from services.reports.schemas import RefreshIn, ReportDocument, ReportIn, ReportList, ReportState
+from services.reports.scope import cut_content
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -47,10 +51,10 @@ def _filename(meta: dict[str, Any], extension: str) -> str:
     return f"{stem}.{extension}"
 
 
-async def respond(report: Report | service.Preview, fmt: ReportFormat) -> Response:
-    """The report in the asked format, with its status and snapshot time in headers too."""
+async def respond(report: Report | service.Preview, fmt: ReportFormat, content: dict[str, Any]) -> Response:
+    """The report in the asked format (``content``: the reader's cut of it), with its status and snapshot time in
+    headers too."""
     meta = service.public(report)
-    content = report.content
     headers = {
         "X-Report-Status": meta["status"],
         "X-Report-Snapshot-At": meta["snapshot_at"],
@@ -70,7 +74,7 @@ async def respond(report: Report | service.Preview, fmt: ReportFormat) -> Respon
         headers["Content-Disposition"] = f'attachment; filename="{_filename(meta, "pdf")}"'
         pdf = await asyncio.to_thread(render_pdf, meta, content)
         return Response(pdf, media_type="application/pdf", headers=headers)
-    return JSONResponse(service.document(report).model_dump(mode="json"), headers=headers)
+    return JSONResponse(service.document(report, content).model_dump(mode="json"), headers=headers)
 
 
 @router.get("/reports", summary="Stored reports (drafts, approved and published), newest snapshot first")
@@ -92,7 +96,8 @@ async def list_reports(
     responses=FORMATS,
 )
 async def get_daily_report(
-    _: ReportReader,
+    principal: ReportReader,
+    org: OrgDep,
     db: DatabaseDep,
     context: ReportContextDep,
     day: Annotated[date | None, Query(alias="date", description="local date (YYYY-MM-DD); default today")] = None,
@@ -102,16 +107,22 @@ async def get_daily_report(
         report = await service.daily_report(db=db, context=context, day=day, now=datetime.now(UTC))
     except store.ReportError as error:
         raise _error(error) from None
-    return await respond(report, format)
+    return await respond(report, format, cut_content(org, principal.scope, report.content))
 
 
 @router.get("/reports/{report_id}", summary="One stored report", response_model=ReportDocument, responses=FORMATS)
-async def get_report(report_id: int, _: ReportReader, db: DatabaseDep, format: FormatQuery = "json") -> Response:  # noqa: A002
+async def get_report(
+    report_id: int,
+    principal: ReportReader,
+    org: OrgDep,
+    db: DatabaseDep,
+    format: FormatQuery = "json",  # noqa: A002 - the query parameter's name
+) -> Response:
     try:
         report = await service.get_report(db=db, report_id=report_id)
     except store.ReportError as error:
         raise _error(error) from None
-    return await respond(report, format)
+    return await respond(report, format, cut_content(org, principal.scope, report.content))
 
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="Create a draft report from a fresh snapshot")

@@ -70,9 +70,12 @@ def public(report: Report | Preview) -> dict[str, Any]:
     }
 
 
-def document(report: Report | Preview) -> ReportDocument:
-    """Metadata and content, as ``?format=json`` and the workflow's answers show them."""
-    return ReportDocument(report=ReportMeta.model_validate(public(report)), content=report.content)
+def document(report: Report | Preview, content: dict[str, Any] | None = None) -> ReportDocument:
+    """Metadata and content (``content``: a scoped reader's cut of it), as ``?format=json`` and the workflow's
+    answers show them."""
+    return ReportDocument(
+        report=ReportMeta.model_validate(public(report)), content=report.content if content is None else content
+    )
 
 
 def state(report: Report) -> ReportState:

@@ -1,7 +1,7 @@
 """Scoped reads through the real API (PostgreSQL and SQLite): a principal scoped to an administration or a site
 reads its subtree's records (and the region's own) in the decision log, risks, duties, tickets, hot spots, trends
 and alerts, never another administration's; one alert or risk outside it is 404, a unit's history 403; the
-situation report, which holds every administration, needs a region-scoped principal.
+situation report is read cut to the scope (its rows: tests/services/reports/test_report_scoped.py).
 
 The org registry is the test's own (``tests/services/conftest.py``), so the scoped lists are exact even in the
 shared database: nothing outside this test's ids can fall in its subtree.
@@ -184,14 +184,12 @@ async def test_scoped_principals_read_their_subtree_and_the_regions_records_only
     assert hidden.status_code == 404 and hidden.json()["detail"] == f"no alert {alerts[b1ed]}"
     assert (await get(api, tokens["region"], f"/api/v1/alerts/{alerts[b1ed]}")).status_code == 200
 
-    # The situation report holds every administration: a region-scoped principal only.
-    refused = await get(api, tokens["admin_a"], "/api/v1/reports")
-    assert refused.status_code == 403
-    assert refused.json()["detail"] == (
-        f"this token is scoped to {org.admin_a!r} and may not read the region's situation reports:"
-        " that needs the whole region"
-    )
-    assert (await get(api, tokens["admin_a"], "/api/v1/reports/daily")).status_code == 403
+    # The situation report is read cut to the scope (the region's totals, the subtree's rows); none of B's rows.
+    assert (await get(api, tokens["admin_a"], "/api/v1/reports")).status_code == 200
+    report = await get(api, tokens["admin_a"], "/api/v1/reports/daily")
+    assert report.status_code == 200
+    ed_rows = next(t for s in report.json()["content"]["sections"] for t in s["tables"] if t["key"] == "ed_units")
+    assert [row["nodes"] for row in ed_rows["rows"]] == [[a1ed]]
     assert (await get(api, tokens["region"], "/api/v1/reports")).status_code == 200
 
     # Administering (tokens, the audit log, the quarantine) is the region's: a scoped admin could otherwise issue
