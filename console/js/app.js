@@ -7,23 +7,34 @@ import { KnownIssues } from "./known.js";
 import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { can, homeView, viewsFor } from "./permissions.js";
-import { AgentView } from "./views/agent.js";
-import { AuditView } from "./views/audit.js";
-import { ConsoleView } from "./views/console.js";
-import { CoordinationView } from "./views/coordination.js";
-import { DecisionsView } from "./views/decisions.js";
-import { ReadinessView } from "./views/readiness.js";
-import { ReportView } from "./views/report.js";
 import { renderSignIn } from "./views/signin.js";
-import { TabletView } from "./views/tablet.js";
 
 const ME_KEY = "hc.me";  // sessionStorage, like the token: {token, me} of this tab's sign-in, for an offline start
-const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
-  coordination: CoordinationView, readiness: ReadinessView, report: ReportView, audit: AuditView };
+// Each view's module is fetched when the view is first shown (a same-origin import(): CSP 'self' allows it), so a
+// floor walker's tablet never downloads the chief's views. The service worker precaches them all for offline use.
+const VIEWS = {
+  console: ["./views/console.js", "ConsoleView"], tablet: ["./views/tablet.js", "TabletView"],
+  agent: ["./views/agent.js", "AgentView"], decisions: ["./views/decisions.js", "DecisionsView"],
+  coordination: ["./views/coordination.js", "CoordinationView"], readiness: ["./views/readiness.js", "ReadinessView"],
+  report: ["./views/report.js", "ReportView"], audit: ["./views/audit.js", "AuditView"],
+};
+const viewClasses = new Map();  // name -> Promise of the view's class; a failed load is forgotten and tried again
 
 let session = null;  // {token, me, live, known, outbox}; token "" when signed in with the identity provider (cookie)
 let current = null;  // {name, view}
+let routing = 0;  // the latest route() call; an earlier one whose module arrives later does not mount
 let signInMessage = "";
+
+function loadView(name) {
+  if (!viewClasses.has(name)) {
+    const [path, exported] = VIEWS[name];
+    viewClasses.set(name, import(path).then((module) => module[exported]).catch((error) => {
+      viewClasses.delete(name);
+      throw error;
+    }));
+  }
+  return viewClasses.get(name);
+}
 
 const main = () => document.getElementById("main");
 
@@ -44,7 +55,8 @@ function allowedViews() {
   return session.me.whole_region === false ? views.filter((view) => !REGION_VIEWS.has(view)) : views;
 }
 
-function route({ focus = true } = {}) {
+async function route({ focus = true } = {}) {
+  const call = ++routing;
   if (current) { current.view.unmount(); current = null; }
   renderHeader();
   if (!session) {
@@ -54,6 +66,7 @@ function route({ focus = true } = {}) {
   }
   const views = allowedViews();
   if (!views.length) {
+    startLive();
     document.body.dataset.view = "none";
     main().replaceChildren(h("div", { class: "signin-wrap" }, h("div", { class: "card" }, h("p", {}, t("signin.source")))));
     return;
@@ -63,12 +76,24 @@ function route({ focus = true } = {}) {
     window.location.replace(`#/${views[0]}`);
     return;  // hashchange routes again
   }
+  if (!viewClasses.has(wanted.name)) main().replaceChildren(h("p", { class: "muted", role: "status" }, t("loading")));
+  let View;
+  try {
+    View = await loadView(wanted.name);
+  } catch (error) {
+    if (call !== routing) return;
+    main().replaceChildren(h("p", { role: "alert" }, t("error.generic", { reason: error.message })));
+    startLive();
+    return;
+  }
+  if (call !== routing) return;  // the route changed while the module loaded
   document.body.dataset.view = wanted.name;
-  const view = new VIEWS[wanted.name](session);
+  const view = new View(session);
   current = { name: wanted.name, view };
   // Views that show only part of the picture subscribe to it when they mount; the others read all of it.
   if (!view.scopes) session.live?.subscribe(["all"]);
   view.mount(main(), wanted);
+  startLive();
   renderHeader();
   if (focus) main().focus({ preventScroll: true });
 }
@@ -124,17 +149,24 @@ function renderBanner() {
       issue.workaround ? h("span", { class: "banner-workaround" }, ` — ${issue.workaround}`) : null)))));
 }
 
+// The socket opens once the first view has mounted: its first message then carries that view's subscription, and
+// the server never sends the whole picture to a console that shows a part of it (the view's module loads first).
+function startLive() {
+  if (!session?.live || session.liveStarted) return;
+  session.liveStarted = true;
+  session.live.start();
+}
+
 function startSession(token, me) {
   const live = can(me.role, "readSituation") ? new LiveSituation(() => token) : null;
   const known = new KnownIssues();
   const outbox = can(me.role, "checkIn") ? new Outbox(() => token, me) : null;
-  session = { token, me, live, known, outbox };
+  session = { token, me, live, known, outbox, liveStarted: false };
   if (live) {
     live.addEventListener("state", renderConnection);
     live.addEventListener("unauthorized", () => signOut(t("signin.bad")));
     // A subscription the server refused (a node outside the token's scope): the reason, the picture unchanged.
     live.addEventListener("refused", (event) => toast(t("error.generic", { reason: event.detail }), "error"));
-    live.start();
   }
   known.addEventListener("change", renderBanner);
   known.start();
