@@ -2,13 +2,15 @@
 
 import { api, ApiError, csrfToken, getToken, logoutSession, setToken } from "./api.js";
 import { h, statusIcon, toast } from "./dom.js";
-import { getLang, onLangChange, setLang, t } from "./i18n.js";
+import { formatTime, getLang, onLangChange, setLang, t } from "./i18n.js";
 import { KnownIssues } from "./known.js";
 import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { can, homeView, viewsFor } from "./permissions.js";
 import { renderSignIn } from "./views/signin.js";
 
+const STALE_AFTER_MS = 2 * 60 * 1000;  // "Uppdaterad" older than this: the pill turns amber even on a live socket
+const STALE_CHECK_MS = 5000;
 const ME_KEY = "hc.me";  // sessionStorage, like the token: {token, me} of this tab's sign-in, for an offline start
 // Each view's module is fetched when the view is first shown (a same-origin import(): CSP 'self' allows it), so a
 // floor walker's tablet never downloads the chief's views. The service worker precaches them all for offline use.
@@ -127,11 +129,16 @@ function renderConnection() {
   const el = document.getElementById("conn");
   if (!session || !session.live) { el.hidden = true; el.textContent = ""; return; }
   el.hidden = false;
-  const state = session.live.state;
+  const { asOf } = session.live;
+  // A socket can be open while the picture has stopped moving: the latest update time (what "Uppdaterad" shows)
+  // older than two minutes makes the pill amber, with that time in it.
+  const stale = session.live.state === "live" && asOf && Date.now() - new Date(asOf).getTime() > STALE_AFTER_MS;
+  const state = stale ? "stale" : session.live.state;
   const icon = state === "live" ? "green" : state === "offline" ? "red" : "yellow";
+  const text = stale ? t("conn.stale", { time: formatTime(asOf, { seconds: true }) }) : t(`conn.${state}`);
   el.className = `conn conn--${state}`;
   el.dataset.state = state;
-  el.replaceChildren(statusIcon(icon), h("span", {}, t("conn.label", { state: t(`conn.${state}`) })));
+  el.replaceChildren(statusIcon(icon), h("span", {}, t("conn.label", { state: text })));
 }
 
 function renderBanner() {
@@ -162,8 +169,10 @@ function startSession(token, me) {
   const known = new KnownIssues();
   const outbox = can(me.role, "checkIn") ? new Outbox(() => token, me) : null;
   session = { token, me, live, known, outbox, liveStarted: false };
+  if (live) session.staleTimer = setInterval(renderConnection, STALE_CHECK_MS);  // the update time ages unseen
   if (live) {
     live.addEventListener("state", renderConnection);
+    live.addEventListener("change", renderConnection);
     live.addEventListener("unauthorized", () => signOut(t("signin.bad")));
     // A subscription the server refused (a node outside the token's scope): the reason, the picture unchanged.
     live.addEventListener("refused", (event) => toast(t("error.generic", { reason: event.detail }), "error"));
@@ -187,6 +196,7 @@ function signIn(token, me, { focus = true } = {}) {
 function signOut(message = "") {
   if (current) { current.view.unmount(); current = null; }
   if (session) {
+    clearInterval(session.staleTimer);
     session.live?.stop();
     session.known.stop();
     session.outbox?.stop();
