@@ -8,6 +8,7 @@ import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { can, homeView, viewsFor } from "./permissions.js";
 import { renderSignIn } from "./views/signin.js";
+import { nextStop, wallSettings, wallStops } from "./wall.js";
 
 const STALE_AFTER_MS = 2 * 60 * 1000;  // "Uppdaterad" older than this: the pill turns amber even on a live socket
 const STALE_CHECK_MS = 5000;
@@ -170,6 +171,13 @@ function startSession(token, me) {
   const outbox = can(me.role, "checkIn") ? new Outbox(() => token, me) : null;
   session = { token, me, live, known, outbox, liveStarted: false };
   if (live) session.staleTimer = setInterval(renderConnection, STALE_CHECK_MS);  // the update time ages unseen
+  const wall = wallSettings();
+  if (live && wall) {
+    session.wallTimer = setInterval(() => {
+      if (current?.name !== "console") return;  // the wall cycles the command console only
+      window.location.hash = nextStop(wallStops(live.administrations), window.location.hash || "#/console");
+    }, wall.stepMs);
+  }
   if (live) {
     live.addEventListener("state", renderConnection);
     live.addEventListener("change", renderConnection);
@@ -197,6 +205,7 @@ function signOut(message = "") {
   if (current) { current.view.unmount(); current = null; }
   if (session) {
     clearInterval(session.staleTimer);
+    clearInterval(session.wallTimer);
     session.live?.stop();
     session.known.stop();
     session.outbox?.stop();
@@ -214,6 +223,7 @@ function signOut(message = "") {
 async function boot() {
   try { localStorage.removeItem(ME_KEY); } catch { /* an older console kept the token there too */ }
   document.documentElement.lang = getLang();
+  document.documentElement.classList.toggle("wall", Boolean(wallSettings()));
   document.getElementById("lang").addEventListener("click", () => setLang(getLang() === "sv" ? "en" : "sv"));
   document.getElementById("signout").addEventListener("click", () => signOut());
   onLangChange(() => route({ focus: false }));
