@@ -2,7 +2,7 @@
 // Network first (a deploy is seen at once), the cached copy when the network is gone.
 // API calls and the WebSocket are never intercepted: the outbox in IndexedDB handles offline writes.
 
-const CACHE = "hypercare-shell-v6";
+const CACHE = "hypercare-shell-v7";
 const SHELL = [
   "./",
   "index.html",
@@ -28,6 +28,7 @@ const SHELL = [
   "js/outbox.js",
   "js/permissions.js",
   "js/ui.js",
+  "js/wall.js",
   "js/views/agent.js",
   "js/views/audit.js",
   "js/views/console.js",

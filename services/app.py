@@ -9,7 +9,6 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request, Response, WebSocket
 from fastapi.responses import JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.middleware.gzip import GZipMiddleware
@@ -39,6 +38,7 @@ from services.auth.revocations import RevocationWatch
 from services.auth.session import SessionCache
 from services.auth.tokens import TokenCache
 from services.console_api import router as console_api_router
+from services.console_files import ConsoleStaticFiles
 from services.decisions.router import router as decisions_router
 from services.duties.config import load_duties
 from services.duties.router import router as duties_router
@@ -310,7 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return Response(generate_latest(metrics.API_REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     if (CONSOLE_DIR / "index.html").exists():
-        app.mount("/console", StaticFiles(directory=CONSOLE_DIR, html=True), name="console")
+        app.mount("/console", ConsoleStaticFiles(directory=CONSOLE_DIR, html=True), name="console")
 
         @app.get("/", include_in_schema=False)
         async def root() -> RedirectResponse:

@@ -2,28 +2,42 @@
 
 import { api, ApiError, csrfToken, getToken, logoutSession, setToken } from "./api.js";
 import { h, statusIcon, toast } from "./dom.js";
-import { getLang, onLangChange, setLang, t } from "./i18n.js";
+import { formatTime, getLang, onLangChange, setLang, t } from "./i18n.js";
 import { KnownIssues } from "./known.js";
 import { LiveSituation } from "./live.js";
 import { Outbox } from "./outbox.js";
 import { can, homeView, viewsFor } from "./permissions.js";
-import { AgentView } from "./views/agent.js";
-import { AuditView } from "./views/audit.js";
-import { ConsoleView } from "./views/console.js";
-import { CoordinationView } from "./views/coordination.js";
-import { DecisionsView } from "./views/decisions.js";
-import { ReadinessView } from "./views/readiness.js";
-import { ReportView } from "./views/report.js";
 import { renderSignIn } from "./views/signin.js";
-import { TabletView } from "./views/tablet.js";
+import { nextStop, wallSettings, wallStops } from "./wall.js";
 
+const STALE_AFTER_MS = 2 * 60 * 1000;  // "Uppdaterad" older than this: the pill turns amber even on a live socket
+const STALE_CHECK_MS = 5000;
 const ME_KEY = "hc.me";  // sessionStorage, like the token: {token, me} of this tab's sign-in, for an offline start
-const VIEWS = { console: ConsoleView, tablet: TabletView, agent: AgentView, decisions: DecisionsView,
-  coordination: CoordinationView, readiness: ReadinessView, report: ReportView, audit: AuditView };
+// Each view's module is fetched when the view is first shown (a same-origin import(): CSP 'self' allows it), so a
+// floor walker's tablet never downloads the chief's views. The service worker precaches them all for offline use.
+const VIEWS = {
+  console: ["./views/console.js", "ConsoleView"], tablet: ["./views/tablet.js", "TabletView"],
+  agent: ["./views/agent.js", "AgentView"], decisions: ["./views/decisions.js", "DecisionsView"],
+  coordination: ["./views/coordination.js", "CoordinationView"], readiness: ["./views/readiness.js", "ReadinessView"],
+  report: ["./views/report.js", "ReportView"], audit: ["./views/audit.js", "AuditView"],
+};
+const viewClasses = new Map();  // name -> Promise of the view's class; a failed load is forgotten and tried again
 
 let session = null;  // {token, me, live, known, outbox}; token "" when signed in with the identity provider (cookie)
 let current = null;  // {name, view}
+let routing = 0;  // the latest route() call; an earlier one whose module arrives later does not mount
 let signInMessage = "";
+
+function loadView(name) {
+  if (!viewClasses.has(name)) {
+    const [path, exported] = VIEWS[name];
+    viewClasses.set(name, import(path).then((module) => module[exported]).catch((error) => {
+      viewClasses.delete(name);
+      throw error;
+    }));
+  }
+  return viewClasses.get(name);
+}
 
 const main = () => document.getElementById("main");
 
@@ -44,7 +58,8 @@ function allowedViews() {
   return session.me.whole_region === false ? views.filter((view) => !REGION_VIEWS.has(view)) : views;
 }
 
-function route({ focus = true } = {}) {
+async function route({ focus = true } = {}) {
+  const call = ++routing;
   if (current) { current.view.unmount(); current = null; }
   renderHeader();
   if (!session) {
@@ -54,6 +69,7 @@ function route({ focus = true } = {}) {
   }
   const views = allowedViews();
   if (!views.length) {
+    startLive();
     document.body.dataset.view = "none";
     main().replaceChildren(h("div", { class: "signin-wrap" }, h("div", { class: "card" }, h("p", {}, t("signin.source")))));
     return;
@@ -63,12 +79,24 @@ function route({ focus = true } = {}) {
     window.location.replace(`#/${views[0]}`);
     return;  // hashchange routes again
   }
+  if (!viewClasses.has(wanted.name)) main().replaceChildren(h("p", { class: "muted", role: "status" }, t("loading")));
+  let View;
+  try {
+    View = await loadView(wanted.name);
+  } catch (error) {
+    if (call !== routing) return;
+    main().replaceChildren(h("p", { role: "alert" }, t("error.generic", { reason: error.message })));
+    startLive();
+    return;
+  }
+  if (call !== routing) return;  // the route changed while the module loaded
   document.body.dataset.view = wanted.name;
-  const view = new VIEWS[wanted.name](session);
+  const view = new View(session);
   current = { name: wanted.name, view };
   // Views that show only part of the picture subscribe to it when they mount; the others read all of it.
   if (!view.scopes) session.live?.subscribe(["all"]);
   view.mount(main(), wanted);
+  startLive();
   renderHeader();
   if (focus) main().focus({ preventScroll: true });
 }
@@ -102,11 +130,16 @@ function renderConnection() {
   const el = document.getElementById("conn");
   if (!session || !session.live) { el.hidden = true; el.textContent = ""; return; }
   el.hidden = false;
-  const state = session.live.state;
+  const { asOf } = session.live;
+  // A socket can be open while the picture has stopped moving: the latest update time (what "Uppdaterad" shows)
+  // older than two minutes makes the pill amber, with that time in it.
+  const stale = session.live.state === "live" && asOf && Date.now() - new Date(asOf).getTime() > STALE_AFTER_MS;
+  const state = stale ? "stale" : session.live.state;
   const icon = state === "live" ? "green" : state === "offline" ? "red" : "yellow";
+  const text = stale ? t("conn.stale", { time: formatTime(asOf, { seconds: true }) }) : t(`conn.${state}`);
   el.className = `conn conn--${state}`;
   el.dataset.state = state;
-  el.replaceChildren(statusIcon(icon), h("span", {}, t("conn.label", { state: t(`conn.${state}`) })));
+  el.replaceChildren(statusIcon(icon), h("span", {}, t("conn.label", { state: text })));
 }
 
 function renderBanner() {
@@ -124,17 +157,33 @@ function renderBanner() {
       issue.workaround ? h("span", { class: "banner-workaround" }, ` — ${issue.workaround}`) : null)))));
 }
 
+// The socket opens once the first view has mounted: its first message then carries that view's subscription, and
+// the server never sends the whole picture to a console that shows a part of it (the view's module loads first).
+function startLive() {
+  if (!session?.live || session.liveStarted) return;
+  session.liveStarted = true;
+  session.live.start();
+}
+
 function startSession(token, me) {
   const live = can(me.role, "readSituation") ? new LiveSituation(() => token) : null;
   const known = new KnownIssues();
   const outbox = can(me.role, "checkIn") ? new Outbox(() => token, me) : null;
-  session = { token, me, live, known, outbox };
+  session = { token, me, live, known, outbox, liveStarted: false };
+  if (live) session.staleTimer = setInterval(renderConnection, STALE_CHECK_MS);  // the update time ages unseen
+  const wall = wallSettings();
+  if (live && wall) {
+    session.wallTimer = setInterval(() => {
+      if (current?.name !== "console") return;  // the wall cycles the command console only
+      window.location.hash = nextStop(wallStops(live.administrations), window.location.hash || "#/console");
+    }, wall.stepMs);
+  }
   if (live) {
     live.addEventListener("state", renderConnection);
+    live.addEventListener("change", renderConnection);
     live.addEventListener("unauthorized", () => signOut(t("signin.bad")));
     // A subscription the server refused (a node outside the token's scope): the reason, the picture unchanged.
     live.addEventListener("refused", (event) => toast(t("error.generic", { reason: event.detail }), "error"));
-    live.start();
   }
   known.addEventListener("change", renderBanner);
   known.start();
@@ -155,6 +204,8 @@ function signIn(token, me, { focus = true } = {}) {
 function signOut(message = "") {
   if (current) { current.view.unmount(); current = null; }
   if (session) {
+    clearInterval(session.staleTimer);
+    clearInterval(session.wallTimer);
     session.live?.stop();
     session.known.stop();
     session.outbox?.stop();
@@ -172,6 +223,7 @@ function signOut(message = "") {
 async function boot() {
   try { localStorage.removeItem(ME_KEY); } catch { /* an older console kept the token there too */ }
   document.documentElement.lang = getLang();
+  document.documentElement.classList.toggle("wall", Boolean(wallSettings()));
   document.getElementById("lang").addEventListener("click", () => setLang(getLang() === "sv" ? "en" : "sv"));
   document.getElementById("signout").addEventListener("click", () => signOut());
   onLangChange(() => route({ focus: false }));

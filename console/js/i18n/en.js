@@ -110,7 +110,7 @@ export const en = {
   "role.admin": "admin", "role.chief": "production chief", "role.agent": "service agent",
   "role.floorwalker": "floor walker", "role.viewer": "viewer", "role.source": "source system",
   "conn.connecting": "Connecting…", "conn.live": "Live", "conn.reconnecting": "Reconnecting…",
-  "conn.offline": "Offline", "conn.label": "Connection: {state}",
+  "conn.stale": "Stale – updated {time}", "conn.offline": "Offline", "conn.label": "Connection: {state}",
   "signin.title": "Sign in",
   "signin.intro": "Paste your token. It is created with hypercare token issue and kept only in this browser.",
   "signin.token": "Token",

@@ -111,7 +111,7 @@ export const sv = {
   "role.admin": "administratör", "role.chief": "produktionschef", "role.agent": "servicedesk",
   "role.floorwalker": "floor walker", "role.viewer": "läsare", "role.source": "källsystem",
   "conn.connecting": "Ansluter…", "conn.live": "Live", "conn.reconnecting": "Återansluter…",
-  "conn.offline": "Offline", "conn.label": "Anslutning: {state}",
+  "conn.stale": "Inaktuell – uppdaterad {time}", "conn.offline": "Offline", "conn.label": "Anslutning: {state}",
   "signin.title": "Logga in",
   "signin.intro": "Klistra in din nyckel. Den skapas med kommandot hypercare token issue och sparas bara i den här webbläsaren.",
   "signin.token": "Nyckel (token)",
