@@ -2,7 +2,7 @@
 // Network first (a deploy is seen at once), the cached copy when the network is gone.
 // API calls and the WebSocket are never intercepted: the outbox in IndexedDB handles offline writes.
 
-const CACHE = "hypercare-shell-v7";
+const CACHE = "hypercare-shell-v8";
 const SHELL = [
   "./",
   "index.html",

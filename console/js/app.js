@@ -49,7 +49,7 @@ function parseRoute() {
   return { name };
 }
 
-const REGION_VIEWS = new Set(["report", "audit"]);
+const REGION_VIEWS = new Set(["audit"]);  // the report is cut to a scoped reader's subtree by the server
 
 function allowedViews() {
   if (!session) return [];
@@ -130,9 +130,10 @@ function renderConnection() {
   const el = document.getElementById("conn");
   if (!session || !session.live) { el.hidden = true; el.textContent = ""; return; }
   el.hidden = false;
-  const { asOf } = session.live;
-  // A socket can be open while the picture has stopped moving: the latest update time (what "Uppdaterad" shows)
-  // older than two minutes makes the pill amber, with that time in it.
+  const asOf = session.live.currentAt;
+  // A socket can be open while the picture has stopped moving: the latest update time (what "Uppdaterad" shows:
+  // the newest change, or the server's later word on a ping that nothing changed since) older than two minutes
+  // makes the pill amber, with that time in it.
   const stale = session.live.state === "live" && asOf && Date.now() - new Date(asOf).getTime() > STALE_AFTER_MS;
   const state = stale ? "stale" : session.live.state;
   const icon = state === "live" ? "green" : state === "offline" ? "red" : "yellow";
@@ -181,6 +182,7 @@ function startSession(token, me) {
   if (live) {
     live.addEventListener("state", renderConnection);
     live.addEventListener("change", renderConnection);
+    live.addEventListener("confirmed", renderConnection);  // a quiet region stays "current" while the server says so
     live.addEventListener("unauthorized", () => signOut(t("signin.bad")));
     // A subscription the server refused (a node outside the token's scope): the reason, the picture unchanged.
     live.addEventListener("refused", (event) => toast(t("error.generic", { reason: event.detail }), "error"));

@@ -33,6 +33,7 @@ export class LiveSituation extends EventTarget {
     this.units = new Map();
     this.alerts = new Map();  // id -> active (open or acknowledged) alert
     this.asOf = null;
+    this.confirmedAt = null;  // when the server last said this picture is current (a pong at our seq)
     this.ready = false;
     this.attempt = 0;
     this.socket = null;
@@ -142,7 +143,22 @@ export class LiveSituation extends EventTarget {
     }
   }
 
+  /** The later of the newest change and the server's last word that nothing has changed since (what is current). */
+  get currentAt() {
+    if (!this.asOf) return this.confirmedAt;
+    if (!this.confirmedAt) return this.asOf;
+    return new Date(this.confirmedAt) > new Date(this.asOf) ? this.confirmedAt : this.asOf;
+  }
+
   receive(message) {
+    if (message.type === "pong") {
+      // Caught up (the server had nothing more for us) and we hold what it last sent: current as of its publish.
+      if (message.as_of && this.ready && message.seq === this.seq) {
+        this.confirmedAt = message.as_of;
+        this.dispatchEvent(new CustomEvent("confirmed"));
+      }
+      return;
+    }
     if (message.type === "error") {
       this.dispatchEvent(new CustomEvent("refused", { detail: message.detail }));
       return;

@@ -318,7 +318,13 @@ class DeltaMessage(_View):
 
 
 class PongMessage(_View):
+    """The answer to a ping. When nothing is due to this client (every change it reads has been sent), ``seq`` is
+    the last it was sent and ``as_of`` the clock of the hub's last publish: a client holding that ``seq`` is current
+    as of then, even if no figure has moved since (the console's "Uppdaterad" in a quiet region)."""
+
     type: Literal["pong"]
+    seq: int | None = None
+    as_of: Timestamp | None = None
 
 
 ServerMessage = Annotated[SnapshotMessage | DeltaMessage | PongMessage, Field(discriminator="type")]

@@ -197,6 +197,11 @@ class Client:
     def _idle(self) -> bool:
         return not any(self._pending.values()) and not self._latest and not self._alerts and self._answer is None
 
+    @property
+    def caught_up(self) -> bool:
+        """Nothing is due to this client: every change published so far that it reads has been sent."""
+        return self._single is None and self._snapshot is None and self._idle()
+
     def offer(self, offer: Offer | PatchOffer) -> None:
         if self._single is None and self._idle():
             self._single = offer
@@ -459,6 +464,12 @@ class SituationHub:
                 await asyncio.sleep(debounce)
             self.store.changed.clear()
             self.publish()
+
+    def pong(self, client: Client) -> dict[str, Any]:
+        """The answer to a client's ping: with its ``seq`` and the last publish's clock when it is caught up."""
+        if self.latest is None or not client.caught_up:
+            return {"type": "pong"}
+        return {"type": "pong", "seq": client.seq, "as_of": self.latest[0].isoformat()}
 
     def publish(self) -> None:
         now = datetime.now(UTC)

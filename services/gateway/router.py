@@ -266,7 +266,7 @@ async def situation_socket(websocket: WebSocket) -> None:
                 else:
                     await websocket.send_json(_refusal("subscribe", refused or "refused"))
             elif message.get("type") == "ping":
-                await websocket.send_json({"type": "pong"})
+                await websocket.send_json(hub.pong(client))
     except WebSocketDisconnect:
         pass
     finally:

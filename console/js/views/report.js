@@ -115,7 +115,8 @@ export class ReportView {
   }
 
   renderStatus(report) {
-    const release = can(this.me.role, "releaseReports");
+    // Making and releasing a report is the region's: a scoped reader reads its cut copy only.
+    const release = can(this.me.role, "releaseReports") && this.me.whole_region !== false;
     const button = (key, label, onclick, primary = false) => h("button", {
       type: "button", class: ["button", primary && "button--primary"], disabled: this.busy, dataset: { key, action: key }, onclick,
     }, label);

@@ -267,3 +267,33 @@ async def test_the_hub_refuses_clients_beyond_its_cap() -> None:
         hub.connect(send)
     hub.disconnect(first)
     assert hub.connect(send) is not None  # room again
+
+
+async def test_a_pong_says_the_client_is_current_only_when_nothing_is_due_to_it() -> None:
+    """A caught-up client's pong carries its seq and the last publish's clock (so a console in a quiet region stays
+    "current"); while a snapshot or a change is due to it, the pong carries neither."""
+    store = StatesStore()
+    hub = hub_for(store, websocket_resync_seconds=0)
+    await hub.start()
+    received: list[dict[str, Any]] = []
+
+    async def send(message: str) -> None:
+        received.append(json.loads(message))
+
+    client = hub.connect(send)
+    assert hub.pong(client) == {"type": "pong"}  # its snapshot is due
+    task = asyncio.create_task(client.run())
+    try:
+        await asyncio.sleep(0.05)
+        hub.publish()  # nothing changed: nothing is offered, the publish clock moves on
+        assert hub.latest is not None
+        assert hub.pong(client) == {"type": "pong", "seq": received[-1]["seq"], "as_of": hub.latest[0].isoformat()}
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    login(store, 1)  # the client no longer takes messages: this change stays due to it
+    hub.publish()
+    try:
+        assert hub.pong(client) == {"type": "pong"}
+    finally:
+        await hub.stop()
