@@ -483,6 +483,18 @@ def report(
         f"post → WebSocket p50 / p99: {percentile(latencies, 0.5) * 1000:8.0f} / "
         f"{percentile(latencies, 0.99) * 1000:.0f} ms ({len(latencies)} of {expected} probe arrivals)"
     )
+    first_post = min(answered.values(), default=0.0)
+    worst = sorted(
+        (
+            (arrival - answered[(r["unit"], k)], answered[(r["unit"], k)] - first_post)
+            for r in connected
+            for k, arrival in r.get("arrivals", {}).items()
+            if (r["unit"], k) in answered
+        ),
+        reverse=True,
+    )[: max(1, len(latencies) // 100)]
+    when = sorted({round(at) for _, at in worst})
+    print(f"slowest 1% posted at:       {', '.join(f'{at} s' for at in when)} after the first post")
     per_client = sum(r.get("bytes", 0) for r in connected) / max(1, len(connected)) / elapsed
     print(f"bytes per client per second:{per_client / 1024:8.1f} KiB")
     dropped = sum(1 for r in results if r.get("dropped")) + sum(1 for r in results if "failed" in r)
