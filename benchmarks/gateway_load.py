@@ -7,7 +7,8 @@ server's time from inside its process), posts R events/s for S seconds and print
 
   achieved rate; first snapshot p50/p95 (connect → snapshot, every client connecting at once); WebSocket
   handshake p50; post → WebSocket p50/p99 measured from the POST's answer (one probe login per 100 ms batch,
-  timed at every client whose subscription holds its unit); bytes per client per second; clients dropped; how
+  timed at every client whose subscription holds its unit), and again for those posted after the first 2 s,
+  with when the slowest 1% were posted; bytes per client per second; clients dropped; how
   the clients spread over the API processes; RSS of every server process at the end.
 
 ``--subscribe`` says what each client shows (``scopes`` in its first, ``auth``, message; README "Live updates"):
