@@ -6,12 +6,26 @@ from separate probe processes (each its own event loop with many sockets, so the
 server's time from inside its process), posts R events/s for S seconds and prints:
 
   achieved rate; first snapshot p50/p95 (connect → snapshot, every client connecting at once); WebSocket
-  handshake p50; post → WebSocket p50/p99 measured from the POST's answer (one probe login per 100 ms batch
-  at one unit, timed at every client); bytes per client per second; clients dropped; how the clients spread
-  over the API processes; RSS of every server process at the end.
+  handshake p50; post → WebSocket p50/p99 measured from the POST's answer (one probe login per 100 ms batch,
+  timed at every client whose subscription holds its unit), and again for those posted after the first 2 s,
+  with when the slowest 1% were posted; bytes per client per second; clients dropped; how
+  the clients spread over the API processes; RSS of every server process at the end.
+
+``--subscribe`` says what each client shows (``scopes`` in its first, ``auth``, message; README "Live updates"):
+
+  none            no subscription: the whole picture, whole objects (the console before subscriptions); probe
+                  unit: the registry's first unit
+  administration  one administration each, the clients spread over the administrations in turn; probe units:
+                  the first unit of each administration, one probe login per batch in turn over them
+  overview        ``["region", "emergency_departments"]`` (the console's overview); probe unit: the first ED
+  tablet          one unit and its site, the clients spread over the administrations' first units (the probe
+                  units, in turn as for ``administration``)
+
+Subscribed clients read the probe count from the merge patches (``patch.units.<id>.access.logins_15m``, parsed:
+a patch names a unit by its key, not by a ``unit_id`` member); unsubscribed ones from the whole objects.
 
     .venv/bin/python benchmarks/gateway_load.py --units 2000 --clients 100 --rate 500 --api-workers 1 \\
-        --seconds 20 [--database-url URL] [--probes 2]
+        --seconds 20 [--subscribe administration] [--database-url URL] [--probes 2]
 
 Without --database-url it uses SQLite in a temporary directory (the embedded default).
 """
@@ -53,6 +67,7 @@ from hypercare.topics import ensure_topics  # noqa: E402
 from services.auth.tokens import free_name, issue_token  # noqa: E402
 
 INTERVAL = 0.1  # one batch (with one probe login) per 100 ms
+SETTLE = 2.0  # seconds after the first post: the p99 of later probe logins is printed too
 LOGINS = re.compile(rb'"logins_15m":(\d+)')
 
 
@@ -83,10 +98,25 @@ def registry_file(units: int, path: Path) -> OrgRegistry:
     return load_org(path)
 
 
+# --- subscriptions -------------------------------------------------------------------------------------
+def client_plans(org: OrgRegistry, mode: str, clients: int) -> list[tuple[list[str] | None, str]]:
+    """Per client: the scopes it subscribes to (None: none) and the probe unit it times."""
+    firsts = [(admin, admin.sites[0], admin.sites[0].units[0]) for admin in org.administrations]
+    if mode == "none":
+        return [(None, next(iter(org.placements)))] * clients
+    if mode == "overview":
+        return [(["region", "emergency_departments"], org.emergency_departments[0].unit_id)] * clients
+    plans: list[tuple[list[str] | None, str]] = []
+    for i in range(clients):
+        admin, site, unit = firsts[i % len(firsts)]
+        plans.append(([admin.id] if mode == "administration" else [unit.id, site.id], unit.id))
+    return plans
+
+
 # --- events ----------------------------------------------------------------------------------------------
-def filler_events(org: OrgRegistry, n: int, tag: str, avoid: str) -> list[dict[str, Any]]:
+def filler_events(org: OrgRegistry, n: int, tag: str, avoid: set[str]) -> list[dict[str, Any]]:
     """Logins, permission denials, tickets and floor-walker check-ins spread over every unit but ``avoid``."""
-    units = [unit for unit in org.placements if unit != avoid]
+    units = [unit for unit in org.placements if unit not in avoid]
     now = datetime.now(UTC).isoformat()
     out: list[dict[str, Any]] = []
     for i in range(n):
@@ -155,9 +185,18 @@ def probe_login(unit: str) -> dict[str, Any]:
 
 # --- probe processes -------------------------------------------------------------------------------------
 async def _client(
-    url: str, token: str, marker: bytes, go: Any, stop: Any, result: dict[str, Any], connected: asyncio.Event
+    url: str,
+    token: str,
+    plan: tuple[list[str] | None, str],
+    go: Any,
+    stop: Any,
+    result: dict[str, Any],
+    connected: asyncio.Event,
 ) -> None:
     """One WebSocket client: handshake and snapshot times, then the arrival time of every probe count."""
+    scopes, probe_unit = plan
+    result["unit"] = probe_unit
+    marker = f'"unit_id":"{probe_unit}"'.encode()
     started = time.time()
     try:
         ws = await websockets.connect(url, max_size=None, open_timeout=120, ping_interval=None)
@@ -170,11 +209,17 @@ async def _client(
     arrivals: dict[int, float] = {}
     received = 0
     try:
-        await ws.send(json.dumps({"type": "auth", "token": token}))
+        first: dict[str, Any] = {"type": "auth", "token": token}
+        if scopes is not None:
+            first["scopes"] = scopes
+        await ws.send(json.dumps(first))
         raw = await asyncio.wait_for(ws.recv(decode=False), 120)
+        if scopes is not None and not raw.startswith(b'{"type":"snapshot"'):
+            raise RuntimeError(f"the subscription was refused: {raw[:200]!r}")
         result["snapshot"] = time.time() - started
         connected.set()
-        seen = _count(raw, marker)
+        count_of = _count if scopes is None else _patched_count
+        seen = count_of(raw, marker, probe_unit)
         while not stop.is_set():
             try:
                 raw = await asyncio.wait_for(ws.recv(decode=False), 0.5)
@@ -183,7 +228,7 @@ async def _client(
             now = time.time()
             if go.is_set():
                 received += len(raw)
-            count = _count(raw, marker)
+            count = count_of(raw, marker, probe_unit)
             if count is not None and (seen is None or count > seen):
                 first = seen + 1 if seen is not None else count
                 for k in range(first, count + 1):
@@ -198,25 +243,35 @@ async def _client(
         await ws.close()
 
 
-def _count(raw: bytes, marker: bytes) -> int | None:
-    """The probe unit's login count in a message, read without parsing the whole message."""
+def _count(raw: bytes, marker: bytes, unit: str) -> int | None:
+    """The probe unit's login count in a whole-object message, read without parsing the whole message."""
     at = raw.find(marker)
     found = LOGINS.search(raw, at) if at >= 0 else None
     return int(found.group(1)) if found else None
 
 
+def _patched_count(raw: bytes, marker: bytes, unit: str) -> int | None:
+    """The probe unit's login count in a subscribed snapshot (``picture``) or merge patch (``patch``), if there."""
+    if unit.encode() not in raw:
+        return None
+    message = json.loads(raw)
+    units = (message.get("picture") or message.get("patch") or {}).get("units") or {}
+    value = (units.get(unit) or {}).get("access", {}).get("logins_15m")
+    return value if isinstance(value, int) else None
+
+
 def probe_process(
-    url: str, token: str, probe_unit: str, clients: int, ready: Any, go: Any, stop: Any, out: Any
+    url: str, token: str, plans: list[tuple[list[str] | None, str]], ready: Any, go: Any, stop: Any, out: Any
 ) -> None:
-    """A probe process: ``clients`` sockets on one event loop; its results go to ``out`` at the end."""
+    """A probe process: one socket per plan on one event loop; its results go to ``out`` at the end."""
 
     async def run() -> list[dict[str, Any]]:
-        marker = f'"unit_id":"{probe_unit}"'.encode()
+        clients = len(plans)
         results: list[dict[str, Any]] = [{} for _ in range(clients)]
         connected = [asyncio.Event() for _ in range(clients)]
         tasks = [
-            asyncio.create_task(_client(url, token, marker, go, stop, result, done))
-            for result, done in zip(results, connected, strict=True)
+            asyncio.create_task(_client(url, token, plan, go, stop, result, done))
+            for plan, result, done in zip(plans, results, connected, strict=True)
         ]
         await asyncio.gather(*(done.wait() for done in connected))
         ready.put(clients)
@@ -288,7 +343,8 @@ async def run(args: argparse.Namespace) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="hypercare-gateway-load-"))
     org_file = workdir / "org.yaml"
     org = registry_file(args.units, org_file)
-    probe_unit = next(iter(org.placements))
+    plans = client_plans(org, args.subscribe, args.clients)
+    probe_units = list(dict.fromkeys(unit for _, unit in plans))
     broker = EmbeddedBroker(log_file=workdir / "broker.log").start()
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -320,7 +376,8 @@ async def run(args: argparse.Namespace) -> None:
             await _wait_ready(client, api, workdir, args.api_workers)
             print(
                 f"units {len(org.placements)}, clients {args.clients}, target {args.rate} events/s, api processes "
-                f"{args.api_workers}, probe processes {args.probes}, {args.seconds:g} s, database "
+                f"{args.api_workers}, probe processes {args.probes}, {args.seconds:g} s, subscribe {args.subscribe} "
+                f"({len(probe_units)} probe units), database "
                 f"{settings.effective_database_url.split('://')[0]}, cores {os.cpu_count()}",
                 flush=True,
             )
@@ -331,27 +388,32 @@ async def run(args: argparse.Namespace) -> None:
                 args.clients // args.probes + (1 if k < args.clients % args.probes else 0) for k in range(args.probes)
             ]
             ws_url = base_url.replace("http", "ws") + "/ws/situation"
+            starts = [sum(shares[:k]) for k in range(len(shares))]
             probes = [
-                ctx.Process(target=probe_process, args=(ws_url, token, probe_unit, n, ready, go, stop, out))
-                for n in shares
+                ctx.Process(target=probe_process, args=(ws_url, token, plans[at : at + n], ready, go, stop, out))
+                for at, n in zip(starts, shares, strict=True)
                 if n
             ]
             for probe in probes:
                 probe.start()
             for _ in probes:
                 await asyncio.to_thread(ready.get, True, 600)
-            base = (await client.get(f"/api/v1/units/{probe_unit}")).json()["access"]["logins_15m"]
+            counts = {
+                unit: (await client.get(f"/api/v1/units/{unit}")).json()["access"]["logins_15m"] for unit in probe_units
+            }
             per_batch = max(1, int(args.rate * INTERVAL))
             batches = int(args.seconds / INTERVAL)
-            filler = filler_events(org, batches * (per_batch - 1), f"l-{uuid.uuid4().hex[:6]}", probe_unit)
-            answered: dict[int, float] = {}
+            filler = filler_events(org, batches * (per_batch - 1), f"l-{uuid.uuid4().hex[:6]}", set(probe_units))
+            answered: dict[tuple[str, int], float] = {}
             accepted = 0
             go.set()
             start = time.time()
             for tick in range(batches):
+                probe_unit = probe_units[tick % len(probe_units)]  # in turn over the probe units
                 batch = [*filler[tick * (per_batch - 1) : (tick + 1) * (per_batch - 1)], probe_login(probe_unit)]
                 response = await client.post("/api/v1/events", json=batch, timeout=60)
-                answered[base + tick + 1] = time.time()
+                counts[probe_unit] += 1
+                answered[(probe_unit, counts[probe_unit])] = time.time()
                 accepted += int(response.json().get("accepted", 0)) if response.status_code == 200 else 0
                 delay = start + (tick + 1) * INTERVAL - time.time()
                 if delay > 0:
@@ -397,16 +459,19 @@ async def _wait_ready(client: httpx.AsyncClient, api: subprocess.Popen[bytes], w
 def report(
     args: argparse.Namespace,
     results: list[dict[str, Any]],
-    answered: dict[int, float],
+    answered: dict[tuple[str, int], float],
     accepted: int,
     elapsed: float,
     rss: dict[str, float],
 ) -> None:
     connected = [r for r in results if "snapshot" in r]
     latencies = [
-        arrival - answered[k] for r in connected for k, arrival in r.get("arrivals", {}).items() if k in answered
+        arrival - answered[(r["unit"], k)]
+        for r in connected
+        for k, arrival in r.get("arrivals", {}).items()
+        if (r["unit"], k) in answered
     ]
-    expected = len(answered) * len(connected)
+    expected = sum(1 for r in connected for unit, _ in answered if unit == r["unit"])
     by_process: dict[str, int] = {}
     for r in connected:
         by_process[r["process"]] = by_process.get(r["process"], 0) + 1
@@ -420,6 +485,21 @@ def report(
         f"post → WebSocket p50 / p99: {percentile(latencies, 0.5) * 1000:8.0f} / "
         f"{percentile(latencies, 0.99) * 1000:.0f} ms ({len(latencies)} of {expected} probe arrivals)"
     )
+    first_post = min(answered.values(), default=0.0)
+    timed = [
+        (arrival - answered[(r["unit"], k)], answered[(r["unit"], k)] - first_post)
+        for r in connected
+        for k, arrival in r.get("arrivals", {}).items()
+        if (r["unit"], k) in answered
+    ]
+    worst = sorted(timed, reverse=True)[: max(1, len(timed) // 100)]
+    when = sorted({round(at) for _, at in worst})
+    settled = [latency for latency, at in timed if at >= SETTLE]
+    print(
+        f"  posted after the first {SETTLE:g} s: {percentile(settled, 0.5) * 1000:8.0f} / "
+        f"{percentile(settled, 0.99) * 1000:.0f} ms ({len(settled)} arrivals)"
+    )
+    print(f"slowest 1% posted at:       {', '.join(f'{at} s' for at in when)} after the first post")
     per_client = sum(r.get("bytes", 0) for r in connected) / max(1, len(connected)) / elapsed
     print(f"bytes per client per second:{per_client / 1024:8.1f} KiB")
     dropped = sum(1 for r in results if r.get("dropped")) + sum(1 for r in results if "failed" in r)
@@ -439,6 +519,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--probes", type=int, default=2, help="probe processes holding the clients")
+    parser.add_argument(
+        "--subscribe",
+        choices=["none", "administration", "overview", "tablet"],
+        default="none",
+        help="what each client subscribes to (see above)",
+    )
     asyncio.run(run(parser.parse_args()))
 
 

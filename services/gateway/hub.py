@@ -30,7 +30,10 @@ change is cut, diffed and encoded once per distinct (principal scope, subscripti
 client that falls behind keeps, per pending object, the object it last had and the newest one, and sends one
 diff of the two (merge patches do not always compose). Subscribed snapshots are cut from the last published
 picture (so deltas apply to them exactly) and encoded once per distinct subscription and publish. A client
-that never subscribes keeps the whole-object messages of its scope (for one release).
+that never subscribes keeps the whole-object messages of its scope (for one release); its snapshot (the whole
+scope, about 3.5 MB at 2,000 units) is built and encoded once per principal scope and publish too, at the first
+client that asks after the publish, and reused for every other client until the next publish (whose delta carries
+everything that changed since the last publish, so a client that got the shared snapshot misses nothing).
 """
 
 from __future__ import annotations
@@ -331,6 +334,8 @@ class SituationHub:
         # Per published picture: the picture cut to each principal scope, and each subscribed snapshot's body.
         self._scoped: dict[str | None, Flat] = {}
         self._snapshot_bodies: dict[tuple[str | None, Subscription], str] = {}
+        # Per publish: the unsubscribed (whole-scope) snapshot of each principal scope, encoded.
+        self._whole_bodies: dict[str | None, str] = {}
 
     def situation(self, now: datetime | None = None) -> dict[str, Any]:
         """The whole picture at ``now`` (equal to ``build_situation`` of the stored states then)."""
@@ -433,10 +438,22 @@ class SituationHub:
         if client.subscription is not None:
             client.request_snapshot(self._snapshot_body(client.scope, client.subscription))
             return
-        client.request_snapshot(
-            filter_situation(self.org, client.scope, self.situation()),
-            filter_alerts(self.org, client.scope, self.active_alerts()),
-        )
+        client.request_snapshot(self._whole_body(client.scope))
+
+    def _whole_body(self, scope: str | None) -> str:
+        """An unsubscribed snapshot without ``type`` and ``seq``: built and encoded once per scope and publish.
+
+        A hundred consoles connecting at once at 2,000 units each cost the whole picture built and encoded
+        (about 3.5 MB), one after the other on the event loop: seconds for the last of them.
+        """
+        body = self._whole_bodies.get(scope)
+        if body is None:
+            message = {
+                "situation": filter_situation(self.org, scope, self.situation()),
+                "alerts": filter_alerts(self.org, scope, self.active_alerts()),
+            }
+            body = self._whole_bodies[scope] = encode(message)[1:]
+        return body
 
     def active_alerts(self) -> list[dict[str, Any]]:
         return list(self.alerts.values())
@@ -444,7 +461,7 @@ class SituationHub:
     async def start(self, *, supervisor: Supervisor | None = None) -> None:
         now = datetime.now(UTC)
         self._last = flatten(self.situation(now))
-        self._scoped, self._snapshot_bodies = {}, {}
+        self._scoped, self._snapshot_bodies, self._whole_bodies = {}, {}, {}
         self.latest = (now, self._last)
         update_golive_gauges(self._last)
         self._supervisor = supervisor or Supervisor(cap=self._settings.task_restart_backoff_max)
@@ -477,7 +494,7 @@ class SituationHub:
         changed = diff(self._last, self._picture.take_changed())  # the objects the picture names, not the region
         current = {kind: {**self._last.get(kind, {}), **objects} for kind, objects in changed.items()}
         previous, self._last = self._last, current
-        self._scoped, self._snapshot_bodies = {}, {}
+        self._scoped, self._snapshot_bodies, self._whole_bodies = {}, {}, {}
         self.latest = (now, current)
         self.published.set()
         update_golive_gauges(current)
@@ -488,7 +505,7 @@ class SituationHub:
     def publish_alerts(self, active: list[dict[str, Any]], changed: list[dict[str, Any]]) -> None:
         """Replace the active alerts (for snapshots) and send ``changed`` to every client as a delta."""
         self.alerts = {str(alert["id"]): alert for alert in active}
-        self._snapshot_bodies = {}
+        self._snapshot_bodies, self._whole_bodies = {}, {}
         if changed:
             self._offer({"alerts": {str(alert["id"]): alert for alert in changed}}, {})
 

@@ -50,10 +50,14 @@ async def test_a_chief_signs_in_with_the_provider_and_lands_on_the_command_conso
         await page.locator("body[data-view=console]").wait_for()
         await page.locator("#conn[data-state=live]").wait_for(timeout=15000)  # the WebSocket took the cookie
         assert "chief.sas" in await page.locator("#who").inner_text()
-        # Scoped to SÄS by the provider's claim: the region's report is not offered (the API would refuse it).
+        # Scoped to SÄS by the provider's claim: the report is offered, cut to SÄS by the server, without the buttons
+        # that make or release one (the region's).
         nav = page.get_by_role("navigation")
         await nav.get_by_role("link", name="Beslutslogg").wait_for()
-        assert await nav.get_by_role("link", name="Lägesrapport").count() == 0
+        await nav.get_by_role("link", name="Lägesrapport").click()
+        await page.locator("body[data-view=report]").wait_for()
+        await page.locator(".report-status").wait_for(timeout=30000)  # the cut report arrived
+        assert await page.locator("[data-action=create], [data-action=publish], [data-action=since]").count() == 0
         assert await page.evaluate("localStorage.getItem('hc.token')") is None  # nothing to steal from storage
         assert await page.evaluate("document.cookie.includes('hc_session')") is False  # httpOnly
 

@@ -297,3 +297,59 @@ async def test_a_pong_says_the_client_is_current_only_when_nothing_is_due_to_it(
         assert hub.pong(client) == {"type": "pong"}
     finally:
         await hub.stop()
+
+
+async def test_an_unsubscribed_snapshot_is_built_once_per_publish_and_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    import services.gateway.hub as hub_module
+
+    snapshots_encoded: list[str] = []
+    real_encode = hub_module.encode
+
+    def counting(message: dict[str, Any]) -> str:
+        text = real_encode(message)
+        if "situation" in message:
+            snapshots_encoded.append(text)
+        return text
+
+    monkeypatch.setattr(hub_module, "encode", counting)
+    store = StatesStore()
+    hub = hub_for(store)
+    await hub.start()
+    received: dict[int, list[dict[str, Any]]] = {n: [] for n in range(4)}
+
+    def sender(n: int) -> Any:
+        async def send(message: str) -> None:
+            received[n].append(json.loads(message))
+
+        return send
+
+    def ward_logins(message: dict[str, Any]) -> int:
+        return next(
+            u["access"]["logins_15m"]
+            for a in message["situation"]["administrations"]
+            for s in a["sites"]
+            for u in s["units"]
+            if u["unit_id"] == WARD
+        )
+
+    clients = [hub.connect(sender(n)) for n in range(3)]
+    tasks = [asyncio.create_task(client.run()) for client in clients]
+    try:
+        await asyncio.sleep(0.05)
+        assert len(snapshots_encoded) == 1  # three clients, one snapshot built and encoded
+        first = [messages[0] for messages in received.values() if messages]
+        assert len(first) == 3 and all(m["type"] == "snapshot" and ward_logins(m) == 0 for m in first)
+        assert first[0]["situation"] == first[1]["situation"] == first[2]["situation"]
+        login(store, 1)
+        hub.publish()  # a new picture: the next snapshot is built again, from it
+        late = hub.connect(sender(3))
+        tasks.append(asyncio.create_task(late.run()))
+        await asyncio.sleep(0.05)
+        assert len(snapshots_encoded) == 2
+        assert [m["type"] for m in received[3]] == ["snapshot"] and ward_logins(received[3][0]) == 1
+        assert received[3][0]["seq"] == received[0][-1]["seq"]  # the delta the others got has the same seq
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await hub.stop()
