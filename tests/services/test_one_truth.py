@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from memory_states import MemoryStates
+
 from hypercare.contract.events import family_of
 from hypercare.org.registry import OrgRegistry
 from hypercare.situation.health import load_rules
@@ -31,17 +33,6 @@ from streams.sink import EventSink
 
 ZONE = ZoneInfo("Europe/Stockholm")
 TOPICS = Topics(prefix="onetruth")
-
-
-class MemoryStates:
-    def __init__(self) -> None:
-        self.values: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
-        return self.values.get((family, unit_id))
-
-    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
-        self.values[(family, unit_id)] = json.loads(json.dumps(value))  # what the changelog keeps
 
 
 def overlap_hours(start: datetime, end: datetime | None, since: datetime, until: datetime) -> float:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+
+from memory_states import MemoryStates
 
 from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
@@ -15,17 +16,6 @@ from streams.sink import Stored
 TOPICS = Topics(prefix="p")
 ACCESS = TOPICS.family("access")
 NOW = datetime.now(UTC)
-
-
-class MemoryStates:
-    def __init__(self) -> None:
-        self.values: dict[tuple[str, str], dict[str, Any]] = {}
-
-    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
-        return self.values.get((family, unit_id))
-
-    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
-        self.values[(family, unit_id)] = json.loads(json.dumps(value))  # what a changelog would keep
 
 
 class MemoryEventStore:

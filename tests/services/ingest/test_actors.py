@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from memory_states import MemoryStates
 from sqlalchemy import select
 
 from hypercare.contract.events import new_id
@@ -25,14 +26,6 @@ class RecordingProducer:
 
     async def send_all(self, messages: Sequence[tuple[str, bytes | None, bytes]]) -> None:
         self.sent.extend(messages)
-
-
-class NoStates:
-    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
-        return None
-
-    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
-        pass
 
 
 async def post(api: Any, body: Any, role: str) -> Any:
@@ -153,7 +146,7 @@ async def test_accepted_events_carry_the_stamp_on_the_topic_and_in_the_stored_pa
     settings: Settings = api.app.state.settings
     processor = BatchProcessor(
         topics=topics_for(settings),
-        states=NoStates(),
+        states=MemoryStates(),
         store_events=EventSink(lambda rows: store_events(api.db, rows=rows)),
     )
     records = [

@@ -25,6 +25,7 @@ import pytest
 import uvicorn
 import yaml
 from fastapi import FastAPI
+from memory_states import MemoryStates
 
 from hypercare.contract.events import new_id
 from hypercare.entrypoints.embedded_broker import free_port
@@ -50,14 +51,6 @@ class RecordingProducer:
 
     async def send_all(self, messages: Sequence[tuple[str, bytes | None, bytes]]) -> None:
         self.sent.extend(messages)
-
-
-class NoStates:
-    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
-        return None
-
-    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
-        pass
 
 
 @dataclass
@@ -127,7 +120,7 @@ class ReadinessApi:
         settings: Settings = self.app.state.settings
         processor = BatchProcessor(
             topics=topics_for(settings),
-            states=NoStates(),
+            states=MemoryStates(),
             store_events=EventSink(lambda rows: store_events(self.db, rows=rows)),
         )
         records = [

@@ -24,6 +24,7 @@ import pytest
 import stored_events
 import yaml
 from fastapi import FastAPI
+from memory_states import MemoryStates
 
 from hypercare.contract.events import new_id
 from hypercare.settings import Settings
@@ -44,14 +45,6 @@ class RecordingProducer:
 
     async def send_all(self, messages: Sequence[tuple[str, bytes | None, bytes]]) -> None:
         self.sent.extend(messages)
-
-
-class NoStates:
-    def get(self, family: str, unit_id: str) -> dict[str, Any] | None:
-        return None
-
-    def put(self, family: str, unit_id: str, partition: int, value: dict[str, Any]) -> None:
-        pass
 
 
 @dataclass
@@ -83,7 +76,7 @@ class ExitApi:
         """What the API produced, through the stream worker's batch processor into the event store."""
         processor = BatchProcessor(
             topics=topics_for(self.app.state.settings),
-            states=NoStates(),
+            states=MemoryStates(),
             store_events=EventSink(lambda rows: store_events(self.db, rows=rows)),
         )
         records = [
