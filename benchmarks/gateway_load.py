@@ -38,7 +38,6 @@ import json
 import multiprocessing as mp
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -57,6 +56,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "_support"))
 
 from big_registry import generated_registry  # noqa: E402
+from processes import env_for, rss_mib, spawn  # noqa: E402
+from processes import stop as stop_process  # noqa: E402
 
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port  # noqa: E402
 from hypercare.org.registry import OrgRegistry, load_org  # noqa: E402
@@ -282,46 +283,6 @@ def probe_process(
 
 
 # --- server processes ------------------------------------------------------------------------------------
-def env_for(settings: Settings, org_file: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"HYPERCARE_{name.upper()}"] = str(value)
-    env["HYPERCARE_ORG_FILE"] = str(org_file)
-    return env
-
-
-def spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "hypercare.entrypoints.cli", *args],
-        env=env,
-        cwd=ROOT,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop_process(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def rss_mib(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def descendants(pid: int) -> list[int]:
     found: list[int] = []
     try:
@@ -367,9 +328,9 @@ async def run(args: argparse.Namespace) -> None:
             token = await issue_token(db, role="admin", name=await free_name(db, "gateway-load"))
         finally:
             await db.close()
-        env = env_for(settings, org_file)
-        worker = spawn(["worker"], env, workdir / "worker.log")
-        api = spawn(["api", "--workers", str(args.api_workers)], env, workdir / "api.log")
+        env = {**env_for(settings), "HYPERCARE_ORG_FILE": str(org_file)}
+        worker = spawn(["worker"], env, workdir / "worker.log", cwd=ROOT)
+        api = spawn(["api", "--workers", str(args.api_workers)], env, workdir / "api.log", cwd=ROOT)
         processes += [api, worker]
         base_url = f"http://{settings.host}:{settings.port}"
         async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -427,8 +388,8 @@ async def run(args: argparse.Namespace) -> None:
                 results += await asyncio.to_thread(out.get, True, 600)
             for probe in probes:
                 probe.join(30)
-            rss = {f"api {pid}": rss_mib(pid) for pid in [api.pid, *descendants(api.pid)]}
-            rss[f"worker {worker.pid}"] = rss_mib(worker.pid)
+            rss = {f"api {pid}": rss_mib(pid)[0] for pid in [api.pid, *descendants(api.pid)]}
+            rss[f"worker {worker.pid}"] = rss_mib(worker.pid)[0]
         report(args, results, answered, accepted, elapsed, rss)
     finally:
         for process in processes:

@@ -27,7 +27,6 @@ import json
 import os
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -49,6 +48,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 sys.path.insert(0, str(ROOT / "tests" / "_support"))
 
 from big_registry import generated_registry  # noqa: E402
+from processes import env_for, rss_mib, stop  # noqa: E402
+from processes import spawn as start_process  # noqa: E402
 
 from hypercare.contract.events import family_of  # noqa: E402
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port  # noqa: E402
@@ -223,34 +224,11 @@ def day_events(n: int, tag: str, org: OrgRegistry, seed: int = 20241112) -> list
     return out
 
 
-def env_for(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"HYPERCARE_{name.upper()}"] = str(value)
-    return env
-
-
 def spawn(command: str, settings: Settings, log: Path) -> subprocess.Popen[bytes]:
+    """``hypercare COMMAND`` from the code measured (``--code``)."""
     env = env_for(settings)
     env["PYTHONPATH"] = str(CODE)
-    return subprocess.Popen(
-        [sys.executable, "-m", "hypercare.entrypoints.cli", command],
-        env=env,
-        cwd=CODE,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    return start_process([command], env, log, cwd=CODE)
 
 
 async def wait_stored(db: Database, expected: int, timeout: float) -> float:
@@ -261,18 +239,6 @@ async def wait_stored(db: Database, expected: int, timeout: float) -> float:
         # count(*) scans the table: polling it often would take the worker's CPU (2 cores) and skew the figure.
         await asyncio.sleep(0.25)
     raise TimeoutError(f"only {await count_events(db)} of {expected} events stored")
-
-
-def rss_mib(pid: int) -> tuple[float, float]:
-    """A process's resident set now and at its peak (VmRSS, VmHWM), MiB; zeros once it is gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0, 0.0
-    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    if "VmRSS" not in fields:  # exited, not yet reaped
-        return 0.0, 0.0
-    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
 def cpu_seconds(pid: int) -> float:
