@@ -185,6 +185,13 @@ def create_app(settings: Settings) -> faust.App:
     states = TableStates(tables)
     processor = BatchProcessor(topics=topics, states=states, store_events=store_batch)
 
+    def forget_parts(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Partitions moved: another worker may have written parts of units' states this one will read."""
+        processor.forget()
+
+    app.on_partitions_revoked.connect(forget_parts)
+    app.on_partitions_assigned.connect(forget_parts)
+
     async def process_until_done(records: list[Record]) -> BatchResult:
         """The sink waits out database outages and dead-letters what the database refuses (streams.sink)."""
         in_progress.clear()
