@@ -221,7 +221,13 @@ def create_app(settings: Settings) -> faust.App:
                     raise
                 _refused_as_too_large("situation", len(record))
         for letter in result.dead_letters:
-            outstanding.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
+            value = json.dumps(letter.as_json()).encode()
+            try:
+                outstanding.append(await dead_letters.send(value=value))
+            except ProducerSendError as error:
+                if not too_large(error):
+                    raise
+                _refused_as_too_large("dead_letter", len(value))
         record_metrics(result)
         if result.dead_letters:
             rows = [

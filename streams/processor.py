@@ -52,19 +52,26 @@ class Record:
     timestamp: float | None = None  # seconds since the epoch, as the broker stamped the record
 
 
+DEAD_LETTER_RAW_CHARS = 65_536
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     record: Record
     reason: str
 
     def as_json(self) -> dict[str, Any]:
+        """The dead letter as it goes to the dead-letter topic and the quarantine: the raw record redacted and cut
+        to :data:`DEAD_LETTER_RAW_CHARS` (a record near the broker's size limit, wrapped, would be refused again);
+        ``raw_chars`` tells how long it was."""
         raw = self.record.value.decode("utf-8", "replace") if self.record.value is not None else None
         return {
             "reason": self.reason,
             "topic": self.record.topic,
             "partition": self.record.partition,
             "offset": self.record.offset,
-            "raw": redact(raw) if raw is not None else None,
+            "raw": redact(raw)[:DEAD_LETTER_RAW_CHARS] if raw is not None else None,
+            "raw_chars": len(raw) if raw is not None else 0,
         }
 
 

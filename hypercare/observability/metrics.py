@@ -158,7 +158,7 @@ WORKER_BATCHES = Counter("hypercare_worker_batches_total", "Batches of records p
 WORKER_RECORDS_TOO_LARGE = Counter(
     "hypercare_worker_records_too_large_total",
     "Records of the stream worker refused as too large, skipped rather than retried (kind: situation, changelog,"
-    " or delivery when the broker refused it).",
+    " dead_letter, or delivery when the broker refused it).",
     ["kind"],
 )
 WORKER_STUCK_SECONDS = Gauge(
