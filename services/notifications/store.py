@@ -79,6 +79,9 @@ async def claim(db: Database, *, now: datetime, lease: timedelta, limit: int, to
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(limit)
     )
+    async with db.sessions() as session:  # a read first: an idle outbox costs no write (no lock on SQLite)
+        if (await session.execute(due.limit(1))).first() is None:
+            return []
     if db.dialect == "postgresql":
         due = due.with_for_update(skip_locked=True)
     statement = (
