@@ -121,9 +121,9 @@ class Dispatcher:
     async def _run(self) -> None:
         """Deliver what is due, then wait for a wake-up or the poll; a failure ends it and it is run again."""
         while True:
+            self._wake.clear()  # before the round: a row queued during it wakes the next one
             if await self.run_once() == BATCH:
                 continue  # more may be due
-            self._wake.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._settings.notification_poll_seconds)
 
