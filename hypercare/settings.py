@@ -80,10 +80,30 @@ class Settings(BaseSettings):
     # At most one snapshot per client this often; a resync asked for sooner is served when the time is up.
     websocket_resync_seconds: float = Field(default=2.0, ge=0)
 
-    # Alerts: raised, escalated and resolved alerts are also POSTed here as JSON when set.
+    # Alert notifications (services/notifications): who hears of which alert transition, at which escalation level
+    # and org scope, by signed webhook, Teams or e-mail. Unset: no recipients but the webhook below.
+    notifications_file: Path | None = None
+    # A generic webhook recipient of every transition at every level (kept from before the notifications file); its
+    # documents are signed when the secret is set.
     alert_webhook_url: str | None = None
-    alert_webhook_timeout: float = Field(default=5.0, gt=0)
-    alert_webhook_retries: int = Field(default=3, ge=0)
+    alert_webhook_secret: str | None = Field(default=None, repr=False)
+    # Each delivery attempt (an HTTP post, an SMTP session) may take this long.
+    notification_timeout: float = Field(default=10.0, gt=0, le=120)
+    # A notification that fails this many times (or once for good, e.g. a 4xx) is dead: kept, shown, not retried.
+    notification_max_attempts: int = Field(default=8, ge=1, le=50)
+    # Retries wait this long, doubled per attempt, at most notification_backoff_max.
+    notification_backoff: float = Field(default=5.0, gt=0)
+    notification_backoff_max: float = Field(default=600.0, gt=0)
+    notification_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # E-mail recipients go through this SMTP server (STARTTLS unless smtp_starttls is false; smtp_ca_file verifies a
+    # server certificate of a private CA). The password comes from the environment (or a Kubernetes Secret).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str = "hypercare@localhost"
 
     # Where "a day" starts and ends: stop criteria per day and the daily situation report.
     timezone: str = "Europe/Stockholm"

@@ -25,7 +25,6 @@ from hypercare.storage.errors import classify
 from hypercare.storage.errors import describe as describe_db_error
 from hypercare.topics import ensure_topics
 from services.alerts import service as alert_service_module
-from services.alerts import webhook as webhook_module
 from services.alerts.ownership import AlertOwnership
 from services.alerts.router import router as alerts_router
 from services.alerts.service import AlertService
@@ -55,6 +54,9 @@ from services.middleware.limits import BodyLimitMiddleware
 from services.middleware.process import ProcessHeaderMiddleware
 from services.middleware.ratelimit import Budgets, RateLimitMiddleware
 from services.middleware.security_headers import install_security_headers
+from services.notifications import runtime as notifications_runtime
+from services.notifications.config import load_notifications
+from services.notifications.runtime import Dispatcher
 from services.readiness.router import router as readiness_router
 from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
@@ -68,7 +70,7 @@ from services.waves.router import router as waves_router
 log = logging.getLogger(__name__)
 
 LIVE_TASKS = frozenset({hub_module.TASK, situation_store_module.TASK})
-RECORD_TASKS = frozenset({alert_service_module.TASK, webhook_module.TASK, revocations_module.TASK})
+RECORD_TASKS = frozenset({alert_service_module.TASK, notifications_runtime.TASK, revocations_module.TASK})
 
 # Responses of at least 1 KiB are gzipped for clients that accept it (the whole picture of 2,000 units: 3.5 MB of
 # JSON, 78 KB at level 6 in 16 ms of CPU; level 9 saves another 12 % for 40 % more time). Bodies from 128 KiB on
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rules, alert_rules = rules_file.health, rules_file.alerts
     stop_criteria = rules_file.stop_criteria
     duties = load_duties(settings.duties_file)
+    notifications = load_notifications(settings, org)  # a bad notifications file (or a missing secret) stops here
     report_context = ReportContext(
         org=org,
         zone=settings.zone,
@@ -165,12 +168,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await store.start(supervisor=supervisor)
         hub = SituationHub(store=store, org=org, rules=rules, settings=settings)
         await hub.start(supervisor=supervisor)
+        dispatcher = Dispatcher(db, notifications, settings)  # delivers the outbox's rows, in every process
+        dispatcher.start(supervisor=supervisor)
         alert_service = AlertService(
             db=db,
             hub=hub,
             rules=alert_rules,
             settings=settings,
             ready=store.caught_up,
+            outbox=dispatcher.outbox(),
             ownership=AlertOwnership(db),  # one process of N evaluates and writes alerts
         )
         await alert_service.start(supervisor=supervisor)
@@ -188,12 +194,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.hub = hub
         app.state.alert_service = alert_service
+        app.state.dispatcher = dispatcher
         app.state.quarantine_sink = quarantine_sink
         try:
             yield
         finally:
             await revocation_watch.stop()
             await alert_service.stop()
+            await dispatcher.stop()
             await hub.stop()
             await store.stop()
             await quarantine_sink.stop()
@@ -220,6 +228,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.readiness = rules_file.readiness
     app.state.exit_criteria = rules_file.exit_criteria
     app.state.duties = duties
+    app.state.notifications = notifications
     app.state.report_context = report_context
     app.state.oidc = oidc
     app.state.session_cache = SessionCache(ttl=settings.token_cache_seconds)

@@ -127,10 +127,14 @@ ALERT_TRANSITIONS = Counter(
     "Alert transitions made by this gateway: raise, escalate, resolve, acknowledge.",
     ["transition"],
 )
-ALERT_WEBHOOK_DELIVERIES = Counter(
-    "hypercare_alert_webhook_deliveries",
-    "Alert documents posted to the alert webhook, by outcome (delivered, failed after retries, dropped).",
-    ["outcome"],
+NOTIFICATION_DELIVERIES = Counter(
+    "hypercare_notification_deliveries",
+    "Alert notification attempts by channel (webhook, teams, email) and outcome: delivered, retried (failed, tried"
+    " again later), dead (given up: out of attempts, or a failure no retry helps such as a 4xx).",
+    ["channel", "outcome"],
+)
+NOTIFICATIONS_PENDING = Gauge(
+    "hypercare_notifications_pending", "Alert notifications in the outbox waiting to be delivered (or retried)."
 )
 
 # --- stream worker --------------------------------------------------------------------------------
@@ -194,7 +198,8 @@ API_METRICS = (
     ALERTS_ACTIVE,
     ALERT_OWNER,
     ALERT_TRANSITIONS,
-    ALERT_WEBHOOK_DELIVERIES,
+    NOTIFICATION_DELIVERIES,
+    NOTIFICATIONS_PENDING,
 )
 WORKER_METRICS = (
     STREAM_RECORDS,

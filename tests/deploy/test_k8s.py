@@ -182,6 +182,17 @@ def test_services_and_network_policies(tool: Tool, overlay: str) -> None:
         assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
         egress = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
         assert {("UDP", 53), ("TCP", 53), ("TCP", bootstrap_port), ("TCP", 5432)} <= egress
+    # Only the API sends alert notifications: webhooks and Teams over HTTPS, e-mail to the SMTP port it is configured
+    # with (the settings' default unless the overlay sets HYPERCARE_SMTP_PORT).
+    smtp_port = int(config(objects).get("HYPERCARE_SMTP_PORT", Settings.model_fields["smtp_port"].default))
+    api_egress = {(port["protocol"], port["port"]) for rule in api_policy["egress"] for port in rule["ports"]}
+    worker_egress = {(port["protocol"], port["port"]) for rule in worker_policy["egress"] for port in rule["ports"]}
+    assert {("TCP", 443), ("TCP", smtp_port)} <= api_egress
+    assert not {("TCP", 443), ("TCP", smtp_port)} & worker_egress
+    api_env = {item["name"]: item for item in pod_specs(objects)["hypercare-api"]["containers"][0]["env"]}
+    for secret in ("HYPERCARE_SMTP_PASSWORD", "HYPERCARE_ALERT_WEBHOOK_SECRET"):
+        ref = api_env[secret]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "hypercare-secrets", "key": secret, "optional": True}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
