@@ -126,16 +126,19 @@ OpenPage = Callable[..., Awaitable[Any]]
 
 @pytest.fixture
 async def open_page(browser: Any, pipeline: Pipeline) -> AsyncIterator[OpenPage]:
-    """``await open_page(role, hash, width=, height=)``: a signed-in page in a context of its own."""
+    """``await open_page(role, hash, width=, height=, token=)``: a signed-in page in a context of its own (with the
+    role's token of the pipeline, or ``token``)."""
     contexts: list[Any] = []
     errors: list[str] = []
 
-    async def open_(role: str, route: str = "", *, width: int = 1920, height: int = 1080, lang: str = "sv") -> Any:
+    async def open_(
+        role: str, route: str = "", *, width: int = 1920, height: int = 1080, lang: str = "sv", token: str | None = None
+    ) -> Any:
         context = await browser.new_context(
             viewport={"width": width, "height": height}, locale="sv-SE", timezone_id="UTC", base_url=pipeline.base_url
         )
         contexts.append(context)
-        token = pipeline.tokens[role]
+        token = token or pipeline.tokens[role]
         await context.add_init_script(
             "if (!sessionStorage.getItem('hc.test.init')) {"
             f"  sessionStorage.setItem('hc.token', {token!r}); localStorage.setItem('hc.lang', {lang!r});"

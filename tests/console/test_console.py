@@ -356,7 +356,9 @@ async def test_the_tablet_queues_a_check_in_offline_and_it_lands_once_when_back_
     await page.locator("#conn[data-state=offline]").wait_for()
     await page.get_by_role("button", name="Checka in").click()
     await page.locator('[data-queued="1"]').wait_for(timeout=5000)
-    assert "1 åtgärder väntar" in text_of(await page.locator("#queue-status").inner_text())
+    assert "1 sparad i surfplattan – skickas när nätet är tillbaka" in text_of(
+        await page.locator("#queue-status").inner_text()
+    )
     queued = await page.evaluate("""() => new Promise((resolve, reject) => {
         const open = indexedDB.open('hypercare-tablet');
         open.onsuccess = () => {
