@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from hc_testkit import Pipeline, event
+from page_poll import until
 
 from hypercare.org.registry import load_org
 from hypercare.storage.db import Database
@@ -346,8 +347,8 @@ async def test_the_tablet_queues_a_check_in_offline_and_it_lands_once_when_back_
     assert manifest["scope"] == "./" and manifest["display"] == "standalone"
     scope = await page.evaluate("navigator.serviceWorker.ready.then((r) => r.scope)")
     assert scope == f"{pipeline.base_url}/console/"
-    await page.wait_for_function("navigator.serviceWorker.controller !== null")
-    await page.wait_for_function("caches.match('index.html').then((r) => Boolean(r))")
+    await until(page, "navigator.serviceWorker.controller !== null")
+    await until(page, "caches.match('index.html').then((r) => Boolean(r))")
 
     # Offline from here: the page reloads from the cache and the check-in waits in IndexedDB.
     await page.context.set_offline(True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from hc_testkit import Pipeline, event
+from page_poll import until
 
 from hypercare.org.registry import load_org
 from hypercare.storage.db import Database
@@ -69,15 +70,6 @@ async def walker_token(pipeline: Pipeline) -> str:
         return await issue_token(db, role="floorwalker", name=f"test-walker-{uuid.uuid4().hex[:8]}")
     finally:
         await db.close()
-
-
-async def until(page: Any, expression: str, arg: Any = None, timeout: float = 15.0) -> None:
-    """Poll ``expression`` in the page until it is truthy (``page.wait_for_function`` polls by eval, which the
-    console's Content-Security-Policy forbids)."""
-    deadline = time.monotonic() + timeout
-    while not await page.evaluate(expression, arg):
-        assert time.monotonic() < deadline, f"not within {timeout} s: {expression}"
-        await asyncio.sleep(0.1)
 
 
 async def assert_fits(page: Any, width: int) -> None:
