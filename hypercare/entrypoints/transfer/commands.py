@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from hypercare.entrypoints.simulator.command import api_base_url
 from hypercare.entrypoints.transfer.export import export_to, parse_instant
 from hypercare.entrypoints.transfer.records import InputError, format_of
@@ -25,6 +27,7 @@ from hypercare.entrypoints.transfer.send import (
 from hypercare.entrypoints.transfer.sender import SendOptions
 from hypercare.entrypoints.transfer.state import save
 from hypercare.settings import Settings
+from hypercare.storage.errors import describe
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,14 @@ def export_command(settings: Settings, *, since: str, until: str, out: Path | No
     if end <= start:
         print("--to must be later than --from", file=sys.stderr)
         return UNUSABLE
-    count = export_to(settings.effective_database_url, since=start, until=end, path=out)
+    try:
+        count = export_to(settings.effective_database_url, since=start, until=end, path=out)
+    except SQLAlchemyError as error:
+        print(f"cannot read the event store: {describe(error)}", file=sys.stderr)
+        return UNUSABLE
+    except OSError as error:
+        print(f"{error.filename or out}: {error.strerror or error}", file=sys.stderr)
+        return UNUSABLE
     print(f"{count:,} events exported ({start.isoformat()} to {end.isoformat()})", file=sys.stderr)
     return 0
 

@@ -121,6 +121,10 @@ def run_transfer(
             status, problem = UNUSABLE, f"{error}; remove {transfer.state_path} to send it from the start"
         except Stopped as error:
             status, problem = STOPPED, f"stopped: {error}"
+        except OSError as error:  # the progress file cannot be written, the input not read on
+            status, problem = STOPPED, f"stopped: {error.filename or 'input'}: {error.strerror or error}"
+        except KeyboardInterrupt:
+            status, problem = STOPPED, "stopped: interrupted"
         else:
             status = OK
         finally:

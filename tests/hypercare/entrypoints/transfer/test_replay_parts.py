@@ -15,7 +15,7 @@ from event_examples import example_event
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hypercare.contract.events import EVENT_TYPES, SERVER_FIELDS, MAX_FUTURE, parse_event
+from hypercare.contract.events import EVENT_TYPES, MAX_FUTURE, SERVER_FIELDS, parse_event
 from hypercare.entrypoints.transfer.records import Record
 from hypercare.entrypoints.transfer.replay import (
     Span,
@@ -34,9 +34,7 @@ UNIT = "SE2321000131-ESASBORAKM"
 IDENTIFIER = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789-_.:", min_size=1, max_size=64)
 shifts = st.timedeltas(min_value=timedelta(days=-4000), max_value=timedelta(days=4000))
-moments = st.datetimes(
-    min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)
-)
+moments = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC))
 
 
 def test_the_shifted_fields_are_the_contracts_client_timestamps() -> None:
@@ -188,6 +186,9 @@ def test_alike_reasons_count_together() -> None:
     for line, unit in ((9, "A"), (3, "B"), (5, "C")):
         tally.problem(line, f"unit_id: {unit!r} is not in the org registry")
     tally.problem(4, 'not valid JSON: Expecting "," delimiter at column 3')
-    assert tally.reasons == {"unit_id: … is not in the org registry": 3, "not valid JSON: Expecting … delimiter at column 3": 1}
+    assert tally.reasons == {
+        "unit_id: … is not in the org registry": 3,
+        "not valid JSON: Expecting … delimiter at column 3": 1,
+    }
     assert [line for line, _ in tally.first] == [3, 4, 5, 9]
     assert reason_kind("plain") == "plain"

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hc_testkit import REPO
 from live_api import serving_in_thread
 
 from hypercare.contract.events import new_id
@@ -196,3 +200,21 @@ def test_a_replay_at_ten_times_keeps_the_pace_and_derives_its_ids(
     assert replay_command(settings, arguments(tmp_path / "day.ndjson", url, token_file, state=tmp_path / "s2"),
                           speed="max", shift_to=(target + timedelta(hours=1)).isoformat()) == 2  # fmt: skip
     assert "the API refuses events more than 5 min in the future" in capsys.readouterr().err
+
+
+def test_standard_input_with_the_token_from_the_environment(api: tuple[Settings, str, Path], tmp_path: Path) -> None:
+    _, url, token_file = api
+    token = token_file.read_text().strip()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERCARE_")} | {"HYPERCARE_TOKEN": token}
+    data = ("\n".join(logins(7)) + "\n").encode()
+    state = tmp_path / "stdin.hcsend"
+    command = [sys.executable, "-m", "hypercare.entrypoints.cli", "send", "-", "--url", url, "--state", str(state)]
+    done = subprocess.run(command, input=data, capture_output=True, env=env, cwd=REPO, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.decode().splitlines() == ["-: 7 sent, 7 accepted, 0 rejected"]
+    assert token not in (done.stdout + done.stderr).decode()
+    # Without a token anywhere: refused before reading.
+    env.pop("HYPERCARE_TOKEN")
+    refused = subprocess.run(command, input=data, capture_output=True, env=env, cwd=REPO, timeout=60, check=False)
+    assert refused.returncode == 2
+    assert "no API token: set HYPERCARE_TOKEN or give --token-file FILE" in refused.stderr.decode()
