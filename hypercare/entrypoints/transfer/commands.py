@@ -6,7 +6,6 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -14,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hypercare.entrypoints.simulator.command import api_base_url
 from hypercare.entrypoints.transfer.export import export_to, parse_instant
 from hypercare.entrypoints.transfer.records import InputError, format_of
-from hypercare.entrypoints.transfer.replay import ahead_problem, pacing, parse_speed, replayed, scan
+from hypercare.entrypoints.transfer.replay import ahead_problem, pacing, parse_speed, replay_translation, scan
 from hypercare.entrypoints.transfer.send import (
     UNUSABLE,
     Transfer,
@@ -142,7 +141,7 @@ def replay_command(settings: Settings, args: SendArguments, *, speed: str, shift
         state_path=transfer.state_path,
         options=transfer.options,
         token=transfer.token,
-        translate=partial(replayed, shift=shift),
+        translate=replay_translation(shift),
     )
     return run_transfer(replay, progress, err=sys.stderr, out=sys.stdout, due=due)
 

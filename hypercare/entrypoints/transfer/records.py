@@ -27,9 +27,10 @@ from typing import Any, BinaryIO, Literal, get_args
 from hypercare.contract.events import Event
 
 Format = Literal["ndjson", "csv"]
-# One record's JSON object → the contract-v1 event to send. ``identity`` for contract events; a source mapping
-# (a source's own records to contract events) plugs in here. A ValueError is the record's per-line error.
-Translate = Callable[[dict[str, Any]], dict[str, Any]]
+# One record's JSON object → the contract-v1 events to send for it (none, one or several). ``identity`` for
+# contract events; a source mapping (a source's own records to contract events) plugs in here. A ValueError is
+# the record's per-line error: the record is reported by line and none of its events is sent.
+Translate = Callable[[dict[str, Any]], list[dict[str, Any]]]
 
 _BOM = b"\xef\xbb\xbf"
 _INTEGER = re.compile(r"^[+-]?\d+$")
@@ -38,8 +39,8 @@ _TRUE = frozenset({"true", "yes", "ja", "1"})
 _FALSE = frozenset({"false", "no", "nej", "0"})
 
 
-def identity(data: dict[str, Any]) -> dict[str, Any]:
-    return data
+def identity(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [data]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +48,9 @@ class Record:
     line: int  # the line it starts on, 1-based
     end: int  # byte offset just after it
     digest: str  # SHA-256 (hex) of the input's bytes [0, end)
-    data: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None  # the record as read
     error: str | None = None
+    events: tuple[dict[str, Any], ...] = ()  # what is sent for it (after the translation step)
 
 
 class InputError(ValueError):
@@ -270,20 +272,21 @@ def format_of(name: str, given: str | None) -> Format:
 
 
 def translated(records: Iterable[Record], translate: Translate) -> Iterator[Record]:
-    """Each readable record through ``translate``; a ``ValueError`` (or a non-object) makes it a per-line error."""
+    """Each readable record with the events ``translate`` gives for it; a ``ValueError`` (or anything but a list
+    of JSON objects) makes it a per-line error, with none of its events sent."""
     for record in records:
         if record.data is None:
             yield record
             continue
         try:
-            data = translate(record.data)
+            events = translate(record.data)
         except ValueError as error:
             yield Record(record.line, record.end, record.digest, error=str(error) or type(error).__name__)
             continue
-        if not isinstance(data, dict):
-            yield Record(record.line, record.end, record.digest, error="the translation gave no JSON object")
+        if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+            yield Record(record.line, record.end, record.digest, error="the translation gave no list of JSON objects")
             continue
-        yield Record(record.line, record.end, record.digest, data=data)
+        yield Record(record.line, record.end, record.digest, data=record.data, events=tuple(events))
 
 
 __all__ = [

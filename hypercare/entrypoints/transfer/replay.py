@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, get_args
 
 from hypercare.contract.events import MAX_FUTURE, SERVER_FIELDS, Event
-from hypercare.entrypoints.transfer.records import Format, Record, read_records
+from hypercare.entrypoints.transfer.records import Format, Record, Translate, read_records
 
 # Headroom under the API's limit for clocks that differ a little and the time the send itself takes.
 AHEAD_MARGIN = timedelta(minutes=1)
@@ -96,6 +96,15 @@ def replayed(data: dict[str, Any], shift: timedelta) -> dict[str, Any]:
     return event
 
 
+def replay_translation(shift: timedelta) -> Translate:
+    """The translation step of a replay: each recorded event as :func:`replayed`."""
+
+    def translate(data: dict[str, Any]) -> list[dict[str, Any]]:
+        return [replayed(data, shift)]
+
+    return translate
+
+
 def occurred(data: dict[str, Any]) -> datetime | None:
     value = data.get("occurred_at")
     if not isinstance(value, str):
@@ -159,7 +168,7 @@ def pacing(shift_to: datetime, speed: float, clock: Callable[[], float]) -> Call
     anchor: list[float] = []
 
     def due(record: Record) -> float | None:
-        moment = occurred(record.data) if record.data is not None else None
+        moment = occurred(record.events[0]) if record.events else None
         if moment is None:
             return None
         offset = (moment - shift_to).total_seconds() / speed
@@ -177,6 +186,7 @@ __all__ = [
     "derive_event_id",
     "pacing",
     "parse_speed",
+    "replay_translation",
     "replayed",
     "scan",
     "shift_micros",

@@ -91,13 +91,13 @@ def encode(data: dict[str, Any]) -> str:
 class _Batch:
     records: list[Record] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)  # the encoded events, in the order of ``sent``
-    sent: list[Record] = field(default_factory=list)  # the records that carry an event
+    sent: list[Record] = field(default_factory=list)  # the record of each event
     size: int = 0
 
     def add(self, record: Record) -> None:
         self.records.append(record)
-        if record.data is not None:
-            line = encode(record.data)
+        for event in record.events:
+            line = encode(event)
             self.lines.append(line)
             self.sent.append(record)
             self.size += len(line) + 1
@@ -152,7 +152,8 @@ class Sender:
         *,
         due: Callable[[Record], float | None] | None = None,
     ) -> Progress:
-        """Send every record after ``progress`` (checked to be the same input), saving progress after each batch.
+        """Send the events of every record after ``progress`` (checked to be the same input), saving progress
+        after each batch (a record's events go in one batch, which may hold more than ``batch_size`` for them).
 
         ``due`` (replay) gives the monotonic time a record may be sent at; a record not yet due first sends the
         batch gathered so far, then waits. Raises :class:`Stopped` or :class:`ResumeMismatch`.
@@ -167,7 +168,7 @@ class Sender:
                     raise ResumeMismatch(progress)
                 skipping = False
                 continue
-            if due is not None and record.data is not None:
+            if due is not None and record.events:
                 when = due(record)
                 if when is not None and when > self._clock():
                     if batch.records:

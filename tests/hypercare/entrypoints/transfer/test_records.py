@@ -172,14 +172,16 @@ def test_format_by_extension_or_option() -> None:
 
 
 def test_translate_errors_become_line_errors() -> None:
-    def translate(data: dict[str, Any]) -> dict[str, Any]:
+    def translate(data: dict[str, Any]) -> list[dict[str, Any]]:
         if "bad" in data:
             raise ValueError("bad: no mapping for it")
-        return {**data, "translated": True}
+        return [{**data, "part": part} for part in range(data.get("parts", 1))]
 
-    records = list(translated(ndjson(b'{"ok": 1}\n{"bad": 1}\nnope\n'), translate))
-    assert [(r.line, r.data, r.error) for r in records] == [
-        (1, {"ok": 1, "translated": True}, None),
-        (2, None, "bad: no mapping for it"),
-        (3, None, "not valid JSON: Expecting value at column 1"),
+    records = list(translated(ndjson(b'{"ok": 1}\n{"bad": 1}\nnope\n{"parts": 2}\n{"parts": 0}\n'), translate))
+    assert [(r.line, r.events, r.error) for r in records] == [
+        (1, ({"ok": 1, "part": 0},), None),
+        (2, (), "bad: no mapping for it"),
+        (3, (), "not valid JSON: Expecting value at column 1"),
+        (4, ({"parts": 2, "part": 0}, {"parts": 2, "part": 1}), None),
+        (5, (), None),  # a record that gives no event: nothing sent, no problem
     ]

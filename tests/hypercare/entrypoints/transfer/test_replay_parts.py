@@ -132,12 +132,12 @@ def test_pacing_spreads_records_by_their_distance_over_the_speed() -> None:
     due = pacing(start, 10.0, lambda: clock[0])
 
     def at(seconds: float) -> Record:
-        return Record(1, 0, "", data={"occurred_at": (start + timedelta(seconds=seconds)).isoformat()})
+        return Record(1, 0, "", events=({"occurred_at": (start + timedelta(seconds=seconds)).isoformat()},))
 
     assert due(at(30)) == 100.0  # the first record this run sends anchors the pace (a resumed replay)
     clock[0] = 150.0
     assert due(at(50)) == pytest.approx(102.0)
-    assert due(Record(2, 0, "", data={})) is None
+    assert due(Record(2, 0, "", events=({},))) is None
 
 
 @given(st.integers(min_value=1, max_value=100), st.one_of(st.none(), st.floats(min_value=0, max_value=10_000)))
