@@ -185,3 +185,23 @@ def test_translate_errors_become_line_errors() -> None:
         (4, ({"parts": 2, "part": 0}, {"parts": 2, "part": 1}), None),
         (5, (), None),  # a record that gives no event: nothing sent, no problem
     ]
+
+
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from(list('ab åÖ,;"\n\r\t|[{') + ["\u2028"]), max_size=12),
+        min_size=1,
+        max_size=5,
+    ),
+    st.sampled_from([",", ";"]),
+)
+def test_any_text_cell_reads_back_as_written(summaries: list[str], delimiter: str) -> None:
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=delimiter)  # lines end in CRLF, as Excel writes them
+    writer.writerow(["type", "summary", "priority"])
+    for summary in summaries:
+        writer.writerow(["ticket.opened", summary, "2"])
+    records = list(read_csv(io.BytesIO(text.getvalue().encode())))
+    want = [{"type": "ticket.opened", "priority": 2} | ({"summary": s} if s else {}) for s in summaries]
+    assert [r.data for r in records] == want
+    assert [r.error for r in records] == [None] * len(summaries)
