@@ -189,7 +189,7 @@ def test_translate_errors_become_line_errors() -> None:
 
 @given(
     st.lists(
-        st.text(alphabet=st.sampled_from(list('ab åÖ,;"\n\r\t|[{') + ["\u2028"]), max_size=12),
+        st.text(alphabet=st.sampled_from([*'ab åÖ,;"\n\r\t|[{', "\u2028"]), max_size=12),
         min_size=1,
         max_size=5,
     ),
