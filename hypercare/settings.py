@@ -8,7 +8,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from limits import parse_many
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # What ingest does with an event whose unit_id the org registry lacks: refuse it (per item), or accept it under
@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # Retry-After (seconds) of a 503 answered because the database is unreachable.
     database_retry_after_seconds: int = Field(default=5, ge=1)
     log_level: str = "INFO"
+    # The API token of the client commands (`hypercare send`, `hypercare replay`; or their --token-file): from the
+    # environment, never a command-line argument (shell history, process lists), never printed.
+    token: SecretStr | None = None
 
     # Presence of a floor walker who stops reporting expires after this long.
     floorwalker_presence_minutes: int = Field(default=240, ge=1)

@@ -142,6 +142,70 @@ def report(
     typer.echo(f"report status: {status}", err=True)
 
 
+_URL_HELP = "The API's base URL (default: HYPERCARE_HOST and HYPERCARE_PORT)."
+_TOKEN_FILE_HELP = "A file holding the API token (default: the HYPERCARE_TOKEN environment variable)."
+_STATE_HELP = "The progress file (default: next to FILE, FILE.hcsend; none for standard input)."
+
+
+@app.command()
+def send(
+    source: Annotated[
+        str, typer.Argument(metavar="FILE|-", help="NDJSON of contract-v1 events, or CSV with a header.")
+    ],
+    url: Annotated[str | None, typer.Option(help=_URL_HELP)] = None,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help=_TOKEN_FILE_HELP)] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="ndjson or csv (default: by extension).")] = None,
+    state: Annotated[Path | None, typer.Option("--state", help=_STATE_HELP)] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Events per request.")] = 1000,
+    give_up_after: Annotated[
+        float, typer.Option("--give-up-after", min=1, help="Seconds of retrying one batch before stopping.")
+    ] = 300.0,
+) -> None:
+    """Send events to the ingest API in batches, with retries; a killed send started again goes on where the
+    API last acknowledged. Exit 0: all accepted; 1: some rejected or unreadable; 2: unusable input; 3: stopped."""
+    from hypercare.entrypoints.transfer.commands import SendArguments, send_command
+
+    arguments = SendArguments(source, url, token_file, fmt, state, batch_size, give_up_after)
+    raise typer.Exit(send_command(get_settings(), arguments))
+
+
+@app.command()
+def export(
+    since: Annotated[str, typer.Option("--from", help="ISO time with offset; events at or after it.")],
+    until: Annotated[str, typer.Option("--to", help="ISO time with offset; events before it.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (default: standard output).")] = None,
+) -> None:
+    """Stored events (redacted) as NDJSON in event time, streamed from the configured database."""
+    from hypercare.entrypoints.transfer.commands import export_command
+
+    raise typer.Exit(export_command(get_settings(), since=since, until=until, out=out))
+
+
+@app.command()
+def replay(
+    source: Annotated[Path, typer.Argument(metavar="FILE", help="A recorded day: the NDJSON of hypercare export.")],
+    speed: Annotated[str, typer.Option(help="10x: ten times the recorded pace; max: as fast as allowed.")] = "1x",
+    shift_to: Annotated[
+        str, typer.Option("--shift-to", help="now or an ISO time: where the first event lands.")
+    ] = "now",
+    url: Annotated[str | None, typer.Option(help=_URL_HELP)] = None,
+    token_file: Annotated[Path | None, typer.Option("--token-file", help=_TOKEN_FILE_HELP)] = None,
+    state: Annotated[
+        Path | None, typer.Option("--state", help="The progress file (default: next to FILE, FILE.hcreplay).")
+    ] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Events per request.")] = 1000,
+    give_up_after: Annotated[
+        float, typer.Option("--give-up-after", min=1, help="Seconds of retrying one batch before stopping.")
+    ] = 300.0,
+) -> None:
+    """Replay a recorded day with its times shifted and new event ids derived from the originals and the shift,
+    through the same sender as `send` (same exit statuses)."""
+    from hypercare.entrypoints.transfer.commands import SendArguments, replay_command
+
+    arguments = SendArguments(str(source), url, token_file, "ndjson", state, batch_size, give_up_after)
+    raise typer.Exit(replay_command(get_settings(), arguments, speed=speed, shift_to=shift_to))
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply all database migrations."""
