@@ -1,7 +1,8 @@
 """``hypercare connector run signins --path FILE|DIR``: Microsoft Graph signIn records as JSON lines, from a file
 or a directory that grows (an Event Hub capture or an export writing new files), posted to the sources API.
 
-Each file is read from its position in the cursor (``{"files": {name: byte offset}}``) up to its last complete
+Each file is read from its position in the cursor (``{"files": {path within the directory: byte offset}}``; a file
+gone from the directory is forgotten) up to its last complete
 line (a line still being written waits), in batches; a batch's positions are saved after the API acknowledged
 it, so a restart resumes at the first line not acknowledged. A file that shrank was replaced: it is read again
 from the start (its records' ids count them once). Lines are posted as they are (NDJSON): the API
@@ -24,12 +25,19 @@ log = logging.getLogger(__name__)
 MAX_BATCH_BYTES = 1024 * 1024
 
 
-def _files(path: Path) -> list[Path]:
+def _files(path: Path) -> dict[str, Path]:
+    """The files to read by their name in the cursor: the file itself, or every file under the directory (its
+    subdirectories too, as a capture writes them: ``…/2026/02/18/07/…``) by its path within it, in name order."""
     if path.is_file():
-        return [path]
+        return {path.name: path}
     if not path.is_dir():
         raise ConnectorConfigError(f"--path {path}: no such file or directory")
-    return sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+    found = {
+        file.relative_to(path).as_posix(): file
+        for file in path.rglob("*")
+        if file.is_file() and not any(part.startswith(".") for part in file.relative_to(path).parts)
+    }
+    return dict(sorted(found.items()))
 
 
 def _batches(data: bytes, lines_per_batch: int) -> list[tuple[bytes, int]]:
@@ -50,9 +58,11 @@ def _batches(data: bytes, lines_per_batch: int) -> list[tuple[bytes, int]]:
 async def pass_once(path: Path, api: SourcesApi, cursor: dict[str, Any], version: int, batch: int) -> tuple[int, bool]:
     """Every complete new line of every file posted; ``(cursor version, anything posted)``."""
     files: dict[str, int] = cursor.setdefault("files", {})
+    present = _files(path)
+    for gone in [name for name in files if name not in present]:
+        del files[gone]  # removed (or moved away) from the export: nothing more to read there
     posted = False
-    for file in _files(path):
-        name = file.name
+    for name, file in present.items():
         offset = int(files.get(name, 0))
         size = file.stat().st_size
         if size < offset:
