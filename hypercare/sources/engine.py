@@ -60,6 +60,18 @@ def _key_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
 
 
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list) else type(value).__name__
+
+
 def _truthy(value: Any) -> bool:
     """JMESPath's truth: false, null, "", [] and {} are false (0 is true)."""
     if value is None or value is False:
@@ -117,7 +129,7 @@ class Translator:
         except (RecursionError, ValueError, TypeError) as error:
             return Translation(record=None, reason=f"the record cannot be read ({type(error).__name__})")
         if not isinstance(prepared, dict):
-            return Translation(record=prepared, reason=f"a record must be a JSON object, not {type(record).__name__}")
+            return Translation(record=prepared, reason=f"a record must be a JSON object, not {_json_kind(record)}")
         zone = zone or self.mapping.zone
         try:
             key, versions = self._identity(prepared)

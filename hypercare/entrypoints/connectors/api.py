@@ -53,8 +53,11 @@ class SourcesApi:
         )
         if response.status_code not in ACKNOWLEDGED or "rejected" not in response.text:
             raise NotAcknowledged(f"the API answered HTTP {response.status_code}: {response.text[:300]}")
-        answer = response.json()
-        return Outcome(int(answer["records"]), int(answer["accepted"]), list(answer["rejected"]))
+        try:
+            answer = response.json()
+            return Outcome(int(answer["records"]), int(answer["accepted"]), list(answer["rejected"]))
+        except (ValueError, KeyError, TypeError):
+            raise NotAcknowledged(f"the API's answer (HTTP {response.status_code}) is not a records answer") from None
 
     async def cursor(self) -> tuple[dict[str, Any] | None, int]:
         response = await self._call("GET", "/cursor")

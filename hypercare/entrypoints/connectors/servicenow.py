@@ -98,19 +98,26 @@ class ServiceNow:
         if not settings.servicenow_client_id:
             return {}
         if self._token is None or time.monotonic() >= self._token_until:
-            response = await self._client.post(
-                "/oauth_token.do",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": settings.servicenow_client_id,
-                    "client_secret": settings.servicenow_client_secret or "",
-                },
-            )
+            try:
+                response = await self._client.post(
+                    "/oauth_token.do",
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": settings.servicenow_client_id,
+                        "client_secret": settings.servicenow_client_secret or "",
+                    },
+                )
+            except httpx.HTTPError as error:
+                raise NotAcknowledged(f"ServiceNow's token endpoint did not answer ({type(error).__name__})") from None
             if response.status_code != 200:
                 raise NotAcknowledged(f"ServiceNow refused the OAuth client credentials (HTTP {response.status_code})")
-            answer = response.json()
-            self._token = str(answer["access_token"])
-            self._token_until = time.monotonic() + max(30.0, float(answer.get("expires_in", 1800)) - 60.0)
+            try:
+                answer = response.json()
+                self._token = str(answer["access_token"])
+                lifetime = float(answer.get("expires_in", 1800))
+            except (ValueError, KeyError, TypeError):
+                raise NotAcknowledged("ServiceNow's token answer has no access_token") from None
+            self._token_until = time.monotonic() + max(30.0, lifetime - 60.0)
         return {"Authorization": f"Bearer {self._token}"}
 
     async def page(self, since: str, offset: int) -> list[dict[str, Any]]:
@@ -131,7 +138,11 @@ class ServiceNow:
             self._token = None  # revoked or expired early: fetched again next time
         if response.status_code != 200:
             raise NotAcknowledged(f"ServiceNow answered HTTP {response.status_code}")
-        result = response.json().get("result")
+        try:
+            answer = response.json()
+        except ValueError:
+            raise NotAcknowledged("ServiceNow's answer is not JSON") from None
+        result = answer.get("result") if isinstance(answer, dict) else None
         if not isinstance(result, list):
             raise NotAcknowledged("ServiceNow's answer has no result list")
         return [record for record in result if isinstance(record, dict)]

@@ -140,7 +140,7 @@ def test_an_incident_the_mapping_cannot_place_or_read_gives_a_reason() -> None:
     assert "type: '9' at `state` is not in the mapping's map" in (unknown_state.reason or "")
     no_key = SNOW.translate(incident(sys_id=None))
     assert no_key.reason == "record_key: nothing usable at `sys_id` (the record's identity)"
-    assert SNOW.translate(["not", "a", "record"]).reason == "a record must be a JSON object, not list"  # type: ignore[arg-type]
+    assert SNOW.translate(["not", "a", "record"]).reason == "a record must be a JSON object, not an array"  # type: ignore[arg-type]
     bad_time = SNOW.translate(incident(opened_at="igår"))
     assert "occurred_at: 'igår' is not a timestamp" in (bad_time.reason or "")
 
