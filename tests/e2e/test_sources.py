@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ import pytest
 import servicenow_fake
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from hc_testkit import REPO, Pipeline, running
+from pg_databases import fresh_pg_database
 from servicenow_fake import FakeServiceNow, recorded_incidents, stamp
 from sqlalchemy import text
 
@@ -39,9 +40,21 @@ SKENE = "SE2321000131-ESASSKEAKM"
 CONNECTOR_SECONDS = 60.0
 
 
+@pytest.fixture(scope="module")
+def own_database() -> Iterator[str]:
+    """A database of this module's own: a source's cursor is the deployment's one (per source name), so other
+    tests' cursors of the same sources must not be where these connectors start."""
+    with fresh_pg_database("hc_sources") as url:
+        yield url
+
+
 @pytest.fixture
-async def pipeline(settings_factory: Callable[..., Settings], tmp_path: Path) -> AsyncIterator[Pipeline]:
-    settings = settings_factory(source_mappings="servicenow_incident,entra_signin", pseudonym_key=KEY)
+async def pipeline(
+    settings_factory: Callable[..., Settings], tmp_path: Path, own_database: str
+) -> AsyncIterator[Pipeline]:
+    settings = settings_factory(
+        source_mappings="servicenow_incident,entra_signin", pseudonym_key=KEY, database_url=own_database
+    )
     async with running(settings, tmp_path) as started:
         yield started
 
