@@ -136,6 +136,29 @@ class Settings(BaseSettings):
     public_url: str | None = None
     session_hours: float = Field(default=10.0, gt=0, le=24 * 14)
 
+    # Source systems' raw records (POST /api/v1/sources/{source}/records; hypercare/sources): the mapping files in
+    # force, comma-separated shipped names (servicenow_incident, entra_signin) or YAML paths, plus every *.yaml of
+    # sources_dir; source_units_file replaces every mapping's unit lookup table. The pseudonym key (HMAC-SHA256)
+    # hides the fields a mapping pseudonymises; a mapping with such fields refuses to start without it.
+    source_mappings: str = ""
+    sources_dir: Path | None = None
+    source_units_file: Path | None = None
+    pseudonym_key: str | None = Field(default=None, repr=False)
+
+    # Connectors (`hypercare connector run tickets|signins`): where they post (default: this host and port) and with
+    # which source token; the ServiceNow instance polled for tickets (basic auth or OAuth client credentials).
+    connector_api_url: str | None = None
+    connector_token: str | None = Field(default=None, repr=False)
+    connector_poll_seconds: float = Field(default=30.0, gt=0)
+    # Records per request to the API (and per ServiceNow page: sysparm_limit); at most HYPERCARE_MAX_EVENTS_PER_REQUEST.
+    connector_batch_size: int = Field(default=200, ge=1, le=5000)
+    servicenow_url: str | None = None
+    servicenow_table: str = Field(default="incident", pattern=r"^[a-z0-9_]{1,80}$")
+    servicenow_user: str | None = None
+    servicenow_password: str | None = Field(default=None, repr=False)
+    servicenow_client_id: str | None = None
+    servicenow_client_secret: str | None = Field(default=None, repr=False)
+
     @model_validator(mode="after")
     def _oidc_complete(self) -> Settings:
         if self.oidc_issuer:
@@ -144,6 +167,10 @@ class Settings(BaseSettings):
                 raise ValueError("HYPERCARE_OIDC_ISSUER needs " + ", ".join(f"HYPERCARE_{m.upper()}" for m in missing))
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise ValueError("HYPERCARE_PUBLIC_URL must start with https:// (or http:// for a local test)")
+        if bool(self.servicenow_user) != bool(self.servicenow_password):
+            raise ValueError("HYPERCARE_SERVICENOW_USER and HYPERCARE_SERVICENOW_PASSWORD go together")
+        if bool(self.servicenow_client_id) != bool(self.servicenow_client_secret):
+            raise ValueError("HYPERCARE_SERVICENOW_CLIENT_ID and HYPERCARE_SERVICENOW_CLIENT_SECRET go together")
         return self
 
     @field_validator("rate_limit_ingest", "rate_limit_reads", "rate_limit_renders", "rate_limit_sign_in")

@@ -20,6 +20,7 @@ from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.org.registry import load_org
 from hypercare.rules.file import load_rules_file
 from hypercare.settings import Settings, get_settings
+from hypercare.sources.config import load_translators
 from hypercare.storage.db import Database
 from hypercare.storage.errors import classify
 from hypercare.storage.errors import describe as describe_db_error
@@ -61,6 +62,7 @@ from services.readiness.router import router as readiness_router
 from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
+from services.sources.router import router as sources_router
 from services.stop_criteria.router import router as stop_criteria_router
 from services.supervision import Supervisor
 from services.tokens.router import router as tokens_router
@@ -157,6 +159,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     supervisor = Supervisor(cap=settings.task_restart_backoff_max)  # restarts the long-running tasks below
     oidc = OidcSignIn.from_settings(settings)  # None without an issuer; a bad claims file refuses the start
+    # The source mappings and unit tables; a mistake (or pseudonymised fields without HYPERCARE_PSEUDONYM_KEY)
+    # refuses the start.
+    sources = load_translators(
+        settings, known_units=frozenset(org.placements) if settings.unknown_units == "reject" else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -231,6 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.notifications = notifications
     app.state.report_context = report_context
     app.state.oidc = oidc
+    app.state.sources = sources
     app.state.session_cache = SessionCache(ttl=settings.token_cache_seconds)
     install_security_headers(app, public_url=settings.public_url)  # around everything, a 500 included
     # Outermost first: the audit log, the rate limit (429), then the body limits (413, 422), then compression of
@@ -245,6 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OSError, database_errors)  # ConnectionError, TimeoutError, the token store's
     app.add_exception_handler(OverflowError, _out_of_range)
     app.include_router(ingest_router)
+    app.include_router(sources_router)
     app.include_router(gateway_router)
     app.include_router(console_api_router)
     app.include_router(decisions_router)

@@ -17,7 +17,12 @@ app = typer.Typer(help="Hypercare: live situation picture for an EHR go-live.", 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
 readiness_app = typer.Typer(help="Readiness before go-live.", no_args_is_help=True)
+connector_app = typer.Typer(
+    help="Connectors: fetch a source system's records and post them to /api/v1/sources/{source}/records.",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
+app.add_typer(connector_app, name="connector")
 app.add_typer(token_app, name="token")
 app.add_typer(readiness_app, name="readiness")
 
@@ -57,12 +62,18 @@ def api(
     """Run the API and console gateway (needs a broker and a migrated database: migrations run once, before)."""
     import uvicorn
 
+    from hypercare.rules.loader import ConfigFileError
+    from services.app import create_app
+
     settings = get_settings()
     _logging()
-    if workers > 1:
-        from services.app import create_app
-
-        create_app(settings)  # a bad org, rules or duties file refuses the start here, not in N restarting workers
+    try:
+        # A bad org, rules, duties or source mapping file (or a mapping's pseudonymised fields without the key)
+        # refuses the start here, with its message, not in N restarting workers.
+        create_app(settings)
+    except ConfigFileError as error:
+        typer.echo(f"hypercare api: {error}", err=True)
+        raise typer.Exit(2) from None
     # An import string and a factory: with workers > 1 uvicorn starts each process from it, reading Settings from
     # the environment; migrations are not run here (`hypercare db upgrade` or `hypercare up` runs them once first).
     uvicorn.run(
@@ -233,6 +244,11 @@ def token_issue(
         help="The org node the holder acts for: the region, an administration, a site or a unit id (default: the "
         "region). Reads show the region totals plus that subtree; writes outside it are refused.",
     ),
+    sources: str | None = typer.Option(
+        None,
+        help="Source tokens: the source systems whose raw records it may post to /api/v1/sources/{source}/records "
+        "(the `source:` of a mapping file, e.g. servicenow, entra), comma-separated.",
+    ),
 ) -> None:
     """Print a new token (only the token, on stdout)."""
     from hypercare.org.registry import load_org
@@ -273,6 +289,7 @@ def token_issue(
                 expires_in=expires_in,
                 scope=scope,
                 org_scope_ids=org.node_ids,
+                sources=None if sources is None else sources.split(","),
             )
         finally:
             await db.close()
@@ -386,6 +403,70 @@ def readiness_import(
     typer.echo(f"{outcome.rows} rows: {outcome.accepted} accepted, {len(outcome.rejects)} rejected", err=True)
     if outcome.rejects:
         raise typer.Exit(1)
+
+
+@connector_app.command("run")
+def connector_run(
+    kind: Annotated[str, typer.Argument(help="tickets (a ServiceNow Table API) or signins (Graph signIn JSON lines)")],
+    path: Annotated[
+        Path | None, typer.Option("--path", help="signins: a file, or a directory whose files grow and multiply.")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="The source name (its mapping's `source:`); default servicenow / entra.")
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="Stop when caught up (default: poll on).")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(help="tickets, first run only: sys_updated_on to start from, UTC (default: 24 hours ago)."),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option("--token-file", help="A file holding the source token (default: HYPERCARE_CONNECTOR_TOKEN)."),
+    ] = None,
+    url: Annotated[str | None, typer.Option(help="The API's base URL (default: HYPERCARE_CONNECTOR_API_URL).")] = None,
+) -> None:
+    """Run a connector: records posted, its cursor saved in Hypercare after each acknowledged batch."""
+    from hypercare.entrypoints.connectors.api import NotAcknowledged
+    from hypercare.entrypoints.connectors.servicenow import ConnectorConfigError, run_tickets
+    from hypercare.entrypoints.connectors.signins import run_signins
+    from hypercare.entrypoints.simulator.command import api_base_url
+
+    _logging()
+    settings = get_settings()
+    if kind not in ("tickets", "signins"):
+        typer.echo(f"unknown connector {kind!r}; use tickets or signins", err=True)
+        raise typer.Exit(2)
+    try:
+        token = token_file.read_text(encoding="utf-8").strip() if token_file else settings.connector_token
+    except OSError as error:
+        typer.echo(f"{token_file}: {error.strerror}", err=True)
+        raise typer.Exit(2) from None
+    if not token:
+        typer.echo("no source token: give --token-file or set HYPERCARE_CONNECTOR_TOKEN", err=True)
+        raise typer.Exit(2)
+    base_url = url or settings.connector_api_url or api_base_url(settings)
+    try:
+        if kind == "tickets":
+            asyncio.run(
+                run_tickets(
+                    settings, api_url=base_url, token=token, source=source or "servicenow", once=once, since=since
+                )
+            )
+        else:
+            if path is None:
+                typer.echo("signins needs --path FILE|DIR", err=True)
+                raise typer.Exit(2)
+            asyncio.run(
+                run_signins(settings, path=path, api_url=base_url, token=token, source=source or "entra", once=once)
+            )
+    except ConnectorConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    except NotAcknowledged as error:
+        typer.echo(f"not caught up: {error}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ Rows are written in the alert transition's transaction; a dispatcher claims due 
 LOCKED`` on PostgreSQL), delivers and records attempts, the state and the last error.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -21,7 +21,7 @@ TIMESTAMP = sa.DateTime(timezone=True)
 JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0009"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
