@@ -171,12 +171,25 @@ def send(
     give_up_after: Annotated[
         float, typer.Option("--give-up-after", min=1, help="Seconds of retrying one batch before stopping.")
     ] = 300.0,
+    mapping_source: Annotated[
+        str | None,
+        typer.Option(
+            "--source",
+            help="Post the file's records raw to this source's mapping (POST /api/v1/sources/NAME/records), e.g. a"
+            " ServiceNow incident export as CSV or NDJSON with --source servicenow.",
+        ),
+    ] = None,
+    timezone: Annotated[
+        str | None, typer.Option(help="With --source: what a time without an offset means (IANA zone, e.g. UTC).")
+    ] = None,
 ) -> None:
     """Send events to the ingest API in batches, with retries; a killed send started again goes on where the
     API last acknowledged. Exit 0: all accepted; 1: some rejected or unreadable; 2: unusable input; 3: stopped."""
     from hypercare.entrypoints.transfer.commands import SendArguments, send_command
 
-    arguments = SendArguments(source, url, token_file, fmt, state, batch_size, give_up_after)
+    arguments = SendArguments(
+        source, url, token_file, fmt, state, batch_size, give_up_after, mapping_source=mapping_source, timezone=timezone
+    )
     raise typer.Exit(send_command(get_settings(), arguments))
 
 

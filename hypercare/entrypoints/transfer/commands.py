@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,6 +30,8 @@ from hypercare.entrypoints.transfer.state import save
 from hypercare.settings import Settings
 from hypercare.storage.errors import describe
 
+SOURCE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")  # a mapping's ``source`` (hypercare.sources.mapping)
+
 
 @dataclass(frozen=True)
 class SendArguments:
@@ -38,6 +42,8 @@ class SendArguments:
     state: Path | None
     batch_size: int
     give_up_after: float
+    mapping_source: str | None = None  # post raw records to this source's mapping instead of contract events
+    timezone: str | None = None  # with mapping_source: what a time without an offset means
 
 
 def _transfer(settings: Settings, args: SendArguments, *, suffix: str = ".hcsend") -> Transfer:
@@ -49,9 +55,25 @@ def _transfer(settings: Settings, args: SendArguments, *, suffix: str = ".hcsend
             url=(args.url or api_base_url(settings)).rstrip("/"),
             batch_size=args.batch_size,
             give_up_after=args.give_up_after,
+            **_endpoint(args),
         ),
         token=read_token(args.token_file, settings.token),
     )
+
+
+def _endpoint(args: SendArguments) -> dict[str, Any]:
+    """The contract-event ingest, or (``--source``) the source's records endpoint with its mapping."""
+    if args.mapping_source is None:
+        if args.timezone is not None:
+            raise UsageProblem("--timezone goes with --source (contract events carry their offsets)")
+        return {}
+    if not SOURCE_NAME.fullmatch(args.mapping_source):
+        raise UsageProblem(
+            f"--source: {args.mapping_source[:40]!r} is not a source name"
+            " (a lower-case letter, then letters, digits, _ and -)"
+        )
+    params = {"timezone": args.timezone} if args.timezone is not None else {}
+    return {"path": f"/api/v1/sources/{args.mapping_source}/records", "params": params}
 
 
 def send_command(settings: Settings, args: SendArguments) -> int:

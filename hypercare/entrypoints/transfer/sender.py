@@ -1,4 +1,5 @@
-"""Posting records to ``POST /api/v1/events`` in batches: retries, backoff, per-item results, resumable.
+"""Posting records to ``POST /api/v1/events`` (or a source's records endpoint) in batches: retries, backoff,
+per-item results, resumable.
 
 One batch is in flight at a time. A batch the API did not answer for (a broken connection, a timeout), or
 answered 429 (rate limit), 502, 503 or 504 is sent again after an exponential backoff with jitter, never sooner
@@ -46,6 +47,10 @@ class Reporter(Protocol):
 @dataclass(frozen=True)
 class SendOptions:
     url: str  # the API's base URL
+    # Where batches go: the ingest API for contract events, or a source's records endpoint (its mapping turns each
+    # raw record into events on the server, and refuses and quarantines what it cannot translate).
+    path: str = "/api/v1/events"
+    params: dict[str, str] = field(default_factory=dict)
     batch_size: int = 1000
     max_batch_bytes: int = 1_000_000  # well under the API's default body limit of 5 MiB
     give_up_after: float = 300.0  # seconds of retrying one batch before the run stops
@@ -213,7 +218,7 @@ class Sender:
             attempt += 1
             retry_after: float | None = None
             try:
-                response = self._client.post("/api/v1/events", content=body)
+                response = self._client.post(self.options.path, content=body, params=self.options.params)
             except httpx.TransportError as error:
                 problem = f"no answer from {self.options.url} ({type(error).__name__})"
             else:

@@ -218,3 +218,45 @@ def test_standard_input_with_the_token_from_the_environment(api: tuple[Settings,
     refused = subprocess.run(command, input=data, capture_output=True, env=env, cwd=REPO, timeout=60, check=False)
     assert refused.returncode == 2
     assert "no API token: set HYPERCARE_TOKEN or give --token-file FILE" in refused.stderr.decode()
+
+
+def test_a_servicenow_csv_export_goes_through_its_source_mapping(
+    settings_factory: Callable[..., Settings], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--source servicenow``: each CSV row goes raw to the source's mapping (dotted columns nest, times without
+    an offset read in ``--timezone``); an incident the mapping cannot place is reported by line with its reason."""
+    settings = settings_factory(source_mappings="servicenow_incident", pseudonym_key="a-key-long-enough-for-tests")
+
+    async def issue() -> str:
+        db = Database.from_url(settings.effective_database_url)
+        try:
+            return await issue_token(
+                db, role="source", name=new_id("sn-send"), sources=["servicenow"], families=["tickets"]
+            )
+        finally:
+            await db.close()
+
+    token_file = tmp_path / "token"
+    token_file.write_text(asyncio.run(issue()) + "\n")
+    utc = (datetime.now(UTC) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M:%S")
+    later = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%d %H:%M:%S")
+    tag = new_id("INC")[4:14]
+    rows = [
+        "sys_id,number,state,priority,category,opened_at,resolved_at,sys_updated_on,sys_mod_count,location.value",
+        f"{tag}a,INC{tag}1,1,2,software,{utc},,{utc},0,8f1e2a3b4c5d6e7f8091a2b3c4d5e6f7",
+        f"{tag}b,INC{tag}2,6,3,hardware,{utc},{later},{later},3,8f1e2a3b4c5d6e7f8091a2b3c4d5e6f7",
+        f"{tag}c,INC{tag}3,2,2,software,{utc},,{later},1,nowhere",
+    ]
+    source = tmp_path / "incidents.csv"
+    source.write_text("\n".join(rows) + "\n")
+    opened = metrics.EVENTS_INGESTED.labels(type="ticket.opened", outcome="accepted")._value.get()
+    resolved = metrics.EVENTS_INGESTED.labels(type="ticket.resolved", outcome="accepted")._value.get()
+    with serving_in_thread(settings, name="send-source-api") as url:
+        status = send_command(settings, arguments(source, url, token_file, mapping_source="servicenow", timezone="UTC"))
+    assert status == 1
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == f"{source}: 3 sent, 3 accepted, 1 rejected"  # two records made three events
+    assert f"{source}:4: rule opened: unit_id: no unit for location 'nowhere'" in out
+    assert metrics.EVENTS_INGESTED.labels(type="ticket.opened", outcome="accepted")._value.get() - opened == 2
+    assert metrics.EVENTS_INGESTED.labels(type="ticket.resolved", outcome="accepted")._value.get() - resolved == 1
+    assert send_command(settings, arguments(source, url, token_file, timezone="UTC")) == 2  # only with --source
