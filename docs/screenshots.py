@@ -3,6 +3,9 @@
     hypercare up --simulate                   # in another terminal; note the admin token it prints
     HYPERCARE_TOKEN=hc_... .venv/bin/python docs/screenshots.py [--url http://127.0.0.1:8000] [--lang sv]
 
+HYPERCARE_TABLET_TOKEN (optional): a floor walker's token for the tablet (`hypercare token issue --role floorwalker
+--name NAME`), so it shows the walker's header rather than the admin's.
+
 Writes PNGs at device scale 1 to docs/screenshots/: the chief's overview at 1920×1080 and 1366×768, wall mode,
 the worst unit's page, the floor walker's tablet at 390×844, coordination, readiness and the situation report.
 The token is put in the tab's sessionStorage (as the sign-in form does) and never in a URL.
@@ -44,8 +47,18 @@ def worst_unit(url: str, token: str) -> str:
 
 
 async def shoot(
-    browser: Any, url: str, token: str, lang: str, name: str, route: str, size: tuple[int, int], *, wait: str
+    browser: Any,
+    url: str,
+    token: str,
+    lang: str,
+    name: str,
+    route: str,
+    size: tuple[int, int],
+    *,
+    wait: str,
+    out: Path,
 ) -> Path:
+    """One screenshot of ``route`` in a fresh context signed in with ``token``."""
     context = await browser.new_context(
         viewport={"width": size[0], "height": size[1]}, device_scale_factor=1, locale="sv-SE", base_url=url
     )
@@ -57,7 +70,7 @@ async def shoot(
         await page.goto(f"/console/{route}")
         await page.locator(wait).first.wait_for(timeout=20000)
         await page.wait_for_timeout(2500)  # trends and the header strip arrive after the picture
-        path = OUT / f"{name}.png"
+        path = out / f"{name}.png"
         await page.screenshot(path=str(path))
         return path
     finally:
@@ -68,14 +81,16 @@ async def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--lang", choices=("sv", "en"), default="sv")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the PNGs go (default docs/screenshots)")
     args = parser.parse_args()
     token = os.environ.get("HYPERCARE_TOKEN", "")
     if not token:
         print("Set HYPERCARE_TOKEN to an admin's token (hypercare up prints one on first start).", file=sys.stderr)
         return 2
     url = args.url.rstrip("/")
-    OUT.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
     unit = worst_unit(url, token)
+    tablet_token = os.environ.get("HYPERCARE_TABLET_TOKEN") or token
     shots = [
         ("console", "#/console", (1920, 1080), ".chart svg"),
         ("console-1366", "#/console", (1366, 768), ".chart svg"),
@@ -90,8 +105,9 @@ async def main() -> int:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
             for name, route, size, wait in shots:
-                path = await shoot(browser, url, token, args.lang, name, route, size, wait=wait)
-                print(f"{path.relative_to(OUT.parent.parent)}  {path.stat().st_size // 1024} KiB")
+                who = tablet_token if name == "tablet" else token
+                path = await shoot(browser, url, who, args.lang, name, route, size, wait=wait, out=args.out)
+                print(f"{path}  {path.stat().st_size // 1024} KiB")
         finally:
             await browser.close()
     return 0

@@ -370,6 +370,15 @@ export const en = {
   "walkerstatus.assisting": "assisting",
   "walkerstatus.available": "available",
   "walkerstatus.break": "on a break",
+  "decisions.diversion.started": "Diversion started: {from} → {to}",
+  "decisions.diversion.decision": "Diversion ({scope}) to {to}",
+  "decisions.diversion.ended": "Diversion ended: {from}",
+  "decisions.diversion.end": "The diversion ends",
+  "readiness.reason.unassessed": "{title}: not assessed",
+  "readiness.reason.notdone": "{title}: not done",
+  "readiness.reason.yellow": "{title}: {share} % (green from {limit} %)",
+  "readiness.reason.red": "{title}: {share} % (yellow from {limit} %)",
+  "unit.assists.1h": "Assists, last hour",
 };
 
 // English renderings of the shipped health rules (their Swedish text comes from the rules file).

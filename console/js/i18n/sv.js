@@ -371,4 +371,13 @@ export const sv = {
   "walkerstatus.assisting": "hjälper",
   "walkerstatus.available": "tillgänglig",
   "walkerstatus.break": "rast",
+  "decisions.diversion.started": "Hänvisning startad: {from} → {to}",
+  "decisions.diversion.decision": "Hänvisning ({scope}) till {to}",
+  "decisions.diversion.ended": "Hänvisning avslutad: {from}",
+  "decisions.diversion.end": "Hänvisningen avslutas",
+  "readiness.reason.unassessed": "{title}: ej bedömd",
+  "readiness.reason.notdone": "{title}: ej klar",
+  "readiness.reason.yellow": "{title}: {share} % (grönt från {limit} %)",
+  "readiness.reason.red": "{title}: {share} % (gult från {limit} %)",
+  "unit.assists.1h": "Hjälpinsatser senaste timmen",
 };

@@ -204,8 +204,10 @@ export class ConsoleView {
           id: report.id, time: formatTime(report.published_at, { date: true }),
         })),
         h("ul", { class: "change-list" }, KEY_FIGURES.filter((key) => byKey.has(key)).map((key) => {
-          const f = byKey.get(key);
+          const f = { ...byKey.get(key) };
           const percent = key === "login_failure_rate";
+          // A rate's change is shown in whole percentage points: one that rounds to 0 is no change.
+          if (percent && f.delta !== null && Math.round(f.delta * 100) === 0) f.direction = "same";
           const value = percent ? formatPercent(f.now) : formatNumber(f.now);
           const delta = f.delta === null ? t("changes.unknown")
             : percent ? t("changes.points", { n: signed(Math.round(f.delta * 100)) }) : signed(f.delta);
@@ -398,7 +400,7 @@ export class ConsoleView {
           opened: formatNumber(tickets.opened_1h), resolved: formatNumber(tickets.resolved_1h),
         }))),
       h("div", { class: "detail" }, h("h2", {}, t("fig.denied")), list(roles, staffRole)),
-      h("div", { class: "detail" }, h("h2", {}, t("tablet.assist")), list(assists, (c) => t(`cat.${c}`))));
+      h("div", { class: "detail" }, h("h2", {}, t("unit.assists.1h")), list(assists, (c) => t(`cat.${c}`))));
   }
 
   // -- the side column -----------------------------------------------------------------------
