@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from hc_testkit import Pipeline, event
+from page_text import TEXT_SIZES
 from pg_databases import fresh_pg_database
 
 from hypercare.contract.events import new_id
@@ -107,6 +108,15 @@ async def test_header_strip_shows_the_change_since_the_last_published_report(
         timeout=5000
     )
     assert f"Since report no. {report_id}" in await page.locator(".change-strip .change-head").inner_text()
+
+    # On the meeting room's wall (1920×1080) the strip, the charts' labels and the tables read from 20 px up.
+    wall = await open_page("chief", "?wall=1&cycle=600#/console")
+    await wall.locator(".change-strip[data-changes=compared]").wait_for(timeout=10000)
+    await wall.locator(".trends .chart .chart-partial").first.wait_for(timeout=15000)
+    sizes = await wall.evaluate(TEXT_SIZES)
+    measured = {size["cls"] for size in sizes}
+    assert {"change-label", "change-delta", "chart-total-label", "chart-partial"} <= measured
+    assert [size for size in sizes if size["px"] < 20] == []
 
 
 # The administrations table's rows with their status and bounding box, and the header's rows.

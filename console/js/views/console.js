@@ -29,7 +29,8 @@ const CHILD_KIND = { region: "administration", administration: "site", site: "un
 const STATUS_RANK = { red: 0, yellow: 1, not_assessed: 2, green: 3 };
 const FAILRATE = "access.login_failure_rate_15m";
 const CHANGES_REFRESH_MS = 30000;
-// The header strip's key figures (hypercare/situation/key_figures.py computes them, here and in the report).
+// The header strip's key figures, in this order; the server computes them (hypercare/situation/key_figures.py), with
+// one function per figure, for the report when it is made and for now: the console only shows them.
 const KEY_FIGURES = ["tickets_open", "login_failure_rate", "permission_denied", "units_red", "units_yellow", "diversions_active"];
 const ARROWS = { up: "↑", down: "↓", same: "", unknown: "" };
 
