@@ -17,6 +17,23 @@ CATEGORIES = {
     "hardware": "Hårdvara",
     "other": "Övrigt",
 }
+# Professional roles (``access.permission_denied``'s ``role`` codes); an unknown code is printed as it came.
+ROLES = {
+    "lakare": "Läkare",
+    "sjukskoterska": "Sjuksköterska",
+    "underskoterska": "Undersköterska",
+    "medicinsk_sekreterare": "Medicinsk sekreterare",
+    "barnmorska": "Barnmorska",
+    "biomedicinsk_analytiker": "Biomedicinsk analytiker",
+    "fysioterapeut": "Fysioterapeut",
+    "psykolog": "Psykolog",
+    "rontgensjukskoterska": "Röntgensjuksköterska",
+    "arbetsterapeut": "Arbetsterapeut",
+    "kurator": "Kurator",
+    "dietist": "Dietist",
+    "apotekare": "Apotekare",
+    "tandlakare": "Tandläkare",
+}
 SEVERITIES = {"critical": "Kritisk", "warning": "Varning", "info": "Info"}
 ALERT_STATUSES = {"open": "Ej kvitterat", "acknowledged": "Kvitterat"}
 LEVELS = {"team": "Team", "multi": "Flera team", "program": "Programnivå"}

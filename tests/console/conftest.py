@@ -40,8 +40,9 @@ def _unique(prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 async def pipeline(
-    broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory
+    broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[Pipeline]:
+    """The module's pipeline; a module's ``PIPELINE_SETTINGS`` (a dict) adds settings (e.g. ``go_live_at``)."""
     log_dir = tmp_path_factory.mktemp("console-pipeline")
     settings = Settings(
         kafka_bootstrap=broker.bootstrap,
@@ -50,6 +51,7 @@ async def pipeline(
         topic_prefix=_unique("t"),
         worker_id=_unique("worker"),
         worker_web_port=0,
+        **getattr(request.module, "PIPELINE_SETTINGS", {}),
     )
     running = Pipeline(settings, log_dir)
     try:
