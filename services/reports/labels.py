@@ -38,6 +38,8 @@ SEVERITIES = {"critical": "Kritisk", "warning": "Varning", "info": "Info"}
 ALERT_STATUSES = {"open": "Ej kvitterat", "acknowledged": "Kvitterat"}
 LEVELS = {"team": "Team", "multi": "Flera team", "program": "Programnivå"}
 RISK_SEVERITIES = {"high": "Hög", "medium": "Medel", "low": "Låg"}
+# What opened a reporting duty (``duty.opened``'s ``trigger``), as the console's Swedish says it.
+DUTY_TRIGGERS = {"ticket": "ärende", "decision": "beslut"}
 RISK_STATUSES = {"open": "Öppen", "mitigating": "Åtgärdas", "closed": "Stängd"}
 RISK_FLAGS = {"no_owner": "saknar ägare", "no_mitigation": "saknar åtgärdsplan"}
 SCOPES = {"ambulance": "ambulans", "walk_in": "egna sökande", "all": "alla"}

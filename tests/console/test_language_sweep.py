@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hc_testkit import Pipeline, event
+from page_poll import until
 
 from hypercare.contract.events import new_id
 
@@ -137,7 +138,7 @@ async def walk(page: Any, lang: str) -> dict[str, list[str]]:
     for view, route in ROUTES:
         await page.goto(f"/console/{route}")
         await page.locator(f"body[data-view={view}]").wait_for(timeout=15000)
-        await page.wait_for_function(LOADING, timeout=15000)
+        await until(page, LOADING, timeout=15)
         await page.wait_for_timeout(400)
         result = await page.evaluate(FOREIGN_TEXTS, lang)
         assert result["checked"] > 10, (route, result)
