@@ -174,6 +174,7 @@ def test_the_ticket_connector_runs_only_with_its_profile_and_reads_its_secrets_f
         assert env[name] == f"${{{name}:-}}", name  # never written in the file
     assert connector["depends_on"] == {"api": {"condition": "service_healthy"}}
     assert connector["restart"] == "unless-stopped"
+    assert connector["healthcheck"] == {"disable": True}  # the image's HEALTHCHECK probes the API's port
     # The API has the mapping in force and its pseudonym key from the environment too.
     api = services["api"]["environment"]
     for name in ("HYPERCARE_SOURCE_MAPPINGS", "HYPERCARE_PSEUDONYM_KEY"):
