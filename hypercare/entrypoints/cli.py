@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -315,40 +316,50 @@ def token_issue(
     typer.echo(token)
 
 
-def _when(value: object) -> str:
-    return "-" if value is None else str(value.isoformat(timespec="seconds") if hasattr(value, "isoformat") else value)
+def _listed_cell(values: list[str] | None) -> str:
+    """A token's families or sources: ``-`` when not narrowed (every family; for sources: none), else comma-joined."""
+    if values is None:
+        return "-"
+    return ",".join(values) or "(none)"
 
 
 @token_app.command("list")
 def token_list() -> None:
-    """Every token: id, name, role, scope, created, expires, last used, revoked (never the token or its hash)."""
+    """Every token: id, name, role, scope, families, sources, created, expires, last used, revoked (never the token
+    or its hash). The same listing as GET /api/v1/tokens."""
     from hypercare.storage.db import Database
     from hypercare.storage.migrate import upgrade_database
-    from services.auth.tokens import list_tokens
+    from services.tokens.service import list_tokens
 
     url = get_settings().effective_database_url
     upgrade_database(url)
+
+    def when(value: str | None) -> str:
+        return "-" if value is None else datetime.fromisoformat(value).isoformat(timespec="seconds")
 
     async def rows() -> list[list[str]]:
         db = Database.from_url(url)
         try:
             return [
                 [
-                    str(row.id),
-                    row.name,
-                    row.role,
-                    row.scope or "region",
-                    _when(row.created_at),
-                    _when(row.expires_at),
-                    _when(row.last_used_at),
-                    _when(row.revoked_at),
+                    str(item.id),
+                    item.name,
+                    item.role,
+                    item.scope or "region",
+                    _listed_cell(item.families),
+                    _listed_cell(item.sources),
+                    when(item.created_at),
+                    when(item.expires_at),
+                    when(item.last_used_at),
+                    when(item.revoked_at),
                 ]
-                for row in await list_tokens(db)
+                for item in (await list_tokens(db=db)).items
             ]
         finally:
             await db.close()
 
-    table = [["id", "name", "role", "scope", "created", "expires", "last used", "revoked"], *asyncio.run(rows())]
+    header = ["id", "name", "role", "scope", "families", "sources", "created", "expires", "last used", "revoked"]
+    table = [header, *asyncio.run(rows())]
     widths = [max(len(line[column]) for line in table) for column in range(len(table[0]))]
     for line in table:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
