@@ -135,7 +135,9 @@ async def _post_slice(
     client: httpx.AsyncClient, events: list[dict[str, Any]], *, token_source: str, token_chief: str, tally: _Tally
 ) -> None:
     """Send one slice (decisions with the chief token); on failure wait and resend the whole slice."""
-    decisions = [e for e in events if e["type"] in DECISION_TYPES]
+    # The chief's decisions go without ``decided_by``: the server fills in the chief token's name, which is
+    # "produktionschef-sas-2" and so on when an earlier run on the same data directory took the first name.
+    decisions = [{k: v for k, v in e.items() if k != "decided_by"} for e in events if e["type"] in DECISION_TYPES]
     traffic = [e for e in events if e["type"] not in DECISION_TYPES]
     requests = [
         (token_source, traffic[i : i + MAX_EVENTS_PER_REQUEST]) for i in range(0, len(traffic), MAX_EVENTS_PER_REQUEST)

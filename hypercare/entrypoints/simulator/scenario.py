@@ -684,7 +684,8 @@ class CutoverScenario:
 
     def _render(self, at: datetime, n: int, draft: _Draft, stamp: Stamp) -> dict[str, Any]:
         event: dict[str, Any] = {
-            "event_id": f"sim-{self.seed}-{n}",
+            # "n" before the sequence: the seed is a date (20241112), and "20241112-1000" reads as an identity number.
+            "event_id": f"sim-{self.seed}-n{n}",
             "type": draft.type,
             "occurred_at": _rfc3339(stamp(at)),
             "unit_id": draft.unit_id,

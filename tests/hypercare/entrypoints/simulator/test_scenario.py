@@ -13,7 +13,7 @@ import pytest
 from hypercare.contract.events import parse_event
 from hypercare.entrypoints.simulator.scenario import BORAS_ED, GO_LIVE_START, STOCKHOLM, CutoverScenario
 from hypercare.org.registry import OrgRegistry, load_org
-from hypercare.privacy.redact import REDACTED
+from hypercare.privacy.redact import REDACTED, identifier_holds_identity_number
 
 SEED = 42
 DAY = timedelta(hours=24)
@@ -116,7 +116,10 @@ def test_events_stamped_with_real_time_pass_the_contract(org: OrgRegistry) -> No
 def test_event_ids_are_unique_and_derived_from_seed_and_sequence(day: list[dict[str, Any]]) -> None:
     ids = [e["event_id"] for e in day]
     assert len(ids) == len(set(ids))
-    assert all(re.fullmatch(rf"sim-{SEED}-\d+", event_id) for event_id in ids)
+    assert all(re.fullmatch(rf"sim-{SEED}-n\d+", event_id) for event_id in ids)
+    # The seed is a date: an id such as "sim-20241112-1000" would read as an identity number and be refused.
+    assert len(ids) > 1000
+    assert not [event_id for event_id in ids if identifier_holds_identity_number(event_id)]
 
 
 def test_only_units_of_the_registry_are_used(org: OrgRegistry, day: list[dict[str, Any]]) -> None:
