@@ -34,6 +34,9 @@ class AdministrationValue(Schema):
     state: CriterionState
     logins: int | None = Logins
     failures: int | None = Failures
+    # Only for a criterion whose threshold has phases: this administration's limit and the phase it is from.
+    limit: Number | None = None
+    phase: str | None = None
 
 
 class CriterionResult(Schema):
@@ -42,7 +45,8 @@ class CriterionResult(Schema):
     metric: str
     unit: str  # the unit of the value, in Swedish (andel, ärenden, timmar)
     scope: str  # region or administration
-    limit: Number  # not met from this value on
+    limit: Number  # not met from this value on (a threshold phase's limit while the region is in it)
+    phase: str | None = None  # the threshold phase whose limit applied (region scope; per administration below)
     min_logins: int | None
     value: Number
     logins: int | None = Logins
