@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,3 +45,53 @@ class Waves(BaseModel):
     as_of: datetime
     areas: list[AreaView]
     waves: list[WaveView]
+
+
+# --- GET /api/v1/waves/compare ------------------------------------------------------------------
+
+
+class CompareFigures(BaseModel):
+    """One bucket of one wave: counts, and per 100 users (the staff of the wave's units the reader may see)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tickets: int = Field(ge=0, description="tickets opened")
+    logins: int = Field(ge=0)
+    login_failures: int = Field(ge=0)
+    permission_denials: int = Field(ge=0)
+    assists: int = Field(ge=0, description="floor-walker assists reported in check-ins")
+    tickets_per_100_users: float | None = Field(description="null without users")
+    permission_denials_per_100_users: float | None
+    assists_per_100_users: float | None
+    login_failure_rate: float | None = Field(description="login failures / logins (0..1); null without logins")
+
+
+class CompareBucket(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    index: int = Field(ge=0, description="hours (72h) or days (14d) since the wave's go-live: [index, index + 1)")
+    start: datetime | None = Field(description="the bucket's start on the calendar; null before the go-live")
+    complete: bool = Field(description="false while the bucket is still under way or has not begun")
+    figures: CompareFigures | None = Field(description="null while the bucket has not begun")
+
+
+class WaveCompared(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    wave_id: str
+    name: str
+    actual_go_live: datetime | None
+    unit_count: int = Field(ge=0, description="the wave's units the reader may see")
+    users: int = Field(ge=0, description="their staff (the org registry's staff, 30 per unit where not given)")
+    buckets: list[CompareBucket]
+
+
+class WaveComparison(BaseModel):
+    """Waves side by side, each aligned on the hours since its own go-live."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    as_of: datetime
+    span: Literal["72h", "14d"]
+    bucket_hours: int = Field(description="1 (72h: hourly) or 24 (14d: daily)")
+    waves: list[WaveCompared]

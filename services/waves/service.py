@@ -6,9 +6,13 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from hypercare.org.registry import OrgRegistry, hours_since_go_live
+from hypercare.storage.db import Database
+from hypercare.waves.compare import Span, compare_waves
+from services.auth.scope import readable_units
 from services.readiness.schemas import WaveGate
 from services.wave_exit.schemas import WaveExit
-from services.waves.schemas import AreaView, Waves, WaveView
+from services.waves.schemas import AreaView, WaveComparison, Waves, WaveView
+from services.waves.store import counted_since_go_live
 
 
 def waves_at(org: OrgRegistry, now: datetime, gates: Mapping[str, WaveGate], exits: Mapping[str, WaveExit]) -> Waves:
@@ -37,4 +41,33 @@ def waves_at(org: OrgRegistry, now: datetime, gates: Mapping[str, WaveGate], exi
             )
             for wave in org.waves
         ],
+    )
+
+
+class UnknownWaves(LookupError):
+    """A compared wave is not in the org registry."""
+
+
+def compared_waves(org: OrgRegistry, asked: str) -> list[str]:
+    """The waves named in ``asked`` (comma-separated, in that order, once each); every wave that has gone live when
+    empty. Raises :class:`UnknownWaves` naming the ones the registry lacks."""
+    names = list(dict.fromkeys(part.strip() for part in asked.split(",") if part.strip()))
+    if not names:
+        return [wave.id for wave in org.waves if wave.actual_go_live is not None]
+    unknown = [name for name in names if name not in org.waves_by_id]
+    if unknown:
+        known = ", ".join(wave.id for wave in org.waves)
+        raise UnknownWaves(f"waves: {', '.join(unknown)} not in the org registry (its waves: {known})")
+    return names
+
+
+async def comparison(
+    db: Database, org: OrgRegistry, *, wave_ids: list[str], span: Span, at: datetime, scope: str | None
+) -> WaveComparison:
+    """The comparison as the stored events stand at ``at``, over the units ``scope`` may read."""
+    units = readable_units(org, scope)
+    allowed = None if units is None else set(units)
+    counted = await counted_since_go_live(db, org, wave_ids=wave_ids, span=span, at=at, units=allowed)
+    return WaveComparison.model_validate(
+        compare_waves(org, counted, wave_ids=wave_ids, span=span, at=at, units=allowed)
     )
