@@ -92,26 +92,26 @@ def compare_waves(
     totals = {wave_id: {measure: [0] * count for measure in MEASURES} for wave_id in wave_ids}
     go_live = org.actual_go_live
     for item in counted:
-        wave_id = unit_wave.get(item.unit_id)
+        of = unit_wave.get(item.unit_id)
         start = go_live.get(item.unit_id)
-        if wave_id is None or start is None:
+        if of is None or start is None:
             continue
         index = bucket_of(start, item.occurred_at, span)
         if index is not None:
-            totals[wave_id][item.measure][index] += item.n
-    waves = []
+            totals[of][item.measure][index] += item.n
+    waves: list[dict[str, Any]] = []
     for wave_id in wave_ids:
         wave = org.waves_by_id[wave_id]
         members = [unit_id for unit_id, of in unit_wave.items() if of == wave_id]
         users = sum(org.unit_staff[unit_id] for unit_id in members)
         started = wave.actual_go_live
-        buckets = []
+        buckets: list[dict[str, Any]] = []
         for index in range(count):
             begins = None if started is None else started + size * index
             if begins is None or begins > at:
                 buckets.append({"index": index, "start": begins, "complete": False, "figures": None})
                 continue
-            sums = {measure: totals[wave_id][measure][index] for measure in MEASURES}
+            sums: dict[str, int] = {measure: totals[wave_id][measure][index] for measure in MEASURES}
             figures: dict[str, Any] = {**sums}
             for measure in PER_100:
                 figures[f"{measure}_per_100_users"] = _per_100(sums[measure], users)

@@ -28,7 +28,8 @@ async def get_waves(
 ) -> Waves:
     now = datetime.now(UTC)
     gates = await wave_gates(db, org, checklist, at=now, scope=principal.scope)
-    return service.waves_at(org, now, gates, await wave_exits(db, org, exit_criteria, at=now, zone=settings.zone))
+    exits = await wave_exits(db, org, exit_criteria, at=now, zone=settings.zone)
+    return service.waves_at(org, now, gates, exits, await service.waves_decided(db, org))
 
 
 @router.get(

@@ -7,9 +7,33 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hypercare.contract.events import HandoverDecision
 from hypercare.org.registry import WaveStatus
 from services.readiness.schemas import WaveGate
 from services.wave_exit.schemas import WaveExit
+
+
+class WaveRollout(BaseModel):
+    """The latest roll-out decision (continue / pause / roll back) that concerns the wave, once one has paused it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: Literal["paused", "rolled_back", "resumed"] = Field(
+        description="paused or rolled_back by the latest decision; resumed: continued after a pause or roll-back"
+    )
+    decided_at: datetime
+    decision_id: str
+    title: str
+
+
+class WaveHandover(BaseModel):
+    """The latest handover decision of the wave (handover to support, or hypercare extended)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: HandoverDecision
+    decided_at: datetime
+    decision_id: str
 
 
 class WaveView(BaseModel):
@@ -18,8 +42,13 @@ class WaveView(BaseModel):
     wave_id: str
     name: str
     status: WaveStatus = Field(
-        description="planned, readiness (units being made ready), live (in hypercare), paused, exited (handed over)"
+        description="planned, readiness (units being made ready), live (in hypercare), paused, exited (handed over): "
+        "the registry's status as the decision log moves it on (a handover makes the wave exited, a pause or roll-back "
+        "of a live wave makes it paused, a later continue makes it live again)"
     )
+    registry_status: WaveStatus = Field(description="the status written in the org registry")
+    rollout: WaveRollout | None = Field(description="null until a roll-out decision has paused or rolled back the wave")
+    handover: WaveHandover | None = Field(description="null until a handover decision is recorded for the wave")
     areas: list[str] = Field(description="the areas of its units, in the registry's order of areas")
     planned_go_live: datetime | None = Field(description="null while not scheduled")
     actual_go_live: datetime | None = Field(description="null before the go-live")

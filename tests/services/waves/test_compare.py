@@ -263,3 +263,32 @@ def test_a_wave_live_for_ten_hours_has_ten_buckets_under_way_or_done(tmp_path: P
     assert [b["complete"] for b in buckets[:11]] == [True] * 9 + [False, False]
     assert buckets[9]["figures"]["tickets_per_100_users"] == 20.0  # 5 × 100 / 25
     assert buckets[10]["figures"] is None
+
+
+async def test_the_daily_report_has_the_comparison_section_with_the_same_numbers(api: CompareApi) -> None:
+    items = scenario(api)
+    await stored_events.store(api.db, *(event(kind, unit_id, moment) for kind, unit_id, moment in items))
+    viewer = await issue_token(api.db, role="viewer", name=new_id("compare-viewer"))
+    compared = (await api.get(viewer, waves="w1,w2", span="14d")).json()
+
+    transport = httpx.ASGITransport(app=api.app)
+    headers = {"Authorization": f"Bearer {viewer}"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
+        answer = await client.get("/api/v1/reports/daily", params={"date": "2025-04-25"})
+        assert answer.status_code == 200, answer.text
+        (section,) = [s for s in answer.json()["content"]["sections"] if s["key"] == "waves"]
+        (rows_table,) = section["tables"]
+        expected = [
+            (bucket["figures"]["tickets_per_100_users"], bucket["figures"]["login_failure_rate"])
+            for wave in compared["waves"]
+            for bucket in wave["buckets"]
+        ]
+        assert [(row["tickets"], row["login_failure_rate"]) for row in rows_table["rows"]] == expected
+        assert len(rows_table["rows"]) == 28 and rows_table["rows"][0]["day"] == "1"
+        assert rows_table["rows"][0]["wave"].startswith("Våg 1 (go-live 2025-03-04 06:30, 50 anv.)")
+        markdown = (await client.get("/api/v1/reports/daily", params={"date": "2025-04-25", "format": "md"})).text
+        assert "Vågjämförelse" in markdown and "Ärenden per 100 anv." in markdown
+        html = (await client.get("/api/v1/reports/daily", params={"date": "2025-04-25", "format": "html"})).text
+        assert "Vågorna dygn för dygn efter go-live" in html
+        pdf = await client.get("/api/v1/reports/daily", params={"date": "2025-04-25", "format": "pdf"})
+        assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

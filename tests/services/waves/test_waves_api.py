@@ -24,9 +24,12 @@ from services.readiness.schemas import UnitDetailWithReadiness
 from services.waves.schemas import Waves
 
 VGR = "SE2321000131"
+# The region's id is this module's own: region-wide roll-out decisions other tests store (for SE2321000131-R) must
+# not pause this registry's live wave in the shared database.
+REGION_TAG = new_id("w")[-6:].upper()
 KOMMUN = "SE2120001561"
 REGISTRY = f"""\
-region: {{id: {VGR}-R, name: Regionen, hsa_prefix: {VGR}}}
+region: {{id: {VGR}-R{REGION_TAG}, name: Regionen, hsa_prefix: {VGR}}}
 areas:
   - {{id: sodra, name: Södra (Sjuhärad)}}
   - {{id: norra, name: Norra (Fyrbodal)}}
@@ -164,6 +167,9 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "wave_id": "w1",
                 "name": "Våg 1",
                 "status": "live",
+                "registry_status": "live",
+                "rollout": None,
+                "handover": None,
                 "areas": ["sodra"],
                 "planned_go_live": "2024-11-12T05:30:00+01:00",
                 "actual_go_live": "2024-11-12T06:15:00+01:00",
@@ -177,6 +183,9 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "wave_id": "w2",
                 "name": "Våg 2",
                 "status": "readiness",
+                "registry_status": "readiness",
+                "rollout": None,
+                "handover": None,
                 "areas": ["sodra", "norra"],
                 "planned_go_live": "2025-02-18T06:00:00+01:00",
                 "actual_go_live": None,
@@ -194,6 +203,9 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "wave_id": "w3",
                 "name": "Våg 3",
                 "status": "paused",
+                "registry_status": "paused",
+                "rollout": None,
+                "handover": None,
                 "areas": [],
                 "planned_go_live": None,
                 "actual_go_live": None,
@@ -258,6 +270,9 @@ async def test_openapi_shows_the_waves_shape(api: WavesApi) -> None:
         "wave_id",
         "name",
         "status",
+        "registry_status",
+        "rollout",
+        "handover",
         "areas",
         "planned_go_live",
         "actual_go_live",
