@@ -163,7 +163,7 @@ async def _handover(client: httpx.AsyncClient, wave_id: str, token: str) -> None
         try:
             response = await client.post(f"/api/v1/waves/{wave_id}/exit/decisions", json=body, headers=headers)
         except httpx.TransportError as error:
-            response, reason = None, str(error)
+            reason = str(error)
         else:
             if response.status_code == 200:
                 log.info("waves: the handover of %s to support is recorded", wave_id)

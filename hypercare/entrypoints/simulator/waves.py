@@ -13,7 +13,7 @@ records the finished wave's handover decision through ``POST /api/v1/waves/{wave
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -39,7 +39,7 @@ class WaveRoles:
     finished: str | None
 
 
-def wave_roles(waves: list[Mapping[str, Any]], units_per_wave: Mapping[str, int]) -> WaveRoles:
+def wave_roles(waves: Sequence[Mapping[str, Any]], units_per_wave: Mapping[str, int]) -> WaveRoles:
     """Which wave plays which part: the live wave that went live last (else the first wave) is in progress; the
     next waves with units, in registry order after it (wrapping round), are in readiness and finished."""
     if not waves:
