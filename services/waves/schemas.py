@@ -55,6 +55,7 @@ class WaveView(BaseModel):
     hours_since_go_live: float | None = Field(description="from the actual go-live to the answer's as_of; null before")
     unit_count: int = Field(ge=0)
     administration_ids: list[str] = Field(description="administrations (organisations) with units in the wave")
+    site_ids: list[str] = Field(description="sites with units in the wave (the console's wave filter)")
     readiness: WaveGate = Field(description="its units' readiness rolled up, and the units blocking its gate")
     exit: WaveExit = Field(description="its hypercare exit criteria now: ready for handover to support or not")
 
@@ -64,6 +65,8 @@ class AreaView(BaseModel):
 
     area_id: str
     name: str
+    administration_ids: list[str] = Field(description="administrations with units in the area")
+    site_ids: list[str] = Field(description="sites with units in the area")
 
 
 class Waves(BaseModel):

@@ -126,9 +126,24 @@ def waves_at(
     for admin_id, wave_ids in org.administration_waves.items():
         for wave_id in wave_ids:
             administrations[wave_id].append(admin_id)
+    sites: dict[str | None, dict[str, None]] = {}
+    area_admins: dict[str | None, dict[str, None]] = {}
+    area_sites: dict[str | None, dict[str, None]] = {}
+    for placement in org.placements.values():  # registry order
+        sites.setdefault(placement.wave_id, {})[placement.site_id] = None
+        area_admins.setdefault(placement.area, {})[placement.administration_id] = None
+        area_sites.setdefault(placement.area, {})[placement.site_id] = None
     return Waves(
         as_of=now,
-        areas=[AreaView(area_id=area.id, name=area.name) for area in org.areas],
+        areas=[
+            AreaView(
+                area_id=area.id,
+                name=area.name,
+                administration_ids=list(area_admins.get(area.id, {})),
+                site_ids=list(area_sites.get(area.id, {})),
+            )
+            for area in org.areas
+        ],
         waves=[
             WaveView(
                 wave_id=wave.id,
@@ -143,6 +158,7 @@ def waves_at(
                 hours_since_go_live=hours_since_go_live(wave.actual_go_live, now),
                 unit_count=len(org.wave_units[wave.id]),
                 administration_ids=administrations[wave.id],
+                site_ids=list(sites.get(wave.id, {})),
                 readiness=gates[wave.id],
                 exit=exits[wave.id],
             )

@@ -15,6 +15,7 @@ import {
   badge, describeError, field, knownIssueItem, openFormDialog, openNewKnownIssueDialog,
   setKnownIssueStatus,
 } from "../ui.js";
+import { WavePanel } from "./waves.js";
 
 const RENDER_EVERY_MS = 250;
 const TREND_HOURS = 6;
@@ -49,6 +50,7 @@ export class ConsoleView {
     this.trendsLoad = latest();
     this.timer = null;
     this.lastRender = 0;
+    this.waves = new WavePanel(() => this.schedule());  // wave/area filter, timeline, comparison (views/waves.js)
     this.onChange = () => { this.live.subscribe(this.scopes()); this.schedule(); };
   }
 
@@ -72,6 +74,7 @@ export class ConsoleView {
     this.trendTimer = setInterval(() => { if (!this.trendsLoad.pending) this.loadTrends(); }, TREND_REFRESH_MS);
     this.ageTimer = setInterval(() => this.schedule(), AGE_REFRESH_MS);
     if (Date.now() - trendsCache.at > TREND_REFRESH_MS / 2) this.loadTrends();
+    this.waves.start();
     this.render();
   }
 
@@ -82,6 +85,7 @@ export class ConsoleView {
     clearInterval(this.ageTimer);
     clearTimeout(this.timer);
     this.trendsLoad.cancel();
+    this.waves.stop();
   }
 
   schedule() {
@@ -149,6 +153,7 @@ export class ConsoleView {
       this.renderNodeAlerts(kind, node),
       this.renderFigures(kind, node),
       this.renderTrends(kind, node),
+      kind === "region" ? this.waves.overview() : null,
       kind === "unit" ? this.renderUnitDetails(node) : this.renderChildren(kind, node));
   }
 
@@ -254,7 +259,8 @@ export class ConsoleView {
 
   renderChildren(kind, node) {
     const childKind = CHILD_KIND[kind];
-    const children = worstFirst(this.live.children(kind, idOf(kind, node)));
+    const all = worstFirst(this.live.children(kind, idOf(kind, node)));
+    const children = this.waves.narrow(all);
     const rows = children.map(([k, child]) => {
       const id = idOf(k, child);
       const tickets = child.tickets || {};
@@ -285,6 +291,7 @@ export class ConsoleView {
     });
     return h("section", { class: "children", "aria-labelledby": "children-title" },
       h("h2", { id: "children-title" }, t(`console.children.${childKind}`)),
+      this.waves.filterBar(), this.waves.shownNote(children, all.length),
       h("div", { class: "table-wrap", dataset: { scrollKey: "children" } },
         h("table", { class: "table" },
           h("thead", {}, h("tr", {},

@@ -159,8 +159,18 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
     }
     assert body == {
         "areas": [
-            {"area_id": "sodra", "name": "Södra (Sjuhärad)"},
-            {"area_id": "norra", "name": "Norra (Fyrbodal)"},
+            {
+                "area_id": "sodra",
+                "name": "Södra (Sjuhärad)",
+                "administration_ids": [f"{VGR}-FNH", f"{KOMMUN}-F"],
+                "site_ids": [f"{VGR}-SNHS", f"{KOMMUN}-SHT"],
+            },
+            {
+                "area_id": "norra",
+                "name": "Norra (Fyrbodal)",
+                "administration_ids": [f"{VGR}-FNH"],
+                "site_ids": [f"{VGR}-SNHN"],
+            },
         ],
         "waves": [
             {
@@ -176,6 +186,7 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "hours_since_go_live": hours(W1_GO_LIVE, as_of),
                 "unit_count": 2,
                 "administration_ids": [f"{VGR}-FNH"],
+                "site_ids": [f"{VGR}-SNHS"],
                 # Nobody has assessed its units: every one is red and blocks the gate.
                 "readiness": unassessed("w1", {"sodra": 2}, {f"{VGR}-FNH": 2}, [f"{VGR}-ENHA", f"{VGR}-ENHB"]),
             },
@@ -192,6 +203,7 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "hours_since_go_live": None,
                 "unit_count": 2,
                 "administration_ids": [f"{VGR}-FNH", f"{KOMMUN}-F"],
+                "site_ids": [f"{VGR}-SNHN", f"{KOMMUN}-SHT"],
                 "readiness": unassessed(
                     "w2",
                     {"norra": 1, "sodra": 1},
@@ -212,6 +224,7 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "hours_since_go_live": None,
                 "unit_count": 0,
                 "administration_ids": [],
+                "site_ids": [],
                 "readiness": unassessed("w3", {}, {}, []),
             },
         ],
@@ -279,6 +292,7 @@ async def test_openapi_shows_the_waves_shape(api: WavesApi) -> None:
         "hours_since_go_live",
         "unit_count",
         "administration_ids",
+        "site_ids",
         "readiness",
         "exit",
     }
