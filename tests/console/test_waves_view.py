@@ -108,8 +108,14 @@ async def test_the_comparison_chart_shows_two_waves_per_100_users(
     # Norra, hour 1 after its go-live: 6 tickets on a unit of 30 users = 20 per 100 users.
     tickets = [
         {
-            **event("ticket.opened", NAL_ED, ticket_id=f"waves-{i}-{START.timestamp():.0f}", channel="phone",
-                    category="login", priority=3),
+            **event(
+                "ticket.opened",
+                NAL_ED,
+                ticket_id=f"waves-{i}-{START.timestamp():.0f}",
+                channel="phone",
+                category="login",
+                priority=3,
+            ),
             **at(NORRA_GO_LIVE + timedelta(hours=1, minutes=5 * i)),
         }
         for i in range(6)
@@ -125,7 +131,10 @@ async def test_the_comparison_chart_shows_two_waves_per_100_users(
     chief = await open_page("chief", "#/console")
     charts = chief.locator(".wave-compare .wave-chart")
     await charts.nth(1).wait_for(timeout=15000)
-    assert [await charts.nth(i).get_attribute("data-wave-id") for i in range(await charts.count())] == ["sodra", "norra"]
+    assert [await charts.nth(i).get_attribute("data-wave-id") for i in range(await charts.count())] == [
+        "sodra",
+        "norra",
+    ]
     norra = charts.nth(1)
     assert "30 användare" in await norra.inner_text()
     titles = await norra.locator("svg rect title").evaluate_all("(els) => els.map((e) => e.textContent)")
@@ -137,8 +146,8 @@ async def test_the_comparison_chart_shows_two_waves_per_100_users(
     await english.get_by_role("heading", name="Waves: planned and actual go-live").wait_for()
     english_charts = english.locator(".wave-compare .wave-chart")
     await english_charts.nth(1).wait_for(timeout=15000)
-    english_titles = await english_charts.nth(1).locator("svg rect title").evaluate_all(
-        "(els) => els.map((e) => e.textContent)"
+    english_titles = (
+        await english_charts.nth(1).locator("svg rect title").evaluate_all("(els) => els.map((e) => e.textContent)")
     )
     assert english_titles[1] == "hour 1: 20"
     assert await english.get_by_label("Wave", exact=True).count() == 1
