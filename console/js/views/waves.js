@@ -116,7 +116,7 @@ export class WavePanel {
 
   /** ``children`` ([kind, object] pairs of one level) in the chosen wave and area; all of them without a filter. */
   narrow(children) {
-    if (!this.active) return children;
+    if (!this.active || !this.waves) return children;  // until the waves are in, nothing is hidden
     const wave = (this.waves || []).find((w) => w.wave_id === this.filter.wave);
     const area = this.areas.find((a) => a.area_id === this.filter.area);
     return children.filter(([kind, child]) => {
