@@ -77,6 +77,8 @@ def wave_decisions(org: OrgRegistry, decisions: Iterable[Decided]) -> dict[str, 
     """Each wave's latest roll-out state and handover decision from the decision log (any order in)."""
     found = {wave.id: WaveDecisions() for wave in org.waves}
     for item in sorted(decisions, key=lambda d: (d.occurred_at, d.decision_id)):
+        if item.unit_id not in org.node_ids:
+            continue  # about a node this registry does not know (the region's own decisions name the region)
         if item.handover_decision in ("handover", "extend") and item.wave_id in found:
             found[item.wave_id].handover = WaveHandover(
                 decision=item.handover_decision,  # type: ignore[arg-type]
