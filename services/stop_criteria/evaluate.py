@@ -124,7 +124,7 @@ def evaluate(
                 admin_met, admin_judged, admin_limit, admin_phase = _judge(
                     criterion, admin_value, admin_basis, _hours(org, units, at) if criterion.phases else None
                 )
-                item = {
+                item: dict[str, Any] = {
                     "id": admin_id,
                     "name": names.get(admin_id, "Okänd enhet"),
                     "value": _number(admin_value),
@@ -133,8 +133,7 @@ def evaluate(
                     "state": _state(admin_met, admin_judged),
                     **admin_basis,
                 }
-                if criterion.phases:  # only then can an administration's limit differ from the criterion's
-                    item |= {"limit": admin_limit, "phase": admin_phase}
+                item |= {"limit": _number(admin_limit), "phase": admin_phase}
                 breakdown.append(item)
             met = all(item["met"] for item in breakdown)
             judged = any(item["judged"] for item in breakdown)
@@ -151,7 +150,7 @@ def evaluate(
                 "unit": UNITS_OF_VALUE[criterion.metric],
                 "scope": criterion.per,
                 "limit": _number(limit),
-                **({"phase": phase} if criterion.phases and criterion.per == "region" else {}),
+                "phase": phase,
                 "min_logins": criterion.min_logins or None,
                 "value": _number(value),
                 **basis,

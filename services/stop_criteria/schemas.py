@@ -34,9 +34,8 @@ class AdministrationValue(Schema):
     state: CriterionState
     logins: int | None = Logins
     failures: int | None = Failures
-    # Only for a criterion whose threshold has phases: this administration's limit and the phase it is from.
-    limit: Number | None = None
-    phase: str | None = None
+    limit: Number  # this administration's limit (a threshold phase's while the administration is in it)
+    phase: str | None  # the threshold phase whose limit applied; null: the normal limit
 
 
 class CriterionResult(Schema):
@@ -46,7 +45,7 @@ class CriterionResult(Schema):
     unit: str  # the unit of the value, in Swedish (andel, ärenden, timmar)
     scope: str  # region or administration
     limit: Number  # not met from this value on (a threshold phase's limit while the region is in it)
-    phase: str | None = None  # the threshold phase whose limit applied (region scope; per administration below)
+    phase: str | None  # the threshold phase whose limit applied (region scope; per administration in breakdown)
     min_logins: int | None
     value: Number
     logins: int | None = Logins
