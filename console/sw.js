@@ -23,6 +23,7 @@ const SHELL = [
   "js/i18n/lang.js",
   "js/i18n/sv.js",
   "js/known.js",
+  "js/lastpicture.js",
   "js/latest.js",
   "js/live.js",
   "js/outbox.js",

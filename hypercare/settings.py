@@ -8,7 +8,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from limits import parse_many
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # What ingest does with an event whose unit_id the org registry lacks: refuse it (per item), or accept it under
@@ -80,10 +80,30 @@ class Settings(BaseSettings):
     # At most one snapshot per client this often; a resync asked for sooner is served when the time is up.
     websocket_resync_seconds: float = Field(default=2.0, ge=0)
 
-    # Alerts: raised, escalated and resolved alerts are also POSTed here as JSON when set.
+    # Alert notifications (services/notifications): who hears of which alert transition, at which escalation level
+    # and org scope, by signed webhook, Teams or e-mail. Unset: no recipients but the webhook below.
+    notifications_file: Path | None = None
+    # A generic webhook recipient of every transition at every level (kept from before the notifications file); its
+    # documents are signed when the secret is set.
     alert_webhook_url: str | None = None
-    alert_webhook_timeout: float = Field(default=5.0, gt=0)
-    alert_webhook_retries: int = Field(default=3, ge=0)
+    alert_webhook_secret: str | None = Field(default=None, repr=False)
+    # Each delivery attempt (an HTTP post, an SMTP session) may take this long.
+    notification_timeout: float = Field(default=10.0, gt=0, le=120)
+    # A notification that fails this many times (or once for good, e.g. a 4xx) is dead: kept, shown, not retried.
+    notification_max_attempts: int = Field(default=8, ge=1, le=50)
+    # Retries wait this long, doubled per attempt, at most notification_backoff_max.
+    notification_backoff: float = Field(default=5.0, gt=0)
+    notification_backoff_max: float = Field(default=600.0, gt=0)
+    notification_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    # E-mail recipients go through this SMTP server (STARTTLS unless smtp_starttls is false; smtp_ca_file verifies a
+    # server certificate of a private CA). The password comes from the environment (or a Kubernetes Secret).
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_ca_file: Path | None = None
+    smtp_username: str | None = None
+    smtp_password: str | None = Field(default=None, repr=False)
+    smtp_from: str = "hypercare@localhost"
 
     # Where "a day" starts and ends: stop criteria per day and the daily situation report.
     timezone: str = "Europe/Stockholm"
@@ -99,6 +119,9 @@ class Settings(BaseSettings):
     # Retry-After (seconds) of a 503 answered because the database is unreachable.
     database_retry_after_seconds: int = Field(default=5, ge=1)
     log_level: str = "INFO"
+    # The API token of the client commands (`hypercare send`, `hypercare replay`; or their --token-file): from the
+    # environment, never a command-line argument (shell history, process lists), never printed.
+    token: SecretStr | None = None
 
     # Presence of a floor walker who stops reporting expires after this long.
     floorwalker_presence_minutes: int = Field(default=240, ge=1)
@@ -113,6 +136,29 @@ class Settings(BaseSettings):
     public_url: str | None = None
     session_hours: float = Field(default=10.0, gt=0, le=24 * 14)
 
+    # Source systems' raw records (POST /api/v1/sources/{source}/records; hypercare/sources): the mapping files in
+    # force, comma-separated shipped names (servicenow_incident, entra_signin) or YAML paths, plus every *.yaml of
+    # sources_dir; source_units_file replaces every mapping's unit lookup table. The pseudonym key (HMAC-SHA256)
+    # hides the fields a mapping pseudonymises; a mapping with such fields refuses to start without it.
+    source_mappings: str = ""
+    sources_dir: Path | None = None
+    source_units_file: Path | None = None
+    pseudonym_key: str | None = Field(default=None, repr=False)
+
+    # Connectors (`hypercare connector run tickets|signins`): where they post (default: this host and port) and with
+    # which source token; the ServiceNow instance polled for tickets (basic auth or OAuth client credentials).
+    connector_api_url: str | None = None
+    connector_token: str | None = Field(default=None, repr=False)
+    connector_poll_seconds: float = Field(default=30.0, gt=0)
+    # Records per request to the API (and per ServiceNow page: sysparm_limit); at most HYPERCARE_MAX_EVENTS_PER_REQUEST.
+    connector_batch_size: int = Field(default=200, ge=1, le=5000)
+    servicenow_url: str | None = None
+    servicenow_table: str = Field(default="incident", pattern=r"^[a-z0-9_]{1,80}$")
+    servicenow_user: str | None = None
+    servicenow_password: str | None = Field(default=None, repr=False)
+    servicenow_client_id: str | None = None
+    servicenow_client_secret: str | None = Field(default=None, repr=False)
+
     @model_validator(mode="after")
     def _oidc_complete(self) -> Settings:
         if self.oidc_issuer:
@@ -121,6 +167,10 @@ class Settings(BaseSettings):
                 raise ValueError("HYPERCARE_OIDC_ISSUER needs " + ", ".join(f"HYPERCARE_{m.upper()}" for m in missing))
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise ValueError("HYPERCARE_PUBLIC_URL must start with https:// (or http:// for a local test)")
+        if bool(self.servicenow_user) != bool(self.servicenow_password):
+            raise ValueError("HYPERCARE_SERVICENOW_USER and HYPERCARE_SERVICENOW_PASSWORD go together")
+        if bool(self.servicenow_client_id) != bool(self.servicenow_client_secret):
+            raise ValueError("HYPERCARE_SERVICENOW_CLIENT_ID and HYPERCARE_SERVICENOW_CLIENT_SECRET go together")
         return self
 
     @field_validator("rate_limit_ingest", "rate_limit_reads", "rate_limit_renders", "rate_limit_sign_in")

@@ -20,12 +20,12 @@ from hypercare.observability.readiness import broker_problem, database_problem
 from hypercare.org.registry import load_org
 from hypercare.rules.file import load_rules_file
 from hypercare.settings import Settings, get_settings
+from hypercare.sources.config import load_translators
 from hypercare.storage.db import Database
 from hypercare.storage.errors import classify
 from hypercare.storage.errors import describe as describe_db_error
 from hypercare.topics import ensure_topics
 from services.alerts import service as alert_service_module
-from services.alerts import webhook as webhook_module
 from services.alerts.ownership import AlertOwnership
 from services.alerts.router import router as alerts_router
 from services.alerts.service import AlertService
@@ -55,10 +55,14 @@ from services.middleware.limits import BodyLimitMiddleware
 from services.middleware.process import ProcessHeaderMiddleware
 from services.middleware.ratelimit import Budgets, RateLimitMiddleware
 from services.middleware.security_headers import install_security_headers
+from services.notifications import runtime as notifications_runtime
+from services.notifications.config import load_notifications
+from services.notifications.runtime import Dispatcher
 from services.readiness.router import router as readiness_router
 from services.reports.context import ReportContext
 from services.reports.router import router as reports_router
 from services.risks.router import router as risks_router
+from services.sources.router import router as sources_router
 from services.stop_criteria.router import router as stop_criteria_router
 from services.supervision import Supervisor
 from services.tokens.router import router as tokens_router
@@ -68,7 +72,7 @@ from services.waves.router import router as waves_router
 log = logging.getLogger(__name__)
 
 LIVE_TASKS = frozenset({hub_module.TASK, situation_store_module.TASK})
-RECORD_TASKS = frozenset({alert_service_module.TASK, webhook_module.TASK, revocations_module.TASK})
+RECORD_TASKS = frozenset({alert_service_module.TASK, notifications_runtime.TASK, revocations_module.TASK})
 
 # Responses of at least 1 KiB are gzipped for clients that accept it (the whole picture of 2,000 units: 3.5 MB of
 # JSON, 78 KB at level 6 in 16 ms of CPU; level 9 saves another 12 % for 40 % more time). Bodies from 128 KiB on
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     rules, alert_rules = rules_file.health, rules_file.alerts
     stop_criteria = rules_file.stop_criteria
     duties = load_duties(settings.duties_file)
+    notifications = load_notifications(settings, org)  # a bad notifications file (or a missing secret) stops here
     report_context = ReportContext(
         org=org,
         zone=settings.zone,
@@ -154,6 +159,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     supervisor = Supervisor(cap=settings.task_restart_backoff_max)  # restarts the long-running tasks below
     oidc = OidcSignIn.from_settings(settings)  # None without an issuer; a bad claims file refuses the start
+    # The source mappings and unit tables; a mistake (or pseudonymised fields without HYPERCARE_PSEUDONYM_KEY)
+    # refuses the start.
+    sources = load_translators(
+        settings, known_units=frozenset(org.placements) if settings.unknown_units == "reject" else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -165,12 +175,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await store.start(supervisor=supervisor)
         hub = SituationHub(store=store, org=org, rules=rules, settings=settings)
         await hub.start(supervisor=supervisor)
+        dispatcher = Dispatcher(db, notifications, settings)  # delivers the outbox's rows, in every process
+        dispatcher.start(supervisor=supervisor)
         alert_service = AlertService(
             db=db,
             hub=hub,
             rules=alert_rules,
             settings=settings,
             ready=store.caught_up,
+            outbox=dispatcher.outbox(),
             ownership=AlertOwnership(db),  # one process of N evaluates and writes alerts
         )
         await alert_service.start(supervisor=supervisor)
@@ -188,12 +201,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.store = store
         app.state.hub = hub
         app.state.alert_service = alert_service
+        app.state.dispatcher = dispatcher
         app.state.quarantine_sink = quarantine_sink
         try:
             yield
         finally:
             await revocation_watch.stop()
             await alert_service.stop()
+            await dispatcher.stop()
             await hub.stop()
             await store.stop()
             await quarantine_sink.stop()
@@ -220,8 +235,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.readiness = rules_file.readiness
     app.state.exit_criteria = rules_file.exit_criteria
     app.state.duties = duties
+    app.state.notifications = notifications
     app.state.report_context = report_context
     app.state.oidc = oidc
+    app.state.sources = sources
     app.state.session_cache = SessionCache(ttl=settings.token_cache_seconds)
     install_security_headers(app, public_url=settings.public_url)  # around everything, a 500 included
     # Outermost first: the audit log, the rate limit (429), then the body limits (413, 422), then compression of
@@ -236,6 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(OSError, database_errors)  # ConnectionError, TimeoutError, the token store's
     app.add_exception_handler(OverflowError, _out_of_range)
     app.include_router(ingest_router)
+    app.include_router(sources_router)
     app.include_router(gateway_router)
     app.include_router(console_api_router)
     app.include_router(decisions_router)

@@ -19,6 +19,7 @@ from hypercare.rules.exit_criteria import ExitCriteria
 from hypercare.rules.readiness import ReadinessChecklist
 from hypercare.settings import Settings
 from hypercare.situation.health import HealthRules
+from hypercare.sources.engine import Translator
 from hypercare.storage.db import Database
 from services.alerts.rules import AlertRules
 from services.alerts.service import AlertService
@@ -69,3 +70,5 @@ ReadinessDep = Annotated[ReadinessChecklist, Depends(_state("readiness"))]
 ExitCriteriaDep = Annotated[ExitCriteria, Depends(_state("exit_criteria"))]
 DutiesDep = Annotated[DutiesConfig, Depends(_state("duties"))]
 ReportContextDep = Annotated[ReportContext, Depends(_state("report_context"))]
+# The source mappings in force (hypercare.sources.config): source name → its translator.
+SourcesDep = Annotated[dict[str, Translator], Depends(_state("sources"))]

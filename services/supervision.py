@@ -1,6 +1,6 @@
 """Supervision of the API process's long-running tasks: a failed task is restarted, counted and shown.
 
-The situation store's consumer loop, the hub's publish loop, the alert service, its webhook sender
+The situation store's consumer loop, the hub's publish loop, the alert service, the notification dispatcher
 and the token revocation poll each run under one :class:`Supervisor`. When a task fails (any exception
 but cancellation), or ends although it should run for good, the supervisor logs it, counts it in
 ``hypercare_task_restarts_total{task}``, waits (capped exponential backoff: ``initial``, doubled per

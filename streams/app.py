@@ -185,6 +185,13 @@ def create_app(settings: Settings) -> faust.App:
     states = TableStates(tables)
     processor = BatchProcessor(topics=topics, states=states, store_events=store_batch)
 
+    def forget_parts(sender: Any, /, *args: Any, signal: Any, **kwargs: Any) -> None:
+        """Partitions moved: another worker may have written parts of units' states this one will read."""
+        processor.forget()
+
+    app.on_partitions_revoked.connect(forget_parts)
+    app.on_partitions_assigned.connect(forget_parts)
+
     async def process_until_done(records: list[Record]) -> BatchResult:
         """The sink waits out database outages and dead-letters what the database refuses (streams.sink)."""
         in_progress.clear()
@@ -214,7 +221,13 @@ def create_app(settings: Settings) -> faust.App:
                     raise
                 _refused_as_too_large("situation", len(record))
         for letter in result.dead_letters:
-            outstanding.append(await dead_letters.send(value=json.dumps(letter.as_json()).encode()))
+            value = json.dumps(letter.as_json()).encode()
+            try:
+                outstanding.append(await dead_letters.send(value=value))
+            except ProducerSendError as error:
+                if not too_large(error):
+                    raise
+                _refused_as_too_large("dead_letter", len(value))
         record_metrics(result)
         if result.dead_letters:
             rows = [

@@ -1,9 +1,11 @@
 // The "Larm" list of the command console: the gateway's alerts, live from the WebSocket model.
 // Roles that may handle alerts (permissions.js) acknowledge and assign them; the API refuses everyone else anyway.
-// Everything is built with h(): alert texts, names and assignees are always text nodes.
+// Everyone who sees an alert may open its notifications (GET /api/v1/alerts/{id}): who was told, through which
+// channel, and whether it arrived (delivered, pending with attempts and the last error, dead).
+// Everything is built with h(): alert texts, names, assignees and recipients are always text nodes.
 
 import { api } from "./api.js";
-import { h, statusIcon, toast } from "./dom.js";
+import { clear, h, statusIcon, toast } from "./dom.js";
 import { formatTime, getLang, t } from "./i18n.js";
 import { describeError, field, openFormDialog } from "./ui.js";
 
@@ -58,15 +60,20 @@ export function alertItem(alert, { href, handlers }) {
     alert.acknowledged_by ? t("alert.acknowledged.by", { name: alert.acknowledged_by }) : null,
     alert.assigned_to ? t("alert.assigned.to", { name: alert.assigned_to }) : null,
   ].filter(Boolean);
-  const actions = handlers ? h("div", { class: "alert-actions" },
-    alert.status === "open" ? h("button", {
+  const actions = h("div", { class: "alert-actions" },
+    handlers && alert.status === "open" ? h("button", {
       type: "button", class: "button button--small button--primary",
       dataset: { key: `ack-${alert.id}`, action: "ack-alert" }, onclick: () => handlers.acknowledge(alert),
     }, t("alert.acknowledge")) : null,
-    h("button", {
+    handlers ? h("button", {
       type: "button", class: "button button--small",
       dataset: { key: `assign-${alert.id}`, action: "assign-alert" }, onclick: () => handlers.assign(alert),
-    }, t("alert.assign"))) : null;
+    }, t("alert.assign")) : null,
+    h("button", {
+      type: "button", class: "button button--small",
+      dataset: { key: `notifications-${alert.id}`, action: "alert-notifications" },
+      onclick: () => openNotificationsDialog(alert),
+    }, t("alerts.notifications.open")));
   return h("li", {
     class: ["alert", `alert--${alert.severity}`, `alert--${alert.status}`],
     dataset: { alertId: String(alert.id), status: alert.status, nodeId: alert.node_id, rule: alert.rule },
@@ -105,4 +112,83 @@ export function openAssignDialog(alert) {
       toast(t("alert.assigned"));
     },
   });
+}
+
+// -- an alert's notifications ----------------------------------------------------------------------
+
+const NOTIFICATION_REFRESH_MS = 2000;  // while the dialog is open: a pending delivery turns delivered or dead
+const STATE_ICON = { delivered: "green", pending: "yellow", dead: "red" };
+
+function notificationItem(item) {
+  const state = STATE_ICON[item.state] ? item.state : "pending";
+  const facts = [t("alerts.notifications.attempts", { n: item.attempts })];
+  if (item.state === "delivered" && item.delivered_at) {
+    facts.push(t("alerts.notifications.delivered.at", { time: formatTime(item.delivered_at, { seconds: true }) }));
+  }
+  if (item.state === "pending" && item.next_attempt_at) {
+    facts.push(t("alerts.notifications.next", { time: formatTime(item.next_attempt_at, { seconds: true }) }));
+  }
+  return h("li", {
+    class: ["notification", `notification--${state}`],
+    dataset: { recipient: item.recipient, state, transition: item.transition, channel: item.channel },
+  },
+  h("span", { class: ["badge", `badge--${STATE_ICON[state]}`], dataset: { state } },
+    statusIcon(STATE_ICON[state]), h("span", { class: "badge-text" }, t(`alerts.notifications.state.${state}`))),
+  h("div", { class: "notification-body" },
+    h("strong", { class: "notification-recipient" }, item.recipient),
+    h("span", { class: "notification-what" }, [
+      t(`alerts.notifications.channel.${item.channel}`),
+      t(`alerts.notifications.transition.${item.transition}`),
+      t(`alert.level.${item.level}`),
+    ].join(" · ")),
+    h("span", { class: "notification-meta muted small" }, facts.join(" · ")),
+    item.last_error ? h("span", { class: "notification-error small" },
+      t("alerts.notifications.error", { error: item.last_error })) : null),
+  h("time", { datetime: item.created_at, class: "muted small" }, formatTime(item.created_at)));
+}
+
+function notificationList(detail) {
+  const items = detail.notifications || [];
+  if (!items.length) return h("p", { class: "muted" }, t("alerts.notifications.none"));
+  const count = (state) => items.filter((item) => item.state === state).length;
+  return [
+    h("p", { class: "notification-summary" }, t("alerts.notifications.summary", {
+      delivered: count("delivered"), pending: count("pending"), dead: count("dead"),
+    })),
+    h("ol", { class: "notification-list" }, items.map(notificationItem)),
+  ];
+}
+
+/** The alert's notifications in the dialog, read again every few seconds while it stays open. */
+export function openNotificationsDialog(alert) {
+  const dialog = document.getElementById("dialog");
+  const body = h("div", { class: "notifications", dataset: { alertId: String(alert.id) }, "aria-live": "polite" },
+    h("p", { class: "muted" }, t("alerts.notifications.loading")));
+  const close = h("button", { type: "button", class: "button", onclick: () => dialog.close() },
+    t("alerts.notifications.close"));
+  const panel = h("div", { class: "dialog-form" },
+    h("h2", { id: "dialog-title" }, t("alerts.notifications.title", { node: alert.node_name })),
+    body,
+    h("div", { class: "dialog-actions" }, close));
+  clear(dialog);
+  dialog.setAttribute("aria-labelledby", "dialog-title");
+  dialog.append(panel);
+  dialog.showModal();
+  close.focus();
+
+  const showing = () => dialog.open && panel.isConnected;
+  const refresh = async () => {
+    if (!showing()) return;
+    try {
+      const detail = await api(`/api/v1/alerts/${alert.id}`);
+      if (showing()) clear(body).append(...[notificationList(detail)].flat());
+    } catch (error) {
+      if (showing()) {
+        clear(body).append(h("p", { class: "form-error", role: "alert" },
+          t("alerts.notifications.failed", { reason: describeError(error) })));
+      }
+    }
+    if (showing()) setTimeout(refresh, NOTIFICATION_REFRESH_MS);
+  };
+  refresh();
 }

@@ -117,9 +117,11 @@ function renderHeader() {
     who.textContent = t("signed.in.as", { name: session.me.name, role: t(`role.${session.me.role}`) });
     signout.hidden = false;
     signout.textContent = t("signout");
+    signout.title = who.textContent;  // the name shows here where the header has no room for it
   } else {
     who.textContent = "";
     signout.hidden = true;
+    signout.removeAttribute("title");
   }
   document.querySelector(".skip-link").textContent = t("skip");
   renderConnection();
@@ -140,7 +142,9 @@ function renderConnection() {
   const text = stale ? t("conn.stale", { time: formatTime(asOf, { seconds: true }) }) : t(`conn.${state}`);
   el.className = `conn conn--${state}`;
   el.dataset.state = state;
-  el.replaceChildren(statusIcon(icon), h("span", {}, t("conn.label", { state: text })));
+  // The short form (the state alone) where the header is narrow; the full text stays for screen readers.
+  el.replaceChildren(statusIcon(icon), h("span", { class: "conn-full" }, t("conn.label", { state: text })),
+    h("span", { class: "conn-short", "aria-hidden": "true" }, text));
 }
 
 function renderBanner() {

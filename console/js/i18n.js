@@ -24,6 +24,14 @@ export function t(key, params = {}) {
   return text.replace(/\{(\w+)\}/g, (_, name) => (name in params ? String(params[name]) : `{${name}}`));
 }
 
+/** A professional role code of a permission denial ("lakare") as a word ("Läkare", "Physician"); an unknown
+ * code as it came. */
+export function staffRole(code) {
+  const key = `staffrole.${code}`;
+  const text = t(key);
+  return text === key ? code : text;
+}
+
 /** Health reasons in the chosen language: English from the reason codes when the rule is known. */
 export function reasonTexts(health) {
   const reasons = health?.reasons ?? [];

@@ -127,10 +127,14 @@ ALERT_TRANSITIONS = Counter(
     "Alert transitions made by this gateway: raise, escalate, resolve, acknowledge.",
     ["transition"],
 )
-ALERT_WEBHOOK_DELIVERIES = Counter(
-    "hypercare_alert_webhook_deliveries",
-    "Alert documents posted to the alert webhook, by outcome (delivered, failed after retries, dropped).",
-    ["outcome"],
+NOTIFICATION_DELIVERIES = Counter(
+    "hypercare_notification_deliveries",
+    "Alert notification attempts by channel (webhook, teams, email) and outcome: delivered, retried (failed, tried"
+    " again later), dead (given up: out of attempts, or a failure no retry helps such as a 4xx).",
+    ["channel", "outcome"],
+)
+NOTIFICATIONS_PENDING = Gauge(
+    "hypercare_notifications_pending", "Alert notifications in the outbox waiting to be delivered (or retried)."
 )
 
 # --- stream worker --------------------------------------------------------------------------------
@@ -158,7 +162,7 @@ WORKER_BATCHES = Counter("hypercare_worker_batches_total", "Batches of records p
 WORKER_RECORDS_TOO_LARGE = Counter(
     "hypercare_worker_records_too_large_total",
     "Records of the stream worker refused as too large, skipped rather than retried (kind: situation, changelog,"
-    " or delivery when the broker refused it).",
+    " dead_letter, or delivery when the broker refused it).",
     ["kind"],
 )
 WORKER_STUCK_SECONDS = Gauge(
@@ -194,7 +198,8 @@ API_METRICS = (
     ALERTS_ACTIVE,
     ALERT_OWNER,
     ALERT_TRANSITIONS,
-    ALERT_WEBHOOK_DELIVERIES,
+    NOTIFICATION_DELIVERIES,
+    NOTIFICATIONS_PENDING,
 )
 WORKER_METRICS = (
     STREAM_RECORDS,

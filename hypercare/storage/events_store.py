@@ -7,7 +7,7 @@ original" (e.g. reprocessed after a crash), different means "a resend of an even
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -218,3 +218,21 @@ async def events_of_types(
     query = query.order_by(order, StoredEvent.stored_at, StoredEvent.event_id).limit(limit)
     async with db.sessions() as session:
         return list((await session.scalars(query)).all())
+
+
+async def stream_payloads(
+    db: Database, *, since: datetime, until: datetime, chunk: int = 1000
+) -> AsyncIterator[dict[str, Any]]:
+    """Every stored event (its redacted payload) with ``since <= occurred_at < until``, in event time (then
+    event id), streamed from one query with a server-side cursor: ``chunk`` rows in memory at a time."""
+    query = (
+        select(StoredEvent.payload)
+        .where(StoredEvent.occurred_at >= since, StoredEvent.occurred_at < until)
+        .order_by(StoredEvent.occurred_at, StoredEvent.event_id)
+        .execution_options(yield_per=chunk)
+    )
+    async with db.engine.connect() as connection:
+        result = await connection.stream(query)
+        async for rows in result.partitions():
+            for (payload,) in rows:
+                yield payload

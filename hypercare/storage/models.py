@@ -124,6 +124,25 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     scope: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # A source token's source systems (migration 0010): the names of POST /api/v1/sources/{source}/records it may
+    # post to; NULL: none.
+    sources: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+
+
+class SourceCursor(Base):
+    """Where a source's connector has got to (migration 0010), saved after the records before it were acknowledged.
+
+    ``cursor`` is the connector's own JSON (a ServiceNow time and the sys_ids read at it, a file's offset);
+    ``version`` counts the saves (a save names the version it read, so two connectors cannot overwrite unseen).
+    """
+
+    __tablename__ = "source_cursors"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    cursor: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(128))
 
 
 class AuthSession(Base):

@@ -14,7 +14,9 @@ from sqlalchemy import Table, func, insert, select
 from hypercare.storage.db import Database
 from hypercare.storage.models import QuarantinedItem, utcnow
 
-STAGES = frozenset({"ingest", "stream"})
+# ingest: refused by the ingest API; mapping: a source's record its mapping could not translate (also at ingest);
+# stream: dead-lettered by the worker.
+STAGES = frozenset({"ingest", "mapping", "stream"})
 QUARANTINE = cast(Table, QuarantinedItem.__table__)
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 
 from services.alerts import service
-from services.alerts.schemas import AlertList, AlertOut, Assignment
+from services.alerts.schemas import AlertDetail, AlertList, AlertOut, Assignment
 from services.alerts.store import AlertConflict, StatusFilter
 from services.auth.dependencies import AlertHandler, Reader
 from services.auth.scope import refusal as scope_refusal
@@ -41,10 +41,10 @@ async def list_alerts(
     return await service.list_alerts(db=db, status=status_filter, limit=limit, org=org, scope=principal.scope)
 
 
-@router.get("/{alert_id}", summary="One alert (404 outside the token's scope)")
-async def get_alert(alert_id: int, principal: Reader, db: DatabaseDep, org: OrgDep) -> AlertOut:
+@router.get("/{alert_id}", summary="One alert with its notifications and their state (404 outside the token's scope)")
+async def get_alert(alert_id: int, principal: Reader, db: DatabaseDep, org: OrgDep) -> AlertDetail:
     try:
-        return await service.get_alert(db=db, alert_id=alert_id, org=org, scope=principal.scope)
+        return await service.alert_detail(db=db, alert_id=alert_id, org=org, scope=principal.scope)
     except service.AlertNotFound as error:
         raise _http(error) from None
 

@@ -41,5 +41,27 @@ class AlertOut(Schema):
     resolved_at: str | None
 
 
+class NotificationOut(Schema):
+    """One notification of an alert transition to one recipient (``services.notifications``)."""
+
+    transition: str
+    level: str
+    recipient: str
+    channel: str
+    state: str  # pending, delivered or dead
+    attempts: int
+    last_error: str | None
+    created_at: str
+    last_attempt_at: str | None
+    delivered_at: str | None
+    next_attempt_at: str | None  # while pending
+
+
+class AlertDetail(AlertOut):
+    """One alert with its notifications, oldest first."""
+
+    notifications: list[NotificationOut]
+
+
 class AlertList(Schema):
     items: list[AlertOut]

@@ -1,25 +1,27 @@
 """The alerts' logic: the gateway's alert runtime and what the REST routes do with alerts.
 
-The runtime (:class:`AlertService`) evaluates on every published picture, stores, pushes, notifies.
+The runtime (:class:`AlertService`) evaluates on every published picture, stores, pushes, queues notifications.
 
 Runs next to the situation hub. Each time the hub publishes (at least every tick, since windows
 move with the clock) it evaluates the rules on that picture with the clock it was computed at,
 applies the transitions to the database, and pushes what changed in the active alerts to the
 WebSocket clients. The database is the shared truth between gateway replicas: each tick starts
 from the stored alerts, so an acknowledgement made through another replica is seen here within a
-tick, and only the replica whose conditional write succeeded sends the webhook.
+tick, and only the replica whose conditional write succeeded queues the notifications.
 
 With several API processes (``hypercare api --workers N``, or replicas) exactly one evaluates and writes:
 the holder of the alert lock (:mod:`services.alerts.ownership`). The others read the stored alerts each tick
-and push them to their own clients, so an alert is raised, and its webhook sent, once.
+and push them to their own clients, so an alert is raised, and its notifications queued, once.
+
+Notifications (:mod:`services.notifications`): each transition's rows go into the outbox in the transition's
+own transaction; the dispatcher (a task of its own) delivers them.
 
 Nothing is evaluated until the situation store has caught up with the situation topic: a partial
 picture would resolve every open alert and raise them again moments later.
 
-The evaluation loop runs under the app's :class:`~services.supervision.Supervisor` (task ``alerts``;
-the webhook sender is ``alert-webhook``): a failed round (the database away, a bug) fails the loop,
-which is restarted with backoff and shows in ``/readyz`` until it runs again; the next round starts
-from the stored alerts, so nothing is lost by the restart.
+The evaluation loop runs under the app's :class:`~services.supervision.Supervisor` (task ``alerts``): a
+failed round (the database away, a bug) fails the loop, which is restarted with backoff and shows in
+``/readyz`` until it runs again; the next round starts from the stored alerts, so nothing is lost by the restart.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from typing import Any, Protocol
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hypercare.observability import metrics
 from hypercare.org.registry import OrgRegistry
@@ -37,37 +41,20 @@ from hypercare.storage.alert_models import Alert
 from hypercare.storage.db import Database
 from hypercare.storage.models import utcnow
 from services.alerts import store
-from services.alerts.engine import Escalate, Raise, evaluate
+from services.alerts.engine import evaluate
 from services.alerts.ownership import AlertOwnership
 from services.alerts.rules import SEVERITIES, AlertRules
-from services.alerts.schemas import AlertList, AlertOut
-from services.alerts.webhook import WebhookSender
+from services.alerts.schemas import AlertDetail, AlertList, AlertOut, NotificationOut
 from services.auth.scope import readable
 from services.gateway.hub import SituationHub
+from services.notifications import store as notification_store
+from services.notifications.runtime import Outbox
 from services.supervision import Supervisor
 
 log = logging.getLogger(__name__)
 
 TRANSITIONS = ("raise", "escalate", "resolve", "acknowledge")
 TASK = "alerts"
-
-
-class Notifier(Protocol):
-    """Where raise/escalate/resolve documents go besides the console (the webhook sender)."""
-
-    def start(self, *, supervisor: Supervisor | None = None) -> None: ...
-
-    async def stop(self) -> None: ...
-
-    def send(self, document: dict[str, Any]) -> None: ...
-
-
-def webhook_from(settings: Settings) -> WebhookSender | None:
-    if not settings.alert_webhook_url:
-        return None
-    return WebhookSender(
-        settings.alert_webhook_url, timeout=settings.alert_webhook_timeout, retries=settings.alert_webhook_retries
-    )
 
 
 class AlertService:
@@ -79,7 +66,7 @@ class AlertService:
         rules: AlertRules,
         settings: Settings,
         ready: asyncio.Event,
-        notifier: Notifier | None = None,
+        outbox: Outbox | None = None,
         ownership: AlertOwnership | None = None,
     ) -> None:
         self._db = db
@@ -88,7 +75,7 @@ class AlertService:
         self._tick = settings.gateway_tick_seconds
         self._cap = settings.task_restart_backoff_max
         self._ready = ready
-        self._webhook: Notifier | None = notifier if notifier is not None else webhook_from(settings)
+        self._outbox = outbox
         self._known: dict[int, dict[str, Any]] = {}  # active alerts as last pushed to the hub
         self._lock = asyncio.Lock()
         self._supervisor: Supervisor | None = None
@@ -100,15 +87,11 @@ class AlertService:
         for transition in TRANSITIONS:
             metrics.ALERT_TRANSITIONS.labels(transition=transition)
         self._supervisor = supervisor or Supervisor(cap=self._cap)
-        if self._webhook is not None:
-            self._webhook.start(supervisor=self._supervisor)
         self._supervisor.start(TASK, self._run)
 
     async def stop(self) -> None:
         if self._supervisor is not None:
             await self._supervisor.cancel(TASK)
-        if self._webhook is not None:
-            await self._webhook.stop()
         if self._ownership is not None:
             await self._ownership.release()
 
@@ -137,9 +120,11 @@ class AlertService:
         async with self._lock:
             rows = await store.active_alerts(self._db)
             transitions = evaluate(flat, [store.open_alert(row) for row in rows], now, self._rules)
-            applied = await store.apply(self._db, transitions) if transitions else []
+            applied = await store.apply(self._db, transitions, record=self._record) if transitions else []
             for item in applied:
                 self._announce(item)
+            if applied and self._outbox is not None:
+                self._outbox.wake()
             await self._sync(None if transitions else rows)
         return applied
 
@@ -148,27 +133,20 @@ class AlertService:
         async with self._lock:
             await self._sync(None)
 
+    async def _record(self, session: AsyncSession, item: store.Applied) -> None:
+        if self._outbox is not None:
+            await self._outbox.record(session, item.document())
+
     def _announce(self, item: store.Applied) -> None:
-        transition = item.transition
-        name = (
-            "raise" if isinstance(transition, Raise) else "escalate" if isinstance(transition, Escalate) else "resolve"
-        )
-        metrics.ALERT_TRANSITIONS.labels(transition=name).inc()
+        metrics.ALERT_TRANSITIONS.labels(transition=item.name).inc()
         log.info(
-            "alert %s: %s %s at %s %s", item.alert.id, name, item.alert.rule, item.alert.node_kind, item.alert.node_id
+            "alert %s: %s %s at %s %s",
+            item.alert.id,
+            item.name,
+            item.alert.rule,
+            item.alert.node_kind,
+            item.alert.node_id,
         )
-        if self._webhook is None:
-            return
-        document: dict[str, Any] = {
-            **store.public(item.alert),
-            "transition": name,
-            "transition_at": transition.at.isoformat(),
-        }
-        if isinstance(transition, Escalate):
-            document["previous_level"] = transition.from_level
-        elif not isinstance(transition, Raise):
-            document["resolve_reason"] = transition.reason
-        self._webhook.send(document)
 
     async def _sync(self, rows: list[Alert] | None) -> None:
         if rows is None:
@@ -221,6 +199,31 @@ async def get_alert(
     if alert is not None and nodes is not None and alert.node_id not in nodes:
         alert = None
     return _out(alert, alert_id)
+
+
+async def alert_detail(*, db: Database, alert_id: int, org: OrgRegistry, scope: str | None) -> AlertDetail:
+    """One alert with its notifications (recipient, channel, state, attempts, last error), oldest first."""
+    alert = await get_alert(db=db, alert_id=alert_id, org=org, scope=scope)
+    rows = await notification_store.for_alert(db, alert_id)
+    return AlertDetail(
+        **alert.model_dump(),
+        notifications=[
+            NotificationOut(
+                transition=row.transition,
+                level=row.level,
+                recipient=row.recipient,
+                channel=row.channel,
+                state=row.state,
+                attempts=row.attempts,
+                last_error=row.last_error,
+                created_at=row.created_at.isoformat(),
+                last_attempt_at=row.last_attempt_at.isoformat() if row.last_attempt_at else None,
+                delivered_at=row.delivered_at.isoformat() if row.delivered_at else None,
+                next_attempt_at=row.next_attempt_at.isoformat() if row.state == "pending" else None,
+            )
+            for row in rows
+        ],
+    )
 
 
 async def acknowledge(*, db: Database, alert_id: int, by: str, runtime: AlertService | None) -> AlertOut:

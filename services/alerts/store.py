@@ -11,7 +11,7 @@ moment) can race safely and each change is made, and reported, exactly once:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -75,6 +75,31 @@ class Applied:
     transition: Transition
     alert: Alert
 
+    @property
+    def name(self) -> str:
+        transition = self.transition
+        return (
+            "raise" if isinstance(transition, Raise) else "escalate" if isinstance(transition, Escalate) else "resolve"
+        )
+
+    def document(self) -> dict[str, Any]:
+        """The transition as notifications carry it: the alert, what happened and when."""
+        transition = self.transition
+        document: dict[str, Any] = {
+            **public(self.alert),
+            "transition": self.name,
+            "transition_at": transition.at.isoformat(),
+        }
+        if isinstance(transition, Escalate):
+            document["previous_level"] = transition.from_level
+        elif isinstance(transition, Resolve):
+            document["resolve_reason"] = transition.reason
+        return document
+
+
+# Called in the transition's own transaction (the notification outbox), so the two commit together.
+Record = Callable[[AsyncSession, Applied], Awaitable[Any]]
+
 
 async def active_alerts(db: Database) -> list[Alert]:
     """Open and acknowledged alerts, oldest first."""
@@ -111,8 +136,10 @@ async def list_alerts(
         return list((await session.execute(query)).scalars())
 
 
-async def apply(db: Database, transitions: Sequence[Transition]) -> list[Applied]:
-    """Apply transitions, each in its own short transaction; returns those this process won."""
+async def apply(db: Database, transitions: Sequence[Transition], *, record: Record | None = None) -> list[Applied]:
+    """Apply transitions, each in its own short transaction; returns those this process won.
+
+    ``record`` runs for each transition won, inside its transaction (the notification outbox)."""
     applied: list[Applied] = []
     for transition in transitions:
         async with db.sessions.begin() as session:
@@ -130,8 +157,10 @@ async def apply(db: Database, transitions: Sequence[Transition]) -> list[Applied
                 )
             else:
                 alert = await _escalate(session, transition)
-        if alert is not None:
-            applied.append(Applied(transition, alert))
+            if alert is not None:
+                applied.append(Applied(transition, alert))
+                if record is not None:
+                    await record(session, applied[-1])
     return applied
 
 

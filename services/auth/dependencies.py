@@ -20,7 +20,17 @@ from starlette.requests import HTTPConnection
 from hypercare.storage.db import Database
 from services.audit.service import note_principal
 from services.auth import session as sessions
-from services.auth.roles import ADMIN, ANY_ROLE, DECIDE, INGEST, KNOWN_ISSUES, READ_SITUATION, Role, describe
+from services.auth.roles import (
+    ADMIN,
+    ANY_ROLE,
+    DECIDE,
+    INGEST,
+    KNOWN_ISSUES,
+    READ_SITUATION,
+    SOURCE_RECORDS,
+    Role,
+    describe,
+)
 from services.auth.tokens import Principal, TokenCache, verify_token
 
 # Declared for the OpenAPI document ("Authorize" button); the header is parsed below for clearer errors.
@@ -120,6 +130,7 @@ def require(
 Reader = Annotated[Principal, Depends(require(READ_SITUATION, action="read the situation picture"))]
 Ingester = Annotated[Principal, Depends(require(INGEST, action="submit events"))]
 Decider = Annotated[Principal, Depends(require(DECIDE, action="take decisions"))]
+SourcePoster = Annotated[Principal, Depends(require(SOURCE_RECORDS, action="post a source system's records"))]
 # Tokens, the audit log and the quarantine are the whole region's: an admin scoped below it may not issue a
 # region-wide token (or read every principal's actions), so administering needs a region-scoped admin.
 Admin = Annotated[Principal, Depends(require(ADMIN, action="administer Hypercare", region=True))]

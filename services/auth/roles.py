@@ -41,6 +41,9 @@ SUBMIT_FAMILIES: Mapping[Role, frozenset[str]] = MappingProxyType(
 )
 # Submit events to POST /api/v1/events: every role that may submit some family. Viewers only read.
 INGEST: frozenset[Role] = frozenset(role for role, families in SUBMIT_FAMILIES.items() if families)
+# Post a source system's raw records (POST /api/v1/sources/{source}/records) and keep its connector's cursor: a
+# source token issued for that source (services.sources.service.source_refusal), or an admin.
+SOURCE_RECORDS: frozenset[Role] = frozenset({Role.SOURCE, Role.ADMIN})
 # Administration: quarantine, tokens.
 ADMIN: frozenset[Role] = frozenset({Role.ADMIN})
 # Known issues are written by the service desk and the coordination group.

@@ -78,6 +78,8 @@ class Principal:
     # The token's row and its expiry (None: never); session principals have neither.
     token_id: int | None = field(default=None, compare=False)
     expires_at: datetime | None = None
+    # A source token's source systems (POST /api/v1/sources/{source}/records); None: none.
+    sources: frozenset[str] | None = None
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and (now or utcnow()) >= self.expires_at
@@ -217,6 +219,24 @@ def _valid_scope(
     return checked_families, checked_units
 
 
+_SOURCE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+
+
+def _valid_sources(role: Role, sources: Iterable[str] | None) -> list[str] | None:
+    """A source token's source system names (sorted, each the ``source:`` of a mapping file); others have none."""
+    if sources is None:
+        return None
+    if role is not Role.SOURCE:
+        raise ValueError(f"only source tokens post a source system's records (the role {role.value!r} decides)")
+    checked = sorted({name.strip() for name in sources if name.strip()})
+    if not checked:
+        raise ValueError("--sources needs at least one source name")
+    bad = [name for name in checked if _SOURCE_NAME.match(name) is None]
+    if bad:
+        raise ValueError(f"not source names (a-z, 0-9, _ and -, 32 at most): {', '.join(repr(b[:40]) for b in bad)}")
+    return checked
+
+
 def parse_duration(value: str) -> timedelta:
     """``90d``, ``12h`` or ``30m`` as a timedelta; a ``ValueError`` says the form."""
     match = _DURATION.match(value)
@@ -247,6 +267,7 @@ async def issue_token(
     expires_in: timedelta | None = None,
     scope: str | None = None,
     org_scope_ids: frozenset[str] | None = None,
+    sources: Iterable[str] | None = None,
 ) -> str:
     """Create a token and return it in clear; this is the only time the clear text exists.
 
@@ -265,6 +286,7 @@ async def issue_token(
             expires_in=expires_in,
             scope=scope,
             org_scope_ids=org_scope_ids,
+            sources=sources,
         )
     )[0]
 
@@ -279,12 +301,14 @@ async def issue(
     expires_in: timedelta | None = None,
     scope: str | None = None,
     org_scope_ids: frozenset[str] | None = None,
+    sources: Iterable[str] | None = None,
 ) -> tuple[str, ApiToken]:
     """:func:`issue_token`, returning the stored row as well (the admin API shows it)."""
     checked_role = parse_role(role)
     checked_name = _valid_name(name)
     checked_families, checked_units = _valid_scope(checked_role, families, units)
     checked_scope = _valid_org_scope(scope, org_scope_ids)
+    checked_sources = _valid_sources(checked_role, sources)
     if expires_in is not None and expires_in <= timedelta(0):
         raise ValueError("expires: must be in the future")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -296,6 +320,8 @@ async def issue(
         row.families = checked_families
     if checked_units is not None:
         row.units = checked_units
+    if checked_sources is not None:
+        row.sources = checked_sources
     try:
         async with db.sessions.begin() as session:
             if (await session.execute(select(ApiToken.id).where(ApiToken.name == checked_name))).first():
@@ -339,6 +365,7 @@ async def _lookup(db: Database, token_hash: str) -> Principal | None:
         ApiToken.scope,
         ApiToken.expires_at,
         ApiToken.last_used_at,
+        ApiToken.sources,
     ).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
     async with db.sessions() as session:
         row = (await session.execute(query)).first()
@@ -352,6 +379,7 @@ async def _lookup(db: Database, token_hash: str) -> Principal | None:
         scope=row.scope,
         token_id=row.id,
         expires_at=row.expires_at,
+        sources=_scope(row.sources),
     )
     if principal.expired():
         return None

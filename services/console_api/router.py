@@ -59,7 +59,8 @@ async def sign_in(principal: Anyone, org: OrgDep) -> Me:
 @router.get(
     "/trends",
     tags=["console"],
-    summary="Tickets opened/resolved, logins and login failures per bucket, per administration",
+    summary="Tickets opened/resolved, logins and login failures per bucket, per administration (and one unit)",
+    responses={403: {"description": "unit_id lies outside the token's scope"}},
 )
 async def get_trends(
     principal: Reader,
@@ -68,6 +69,7 @@ async def get_trends(
     hours: Annotated[float, Query(gt=0, le=168, description="how far back")] = 6,
     bucket_minutes: Annotated[int, Query(ge=1, le=1440)] = 15,
     until: Annotated[datetime | None, Query(description="end of the period (RFC 3339); default now")] = None,
+    unit_id: Annotated[str | None, Query(max_length=200, description="also this unit's own series")] = None,
 ) -> Trends:
     now = datetime.now(UTC)
     if until is not None and (until.tzinfo is None or until.utcoffset() is None):
@@ -76,10 +78,19 @@ async def get_trends(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "until: a time between the years 1970 and 9000")
     try:
         return await service.trends(
-            db=db, org=org, hours=hours, bucket_minutes=bucket_minutes, until=until, now=now, scope=principal.scope
+            db=db,
+            org=org,
+            hours=hours,
+            bucket_minutes=bucket_minutes,
+            until=until,
+            now=now,
+            scope=principal.scope,
+            unit_id=unit_id,
         )
     except service.TooManyBuckets as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+    except service.OutsideScope as error:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
 
 
 @router.get("/tickets", tags=["console"], summary="Recent ticket events (opened, updated, resolved), newest first")

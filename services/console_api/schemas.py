@@ -36,6 +36,7 @@ class Me(Schema):
 class RegionTrend(Schema):
     region_id: str
     name: str
+    go_live_at: str | None = Field(description="the earliest go-live of its units (ISO 8601), null when none known")
     tickets_opened: list[int]
     tickets_resolved: list[int]
     logins: list[int]
@@ -45,6 +46,17 @@ class RegionTrend(Schema):
 class AdministrationTrend(Schema):
     administration_id: str
     name: str
+    go_live_at: str | None
+    tickets_opened: list[int]
+    tickets_resolved: list[int]
+    logins: list[int]
+    login_failures: list[int]
+
+
+class UnitTrend(Schema):
+    unit_id: str
+    name: str
+    go_live_at: str | None
     tickets_opened: list[int]
     tickets_resolved: list[int]
     logins: list[int]
@@ -61,6 +73,7 @@ class Trends(Schema):
     buckets: list[str]
     region: RegionTrend
     administrations: list[AdministrationTrend]
+    unit: UnitTrend | None = Field(default=None, description="the unit's own series, with ?unit_id=")
 
 
 class TicketState(Schema):

@@ -32,7 +32,7 @@ from services.console_api.schemas import (
 )
 from services.console_api.sql import units_condition
 from services.console_api.tickets import ticket_states
-from services.console_api.trends import MAX_BUCKETS, bucket_starts, roll_up
+from services.console_api.trends import MAX_BUCKETS, bucket_starts, first_go_live, roll_up
 
 
 class NotFound(LookupError):
@@ -68,11 +68,18 @@ async def trends(
     until: datetime | None,
     now: datetime,
     scope: str | None = None,
+    unit_id: str | None = None,
 ) -> Trends:
-    """Counts per bucket up to ``until`` (default now), per administration (unknown units: unmapped) and region.
+    """Counts per bucket up to ``until`` (default now), per administration (unknown units: unmapped) and region,
+    and ``unit_id``'s own series when asked for; each series with its first go-live.
 
-    A scoped reader gets the region's totals and its own administration's series only (as in the situation).
+    A scoped reader gets the region's totals and its own administration's series only (as in the situation); a
+    unit outside its scope is :class:`OutsideScope`.
     """
+    if unit_id is not None:
+        refused = scope_refusal(org, scope, unit_id, "read the unit's trend")
+        if refused is not None:
+            raise OutsideScope(refused)
     end = until.astimezone(UTC) if until is not None else now
     if math.ceil(hours * 60 / bucket_minutes) > MAX_BUCKETS:
         raise TooManyBuckets(f"more than {MAX_BUCKETS} buckets; use longer buckets")
@@ -81,16 +88,32 @@ async def trends(
     rows = await store.count_by_unit_and_bucket(
         db, start=starts[0], end=starts[-1] + timedelta(seconds=size), bucket_seconds=size
     )
-    region, by_admin = roll_up(org, rows, starts, size)
+    region, by_admin, unit = roll_up(org, rows, starts, size, unit_id)
     names = {admin.id: admin.name for admin in org.administrations}
     tree = subtree(org, scope)
     if tree is not None:
         by_admin = {admin_id: series for admin_id, series in by_admin.items() if admin_id == tree.administration_id}
+    admin_units: dict[str, list[str]] = {}
+    for placement in org.placements.values():
+        admin_units.setdefault(placement.administration_id, []).append(placement.unit_id)
     administrations = [
-        {"administration_id": admin_id, "name": names.get(admin_id, UNMAPPED_NAME), **series}
+        {
+            "administration_id": admin_id,
+            "name": names.get(admin_id, UNMAPPED_NAME),
+            "go_live_at": first_go_live(org, admin_units.get(admin_id, ())),
+            **series,
+        }
         for admin_id, series in by_admin.items()
         if admin_id in names or admin_id == UNMAPPED_ID
     ]
+    unit_trend = None
+    if unit_id is not None and unit is not None:
+        unit_trend = {
+            "unit_id": unit_id,
+            "name": org.place(unit_id).name,
+            "go_live_at": first_go_live(org, (unit_id,)),
+            **unit,
+        }
     return Trends.model_validate(
         {
             "as_of": now.isoformat(),
@@ -98,8 +121,14 @@ async def trends(
             "to": end.isoformat(),
             "bucket_minutes": bucket_minutes,
             "buckets": [start.isoformat() for start in starts],
-            "region": {"region_id": org.region.id, "name": org.region.name, **region},
+            "region": {
+                "region_id": org.region.id,
+                "name": org.region.name,
+                "go_live_at": first_go_live(org, org.placements),
+                **region,
+            },
             "administrations": administrations,
+            "unit": unit_trend,
         }
     )
 

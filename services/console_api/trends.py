@@ -8,6 +8,7 @@ administration with the org registry (unknown units under "unmapped") and into t
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from hypercare.org.registry import OrgRegistry
@@ -29,18 +30,34 @@ def _empty(count: int) -> dict[str, list[int]]:
 
 
 def roll_up(
-    org: OrgRegistry, rows: list[tuple[str, int, dict[str, int]]], starts: list[datetime], bucket_seconds: int
-) -> tuple[dict[str, list[int]], dict[str, dict[str, list[int]]]]:
+    org: OrgRegistry,
+    rows: list[tuple[str, int, dict[str, int]]],
+    starts: list[datetime],
+    bucket_seconds: int,
+    unit_id: str | None = None,
+) -> tuple[dict[str, list[int]], dict[str, dict[str, list[int]]], dict[str, list[int]] | None]:
+    """The region's series, each administration's, and ``unit_id``'s own (None when not asked for)."""
     first = int(starts[0].timestamp())
     region = _empty(len(starts))
     by_admin: dict[str, dict[str, list[int]]] = {admin.id: _empty(len(starts)) for admin in org.administrations}
-    for unit_id, bucket, counts in rows:
+    unit = _empty(len(starts)) if unit_id is not None else None
+    for row_unit, bucket, counts in rows:
         index = (bucket - first) // bucket_seconds
         if not 0 <= index < len(starts):
             continue
-        admin_id = org.place(unit_id).administration_id
+        admin_id = org.place(row_unit).administration_id
         series = by_admin.setdefault(admin_id, _empty(len(starts)))
         for name, n in counts.items():
             series[name][index] += n
             region[name][index] += n
-    return region, by_admin
+            if unit is not None and row_unit == unit_id:
+                unit[name][index] += n
+    return region, by_admin, unit
+
+
+def first_go_live(org: OrgRegistry, unit_ids: Iterable[str]) -> str | None:
+    """The earliest go-live (ISO 8601, UTC) among ``unit_ids`` (``org.go_live``: the wave's actual go-live, else
+    ``HYPERCARE_GO_LIVE_AT``); None when none of them has one. The console starts a chart there when it is later
+    than the window's start."""
+    known = [org.go_live[unit_id] for unit_id in unit_ids if unit_id in org.go_live]
+    return min(known).astimezone(UTC).isoformat() if known else None

@@ -32,6 +32,10 @@ class DecisionQuery:
     readable: frozenset[str] | None = None
 
 
+# A diversion's scope in the log's (Swedish) text; the console words it in its own language from ``diversion_scope``.
+SCOPE_WORDS = {"ambulance": "ambulans", "walk_in": "egna sökande", "all": "alla patienter"}
+
+
 def _name(org: OrgRegistry, node_id: str) -> str:
     if org.knows(node_id):
         return org.place(node_id).name
@@ -89,8 +93,11 @@ def _entry(event: StoredEvent, org: OrgRegistry) -> dict[str, Any]:
             else f"Hänvisning avslutad: {common['unit_name']}"
         ),
         "decision": (
-            f"Hänvisning ({payload['scope']}) till {', '.join(receiving)}" if started else "Hänvisningen avslutas"
+            f"Hänvisning ({SCOPE_WORDS.get(payload['scope'], payload['scope'])}) till {', '.join(receiving)}"
+            if started
+            else "Hänvisningen avslutas"
         ),
+        "diversion_scope": payload["scope"] if started else None,
         "rationale": _diversion_rationale(payload),
         "mandate": "",
         "owner": payload["decided_by"],

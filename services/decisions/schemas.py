@@ -32,6 +32,7 @@ class DecisionEntry(Schema):
     handover_decision: str | None = None  # handover or extend: a wave's hypercare exit decision
     exit_criteria: dict[str, Any] | None = None  # the wave's exit criteria that decision was taken on
     override_reason: str | None = None  # why a diversion went to an ED that was itself diverting
+    diversion_scope: str | None = None  # a started diversion's scope code (ambulance, walk_in, all)
     corrected_by: list[str]
 
 

@@ -13,6 +13,9 @@ class RawItem:
     text: str
     data: Any = None
     error: str | None = None
+    # Where a refused item is kept in the quarantine: "ingest", or "mapping" for a source's record its mapping
+    # could not translate (services.sources): the same path, the stage says which step refused it.
+    stage: str = "ingest"
 
 
 class UnreadableBody(ValueError):

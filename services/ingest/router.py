@@ -102,7 +102,7 @@ async def post_events(
 async def get_quarantine(
     _: Admin,
     db: DatabaseDep,
-    stage: Annotated[str | None, Query(pattern="^(ingest|stream)$")] = None,
+    stage: Annotated[str | None, Query(pattern="^(ingest|mapping|stream)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> QuarantinePage:

@@ -36,7 +36,10 @@ class QuarantinedItem(BaseModel):
     compares the two), rather than failing the listing."""
 
     id: int
-    stage: Literal["ingest", "stream"] = Field(description="rejected by the ingest API or dead-lettered by the worker")
+    stage: Literal["ingest", "mapping", "stream"] = Field(
+        description="rejected by the ingest API, a source's record its mapping could not translate, or dead-lettered"
+        " by the worker"
+    )
     received_at: Timestamp
     reason: str
     item_index: int | None = Field(description="ingest: position in the request")

@@ -145,7 +145,7 @@ async def ingest_items(
             )
             quarantined.append(
                 QuarantineRow(
-                    stage="ingest",
+                    stage=item.stage,
                     reason=escape_unsafe_characters(reason),
                     item_index=item.index,
                     raw=redact(escape_unsafe_characters(item.text)),
@@ -169,7 +169,8 @@ async def ingest_items(
         else:
             await add_quarantined(db, items=quarantined)
             stored = True
-        metrics.QUARANTINED.labels(stage="ingest").inc(len(quarantined))
+        for stage, n in Counter(row.stage for row in quarantined).items():
+            metrics.QUARANTINED.labels(stage=stage).inc(n)
         await producer.send_all(
             [
                 (

@@ -1,9 +1,10 @@
 """Per-token request budgets (the ``limits`` package), before auth and body parsing: 429 with ``Retry-After``.
 
 Four budgets, each in ``limits`` notation (``HYPERCARE_RATE_LIMIT_INGEST``, ``…_READS``, ``…_RENDERS``,
-``…_SIGN_IN``): ``ingest`` is ``POST /api/v1/events``; ``renders`` are the expensive answers (the daily report,
-which may be a preview computed on request, a stored report as HTML, PDF or Markdown, taking or refreshing a
-report snapshot, the decision log as CSV); ``reads`` is every other ``/api/`` call, writes included;
+``…_SIGN_IN``): ``ingest`` is ``POST /api/v1/events`` and a source's ``POST /api/v1/sources/{source}/records``;
+``renders`` are the expensive answers (the daily report, which may be a preview computed on request, a stored
+report as HTML, PDF or Markdown, taking or refreshing a report snapshot, the decision log as CSV); ``reads`` is
+every other ``/api/`` call, writes included;
 ``sign_in`` is the identity provider's routes under ``/auth/`` (login, callback, logout), which anyone may call
 without a credential and each of which writes a row or calls the provider, so they are always counted per
 client address. Probes, metrics, the console's files and the OpenAPI document are not counted.
@@ -39,6 +40,7 @@ from services.middleware.limits import send_json
 BUDGETS = ("ingest", "reads", "renders", "sign_in")
 _STORED_REPORT = re.compile(r"^/api/v1/reports/\d+$")
 _REFRESH_REPORT = re.compile(r"^/api/v1/reports/\d+/refresh$")
+_SOURCE_RECORDS = re.compile(r"^/api/v1/sources/[^/]+/records$")
 
 # Token text → the principal's name, when this process has verified the token (None otherwise).
 KnownPrincipal = Callable[[Scope, str], str | None]
@@ -51,7 +53,7 @@ def budget_for(method: str, path: str, query: str) -> str | None:
         return "sign_in"
     if not path.startswith("/api/"):
         return None
-    if method == "POST" and path == "/api/v1/events":
+    if method == "POST" and (path == "/api/v1/events" or _SOURCE_RECORDS.match(path)):
         return "ingest"
     if method == "GET" and path == "/api/v1/reports/daily":
         return "renders"

@@ -14,7 +14,7 @@ from hypercare.privacy.redact import redact
 from services.reports.activity import REGION, Activity, Tally
 from services.reports.figures import Column, figure, share, table
 from services.reports.frame import Frame
-from services.reports.labels import CATEGORIES, SCOPES, label
+from services.reports.labels import CATEGORIES, ROLES, SCOPES, label
 from services.reports.period import local_text
 
 
@@ -122,7 +122,10 @@ def roles_table(frame: Frame, activity: Activity) -> dict[str, Any]:
     """Permission denials by professional role (region-wide): where role mapping fails."""
     src = frame.sources.cite("permission_denied")
     counts = activity.tallies[REGION].denied_by_role
-    rows = [{"role": role, "denied": n} for role, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    rows = [
+        {"role": ROLES.get(role, role), "denied": n}
+        for role, n in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    ]
     return table(
         "roles",
         "Behörighetsnekanden per yrkesroll (regionen)",

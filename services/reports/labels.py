@@ -17,10 +17,29 @@ CATEGORIES = {
     "hardware": "Hårdvara",
     "other": "Övrigt",
 }
+# Professional roles (``access.permission_denied``'s ``role`` codes); an unknown code is printed as it came.
+ROLES = {
+    "lakare": "Läkare",
+    "sjukskoterska": "Sjuksköterska",
+    "underskoterska": "Undersköterska",
+    "medicinsk_sekreterare": "Medicinsk sekreterare",
+    "barnmorska": "Barnmorska",
+    "biomedicinsk_analytiker": "Biomedicinsk analytiker",
+    "fysioterapeut": "Fysioterapeut",
+    "psykolog": "Psykolog",
+    "rontgensjukskoterska": "Röntgensjuksköterska",
+    "arbetsterapeut": "Arbetsterapeut",
+    "kurator": "Kurator",
+    "dietist": "Dietist",
+    "apotekare": "Apotekare",
+    "tandlakare": "Tandläkare",
+}
 SEVERITIES = {"critical": "Kritisk", "warning": "Varning", "info": "Info"}
 ALERT_STATUSES = {"open": "Ej kvitterat", "acknowledged": "Kvitterat"}
 LEVELS = {"team": "Team", "multi": "Flera team", "program": "Programnivå"}
 RISK_SEVERITIES = {"high": "Hög", "medium": "Medel", "low": "Låg"}
+# What opened a reporting duty (``duty.opened``'s ``trigger``), as the console's Swedish says it.
+DUTY_TRIGGERS = {"ticket": "ärende", "decision": "beslut"}
 RISK_STATUSES = {"open": "Öppen", "mitigating": "Åtgärdas", "closed": "Stängd"}
 RISK_FLAGS = {"no_owner": "saknar ägare", "no_mitigation": "saknar åtgärdsplan"}
 SCOPES = {"ambulance": "ambulans", "walk_in": "egna sökande", "all": "alla"}

@@ -12,6 +12,7 @@ from services.reports.figures import Column, Format, cell, figure, table
 from services.reports.frame import Frame
 from services.reports.labels import (
     ALERT_STATUSES,
+    DUTY_TRIGGERS,
     LEVELS,
     RISK_FLAGS,
     RISK_SEVERITIES,
@@ -194,7 +195,7 @@ def duties_section(frame: Frame, duties: list[dict[str, Any]]) -> dict[str, Any]
         {
             "duty": duty["name"],
             "authority": duty["authority"] or "–",
-            "trigger": f"{duty['trigger']} {duty['trigger_id']}",
+            "trigger": f"{DUTY_TRIGGERS.get(duty['trigger'], duty['trigger'])} {duty['trigger_id']}",
             "unit": frame.unit_name(duty["unit_id"]),
             "deadline": duty["deadline"],
             "minutes_left": duty["minutes_left"],

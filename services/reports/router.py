@@ -12,13 +12,15 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Query, status
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
+from hypercare.situation.key_figures import key_figures
 from hypercare.storage.report_models import Report
 from services.auth.dependencies import ReportMaker, ReportReader
-from services.dependencies import DatabaseDep, OrgDep, ReportContextDep
+from services.dependencies import DatabaseDep, HubDep, LiveHubDep, OrgDep, ReportContextDep
+from services.gateway.hub import SituationHub
 from services.reports import service, store
 from services.reports.period import ReportKind
 from services.reports.render import html_policy, render_html, render_markdown, render_pdf
-from services.reports.schemas import RefreshIn, ReportDocument, ReportIn, ReportList, ReportState
+from services.reports.schemas import RefreshIn, ReportChanges, ReportDocument, ReportIn, ReportList, ReportState
 from services.reports.scope import cut_content
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
@@ -110,6 +112,25 @@ async def get_daily_report(
     return await respond(report, format, cut_content(org, principal.scope, report.content))
 
 
+def live_figures(hub: SituationHub | None) -> service.LiveFigures | None:
+    """The live picture's key figures now (None in an app running without the live picture)."""
+    if hub is None:
+        return None
+    situation = hub.situation()
+    return service.LiveFigures(at=situation["as_of"], values=key_figures(situation["region"]))
+
+
+@router.get(
+    "/reports/changes",
+    summary="The region's key figures now against the last published report's (the console's header strip)",
+)
+async def get_changes(principal: ReportReader, db: DatabaseDep, hub: HubDep) -> ReportChanges:
+    """Region totals, as every reader's situation carries them (a scoped reader included)."""
+    situation = hub.situation()
+    live = service.LiveFigures(at=situation["as_of"], values=key_figures(situation["region"]))
+    return ReportChanges.model_validate(await service.changes_since_published(db=db, live=live))
+
+
 @router.get("/reports/{report_id}", summary="One stored report", response_model=ReportDocument, responses=FORMATS)
 async def get_report(
     report_id: int,
@@ -127,7 +148,7 @@ async def get_report(
 
 @router.post("/reports", status_code=status.HTTP_201_CREATED, summary="Create a draft report from a fresh snapshot")
 async def create_report(
-    body: ReportIn, principal: ReportMaker, db: DatabaseDep, context: ReportContextDep
+    body: ReportIn, principal: ReportMaker, db: DatabaseDep, context: ReportContextDep, hub: LiveHubDep
 ) -> ReportDocument:
     try:
         report = await service.create_report(
@@ -138,6 +159,7 @@ async def create_report(
             as_of=datetime.now(UTC),
             by=principal.name,
             note=body.note,
+            live=live_figures(hub),
         )
     except store.ReportError as error:
         raise _error(error) from None
@@ -148,11 +170,21 @@ async def create_report(
     "/reports/{report_id}/refresh", summary="Take a new snapshot for a draft (an approved report returns to draft)"
 )
 async def refresh_report(
-    report_id: int, principal: ReportMaker, db: DatabaseDep, context: ReportContextDep, body: RefreshIn | None = None
+    report_id: int,
+    principal: ReportMaker,
+    db: DatabaseDep,
+    context: ReportContextDep,
+    hub: LiveHubDep,
+    body: RefreshIn | None = None,
 ) -> ReportDocument:
     try:
         report = await service.refresh_report(
-            db=db, context=context, report_id=report_id, as_of=datetime.now(UTC), note=body.note if body else None
+            db=db,
+            context=context,
+            report_id=report_id,
+            as_of=datetime.now(UTC),
+            note=body.note if body else None,
+            live=live_figures(hub),
         )
     except store.ReportError as error:
         raise _error(error) from None

@@ -48,6 +48,27 @@ class ReportState(Schema):
     report: ReportMeta
 
 
+class KeyFigureChange(Schema):
+    """One key figure: as stored with the report, now, and the change (``direction``: up, down, same, unknown)."""
+
+    key: str
+    before: int | float | None
+    now: int | float | None
+    delta: int | float | None
+    direction: str
+
+
+class ReportChanges(Schema):
+    """The live key figures against the last published report's (``reason`` when there is nothing to compare:
+    ``no_published_report`` or ``no_key_figures`` for a report made without the live picture)."""
+
+    report: ReportMeta | None
+    at: str
+    report_at: str | None
+    figures: list[KeyFigureChange]
+    reason: str | None
+
+
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     kind: ReportKind = "daily"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from hypercare.situation.key_figures import Value, changes
 from hypercare.storage.db import Database
 from hypercare.storage.report_models import Report
 from services.reports import store
@@ -146,6 +147,40 @@ def _describe_block(report: Report) -> str:
     )
 
 
+@dataclass(frozen=True)
+class LiveFigures:
+    """The live picture's key figures (:mod:`hypercare.situation.key_figures`) and the moment they are of."""
+
+    at: str
+    values: dict[str, Value]
+
+
+def with_live(content: dict[str, Any], live: LiveFigures | None) -> dict[str, Any]:
+    """The content with the live key figures at its snapshot (absent when made without the live picture: the CLI)."""
+    if live is None:
+        return content
+    return {**content, "key_figures": {"at": live.at, "values": dict(live.values)}}
+
+
+async def changes_since_published(*, db: Database, live: LiveFigures) -> dict[str, Any]:
+    """The key figures now against those stored with the last published report; ``reason`` says why there is
+    nothing to compare (no report released yet, or one made without the live picture)."""
+    report = await store.latest_published(db)
+    if report is None:
+        return {"report": None, "at": live.at, "report_at": None, "figures": [], "reason": "no_published_report"}
+    stored = report.content.get("key_figures")
+    meta = public(report)
+    if not isinstance(stored, dict) or not isinstance(stored.get("values"), dict):
+        return {"report": meta, "at": live.at, "report_at": None, "figures": [], "reason": "no_key_figures"}
+    return {
+        "report": meta,
+        "at": live.at,
+        "report_at": stored.get("at"),
+        "figures": changes(stored["values"], live.values),
+        "reason": None,
+    }
+
+
 async def create_report(
     *,
     db: Database,
@@ -155,14 +190,16 @@ async def create_report(
     as_of: datetime,
     by: str,
     note: str = "",
+    live: LiveFigures | None = None,
 ) -> Report:
-    """A new draft with a fresh snapshot; a daily report without a date is today's."""
+    """A new draft with a fresh snapshot; a daily report without a date is today's. ``live``: the live picture's
+    key figures at the snapshot, kept in the content for the console's change since the report."""
     day = (day or local_day(as_of, context.zone)) if kind == "daily" else None
     period = await period_for(db=db, context=context, kind=kind, day=day, as_of=as_of)
     blocking = await store.blocking_report(db, kind=period.kind, day=period.day)
     if blocking is not None:
         raise ReportConflict(_describe_block(blocking))
-    content = await build_snapshot(db, context, period, note=note)
+    content = with_live(await build_snapshot(db, context, period, note=note), live)
     report = Report(
         kind=period.kind,
         day=period.day,
@@ -182,7 +219,13 @@ async def create_report(
 
 
 async def refresh_report(
-    *, db: Database, context: ReportContext, report_id: int, as_of: datetime, note: str | None = None
+    *,
+    db: Database,
+    context: ReportContext,
+    report_id: int,
+    as_of: datetime,
+    note: str | None = None,
+    live: LiveFigures | None = None,
 ) -> Report:
     """A new snapshot of a draft or approved report; it becomes a draft again (the approval was of the old numbers)."""
     report = await store.get_report(db, report_id)
@@ -196,7 +239,7 @@ async def refresh_report(
     except PeriodError as error:
         raise ReportError(str(error)) from None
     keep = str(report.content.get("note", "")) if note is None else note
-    content = await build_snapshot(db, context, period, note=keep)
+    content = with_live(await build_snapshot(db, context, period, note=keep), live)
     return await store.transition(
         db,
         report_id,

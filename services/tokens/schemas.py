@@ -27,6 +27,12 @@ class TokenIn(BaseModel):
     units: list[NodeId] | None = Field(
         default=None, max_length=1000, description="Source tokens: the only unit ids it may submit events for"
     )
+    sources: list[Annotated[str, StringConstraints(max_length=32)]] | None = Field(
+        default=None,
+        max_length=32,
+        description="Source tokens: the source systems whose records it may post"
+        " (POST /api/v1/sources/{source}/records)",
+    )
 
 
 class TokenOut(Schema):
@@ -36,6 +42,7 @@ class TokenOut(Schema):
     scope: str | None
     families: list[str] | None
     units: list[str] | None
+    sources: list[str] | None = None
     created_at: str
     expires_at: str | None
     last_used_at: str | None

@@ -39,6 +39,7 @@ def _out(row: ApiToken) -> TokenOut:
         scope=row.scope,
         families=_listed(row.families),
         units=_listed(row.units),
+        sources=_listed(row.sources),
         created_at=row.created_at.isoformat(),
         expires_at=_when(row.expires_at),
         last_used_at=_when(row.last_used_at),
@@ -66,6 +67,7 @@ async def issue(*, db: Database, org: OrgRegistry, body: TokenIn) -> TokenIssued
         expires_in=expires_in,
         scope=body.scope,
         org_scope_ids=org.node_ids,
+        sources=body.sources,
     )
     return TokenIssued(token=token, **_out(row).model_dump())
 

@@ -40,8 +40,9 @@ def _unique(prefix: str) -> str:
 
 @pytest.fixture(scope="module")
 async def pipeline(
-    broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory
+    broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> AsyncIterator[Pipeline]:
+    """The module's pipeline; a module's ``PIPELINE_SETTINGS`` (a dict) adds settings (e.g. ``go_live_at``)."""
     log_dir = tmp_path_factory.mktemp("console-pipeline")
     settings = Settings(
         kafka_bootstrap=broker.bootstrap,
@@ -50,6 +51,7 @@ async def pipeline(
         topic_prefix=_unique("t"),
         worker_id=_unique("worker"),
         worker_web_port=0,
+        **getattr(request.module, "PIPELINE_SETTINGS", {}),
     )
     running = Pipeline(settings, log_dir)
     try:
@@ -126,16 +128,19 @@ OpenPage = Callable[..., Awaitable[Any]]
 
 @pytest.fixture
 async def open_page(browser: Any, pipeline: Pipeline) -> AsyncIterator[OpenPage]:
-    """``await open_page(role, hash, width=, height=)``: a signed-in page in a context of its own."""
+    """``await open_page(role, hash, width=, height=, token=)``: a signed-in page in a context of its own (with the
+    role's token of the pipeline, or ``token``)."""
     contexts: list[Any] = []
     errors: list[str] = []
 
-    async def open_(role: str, route: str = "", *, width: int = 1920, height: int = 1080, lang: str = "sv") -> Any:
+    async def open_(
+        role: str, route: str = "", *, width: int = 1920, height: int = 1080, lang: str = "sv", token: str | None = None
+    ) -> Any:
         context = await browser.new_context(
             viewport={"width": width, "height": height}, locale="sv-SE", timezone_id="UTC", base_url=pipeline.base_url
         )
         contexts.append(context)
-        token = pipeline.tokens[role]
+        token = token or pipeline.tokens[role]
         await context.add_init_script(
             "if (!sessionStorage.getItem('hc.test.init')) {"
             f"  sessionStorage.setItem('hc.token', {token!r}); localStorage.setItem('hc.lang', {lang!r});"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from hc_testkit import Pipeline, event
+from page_text import TEXT_SIZES
 
 from hypercare.contract.events import new_id
 
@@ -14,20 +15,6 @@ ADMIN = "SE2321000131-FNH"
 UNIT = "SE2321000131-ENHBORCEN"
 RANK = {"red": 0, "yellow": 1, "not_assessed": 2, "green": 3}
 
-# Every visible element's own text (direct text nodes) and its computed font size, SVG text included.
-TEXT_SIZES = """() => {
-  const found = [];
-  for (const el of document.querySelectorAll('body *')) {
-    const own = [...el.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE)
-      .map((n) => n.textContent).join('').trim();
-    if (!own || !el.getClientRects().length) continue;
-    const style = getComputedStyle(el);
-    if (style.visibility === 'hidden' || style.display === 'none') continue;
-    found.push({ tag: el.tagName, cls: String(el.className?.baseVal ?? el.className), text: own.slice(0, 40),
-      px: parseFloat(style.fontSize) });
-  }
-  return found;
-}"""
 VISIBLE_CONTROLS = """() => [...document.querySelectorAll('button, .button, input, select, textarea')]
   .filter((el) => el.getClientRects().length).map((el) => el.outerHTML.slice(0, 80))"""
 

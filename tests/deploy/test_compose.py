@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 Tool = Callable[..., CompletedProcess[str]]
 LONG_RUNNING = ("kafka", "postgres", "api", "worker", "prometheus", "grafana")
+# Started only with `docker compose --profile connectors up -d`.
+CONNECTORS = ("connector-tickets",)
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +45,12 @@ def test_the_schema_check_does_reject_a_broken_file(tool: Tool, compose: dict[st
 
 def test_services_and_images(compose: dict[str, Any]) -> None:
     services = compose["services"]
-    assert set(services) == {"kafka", "postgres", "migrate", "api", "worker", "prometheus", "grafana"}
+    assert set(services) == {"kafka", "postgres", "migrate", "api", "worker", "prometheus", "grafana", *CONNECTORS}
     assert services["kafka"]["image"].startswith("apache/kafka:3.")
     assert services["postgres"]["image"] == "postgres:16"
     assert services["prometheus"]["image"].startswith("prom/prometheus:")
     assert services["grafana"]["image"].startswith("grafana/grafana:")
-    for name in ("migrate", "api", "worker"):
+    for name in ("migrate", "api", "worker", *CONNECTORS):
         assert services[name]["build"]["context"] == "."
         assert services[name]["image"] == "hypercare:local"
     assert services["migrate"]["command"] == ["hypercare", "db", "upgrade"]
@@ -65,6 +67,7 @@ def test_published_ports(compose: dict[str, Any]) -> None:
         "postgres": [],
         "migrate": [],
         "worker": [],
+        "connector-tickets": [],
         "api": ["8000:8000"],
         "prometheus": ["9090:9090"],
         "grafana": ["3000:3000"],
@@ -143,3 +146,38 @@ def test_monitoring_mounts_exist(compose: dict[str, Any]) -> None:
     assert {"/etc/prometheus/prometheus.yml", "/etc/prometheus/alerts.yml"} <= mounted
     for volume in compose["volumes"]:
         assert any(volume in str(v) for s in compose["services"].values() for v in s.get("volumes", []))
+
+
+def test_the_ticket_connector_runs_only_with_its_profile_and_reads_its_secrets_from_the_environment(
+    compose: dict[str, Any],
+) -> None:
+    services = compose["services"]
+    connector = services["connector-tickets"]
+    assert connector["profiles"] == ["connectors"]
+    for name in set(services) - set(CONNECTORS):  # `docker compose up -d` without the profile starts no connector
+        assert "profiles" not in services[name], name
+    assert connector["command"] == ["hypercare", "connector", "run", "tickets"]
+    assert "deploy" not in connector  # one replica: one cursor per source
+    env = connector["environment"]
+    # To the API by its service name and port; no database, no broker: the cursor is kept through the API.
+    api_port = services["api"]["ports"][0].rsplit(":", 1)[1]
+    assert env["HYPERCARE_CONNECTOR_API_URL"] == f"http://api:{api_port}"
+    assert not {"HYPERCARE_DATABASE_URL", "HYPERCARE_KAFKA_BOOTSTRAP"} & set(env)
+    for name in (
+        "HYPERCARE_CONNECTOR_TOKEN",
+        "HYPERCARE_SERVICENOW_URL",
+        "HYPERCARE_SERVICENOW_USER",
+        "HYPERCARE_SERVICENOW_PASSWORD",
+        "HYPERCARE_SERVICENOW_CLIENT_ID",
+        "HYPERCARE_SERVICENOW_CLIENT_SECRET",
+    ):
+        assert env[name] == f"${{{name}:-}}", name  # never written in the file
+    assert connector["depends_on"] == {"api": {"condition": "service_healthy"}}
+    assert connector["restart"] == "unless-stopped"
+    assert connector["healthcheck"] == {"disable": True}  # the image's HEALTHCHECK probes the API's port
+    # The API has the mapping in force and its pseudonym key from the environment too.
+    api = services["api"]["environment"]
+    for name in ("HYPERCARE_SOURCE_MAPPINGS", "HYPERCARE_PSEUDONYM_KEY"):
+        assert api[name] == f"${{{name}:-}}", name
+    for other in ("migrate", "worker", "api"):
+        assert "HYPERCARE_SERVICENOW_PASSWORD" not in services[other]["environment"]

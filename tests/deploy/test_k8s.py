@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 import yaml
 
+from hypercare.org.registry import load_org
 from hypercare.settings import Settings
+from hypercare.sources.config import load_translators
+from services.notifications.config import load_notifications
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "k8s"
@@ -48,8 +51,51 @@ def config(objects: Objects) -> dict[str, str]:
     return maps[0]["data"]
 
 
+CORE = ("hypercare-api", "hypercare-worker")
+CONNECTORS = {"hypercare-connector-tickets": "tickets", "hypercare-connector-signins": "signins"}
+
+
 def pod_specs(objects: Objects) -> dict[str, dict[str, Any]]:
-    return {o["metadata"]["name"]: o["spec"]["template"]["spec"] for o in objects if o["kind"] == "Deployment"}
+    """The API's and the workers' pod specs (the connectors: :func:`connector_specs`)."""
+    return {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]
+        for o in objects
+        if o["kind"] == "Deployment" and o["metadata"]["name"] in CORE
+    }
+
+
+def connector_specs(objects: Objects) -> dict[str, dict[str, Any]]:
+    return {
+        o["metadata"]["name"]: o["spec"]["template"]["spec"]
+        for o in objects
+        if o["kind"] == "Deployment" and o["metadata"]["name"] not in CORE
+    }
+
+
+def assert_restricted(name: str, spec: dict[str, Any], containers: list[dict[str, Any]]) -> None:
+    """The pod and its containers meet the restricted Pod Security Standard, with resources and a pinned tag."""
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["runAsUser"] != 0
+    assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    assert spec["automountServiceAccountToken"] is False
+    for container in containers:
+        where = f"{name}/{container['name']}"
+        for kind in ("requests", "limits"):
+            assert {"cpu", "memory"} <= set(container["resources"][kind]), where
+        security = container["securityContext"]
+        assert security["readOnlyRootFilesystem"] is True, where
+        assert security["allowPrivilegeEscalation"] is False, where
+        assert security["capabilities"]["drop"] == ["ALL"], where
+        assert ":" in container["image"].rsplit("/", 1)[-1], f"{where}: image without a tag"
+        assert "/tmp" in {mount["mountPath"] for mount in container["volumeMounts"]}, where
+
+
+def env_of(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in container.get("env", [])}
+
+
+def egress_of(policy: dict[str, Any]) -> set[tuple[str, int]]:
+    return {(port["protocol"], port["port"]) for rule in policy["spec"]["egress"] for port in rule.get("ports", [])}
 
 
 def test_there_are_dev_and_prod_overlays() -> None:
@@ -90,10 +136,7 @@ def test_probes_resources_and_security_on_every_container(tool: Tool, overlay: s
     specs = pod_specs(objects)
     assert set(specs) == set(ports)
     for name, spec in specs.items():
-        assert spec["securityContext"]["runAsNonRoot"] is True
-        assert spec["securityContext"]["runAsUser"] != 0
-        assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
-        assert spec["automountServiceAccountToken"] is False
+        assert_restricted(name, spec, spec["containers"] + spec.get("initContainers", []))
         for container in spec["containers"]:
             where = f"{name}/{container['name']}"
             (port,) = container["ports"]
@@ -105,13 +148,6 @@ def test_probes_resources_and_security_on_every_container(tool: Tool, overlay: s
             assert {probe["port"] for probe in probes.values()} == {port["name"]}, where
         for container in spec["containers"] + spec.get("initContainers", []):
             where = f"{name}/{container['name']}"
-            for kind in ("requests", "limits"):
-                assert {"cpu", "memory"} <= set(container["resources"][kind]), where
-            security = container["securityContext"]
-            assert security["readOnlyRootFilesystem"] is True, where
-            assert security["allowPrivilegeEscalation"] is False, where
-            assert security["capabilities"]["drop"] == ["ALL"], where
-            assert ":" in container["image"].rsplit("/", 1)[-1], f"{where}: image without a tag"
             mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
             assert {"/tmp", settings["HYPERCARE_DATA_DIR"]} <= mounts, where
 
@@ -182,6 +218,17 @@ def test_services_and_network_policies(tool: Tool, overlay: str) -> None:
         assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
         egress = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
         assert {("UDP", 53), ("TCP", 53), ("TCP", bootstrap_port), ("TCP", 5432)} <= egress
+    # Only the API sends alert notifications: webhooks and Teams over HTTPS, e-mail to the SMTP port it is configured
+    # with (the settings' default unless the overlay sets HYPERCARE_SMTP_PORT).
+    smtp_port = int(config(objects).get("HYPERCARE_SMTP_PORT", Settings.model_fields["smtp_port"].default))
+    api_egress = {(port["protocol"], port["port"]) for rule in api_policy["egress"] for port in rule["ports"]}
+    worker_egress = {(port["protocol"], port["port"]) for rule in worker_policy["egress"] for port in rule["ports"]}
+    assert {("TCP", 443), ("TCP", smtp_port)} <= api_egress
+    assert not {("TCP", 443), ("TCP", smtp_port)} & worker_egress
+    api_env = {item["name"]: item for item in pod_specs(objects)["hypercare-api"]["containers"][0]["env"]}
+    for secret in ("HYPERCARE_SMTP_PASSWORD", "HYPERCARE_ALERT_WEBHOOK_SECRET"):
+        ref = api_env[secret]["valueFrom"]["secretKeyRef"]
+        assert ref == {"name": "hypercare-secrets", "key": secret, "optional": True}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -209,7 +256,11 @@ def test_overlays_differ_where_they_should(tool: Tool) -> None:
     assert int(prod_config["HYPERCARE_TOPIC_REPLICATION"]) == 3
 
     def replicas(objects: Objects) -> dict[str, int]:
-        return {o["metadata"]["name"]: o["spec"]["replicas"] for o in objects if o["kind"] == "Deployment"}
+        return {
+            o["metadata"]["name"]: o["spec"]["replicas"]
+            for o in objects
+            if o["kind"] == "Deployment" and o["metadata"]["name"] in CORE
+        }
 
     assert replicas(dev) == {"hypercare-api": 1, "hypercare-worker": 1}
     assert replicas(prod) == {"hypercare-api": 3, "hypercare-worker": 4}
@@ -217,8 +268,14 @@ def test_overlays_differ_where_they_should(tool: Tool) -> None:
     def images(objects: Objects) -> set[str]:
         return {c["image"] for spec in pod_specs(objects).values() for c in spec["containers"] + spec["initContainers"]}
 
-    (prod_image,) = images(prod)
-    (dev_image,) = images(dev)
+    def connector_images(objects: Objects) -> set[str]:
+        return {c["image"] for spec in connector_specs(objects).values() for c in spec["containers"]}
+
+    (prod_image,) = images(prod) | connector_images(prod)
+    (dev_image,) = images(dev) | connector_images(dev)
+    # Dev runs both connectors (signins as the example of a mounted export), prod the ServiceNow poller.
+    assert set(connector_specs(dev)) == set(CONNECTORS)
+    assert set(connector_specs(prod)) == {"hypercare-connector-tickets"}
     assert prod_image != dev_image
     assert not prod_image.endswith((":latest", ":dev")) and ":" in prod_image.rsplit("/", 1)[-1]
 
@@ -260,3 +317,143 @@ def test_sign_in_with_the_identity_provider_is_configured_and_its_secret_comes_f
     policy = find(objects, "NetworkPolicy", "hypercare-api")
     ports = {port["port"] for rule in policy["spec"]["egress"] for port in rule.get("ports", [])}
     assert 443 in ports
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_connectors_run_one_poller_per_source_with_their_own_secret(tool: Tool, overlay: str) -> None:
+    objects = objects_of(tool, f"overlays/{overlay}")
+    settings = config(objects)
+    api_service = find(objects, "Service", "hypercare-api")["spec"]
+    (api_port,) = api_service["ports"]
+    # The connectors post to the API Service by name, on its port.
+    assert settings["HYPERCARE_CONNECTOR_API_URL"] == f"http://hypercare-api:{api_port['port']}"
+    connectors = connector_specs(objects)
+    assert connectors and set(connectors) <= set(CONNECTORS)
+    for name, spec in connectors.items():
+        deployment = find(objects, "Deployment", name)["spec"]
+        # One cursor per source: never two pollers, not even during a rollout.
+        assert deployment["replicas"] == 1 and deployment["strategy"] == {"type": "Recreate"}, name
+        assert not [
+            o
+            for o in objects
+            if o["kind"] in ("HorizontalPodAutoscaler", "PodDisruptionBudget") and o["metadata"]["name"] == name
+        ]
+        assert_restricted(name, spec, spec["containers"])
+        assert "initContainers" not in spec, name  # no database: the cursor is kept through the API
+        (container,) = spec["containers"]
+        assert container["command"][:4] == ["hypercare", "connector", "run", CONNECTORS[name]], name
+        assert "ports" not in container, name  # nothing connects to a connector
+        (source,) = container["envFrom"]
+        assert source["configMapRef"]["name"].startswith("hypercare-config-")
+        env = env_of(container)
+        assert "HYPERCARE_DATABASE_URL" not in env and "HYPERCARE_PSEUDONYM_KEY" not in env, name
+        # Each connector's credentials in its own Secret: the API never holds ServiceNow's, the connector no database.
+        refs = {key: item["valueFrom"]["secretKeyRef"] for key, item in env.items()}
+        assert {ref["name"] for ref in refs.values()} == {name}, name
+        assert refs["HYPERCARE_CONNECTOR_TOKEN"] == {"name": name, "key": "HYPERCARE_CONNECTOR_TOKEN"}, name
+        for pair in (("USER", "PASSWORD"), ("CLIENT_ID", "CLIENT_SECRET")):
+            for key in (f"HYPERCARE_SERVICENOW_{part}" for part in pair):
+                if CONNECTORS[name] == "tickets":
+                    assert refs[key] == {"name": name, "key": key, "optional": True}, key  # basic auth or OAuth
+                else:
+                    assert key not in env
+        if CONNECTORS[name] == "signins":
+            (path,) = container["command"][5:]
+            assert container["command"][4] == "--path"
+            (mount,) = [m for m in container["volumeMounts"] if m["mountPath"] == path]
+            assert mount["readOnly"] is True
+            (volume,) = [v for v in spec["volumes"] if v["name"] == mount["name"]]
+            claim = volume["persistentVolumeClaim"]
+            assert claim["readOnly"] is True
+            find(objects, "PersistentVolumeClaim", claim["claimName"])
+    for key, value in settings.items():  # no credential of a connector in the ConfigMap
+        assert not key.endswith(("_PASSWORD", "_SECRET", "_TOKEN")), key
+        assert "@" not in value, key
+    if "hypercare-connector-tickets" in connectors:
+        assert settings["HYPERCARE_SERVICENOW_URL"].startswith("https://")
+        Settings(servicenow_url=settings["HYPERCARE_SERVICENOW_URL"])  # the connector's own settings check
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_connectors_reach_only_the_api_and_the_ticket_system(tool: Tool, overlay: str) -> None:
+    objects = objects_of(tool, f"overlays/{overlay}")
+    api_labels = find(objects, "Deployment", "hypercare-api")["spec"]["template"]["metadata"]["labels"]
+    api_port = int(config(objects)["HYPERCARE_PORT"])
+    for name in connector_specs(objects):
+        policy = find(objects, "NetworkPolicy", name)
+        labels = find(objects, "Deployment", name)["spec"]["template"]["metadata"]["labels"]
+        assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+        assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        assert not policy["spec"]["ingress"], name  # nothing reaches a connector
+        rules = policy["spec"]["egress"]
+        (to_api,) = [rule for rule in rules if "to" in rule]
+        (selector,) = to_api["to"]
+        assert selector["podSelector"]["matchLabels"].items() <= api_labels.items()
+        assert to_api["ports"] == [{"protocol": "TCP", "port": api_port}]
+        allowed = {("UDP", 53), ("TCP", 53), ("TCP", api_port)}
+        if name == "hypercare-connector-tickets":
+            allowed.add(("TCP", 443))  # the ServiceNow instance
+        assert egress_of(policy) == allowed, name
+        # The API accepts them: its ingress allows its port from anywhere in the cluster.
+        api_ingress = find(objects, "NetworkPolicy", "hypercare-api")["spec"]["ingress"]
+        assert any(api_port in {p["port"] for p in rule["ports"]} and "from" not in rule for rule in api_ingress)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_api_mounts_its_notifications_file_source_mappings_and_unit_table_and_they_load(
+    tool: Tool, overlay: str, tmp_path: Path
+) -> None:
+    """The files the API reads at start come from ConfigMaps mounted where the config says; written out as the pod
+    sees them, they pass the API's own start-up checks (mappings against the org registry, the notifications file
+    with every secret it names set from the Secret)."""
+    objects = objects_of(tool, f"overlays/{overlay}")
+    settings = config(objects)
+    spec = pod_specs(objects)["hypercare-api"]
+    (api,) = spec["containers"]
+    volumes = {volume["name"]: volume for volume in spec["volumes"]}
+    maps = {o["metadata"]["name"]: o for o in objects if o["kind"] == "ConfigMap"}
+    root = tmp_path / "pod"
+
+    def on_disk(path: str) -> Path:
+        """Where ``path`` of the pod is in ``root``, written from the ConfigMap mounted there."""
+        (mount,) = [m for m in api["volumeMounts"] if path == m["mountPath"] or path.startswith(m["mountPath"] + "/")]
+        assert mount["readOnly"] is True, path
+        data = maps[volumes[mount["name"]]["configMap"]["name"]]["data"]
+        directory = root / mount["mountPath"].lstrip("/")
+        directory.mkdir(parents=True, exist_ok=True)
+        for key, text in data.items():
+            (directory / key).write_text(text, encoding="utf-8")
+        return root / path.lstrip("/")
+
+    notifications_file = on_disk(settings["HYPERCARE_NOTIFICATIONS_FILE"])
+    sources_dir = on_disk(settings["HYPERCARE_SOURCES_DIR"])
+    units_file = on_disk(settings["HYPERCARE_SOURCE_UNITS_FILE"])
+    assert notifications_file.is_file() and sources_dir.is_dir() and units_file.is_file()
+    env = env_of(api)
+    assert env["HYPERCARE_PSEUDONYM_KEY"]["valueFrom"]["secretKeyRef"] == {
+        "name": "hypercare-secrets",
+        "key": "HYPERCARE_PSEUDONYM_KEY",
+    }  # required: the shipped mappings pseudonymise
+    from_secret = {
+        name
+        for name, item in env.items()
+        if item.get("valueFrom", {}).get("secretKeyRef", {}).get("name") == "hypercare-secrets"
+    }
+    checked = Settings(
+        notifications_file=notifications_file,
+        source_mappings=settings["HYPERCARE_SOURCE_MAPPINGS"],
+        sources_dir=sources_dir,
+        source_units_file=units_file,
+        pseudonym_key="k8s-test-pseudonym-key-0123456789",
+        public_url=settings.get("HYPERCARE_PUBLIC_URL"),
+    )
+    org = load_org(None)
+    translators = load_translators(checked, known_units=frozenset(org.placements))
+    assert {"servicenow", "entra"} <= set(translators)
+    # Every variable the file names is set from the Secret (stand-in values here), or the API would refuse to start.
+    listed = yaml.safe_load(notifications_file.read_text(encoding="utf-8"))["recipients"]
+    named = {value for recipient in listed for key, value in recipient.items() if key in ("url_env", "secret_env")}
+    assert named <= from_secret, named - from_secret
+    stand_ins = dict.fromkeys(from_secret, "https://hooks.example.org/stand-in")
+    notifications = load_notifications(checked, org, environ=stand_ins)
+    assert [recipient.id for recipient in notifications.recipients] == [recipient["id"] for recipient in listed]

@@ -10,7 +10,7 @@ from memory_states import MemoryStates
 
 from hypercare.storage.events_store import EventRow
 from hypercare.topics import Topics
-from streams.processor import BatchProcessor, Record
+from streams.processor import DEAD_LETTER_RAW_CHARS, BatchProcessor, DeadLetter, Record
 from streams.sink import Stored
 
 TOPICS = Topics(prefix="p")
@@ -118,3 +118,13 @@ async def test_decisions_are_only_stored_once_and_build_no_unit_state() -> None:
     assert (result.applied, result.duplicates) == (1, 1)
     assert result.changed == {} and states.values == {}
     assert list(store.rows) == ["d1"]
+
+
+def test_a_dead_letter_of_a_huge_record_is_cut_after_redaction() -> None:
+    """A record near the broker's size limit, wrapped as a dead letter, must not be refused again as too large."""
+    raw = ("x" * (DEAD_LETTER_RAW_CHARS - 5) + " 19121212-1212 " + "y" * 900_000).encode()
+    letter = DeadLetter(Record(topic="t", partition=0, offset=7, key=None, value=raw), "not JSON")
+    document = letter.as_json()
+    assert len(document["raw"]) == DEAD_LETTER_RAW_CHARS
+    assert document["raw_chars"] == len(raw)
+    assert "1912" not in document["raw"]  # redacted before it was cut: no part of the number is left at the edge

@@ -202,3 +202,30 @@ async def test_a_unit_state_of_before_keeps_its_tickets_and_new_ones_go_to_parts
     assert summary["oldest_open_minutes_by_priority"] == {"1": 80, "2": None, "3": None, "4": None}
     assert summary["opened_1h"] == 1 and summary["resolved_1h"] == 1
     assert summary["median_minutes_to_resolve_24h"] == 60.0
+
+
+async def test_a_unit_view_counts_parts_another_worker_wrote_after_a_rebalance() -> None:
+    """The processor remembers which parts of a unit hold values; ``forget`` (called when partitions move) makes it
+    look again, so parts written meanwhile by the worker that owned the partition are in the next view."""
+    states = ChangelogStates()
+    mine = BatchProcessor(topics=TOPICS, states=states, store_events=store_all)
+    other = BatchProcessor(topics=TOPICS, states=states, store_events=store_all)
+    ids = [f"INC-{n}" for n in range(40)]
+    by_part: dict[int, str] = {}
+    for ticket_id in ids:
+        by_part.setdefault(tickets.part_of(ticket_id), ticket_id)
+    first, second, third = list(by_part.values())[:3]
+    at = NOW - timedelta(minutes=10)
+
+    def opened(ticket_id: str, offset: int) -> Record:
+        value = event("opened", ticket_id, at, channel="phone", category="login", priority=3)
+        return Record(topic=TICKETS, partition=0, offset=offset, key=b'"U1"', value=json.dumps(value).encode())
+
+    result = await mine.process([opened(first, 0)], now=NOW)
+    assert tickets.summarize(result.views[("tickets", "U1")], NOW.timestamp()).block()["open"] == 1
+    await other.process([opened(second, 1)], now=NOW)  # the partition was the other worker's for a while
+    mine.forget()
+    result = await mine.process([opened(third, 2)], now=NOW)
+    assert tickets.summarize(result.views[("tickets", "U1")], NOW.timestamp()).block()["open"] == 3
+    result = await mine.process([opened(first, 3)], now=NOW)  # a resend of the first ticket under a new event id
+    assert tickets.summarize(result.views[("tickets", "U1")], NOW.timestamp()).block()["open"] == 3

@@ -2,7 +2,7 @@
 
 import { api } from "../api.js";
 import { h, replaceKeepingFocus } from "../dom.js";
-import { CATEGORIES, formatNumber, formatTime, t } from "../i18n.js";
+import { CATEGORIES, formatNumber, formatTime, staffRole, t } from "../i18n.js";
 import { latest } from "../latest.js";
 import { can } from "../permissions.js";
 import {
@@ -231,6 +231,12 @@ export class AgentView {
   }
 }
 
+/** A code as a word of the chosen language; an unknown code as it came. */
+function code(kind, value) {
+  const text = t(`${kind}.${value}`);
+  return text === `${kind}.${value}` ? value : text;
+}
+
 /** One line of text about an event (payload fields as text only). */
 function describeEvent(item) {
   const p = item.payload || {};
@@ -238,9 +244,9 @@ function describeEvent(item) {
     case "ticket.opened": return `${p.ticket_id} · P${p.priority} · ${t(`cat.${p.category}`)} · ${p.summary || ""}`;
     case "ticket.updated": return `${p.ticket_id} · ${t(`ticket.status.${p.status}`)}${p.priority ? ` · P${p.priority}` : ""}`;
     case "ticket.resolved": return `${p.ticket_id}${p.resolution_code ? ` · ${p.resolution_code}` : ""}`;
-    case "access.login": return `${p.user_ref} · ${t(`history.outcome.${p.outcome}`)}${p.reason ? ` (${p.reason})` : ""}`;
-    case "access.permission_denied": return `${p.user_ref} · ${p.role} · ${p.module}`;
-    case "floorwalker.checkin": return `${p.walker_id} · ${p.status}${p.assists ? ` · ${p.assists}` : ""}${p.needs_escalation ? " · !" : ""}${p.note ? ` · ${p.note}` : ""}`;
+    case "access.login": return `${p.user_ref} · ${t(`history.outcome.${p.outcome}`)}${p.reason ? ` (${code("loginreason", p.reason)})` : ""}`;
+    case "access.permission_denied": return `${p.user_ref} · ${staffRole(p.role)} · ${p.module}`;
+    case "floorwalker.checkin": return `${p.walker_id} · ${code("walkerstatus", p.status)}${p.assists ? ` · ${p.assists}` : ""}${p.needs_escalation ? " · !" : ""}${p.note ? ` · ${p.note}` : ""}`;
     case "floorwalker.checkout": return `${p.walker_id}`;
     case "ed.status": return `${formatNumber(p.patients_waiting)} / ${formatNumber(p.patients_in_department)} / ${formatNumber(p.capacity)}`;
     case "ed.diversion_started": return `${t(`scope.${p.scope}`)} · ${p.reason || ""}`;

@@ -2,11 +2,11 @@
 
 import { acknowledgeAlert, alertItem, openAssignDialog, sortAlerts } from "../alerts.js";
 import { api } from "../api.js";
-import { columnChart } from "../charts.js";
+import { columnChart, trendWindow } from "../charts.js";
 import { h, replaceKeepingFocus, toast } from "../dom.js";
 import { EventRefused, newEvent, newId, sendEvent } from "../events.js";
 import {
-  formatNumber, formatPercent, formatTime, reasonTexts, stockholmLocalNow, stockholmLocalToIso, t,
+  formatNumber, formatPercent, formatTime, reasonTexts, staffRole, stockholmLocalNow, stockholmLocalToIso, t,
 } from "../i18n.js";
 import { latest } from "../latest.js";
 import { idOf } from "../live.js";
@@ -29,9 +29,17 @@ const CHILD_KIND = { region: "administration", administration: "site", site: "un
 // Worst first: red, yellow, not assessed ("ej bedömt": too little volume to judge), green.
 const STATUS_RANK = { red: 0, yellow: 1, not_assessed: 2, green: 3 };
 const FAILRATE = "access.login_failure_rate_15m";
+const CHANGES_REFRESH_MS = 30000;
+// The header strip's key figures, in this order; the server computes them (hypercare/situation/key_figures.py), with
+// one function per figure, for the report when it is made and for now: the console only shows them.
+const KEY_FIGURES = ["tickets_open", "login_failure_rate", "permission_denied", "units_red", "units_yellow", "diversions_active"];
+const ARROWS = { up: "↑", down: "↓", same: "", unknown: "" };
 
-// Trends survive drill-down (one fetch a minute, not one per click).
-const trendsCache = { data: null, at: 0 };
+// Trends survive drill-down (one fetch a minute, not one per click); a unit's own series is fetched with its id.
+const trendsCache = { data: null, at: 0, unit: null };
+// The change since the last published report, and the tables' red/yellow filter, kept across re-renders.
+const changesCache = { data: null, at: 0 };
+const tableFilter = { redYellow: false };
 
 export class ConsoleView {
   constructor({ live, known, me }) {
@@ -43,8 +51,11 @@ export class ConsoleView {
     this.alertHandlers = can(me.role, "handleAlerts")
       ? { acknowledge: (alert) => acknowledgeAlert(alert), assign: (alert) => openAssignDialog(alert) }
       : null;
-    this.trends = trendsCache.data;
+    this.trends = null;
     this.trendsFailed = false;
+    this.changes = changesCache.data;
+    this.changesFailed = false;
+    this.changesLoad = latest();
     // Each drill-down mounts a new view: its trend load is dropped on unmount (no late render into the next
     // view, no older answer in the shared cache), and overlapping loads of one view keep the newest answer.
     this.trendsLoad = latest();
@@ -71,9 +82,15 @@ export class ConsoleView {
     this.live.subscribe(this.scopes());
     this.live.addEventListener("change", this.onChange);
     this.known.addEventListener("change", this.onChange);
+    this.trendUnit = this.kind === "unit" ? this.id : null;
+    if (trendsCache.unit === this.trendUnit) this.trends = trendsCache.data;
     this.trendTimer = setInterval(() => { if (!this.trendsLoad.pending) this.loadTrends(); }, TREND_REFRESH_MS);
     this.ageTimer = setInterval(() => this.schedule(), AGE_REFRESH_MS);
-    if (Date.now() - trendsCache.at > TREND_REFRESH_MS / 2) this.loadTrends();
+    if (!this.trends || Date.now() - trendsCache.at > TREND_REFRESH_MS / 2) this.loadTrends();
+    if (this.kind === "region") {
+      this.changesTimer = setInterval(() => { if (!this.changesLoad.pending) this.loadChanges(); }, CHANGES_REFRESH_MS);
+      if (!this.changes || Date.now() - changesCache.at > CHANGES_REFRESH_MS / 2) this.loadChanges();
+    }
     this.waves.start();
     this.render();
   }
@@ -83,8 +100,10 @@ export class ConsoleView {
     this.known.removeEventListener("change", this.onChange);
     clearInterval(this.trendTimer);
     clearInterval(this.ageTimer);
+    clearInterval(this.changesTimer);
     clearTimeout(this.timer);
     this.trendsLoad.cancel();
+    this.changesLoad.cancel();
     this.waves.stop();
   }
 
@@ -97,12 +116,26 @@ export class ConsoleView {
   async loadTrends() {
     try {
       const params = { hours: TREND_HOURS, bucket_minutes: TREND_BUCKET_MINUTES };
+      if (this.trendUnit) params.unit_id = this.trendUnit;
       this.trends = await this.trendsLoad((signal) => api("/api/v1/trends", { params, signal }));
       trendsCache.data = this.trends;
+      trendsCache.unit = this.trendUnit;
       trendsCache.at = Date.now();
       this.trendsFailed = false;
     } catch {
       this.trendsFailed = true;
+    }
+    this.schedule();
+  }
+
+  async loadChanges() {
+    try {
+      this.changes = await this.changesLoad((signal) => api("/api/v1/reports/changes", { signal }));
+      changesCache.data = this.changes;
+      changesCache.at = Date.now();
+      this.changesFailed = false;
+    } catch {
+      this.changesFailed = true;
     }
     this.schedule();
   }
@@ -143,6 +176,7 @@ export class ConsoleView {
           badge(node.health?.status, { large: true }),
           byHealth ? h("p", { class: "muted" }, t("console.units.by.health", byHealth)) : null,
           h("p", { class: "muted small" }, t("console.updated", { time: formatTime(this.live.asOf, { seconds: true }) })))),
+      kind === "region" ? this.renderChanges() : null,
       h("div", { class: "reasons" },
         h("h2", { class: "visually-hidden" }, t("console.reasons")),
         reasons.length
@@ -155,6 +189,44 @@ export class ConsoleView {
       this.renderTrends(kind, node),
       kind === "region" ? this.waves.overview() : null,
       kind === "unit" ? this.renderUnitDetails(node) : this.renderChildren(kind, node));
+  }
+
+  /** The header strip: each key figure now, with an arrow and the change since the last published report. */
+  renderChanges() {
+    const changes = this.changes;
+    const head = (text) => h("p", { class: "change-head" }, text);
+    let body;
+    if (!changes) {
+      body = head(this.changesFailed ? t("changes.failed") : t("loading"));
+    } else if (changes.reason === "no_published_report") {
+      body = head(t("changes.none"));
+    } else if (changes.reason) {
+      body = head(t("changes.nofigures", { id: changes.report.id }));
+    } else {
+      const report = changes.report;
+      const byKey = new Map(changes.figures.map((f) => [f.key, f]));
+      body = [
+        head(t("changes.since", {
+          id: report.id, time: formatTime(report.published_at, { date: true }),
+        })),
+        h("ul", { class: "change-list" }, KEY_FIGURES.filter((key) => byKey.has(key)).map((key) => {
+          const f = { ...byKey.get(key) };
+          const percent = key === "login_failure_rate";
+          // A rate's change is shown in whole percentage points: one that rounds to 0 is no change.
+          if (percent && f.delta !== null && Math.round(f.delta * 100) === 0) f.direction = "same";
+          const value = percent ? formatPercent(f.now) : formatNumber(f.now);
+          const delta = f.delta === null ? t("changes.unknown")
+            : percent ? t("changes.points", { n: signed(Math.round(f.delta * 100)) }) : signed(f.delta);
+          const arrow = ARROWS[f.direction] ?? "";
+          return h("li", { class: ["change", `change--${f.direction}`], dataset: { figure: key, direction: f.direction } },
+            h("span", { class: "change-label" }, t(`changes.figure.${key}`)),
+            h("span", { class: "change-value" }, value),
+            h("span", { class: "change-delta", title: t("changes.before", { value: percent ? formatPercent(f.before) : formatNumber(f.before) }) },
+              arrow ? [h("span", { class: "change-arrow", "aria-hidden": "true" }, arrow), " "] : null, delta));
+        })),
+      ];
+    }
+    return h("section", { class: "change-strip", "aria-label": t("changes.title"), dataset: { changes: changes?.reason ?? (changes ? "compared" : "") } }, body);
   }
 
   renderFigures(kind, node) {
@@ -233,24 +305,34 @@ export class ConsoleView {
         : h("p", { class: "muted" }, t("console.node.alerts.pending")));
   }
 
+  /** The node's trend: the region's, an administration's, a unit's own; a site shows its administration's (named). */
   renderTrends(kind, node) {
-    const adminId = kind === "region" ? null : kind === "administration" ? node.administration_id : node.administration_id;
-    const title = t("trends.title", { hours: TREND_HOURS });
+    const adminId = kind === "region" ? null : node.administration_id;
+    let title = t("trends.title", { hours: TREND_HOURS });
     let body;
-    if (!this.trends) {
+    const trends = this.trends && (kind !== "unit" || this.trends.unit?.unit_id === this.id) ? this.trends : null;
+    if (!trends) {
       body = h("p", { class: "muted" }, this.trendsFailed ? t("trends.failed") : t("trends.loading"));
     } else {
-      const series = adminId ? this.trends.administrations.find((a) => a.administration_id === adminId) : this.trends.region;
+      const series = kind === "unit" ? trends.unit
+        : adminId ? trends.administrations.find((a) => a.administration_id === adminId) : trends.region;
       if (!series) {
         body = h("p", { class: "muted" }, t("trends.failed"));
       } else {
+        // From go-live when that is later than the window's start (no chart of empty hours before it), and the
+        // last bucket marked as still running.
+        const window = trendWindow({
+          starts: trends.buckets, bucketMinutes: trends.bucket_minutes, goLive: series.go_live_at, asOf: trends.as_of,
+        });
+        if (window.fromGoLive) title = t("trends.title.golive", { time: formatTime(series.go_live_at, { date: true }) });
         body = h("div", { class: "charts" }, SERIES.map((name) => columnChart({
-          label: t(`trends.${name}`), values: series[name], starts: this.trends.buckets,
+          label: t(`trends.${name}`), values: series[name].slice(window.first), starts: window.starts,
+          partial: window.partial,
           variant: name === "login_failures" ? "accent" : name === "tickets_resolved" ? "calm" : "neutral",
         })));
       }
     }
-    const scope = kind === "site" || kind === "unit"
+    const scope = kind === "site"
       ? h("p", { class: "muted small" }, t("trends.for", { name: this.live.node("administration", adminId)?.name ?? "" }))
       : null;
     return h("section", { class: "trends", "aria-labelledby": "trends-title" },
@@ -260,7 +342,9 @@ export class ConsoleView {
   renderChildren(kind, node) {
     const childKind = CHILD_KIND[kind];
     const all = worstFirst(this.live.children(kind, idOf(kind, node)));
-    const children = this.waves.narrow(all);
+    const inWave = this.waves.narrow(all);  // the wave/area filter (views/waves.js)
+    const children = tableFilter.redYellow
+      ? inWave.filter(([, child]) => ["red", "yellow"].includes(child.health?.status)) : inWave;
     const rows = children.map(([k, child]) => {
       const id = idOf(k, child);
       const tickets = child.tickets || {};
@@ -289,15 +373,25 @@ export class ConsoleView {
         h("td", {}, diverting ? h("span", { class: "pill pill--warn" }, t("fig.ed.diverting")) : ed.status
           ? `${formatNumber(ed.status.patients_waiting)}/${formatNumber(ed.status.capacity)}` : "–"));
     });
+    const hiddenRows = inWave.length - children.length;
+    const toggle = h("button", {
+      type: "button", class: "button button--small filter-toggle", "aria-pressed": String(tableFilter.redYellow),
+      dataset: { key: "filter-red-yellow", action: "filter-red-yellow" },
+      onclick: () => { tableFilter.redYellow = !tableFilter.redYellow; this.render(); },
+    }, t(tableFilter.redYellow ? "console.filter.all" : "console.filter.redyellow"));
     return h("section", { class: "children", "aria-labelledby": "children-title" },
-      h("h2", { id: "children-title" }, t(`console.children.${childKind}`)),
-      this.waves.filterBar(), this.waves.shownNote(children, all.length),
+      h("div", { class: "children-head" },
+        h("h2", { id: "children-title" }, t(`console.children.${childKind}`)),
+        hiddenRows ? h("p", { class: "muted small", dataset: { hiddenRows: String(hiddenRows) } },
+          t("console.filter.hidden", { n: formatNumber(hiddenRows) })) : null,
+        toggle),
+      this.waves.filterBar(), this.waves.shownNote(inWave, all.length),
       h("div", { class: "table-wrap", dataset: { scrollKey: "children" } },
         h("table", { class: "table" },
           h("thead", {}, h("tr", {},
             ["name", "status", "open", "p1", "failrate", "denied", "fw", childKind === "unit" ? "lastvisit" : "coverage", "ed"].map((c) =>
               h("th", { scope: "col", class: ["name", "status", "ed"].includes(c) ? "" : "num" }, t(`console.col.${c}`))))),
-          h("tbody", {}, rows))));
+          h("tbody", {}, rows.length ? rows : h("tr", {}, h("td", { colspan: 9, class: "muted" }, t("console.filter.none")))))));
   }
 
   renderUnitDetails(unit) {
@@ -310,10 +404,11 @@ export class ConsoleView {
     const tickets = unit.tickets || {};
     return h("section", { class: "unit-details" },
       h("div", { class: "detail" }, h("h2", {}, t("fig.open")), list(categories, (c) => t(`cat.${c}`)),
-        h("p", { class: "muted small" },
-          `${t("trends.tickets_opened")} 1 h: ${formatNumber(tickets.opened_1h)} · ${t("trends.tickets_resolved")} 1 h: ${formatNumber(tickets.resolved_1h)}`)),
-      h("div", { class: "detail" }, h("h2", {}, t("fig.denied")), list(roles, (r) => r)),
-      h("div", { class: "detail" }, h("h2", {}, t("tablet.assist")), list(assists, (c) => t(`cat.${c}`))));
+        h("p", { class: "muted small" }, t("unit.tickets.1h", {
+          opened: formatNumber(tickets.opened_1h), resolved: formatNumber(tickets.resolved_1h),
+        }))),
+      h("div", { class: "detail" }, h("h2", {}, t("fig.denied")), list(roles, staffRole)),
+      h("div", { class: "detail" }, h("h2", {}, t("unit.assists.1h")), list(assists, (c) => t(`cat.${c}`))));
   }
 
   // -- the side column -----------------------------------------------------------------------
@@ -522,8 +617,25 @@ function figureName(metric) {
   return text === key ? metric : text;
 }
 
-/** Children worst first: status (red, yellow, not assessed, green), then the longest without a visit. */
+/**
+ * Children worst first: status (red, yellow, not assessed, green); ties by the worst figure: open priority-1
+ * tickets, patient-safety tickets, the login failure rate (where assessed), permission denials, open tickets; then
+ * the longest without a visit.
+ */
 function worstFirst(children) {
+  const figures = ([, child]) => {
+    const tickets = child.tickets || {};
+    const access = child.access || {};
+    const rate = notAssessed(child.health, FAILRATE) ? -1 : access.login_failure_rate_15m ?? -1;
+    return [tickets.open_by_priority?.["1"] ?? 0, tickets.patient_safety_open ?? 0, rate,
+      access.permission_denied_1h ?? 0, tickets.open ?? 0];
+  };
+  const byFigures = (a, b) => {
+    const fa = figures(a);
+    const fb = figures(b);
+    for (let i = 0; i < fa.length; i += 1) if (fa[i] !== fb[i]) return fb[i] - fa[i];
+    return 0;
+  };
   const withoutVisit = ([k, child]) => {
     const walkers = child.floorwalkers || {};
     const minutes = k === "unit" ? walkers.minutes_without_visit : walkers.longest_minutes_without_visit;
@@ -533,6 +645,7 @@ function worstFirst(children) {
   };
   return [...children].sort((a, b) =>
     (STATUS_RANK[a[1].health?.status] ?? 2) - (STATUS_RANK[b[1].health?.status] ?? 2)
+    || byFigures(a, b)
     || withoutVisit(b) - withoutVisit(a)
     || String(a[1].name).localeCompare(String(b[1].name), "sv"));
 }
@@ -557,6 +670,11 @@ function unitVisitText(walkers) {
   return walkers.minutes_without_visit !== null && walkers.minutes_without_visit !== undefined
     ? t("console.never.since", { duration: formatDuration(walkers.minutes_without_visit) })
     : t("fig.lastvisit.never");
+}
+
+/** +3, −2, ±0 */
+function signed(n) {
+  return n > 0 ? `+${formatNumber(n)}` : n < 0 ? `−${formatNumber(-n)}` : `±${formatNumber(0)}`;
 }
 
 function minutesSince(iso) {

@@ -90,17 +90,35 @@ export class DecisionsView {
     replaceKeepingFocus(this.body, h("ol", { class: "decision-list" }, this.items.map((item) => this.entry(item))));
   }
 
+  /** A diversion's title and decision in the chosen language (the server words them in Swedish for the log);
+   * a recorded decision's as its author wrote them. */
+  wording(item) {
+    const to = (item.affected_unit_ids || []).slice(1).map((id) => this.live.unitName(id)).join(", ");
+    if (item.type === "ed.diversion_started") {
+      const scope = item.diversion_scope ? t(`scope.${item.diversion_scope}`) : "";
+      return {
+        title: t("decisions.diversion.started", { from: item.unit_name, to }),
+        decision: t("decisions.diversion.decision", { scope: scope.toLowerCase(), to }),
+      };
+    }
+    if (item.type === "ed.diversion_ended") {
+      return { title: t("decisions.diversion.ended", { from: item.unit_name }), decision: t("decisions.diversion.end") };
+    }
+    return { title: item.title, decision: item.decision };
+  }
+
   entry(item) {
     const row = (label, value) => (value ? h("div", { class: "decision-row" }, h("dt", {}, label), h("dd", {}, value)) : null);
     const units = (item.affected_unit_ids || []).map((id) => this.live.unitName(id)).join(", ");
+    const { title, decision } = this.wording(item);
     return h("li", { class: ["decision", item.corrected_by.length ? "decision--corrected" : null], dataset: { decisionId: item.decision_id } },
       h("div", { class: "decision-head" },
-        h("h2", {}, item.title),
+        h("h2", {}, title),
         h("span", { class: "decision-meta" }, `${item.decision_id} · ${formatTime(item.occurred_at, { date: true })}`)),
       item.corrected_by.length ? h("p", { class: "decision-flag" }, t("decisions.corrected.by", { ids: item.corrected_by.join(", ") })) : null,
       item.corrects ? h("p", { class: "decision-flag" }, t("decisions.corrects", { id: item.corrects })) : null,
       h("dl", {},
-        row(t("decisions.field.decision"), item.decision),
+        row(t("decisions.field.decision"), decision),
         row(t("decisions.field.rationale"), item.rationale),
         row(t("decisions.field.mandate"), item.mandate),
         row(t("decisions.field.owner"), item.owner),

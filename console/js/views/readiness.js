@@ -4,7 +4,7 @@
 
 import { api } from "../api.js";
 import { h, replaceKeepingFocus } from "../dom.js";
-import { formatTime, t } from "../i18n.js";
+import { formatNumber, formatTime, t } from "../i18n.js";
 import { latest } from "../latest.js";
 import { badge, describeError } from "../ui.js";
 
@@ -89,9 +89,25 @@ export class ReadinessView {
 
   unitItem(unit) {
     const reasons = unit.items.filter((item) => item.reason);
+    const checklist = new Map((this.view?.checklist || []).map((entry) => [entry.item_id, entry]));
     return h("li", { class: "readiness-unit", dataset: { unitId: unit.unit_id, status: unit.status } },
       badge(unit.status), " ", h("strong", {}, unit.name),
-      h("ul", { class: "small" }, reasons.map((item) => h("li", {}, item.reason,
+      h("ul", { class: "small" }, reasons.map((item) => h("li", {}, reasonText(item, checklist.get(item.item_id)),
         item.assessor ? h("span", { class: "muted" }, ` — ${item.assessor}`) : null))));
   }
+}
+
+/**
+ * An item's reason in the chosen language, from its value and the checklist's thresholds (services/readiness/
+ * evaluate.py words the same in Swedish); the item's title is the region's checklist's own. The server's text when
+ * the checklist does not name the item.
+ */
+function reasonText(item, entry) {
+  if (item.value === null || item.value === undefined) return t("readiness.reason.unassessed", { title: item.title });
+  if (!entry) return item.reason;
+  if (entry.kind === "check") return t("readiness.reason.notdone", { title: item.title });
+  const share = formatNumber(Number(item.value), 1);
+  return item.status === "yellow"
+    ? t("readiness.reason.yellow", { title: item.title, share, limit: formatNumber(entry.green_from ?? 0, 1) })
+    : t("readiness.reason.red", { title: item.title, share, limit: formatNumber(entry.yellow_from ?? 0, 1) });
 }

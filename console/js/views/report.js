@@ -157,11 +157,12 @@ export class ReportView {
     const notes = footnotes(content);
     const ref = (src) => (src && notes.has(src) ? h("sup", { class: "ref" }, `[${notes.get(src)}]`) : null);
     const texts = new Map(content.sources.map((source) => [source.id, source.text]));
+    // The report's own text is Swedish (written and frozen so, services/reports/labels.py): marked lang="sv".
     return h("article", { class: "panel report-body", "aria-label": content.title },
-      h("p", { class: "muted small" }, content.period.text, " · ",
+      h("p", { class: "muted small" }, h("span", { lang: "sv" }, content.period.text), " · ",
         t("report.snapshot", { time: formatTime(content.as_of, { date: true, seconds: true }) })),
-      content.note ? h("blockquote", { class: "report-note" }, h("strong", {}, t("report.note")), " ", content.note) : null,
-      content.sections.map((section, index) => h("section", { class: "report-section", dataset: { section: section.key } },
+      content.note ? h("blockquote", { class: "report-note" }, h("strong", {}, t("report.note")), " ", h("span", { lang: "sv" }, content.note)) : null,
+      content.sections.map((section, index) => h("section", { class: "report-section", lang: "sv", dataset: { section: section.key } },
         h("h2", {}, `${index + 1}. ${section.title}`),
         section.verdict ? h("p", { class: ["report-verdict", `report-verdict--${content.stop_criteria_overall}`] }, section.verdict) : null,
         section.figures && section.figures.length ? h("dl", { class: "report-figures" }, section.figures.map((item) =>
@@ -170,7 +171,7 @@ export class ReportView {
         section.charts && section.charts.length ? h("div", { class: "report-charts" }, section.charts.flatMap((chart) =>
           chart.series.map((series) => columnChart({ label: `${chart.title}: ${series.label}`, values: series.values, starts: chart.buckets })))) : null)),
       h("section", { class: "report-section" }, h("h2", {}, t("report.sources")),
-        h("ol", { class: "report-sources" }, [...notes.entries()].map(([src, n]) => h("li", { value: n }, texts.get(src) || src)))));
+        h("ol", { class: "report-sources", lang: "sv" }, [...notes.entries()].map(([src, n]) => h("li", { value: n }, texts.get(src) || src)))));
   }
 
   renderTable(table, ref) {

@@ -80,6 +80,12 @@ def store_key(unit_id: str, part: int | None) -> str:
     return unit_id if part is None else f"{unit_id}#{part}"
 
 
+def split_key(key: str) -> tuple[str, int | None]:
+    """The unit id and part of a :func:`store_key` (unit ids never hold ``#``: the contract's id pattern)."""
+    unit_id, sep, part = key.rpartition("#")
+    return (unit_id, int(part)) if sep else (key, None)
+
+
 def unit_view(family: str, states: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The read-side view of one unit from its state's parts (a whole state is its only part)."""
     views = [state_view(family, state) for state in states]
@@ -113,6 +119,7 @@ __all__ = [
     "new_state",
     "part_of",
     "parts",
+    "split_key",
     "state_view",
     "store_key",
     "tickets",

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from hypercare.storage import alert_models as _alerts  # noqa: F401  (registers its table on Base)
 from hypercare.storage import audit_models as _audit  # noqa: F401  (registers its table on Base)
 from hypercare.storage import known_issue_models as _known_issues  # noqa: F401  (registers its tables on Base)
+from hypercare.storage import notification_models as _notifications  # noqa: F401  (registers its table on Base)
 from hypercare.storage import report_models as _reports  # noqa: F401  (registers its table on Base)
 from hypercare.storage.db import create_engine, normalise_url
 from hypercare.storage.models import Base

@@ -86,9 +86,9 @@ def test_token_lifecycle_issue_list_revoke(tmp_path: Path) -> None:
     listed = cli(url, "list")
     assert listed.returncode == 0, listed.stderr
     header, row = listed.stdout.splitlines()
-    assert header.split()[:4] == ["id", "name", "role", "scope"] and "last used" in header
+    assert header.split()[:6] == ["id", "name", "role", "scope", "families", "sources"] and "last used" in header
     assert (
-        row.split()[1:4] == ["sas-chief", "chief", "SE2321000131-FSAS"]
+        row.split()[1:6] == ["sas-chief", "chief", "SE2321000131-FSAS", "-", "-"]
         and token not in listed.stdout
         and "hc_" not in listed.stdout
     )
@@ -106,3 +106,21 @@ def test_token_lifecycle_issue_list_revoke(tmp_path: Path) -> None:
     assert revoked.returncode == 0, revoked.stderr
     assert asyncio.run(holder()) is None
     assert cli(url, "revoke", "sas-chief").returncode == 1  # nothing active left of that name
+
+
+def test_token_list_shows_a_source_tokens_families_and_sources_as_the_api_lists_them(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sources.db'}"
+    issued = cli(
+        url, "issue", "--role", "source", "--name", "snow", "--sources", "servicenow,entra", "--families", "tickets"
+    )
+    assert issued.returncode == 0, issued.stderr
+    assert cli(url, "issue", "--role", "source", "--name", "portal", "--families", "access").returncode == 0
+    listed = cli(url, "list")
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    columns = header.split()
+    by_name = {row.split()[1]: dict(zip(columns, row.split(), strict=False)) for row in rows}
+    assert by_name["snow"]["sources"] == "entra,servicenow"  # sorted, as stored and as GET /api/v1/tokens has them
+    assert by_name["snow"]["families"] == "tickets"
+    assert by_name["portal"]["sources"] == "-" and by_name["portal"]["families"] == "access"
+    assert issued.stdout.strip() not in listed.stdout

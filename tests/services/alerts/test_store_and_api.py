@@ -28,13 +28,17 @@ from hypercare.situation.rollup import build_situation
 from hypercare.situation.state import apply_event, new_state
 from hypercare.storage.alert_models import Alert
 from hypercare.storage.db import Database
+from hypercare.storage.notification_models import Notification
 from services.alerts import store
 from services.alerts.engine import Escalate, Raise, Resolve
-from services.alerts.rules import load_alert_rules
+from services.alerts.rules import ESCALATION_LEVELS, load_alert_rules
 from services.alerts.service import AlertService
 from services.app import create_app
 from services.auth.tokens import TokenCache, issue_token
 from services.gateway.hub import flatten
+from services.notifications.config import Notifications
+from services.notifications.runtime import Outbox
+from services.notifications.service import Recipient
 
 ROLES = ("admin", "chief", "agent", "floorwalker", "viewer", "source")
 T0 = datetime(2024, 11, 12, 10, 0, tzinfo=UTC)
@@ -154,18 +158,23 @@ class FakeHub:
         self.pushed.append((active, changed))
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
+def outbox_for_everyone(db: Database) -> Outbox:
+    """The notification outbox with one recipient of every transition at every level (as HYPERCARE_ALERT_WEBHOOK_URL
+    is)."""
+    everyone = Recipient(id="everyone", channel="webhook", levels=frozenset(ESCALATION_LEVELS), url="https://x.test/")
+    return Outbox(Notifications(recipients=(everyone,)), dialect=db.dialect)
 
-    def start(self, *, supervisor: Any = None) -> None:
-        pass
 
-    async def stop(self) -> None:
-        pass
-
-    def send(self, document: dict[str, Any]) -> None:
-        self.sent.append(document)
+async def queued_for(db: Database, node_id: str) -> list[dict[str, Any]]:
+    """The documents queued in the outbox for the alerts at ``node_id``, in the order they were queued."""
+    async with db.sessions() as session:
+        query = (
+            select(Notification.document)
+            .join(Alert, Alert.id == Notification.alert_id)
+            .where(Alert.node_id == node_id)
+            .order_by(Notification.id)
+        )
+        return list((await session.execute(query)).scalars())
 
 
 def picture_with_a_patient_safety_ticket(unit: str, *, resolved: bool, now: datetime) -> dict[str, Any]:
@@ -207,7 +216,6 @@ async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push
     rules = load_alert_rules(None)
     databases = [Database.from_url(db_url), Database.from_url(db_url)]
     hubs = [FakeHub(picture_with_a_patient_safety_ticket(unit, resolved=False, now=now), now) for _ in databases]
-    recorders = [Recorder(), Recorder()]
     ready = asyncio.Event()
     ready.set()
     services = [
@@ -217,9 +225,9 @@ async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push
             rules=rules,
             settings=Settings(),
             ready=ready,  # type: ignore[arg-type]
-            notifier=recorder,
+            outbox=outbox_for_everyone(db),
         )
-        for db, hub, recorder in zip(databases, hubs, recorders, strict=False)
+        for db, hub in zip(databases, hubs, strict=False)
     ]
 
     async def evaluate_all() -> list[int]:
@@ -229,7 +237,7 @@ async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push
 
     try:
         assert sorted(await evaluate_all()) == [0, 1]
-        sent = [doc for recorder in recorders for doc in recorder.sent if doc["node_id"] == unit]
+        sent = await queued_for(databases[0], unit)  # queued once, by the replica that won
         assert [(doc["transition"], doc["rule"], doc["status"], doc["level"]) for doc in sent] == [
             ("raise", "patient_safety_ticket", "open", "team")
         ]
@@ -246,10 +254,7 @@ async def test_two_services_on_one_database_raise_and_resolve_once_and_both_push
         for hub in hubs:
             hub.latest = (later, picture_with_a_patient_safety_ticket(unit, resolved=True, now=later))
         assert sorted(await evaluate_all()) == [0, 1]
-        sent = sorted(
-            (doc for recorder in recorders for doc in recorder.sent if doc["node_id"] == unit),
-            key=lambda doc: doc["transition_at"],
-        )
+        sent = await queued_for(databases[0], unit)
         assert [(doc["transition"], doc["status"]) for doc in sent] == [("raise", "open"), ("resolve", "resolved")]
         assert sent[1]["resolve_reason"] == "cleared" and sent[1]["resolved_at"] == later.isoformat()
         for service, hub in zip(services, hubs, strict=False):
@@ -347,7 +352,9 @@ async def test_listing_by_status_newest_first(api: Api) -> None:
         "acknowledged_by",
         "assigned_to",
         "resolved_at",
+        "notifications",  # the one-alert answer lists its notifications (none here: no recipients configured)
     }
+    assert item["notifications"] == []
     assert (item["status"], item["level"], item["severity"], item["node_kind"]) == ("open", "team", "critical", "unit")
     async with api.client("source") as client:
         assert (await client.get("/api/v1/alerts")).status_code == 403

@@ -6,6 +6,13 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
+from hypercare.contract.events import new_id
+from hypercare.org.registry import OrgRegistry
+from services.auth.tokens import issue_token
+from services.console_api.trends import first_go_live
+
 
 def quiet_quarter() -> datetime:
     """A quarter hour in the past that no other test writes to, so the region totals are exact too."""
@@ -80,3 +87,58 @@ async def test_trends_default_window_and_limits(api: Any, ev: Any) -> None:
     assert (await api.get("/api/v1/trends", role="source")).status_code == 403
     async with api.client(None) as anonymous:
         assert (await anonymous.get("/api/v1/trends")).status_code == 401
+
+
+async def test_trends_of_one_unit_and_each_series_go_live(api: Any, ev: Any) -> None:
+    """``?unit_id=`` adds the unit's own series beside its administration's; a unit outside a scoped token's
+    subtree is 403; without go-lives in the registry every ``go_live_at`` is null."""
+    org = api.org
+    t0 = quiet_quarter()
+    until = t0 + timedelta(minutes=29)
+    ward, sibling = org.unit("A1W1"), org.unit("A2W1")
+    await api.store(
+        ev("access.login", ward, t0 + timedelta(minutes=1), user_ref="u1", outcome="failure", reason="expired"),
+        ev("access.login", ward, t0 + timedelta(minutes=16), user_ref="u2", outcome="success"),
+        ev("access.login", sibling, t0 + timedelta(minutes=2), user_ref="u3", outcome="success"),
+    )
+    response = await api.get("/api/v1/trends", hours=0.5, bucket_minutes=15, until=until.isoformat(), unit_id=ward)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["unit"] == {
+        "unit_id": ward,
+        "name": "Avdelning 1",
+        "go_live_at": None,
+        "tickets_opened": [0, 0],
+        "tickets_resolved": [0, 0],
+        "logins": [1, 1],
+        "login_failures": [1, 0],
+    }
+    admin = next(a for a in body["administrations"] if a["administration_id"] == org.admin_a)
+    assert admin["logins"] == [2, 1] and admin["go_live_at"] is None
+    assert body["region"]["go_live_at"] is None
+    assert (await api.get("/api/v1/trends", hours=0.5, until=until.isoformat())).json()["unit"] is None
+
+    scoped = await issue_token(api.db, role="viewer", name=new_id("trend-b"), scope=org.admin_b)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api.app),
+        base_url="http://test",
+        headers={"Authorization": f"Bearer {scoped}"},
+    ) as client:
+        refused = await client.get("/api/v1/trends", params={"unit_id": ward})
+        assert refused.status_code == 403 and "outside" in refused.text
+        own = await client.get("/api/v1/trends", params={"unit_id": org.unit("B1W1")})
+        assert own.status_code == 200 and own.json()["unit"]["unit_id"] == org.unit("B1W1")
+
+
+def test_first_go_live_is_the_earliest_of_the_units(api: Any) -> None:
+    """A series starts at its units' first go-live (the wave's actual go-live, else HYPERCARE_GO_LIVE_AT)."""
+    doc = api.org.document()
+    doc["waves"] = [{"id": "w1", "name": "Våg 1", "status": "live", "actual_go_live": "2026-11-17T05:30:00+01:00"}]
+    doc["administrations"][0]["sites"][1]["wave"] = "w1"  # site A2 went live in wave 1
+    fallback = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    org = OrgRegistry.model_validate(doc).with_go_live(fallback)
+    a2, a1 = api.org.unit("A2W1"), api.org.unit("A1W1")
+    assert first_go_live(org, [a2]) == "2026-11-17T04:30:00+00:00"
+    assert first_go_live(org, [a1]) == fallback.isoformat()
+    assert first_go_live(org, [a1, a2]) == "2026-11-17T04:30:00+00:00"
+    assert first_go_live(OrgRegistry.model_validate(api.org.document()), [a1]) is None
