@@ -25,8 +25,9 @@ from hypercare.org.registry import load_org
 from hypercare.settings import Settings
 
 NAL_ED = "SE2321000131-ENUNALAKM"  # the norra wave's one unit (30 users: no staff given)
-START = datetime.now(UTC).replace(microsecond=0)
-NORRA_GO_LIVE = START - timedelta(days=10)
+# Set as the module's pipeline starts (not at collection): a region-wide pause another module's test recorded
+# earlier concerns the wave in progress then (norra here), not the södra wave this module sees go live.
+CLOCK: dict[str, datetime] = {}
 CONSOLE_JS = Path(__file__).resolve().parents[2] / "console" / "js"
 WARM_UP_UNIT = "SE2321000131-ERHTANDBOR"
 
@@ -40,9 +41,11 @@ async def pipeline(
     broker: EmbeddedBroker, pg_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Pipeline]:
     log_dir = tmp_path_factory.mktemp("waves-pipeline")
+    CLOCK["start"] = datetime.now(UTC).replace(microsecond=0)
+    CLOCK["norra"] = CLOCK["start"] - timedelta(days=10)
     text = files("hypercare.org").joinpath("default_org.yaml").read_text(encoding="utf-8")
     org_file = log_dir / "org.yaml"
-    document = simulation_registry(yaml.safe_load(text), load_org(None), START)
+    document = simulation_registry(yaml.safe_load(text), load_org(None), CLOCK["start"])
     org_file.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
     settings = Settings(
         kafka_bootstrap=broker.bootstrap,
@@ -111,12 +114,12 @@ async def test_the_comparison_chart_shows_two_waves_per_100_users(
             **event(
                 "ticket.opened",
                 NAL_ED,
-                ticket_id=f"waves-{i}-{START.timestamp():.0f}",
+                ticket_id=f"waves-{i}-{CLOCK['start'].timestamp():.0f}",
                 channel="phone",
                 category="login",
                 priority=3,
             ),
-            **at(NORRA_GO_LIVE + timedelta(hours=1, minutes=5 * i)),
+            **at(CLOCK["norra"] + timedelta(hours=1, minutes=5 * i)),
         }
         for i in range(6)
     ]
