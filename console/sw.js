@@ -2,7 +2,7 @@
 // Network first (a deploy is seen at once), the cached copy when the network is gone.
 // API calls and the WebSocket are never intercepted: the outbox in IndexedDB handles offline writes.
 
-const CACHE = "hypercare-shell-v8";
+const CACHE = "hypercare-shell-v9";
 const SHELL = [
   "./",
   "index.html",
@@ -39,6 +39,7 @@ const SHELL = [
   "js/views/report.js",
   "js/views/signin.js",
   "js/views/tablet.js",
+  "js/views/waves.js",
 ];
 
 self.addEventListener("install", (event) => {

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hypercare.entrypoints.embedded_broker import EmbeddedBroker, free_port
 from hypercare.settings import Settings
@@ -87,6 +88,10 @@ def run_up(settings: Settings, *, simulate: bool = False, simulate_speed: float 
     if simulate:
         # The simulated cut-over goes live as the simulation starts: never-visited units count from then.
         env.setdefault("HYPERCARE_GO_LIVE_AT", datetime.now(UTC).isoformat(timespec="seconds"))
+        # Every process reads one registry whose waves are retimed around now: one going live, one in readiness,
+        # one finished (hypercare.entrypoints.simulator.waves).
+        env["HYPERCARE_ORG_FILE"] = str(_simulation_registry(settings))
+        print(f"Simulation: the org registry's waves retimed around now in {env['HYPERCARE_ORG_FILE']}", flush=True)
     try:
         children["worker"] = _spawn(["worker"], env)
         children["api"] = _spawn(["api", "--workers", str(api_workers)], env)
@@ -110,6 +115,32 @@ def run_up(settings: Settings, *, simulate: bool = False, simulate_speed: float 
         if broker is not None:
             broker.stop()
     return exit_code
+
+
+def _simulation_registry(settings: Settings) -> Path:
+    """The registry in use (``HYPERCARE_ORG_FILE`` or the shipped one) with its waves laid out for the simulation,
+    written to the data directory."""
+    from importlib.resources import files
+
+    import yaml
+
+    from hypercare.entrypoints.simulator.waves import simulation_registry
+    from hypercare.org.registry import load_org
+
+    source = settings.org_file
+    text = (
+        source.read_text(encoding="utf-8")
+        if source
+        else files("hypercare.org").joinpath("default_org.yaml").read_text(encoding="utf-8")
+    )
+    document = simulation_registry(yaml.safe_load(text), load_org(source), datetime.now(UTC))
+    target = settings.data_dir / "simulated_org.yaml"
+    target.write_text(
+        "# Written by `hypercare up --simulate`: the org registry with its waves retimed around the start.\n"
+        + yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    return target.resolve()
 
 
 def _port_free(port: int) -> bool:

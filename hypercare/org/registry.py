@@ -258,6 +258,16 @@ class OrgRegistry(_Node):
         return found
 
     @cached_property
+    def actual_go_live(self) -> dict[str, datetime]:
+        """Each unit whose wave has gone live: its wave's actual go-live (no fallback). What hours since go-live,
+        and so a threshold's phase, count from."""
+        return {
+            unit_id: datetime.fromisoformat(placement.go_live_at)
+            for unit_id, placement in self.placements.items()
+            if placement.go_live_at is not None
+        }
+
+    @cached_property
     def emergency_departments(self) -> list[UnitPlacement]:
         return [placement for placement in self.placements.values() if placement.kind == "ed"]
 
@@ -306,13 +316,21 @@ class OrgRegistry(_Node):
         return max(live, key=lambda wave: wave.actual_go_live or datetime.min.replace(tzinfo=UTC), default=None)
 
 
-def hours_since_go_live(go_live: datetime | str | None, now: datetime) -> float | None:
-    """Hours from a go-live (a datetime, or a placement's ``go_live_at``) to ``now``, two decimals; None before it."""
+def exact_hours_since(go_live: datetime | str | None, now: datetime | str) -> float | None:
+    """Hours from a go-live (a datetime or ISO text, e.g. a placement's ``go_live_at``) to ``now``, unrounded;
+    None before it. What a threshold phase is chosen by (``first_72h`` ends at the exact second)."""
     if go_live is None:
         return None
     start = datetime.fromisoformat(go_live) if isinstance(go_live, str) else go_live
-    hours = (now - start).total_seconds() / 3600
-    return round(hours, 2) if hours >= 0 else None
+    end = datetime.fromisoformat(now) if isinstance(now, str) else now
+    hours = (end - start).total_seconds() / 3600
+    return hours if hours >= 0 else None
+
+
+def hours_since_go_live(go_live: datetime | str | None, now: datetime) -> float | None:
+    """Hours from a go-live (a datetime, or a placement's ``go_live_at``) to ``now``, two decimals; None before it."""
+    hours = exact_hours_since(go_live, now)
+    return None if hours is None else round(hours, 2)
 
 
 class OrgFileError(ConfigFileError):

@@ -76,19 +76,34 @@ class LoginFailureRate(_Rule):
     failure_rate_above: Number | None = Field(default=None, ge=0, lt=1)
     rate_at_least: Number | None = Field(default=None, ge=0, le=1)
     min_attempts: StrictInt = Field(ge=1)
+    # The threshold's phases (other limits in the first hours after go-live), filled from it; not written here.
+    phases: tuple[shared.Phase, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
     def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, Mapping) or data.get("threshold") is None:
+        if not isinstance(data, Mapping):
+            return data
+        if data.get("threshold") is None:
+            if "phases" in data:
+                raise ValueError("phases belong to an entry of thresholds:; name it with 'threshold'")
             return data
         threshold = shared.login_rate(shared.resolve(shared.from_context(info.context), str(data["threshold"])))
-        written = [key for key in ("failure_rate_above", "rate_at_least", "min_attempts") if key in data]
+        written = [key for key in ("failure_rate_above", "rate_at_least", "min_attempts", "phases") if key in data]
         if written:
             raise ValueError(
                 f"{', '.join(written)}: comes from threshold {threshold.id!r}; remove it here or drop 'threshold'"
             )
-        return {**data, "rate_at_least": threshold.red, "min_attempts": max(1, threshold.min_volume)}
+        return {
+            **data,
+            "rate_at_least": threshold.red,
+            "min_attempts": max(1, threshold.min_volume),
+            "phases": tuple(threshold.phases),
+        }
+
+    def limits(self, hours: float | None) -> shared.Limits:
+        """Limit and minimum logins ``hours`` after the node's go-live (the threshold's phase, else the normal)."""
+        return shared.limits_at(self.phases, hours, yellow=None, red=self.limit, min_volume=self.min_attempts)
 
     @model_validator(mode="after")
     def _one_limit(self) -> LoginFailureRate:
@@ -96,7 +111,9 @@ class LoginFailureRate(_Rule):
             raise ValueError("give threshold (or failure_rate_above)")
         return self
 
-    def exceeded(self, rate: float) -> bool:
+    def exceeded(self, rate: float, limits: shared.Limits | None = None) -> bool:
+        if limits is not None and limits.red is not None:
+            return rate >= limits.red
         if self.rate_at_least is not None:
             return rate >= self.rate_at_least
         return self.failure_rate_above is not None and rate > self.failure_rate_above

@@ -45,21 +45,36 @@ class StopCriterion(BaseModel):
     not_met_at: Number = Field(ge=0)
     # Only for rates: below this many logins the rate is not judged ("ej bedömt"; it does not stop the roll-out).
     min_logins: StrictInt = Field(default=0, ge=0)
+    # The threshold's phases (other limits in the first hours after go-live), filled from it; not written here.
+    phases: tuple[shared.Phase, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
     def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, Mapping) or data.get("threshold") is None:
+        if not isinstance(data, Mapping):
+            return data
+        if data.get("threshold") is None:
+            if "phases" in data:
+                raise ValueError("phases belong to an entry of thresholds:; name it with 'threshold'")
             return data
         if data.get("metric") != "login_failure_rate_15m":
             raise ValueError("threshold applies to login_failure_rate_15m only; give not_met_at")
         threshold = shared.login_rate(shared.resolve(shared.from_context(info.context), str(data["threshold"])))
-        written = [key for key in ("not_met_at", "min_logins") if key in data]
+        written = [key for key in ("not_met_at", "min_logins", "phases") if key in data]
         if written:
             raise ValueError(
                 f"{', '.join(written)}: comes from threshold {threshold.id!r}; remove it here or drop 'threshold'"
             )
-        return {**data, "not_met_at": threshold.red, "min_logins": threshold.min_volume}
+        return {
+            **data,
+            "not_met_at": threshold.red,
+            "min_logins": threshold.min_volume,
+            "phases": tuple(threshold.phases),
+        }
+
+    def limits(self, hours: float | None) -> shared.Limits:
+        """Limit and minimum logins ``hours`` after go-live (the threshold's phase, else the normal ones)."""
+        return shared.limits_at(self.phases, hours, yellow=None, red=self.not_met_at, min_volume=self.min_logins)
 
     @model_validator(mode="after")
     def _min_logins_only_for_rates(self) -> StopCriterion:

@@ -255,20 +255,31 @@ class HealthRule(BaseModel):
     # Below this volume the figure is not assessed (grey, with its n), never green.
     volume: Condition | None = None
     reason: str = Field(min_length=1, max_length=300)
+    # Filled from the threshold's phases (other limits in the first hours after go-live); not written here.
+    phases: tuple[shared.Phase, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
     def _from_threshold(cls, data: Any, info: ValidationInfo) -> Any:
-        if not isinstance(data, Mapping) or data.get("threshold") is None:
+        if not isinstance(data, Mapping):
+            return data
+        if data.get("threshold") is None:
+            if "phases" in data:
+                raise ValueError("phases belong to an entry of thresholds:; name it with 'threshold'")
             return data
         threshold = shared.resolve(shared.from_context(info.context), str(data["threshold"]))
-        written = [key for key in ("metric", "yellow", "red", "volume", "direction") if key in data]
+        written = [key for key in ("metric", "yellow", "red", "volume", "direction", "phases") if key in data]
         if written:
             raise ValueError(
                 f"{', '.join(written)} come{'s' if len(written) == 1 else ''} from threshold {threshold.id!r}; "
                 "remove it here or drop 'threshold'"
             )
-        filled: dict[str, Any] = {**data, "metric": threshold.metric, "red": threshold.red}
+        filled: dict[str, Any] = {
+            **data,
+            "metric": threshold.metric,
+            "red": threshold.red,
+            "phases": tuple(threshold.phases),
+        }
         if threshold.yellow is not None:
             filled["yellow"] = threshold.yellow
         if threshold.volume is not None:
@@ -328,22 +339,29 @@ class HealthRule(BaseModel):
             raise ValueError(f"{unit_only[0]} exists only for roll-ups; remove 'unit' from levels")
         return self
 
-    def judge(self, value: Value) -> tuple[str, Value] | None:
-        """The triggered level and its threshold, or None."""
+    def limits(self, hours: float | None) -> shared.Limits:
+        """The limits ``hours`` after go-live (the threshold's phase, else the rule's own numbers)."""
+        minimum = self.volume.at_least if self.volume is not None else None
+        return shared.limits_at(self.phases, hours, yellow=self.yellow, red=self.red, min_volume=minimum)
+
+    def judge(self, value: Value, limits: shared.Limits | None = None) -> tuple[str, Value] | None:
+        """The triggered level and its threshold, or None (``limits``: a phase's; the rule's own when None)."""
+        yellow, red = (self.yellow, self.red) if limits is None else (limits.yellow, limits.red)
         reached: Callable[[Value, Value], bool] = (
             (lambda v, t: v >= t) if self.direction == "above" else (lambda v, t: v <= t)
         )
-        if self.red is not None and reached(value, self.red):
-            return "red", self.red
-        if self.yellow is not None and reached(value, self.yellow):
-            return "yellow", self.yellow
+        if red is not None and reached(value, red):
+            return "red", red
+        if yellow is not None and reached(value, yellow):
+            return "yellow", yellow
         return None
 
-    def describe(self, value: Value, threshold: Value, level: str) -> str:
+    def describe(self, value: Value, threshold: Value, level: str, phase: shared.Phase | None = None) -> str:
         try:
-            return self.reason.format(value=value, threshold=threshold, level=level)
+            text = self.reason.format(value=value, threshold=threshold, level=level)
         except (ValueError, TypeError, KeyError, IndexError):
-            return f"{self.id}: {value}"
+            text = f"{self.id}: {value}"
+        return text if phase is None else f"{text} (gräns för fas {phase.label})"
 
 
 class HealthRules(BaseModel):
@@ -372,6 +390,21 @@ class HealthRules(BaseModel):
     @cached_property
     def by_level(self) -> dict[str, tuple[HealthRule, ...]]:
         return {level: tuple(r for r in self.health if level in r.levels) for level in LEVELS}
+
+    @cached_property
+    def phase_sets(self) -> tuple[tuple[shared.Phase, ...], ...]:
+        """The distinct phase lists of the rules' thresholds (one per threshold with phases)."""
+        return tuple(dict.fromkeys(rule.phases for rule in self.health if rule.phases))
+
+    @cached_property
+    def phase_bounds(self) -> tuple[float, ...]:
+        """Every hour since go-live at which some rule's limits change, ascending."""
+        return tuple(sorted({bound for phases in self.phase_sets for bound in shared.phase_bounds(phases)}))
+
+    def phases_in_force(self, hours: float | None) -> list[str]:
+        """The phase ids in force ``hours`` after go-live, over every threshold the rules use (any level)."""
+        found = {phase.id for phases in self.phase_sets if (phase := shared.phase_at(phases, hours)) is not None}
+        return sorted(found)
 
 
 NAMING = Naming(items=("health",), noun="health rule")
@@ -408,23 +441,29 @@ def evaluate(
     *,
     children: Sequence[str] | None = None,
     units: Sequence[str] | None = None,
+    hours_since_go_live: float | None = None,
 ) -> dict[str, Any]:
     """``{"status", "reasons", "reason_codes", "not_assessed"}`` of one object; red reasons first, then file order.
 
     ``not_assessed`` lists the volume-gated figures below their volume (rule, metric, n, the minimum); the
     status is ``not_assessed`` when nothing triggered and no volume-gated figure could be judged.
+    ``hours_since_go_live`` picks a threshold's phase (:func:`hypercare.rules.thresholds.limits_at`); a hit
+    judged by a phase's limit carries ``phase`` in its code (else null) and says so in its reason, and ``phases``
+    lists the phases in force at these hours (over the whole rules file, so an
+    object's health changes whenever a phase ends, and the roll-ups above it are judged again).
     """
     ctx = MetricContext(obj, children, units)
     hits: list[tuple[int, int, str, dict[str, Any]]] = []
     pending: list[dict[str, Any]] = []
     judged_by_volume = False
     for order, rule in enumerate(rules.by_level.get(level, ())):
+        limits = rule.limits(hours_since_go_live) if rule.phases else None
         value = metric_value(rule.metric, ctx)
         if value is None or not all(condition.holds(ctx) for condition in rule.only_when):
             continue
         if rule.volume is not None:
             volume = metric_value(rule.volume.metric, ctx) or 0
-            minimum = rule.volume.at_least
+            minimum = rule.volume.at_least if limits is None else limits.min_volume
             if minimum is not None and volume < minimum:
                 pending.append(
                     {
@@ -437,12 +476,19 @@ def evaluate(
                 )
                 continue
             judged_by_volume = True
-        verdict = rule.judge(value)
+        verdict = rule.judge(value, limits)
         if verdict is None:
             continue
         status, threshold = verdict
-        code = {"rule": rule.id, "level": status, "value": value, "threshold": threshold}
-        hits.append((-_SEVERITY[status], order, rule.describe(value, threshold, status), code))
+        phase = limits.phase if limits is not None else None
+        code = {
+            "rule": rule.id,
+            "level": status,
+            "value": value,
+            "threshold": threshold,
+            "phase": None if phase is None else phase.id,
+        }
+        hits.append((-_SEVERITY[status], order, rule.describe(value, threshold, status, phase), code))
     hits.sort(key=lambda hit: (hit[0], hit[1]))
     if hits:
         status = COLOURS[-hits[0][0]]
@@ -455,4 +501,5 @@ def evaluate(
         "reasons": [hit[2] for hit in hits],
         "reason_codes": [hit[3] for hit in hits],
         "not_assessed": pending,
+        "phases": rules.phases_in_force(hours_since_go_live) if rules.phase_sets else [],
     }

@@ -256,19 +256,29 @@ class IncrementalPicture:
         """Compute a unit at ``ts`` and schedule its next moment; True when its summary or object changed."""
         self.computed[0] += 1
         go_live = self._org.go_live.get(unit_id)
-        summary = _unit_summary(unit_id, families, ts, self._present_here(unit_id, ts), go_live)
-        obj = _unit_object(self._placement(unit_id), summary, as_of="", rules=self._rules)
+        actual = self._org.actual_go_live.get(unit_id)
+        summary = _unit_summary(unit_id, families, ts, self._present_here(unit_id, ts), go_live, actual)
+        obj = _unit_object(self._placement(unit_id), summary, as_of="", rules=self._rules, now=ts)
         before = self._units.get(unit_id)
         self._units[unit_id] = (summary, obj)
-        self._schedule(unit_id, self._changes_at(families, ts, go_live.timestamp() if go_live else None))
+        self._schedule(unit_id, self._changes_at(families, ts, go_live.timestamp() if go_live else None, actual))
         if before is not None and before[1] == obj:
             return before[0] != summary
         self._changed["units"].add(unit_id)
         return True
 
-    def _changes_at(self, families: Mapping[str, Any] | None, ts: float, go_live: float | None) -> float:
+    def _changes_at(
+        self, families: Mapping[str, Any] | None, ts: float, go_live: float | None, actual: datetime | None
+    ) -> float:
         families = families or {}
+        # A threshold phase ends (e.g. 72 h after the actual go-live): the unit is judged again then.
+        start = actual.timestamp() if actual is not None else None
+        phase_end = min(
+            (end for bound in self._rules.phase_bounds if start is not None and (end := start + bound * 3600) > ts),
+            default=math.inf,
+        )
         return min(
+            phase_end,
             tickets_state.changes_at(families.get("tickets"), ts),
             access_state.changes_at(families.get("access"), ts),
             floorwalkers_state.changes_at(families.get("floorwalkers"), ts, self._presence_seconds, go_live),
@@ -294,7 +304,7 @@ class IncrementalPicture:
         child_level = _CHILD_LEVEL.get(level)
         ids = self._children[node]
         parts = [self._units[c] for c in ids] if child_level is None else [self._rollups[(child_level, c)] for c in ids]
-        summary, obj = _rollup(level, self._heads[node], parts, rules=self._rules)
+        summary, obj = _rollup(level, self._heads[node], parts, rules=self._rules, now=self._now or 0.0)
         before = self._rollups.get(node)
         self._rollups[node] = (summary, obj)
         if before is not None and before[1] == obj:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry, UnitPlacement
+from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry, UnitPlacement, exact_hours_since
 from hypercare.situation.health import STATUSES, HealthRules, evaluate
 from hypercare.situation.state import access as access_state
 from hypercare.situation.state import ed as ed_state
@@ -33,8 +33,12 @@ class Summary:
     floorwalkers: floorwalkers_state.FloorwalkersSummary = field(default_factory=floorwalkers_state.FloorwalkersSummary)
     ed: ed_state.EdSummary = field(default_factory=ed_state.EdSummary)
     unit_health: list[str] = field(default_factory=list)  # statuses of every unit below (roll-ups)
+    # The earliest actual go-live (epoch seconds) among the units below: a roll-up's hours since go-live.
+    first_go_live: float | None = None
 
     def merge(self, other: Summary) -> None:
+        if other.first_go_live is not None and (self.first_go_live is None or other.first_go_live < self.first_go_live):
+            self.first_go_live = other.first_go_live
         self.tickets.merge(other.tickets)
         self.access.merge(other.access)
         self.floorwalkers.merge(other.floorwalkers)
@@ -62,6 +66,7 @@ def _unit_summary(
     now: float,
     present: set[str] | None,
     go_live: datetime | None = None,
+    actual_go_live: datetime | None = None,
 ) -> Summary:
     families = families or {}
     go_live_ts = go_live.timestamp() if go_live is not None else None
@@ -70,10 +75,24 @@ def _unit_summary(
         access=access_state.summarize(families.get("access"), now),
         floorwalkers=floorwalkers_state.summarize(families.get("floorwalkers"), now, present, go_live_ts),
         ed=ed_state.summarize(families.get("ed"), now, unit_id),
+        first_go_live=actual_go_live.timestamp() if actual_go_live is not None else None,
     )
 
 
-def _unit_object(placement: UnitPlacement, summary: Summary, *, as_of: str, rules: HealthRules) -> dict[str, Any]:
+def _hours(first_go_live: float | None, now: float) -> float | None:
+    """Hours since go-live as a threshold phase is chosen by (epoch seconds in)."""
+    if first_go_live is None:
+        return None
+    return exact_hours_since(datetime.fromtimestamp(first_go_live, UTC), datetime.fromtimestamp(now, UTC))
+
+
+def _go_live_text(first_go_live: float | None) -> str | None:
+    return None if first_go_live is None else datetime.fromtimestamp(first_go_live, UTC).isoformat()
+
+
+def _unit_object(
+    placement: UnitPlacement, summary: Summary, *, as_of: str, rules: HealthRules, now: float
+) -> dict[str, Any]:
     obj: dict[str, Any] = {
         "unit_id": placement.unit_id,
         "name": placement.name,
@@ -86,24 +105,31 @@ def _unit_object(placement: UnitPlacement, summary: Summary, *, as_of: str, rule
         "as_of": as_of,
         **summary.blocks(rollup=False),
     }
-    obj["health"] = evaluate(rules, "unit", obj)
+    obj["health"] = evaluate(rules, "unit", obj, hours_since_go_live=_hours(summary.first_go_live, now))
     summary.unit_health.append(obj["health"]["status"])
     return obj
 
 
 def _rollup(
-    level: str, head: dict[str, Any], children: Sequence[tuple[Summary, dict[str, Any]]], *, rules: HealthRules
+    level: str,
+    head: dict[str, Any],
+    children: Sequence[tuple[Summary, dict[str, Any]]],
+    *,
+    rules: HealthRules,
+    now: float,
 ) -> tuple[Summary, dict[str, Any]]:
     summary = Summary()
     for child_summary, _ in children:
         summary.merge(child_summary)
-    obj = {**head, **summary.blocks(rollup=True)}
+    # The earliest go-live below: what the roll-up's hours since go-live (a threshold phase) count from.
+    obj = {**head, "go_live_at": _go_live_text(summary.first_go_live), **summary.blocks(rollup=True)}
     obj["health"] = evaluate(
         rules,
         level,
         obj,
         children=[child["health"]["status"] for _, child in children],
         units=summary.unit_health,
+        hours_since_go_live=_hours(summary.first_go_live, now),
     )
     obj["units_by_health"] = {status: summary.unit_health.count(status) for status in STATUSES}
     return summary, obj
@@ -130,8 +156,9 @@ def build_situation(
     def unit(placement: UnitPlacement) -> tuple[Summary, dict[str, Any]]:
         unit_id = placement.unit_id
         go_live = org.go_live.get(placement.unit_id)
-        summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live)
-        return summary, _unit_object(placement, summary, as_of=as_of, rules=rules)
+        actual = org.actual_go_live.get(unit_id)
+        summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live, actual)
+        return summary, _unit_object(placement, summary, as_of=as_of, rules=rules, now=ts)
 
     # (administration head, [(site head, [placements])])
     tree: list[tuple[dict[str, Any], list[tuple[dict[str, Any], list[UnitPlacement]]]]] = []
@@ -161,14 +188,16 @@ def build_situation(
         site_parts: list[tuple[Summary, dict[str, Any]]] = []
         for site_head, placements in sites:
             unit_parts = [unit(placement) for placement in placements]
-            site_summary, site_obj = _rollup("site", {**site_head, "as_of": as_of}, unit_parts, rules=rules)
+            site_summary, site_obj = _rollup("site", {**site_head, "as_of": as_of}, unit_parts, rules=rules, now=ts)
             site_obj["units"] = [obj for _, obj in unit_parts]
             site_parts.append((site_summary, site_obj))
-        admin_summary, admin_obj = _rollup("administration", {**admin_head, "as_of": as_of}, site_parts, rules=rules)
+        admin_summary, admin_obj = _rollup(
+            "administration", {**admin_head, "as_of": as_of}, site_parts, rules=rules, now=ts
+        )
         admin_obj["sites"] = [obj for _, obj in site_parts]
         admin_parts.append((admin_summary, admin_obj))
     region_head = {"region_id": org.region.id, "name": org.region.name, "as_of": as_of}
-    _, region_obj = _rollup("region", region_head, admin_parts, rules=rules)
+    _, region_obj = _rollup("region", region_head, admin_parts, rules=rules, now=ts)
 
     return {
         "as_of": as_of,
@@ -195,5 +224,6 @@ def summarize_unit(
     ts = now.timestamp()
     present = floorwalkers_state.presence(unit_states, ts, presence_minutes * 60)
     go_live = org.go_live.get(unit_id)
-    summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live)
-    return _unit_object(org.place(unit_id), summary, as_of=now.isoformat(), rules=rules)
+    actual = org.actual_go_live.get(unit_id)
+    summary = _unit_summary(unit_id, unit_states.get(unit_id), ts, present.get(unit_id), go_live, actual)
+    return _unit_object(org.place(unit_id), summary, as_of=now.isoformat(), rules=rules, now=ts)

@@ -156,6 +156,9 @@ class ReasonCode(_View):
     level: Literal["yellow", "red"]
     value: int | float
     threshold: int | float
+    phase: str | None = Field(
+        description="the threshold phase whose limit applied (e.g. first_72h); null: the normal limit"
+    )
 
 
 class NotAssessedFigure(_View):
@@ -173,6 +176,7 @@ class HealthView(_View):
     reasons: list[str] = Field(description="readable, red first")
     reason_codes: list[ReasonCode] = Field(description="the same hits, machine-readable, in the same order")
     not_assessed: list[NotAssessedFigure] = Field(description="figures below their minimum volume, in rule order")
+    phases: list[str] = Field(description="threshold phases in force here (by hours since go-live), e.g. first_72h")
 
 
 class UnitsByHealth(_View):
@@ -216,6 +220,9 @@ class _SiteFields(_View):
     site_id: str
     name: str
     administration_id: str
+    go_live_at: Timestamp | None = Field(
+        description="the earliest actual go-live among the units below (its threshold phase counts from it)"
+    )
     as_of: Timestamp
     tickets: TicketsBlock
     access: AccessBlock
@@ -241,6 +248,9 @@ class _AdministrationFields(_View):
     administration_id: str
     name: str
     wave_ids: list[str] = Field(description="the waves its units belong to (an administration may span waves)")
+    go_live_at: Timestamp | None = Field(
+        description="the earliest actual go-live among the units below (its threshold phase counts from it)"
+    )
     as_of: Timestamp
     tickets: TicketsBlock
     access: AccessBlock
@@ -265,6 +275,9 @@ class FlatAdministrationView(_AdministrationFields):
 class RegionView(_View):
     region_id: str
     name: str
+    go_live_at: Timestamp | None = Field(
+        description="the earliest actual go-live among the units below (its threshold phase counts from it)"
+    )
     as_of: Timestamp
     tickets: TicketsBlock
     access: AccessBlock

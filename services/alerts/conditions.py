@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from hypercare.org.registry import exact_hours_since
 from services.alerts.rules import (
     AlertRule,
     EdStatusMissing,
@@ -46,19 +47,31 @@ def _ed_status(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return status if isinstance(status, Mapping) else None
 
 
+def _hours(obj: Mapping[str, Any]) -> float | None:
+    """The node's hours since go-live at the picture's as_of (what health chose its threshold phase by)."""
+    go_live, as_of = obj.get("go_live_at"), obj.get("as_of")
+    if not isinstance(go_live, str) or not isinstance(as_of, str) or not as_of:
+        return None
+    return exact_hours_since(go_live, as_of)
+
+
 def login_failure_rate(rule: LoginFailureRate, obj: Mapping[str, Any]) -> Finding | None:
     access = _block(obj, "access")
     logins = _number(access.get("logins_15m"))
     rate = _number(access.get("login_failure_rate_15m"))
-    if logins is None or rate is None or logins < rule.min_attempts or not rule.exceeded(rate):
+    limits = rule.limits(_hours(obj)) if rule.phases else None
+    minimum = rule.min_attempts if limits is None or limits.min_volume is None else max(1, limits.min_volume)
+    if logins is None or rate is None or logins < minimum or not rule.exceeded(rate, limits):
         return None
     failures = access.get("login_failures_15m")
+    limit = rule.limit if limits is None or limits.red is None else float(limits.red)
+    phase = "" if limits is None or limits.phase is None else f" (fas {limits.phase.label})"
     return Finding(
         value=rate,
-        threshold=rule.limit,
+        threshold=limit,
         message=(
             f"Inloggningsfel {rate:.0%} ({failures} av {logins:.0f} inloggningar) senaste 15 min, "
-            f"gräns {rule.limit:.0%}"
+            f"gräns {limit:.0%}{phase}"
         ),
     )
 

@@ -23,6 +23,7 @@ from services.reports.frame import Frame
 from services.reports.labels import MONTHS
 from services.reports.period import Period, local_text
 from services.reports.trends import trend_series, trends_section
+from services.reports.waves_section import waves_comparison, waves_section
 
 CONTENT_VERSION = 1
 MAX_NOTE = 4000
@@ -108,6 +109,7 @@ async def build_snapshot(db: Database, context: ReportContext, period: Period, *
     risks = await coordination.open_risks(db, period)
     payloads = await _safety_payloads(db, activity, period)
     buckets, series = await trend_series(db, period)
+    comparison = await waves_comparison(db, frame)
 
     administrations = {
         "key": "administrations",
@@ -144,6 +146,7 @@ async def build_snapshot(db: Database, context: ReportContext, period: Period, *
         sections["duties"],
         sections["risks"],
         trends,
+        waves_section(frame, comparison),
     ]
     return {
         "version": CONTENT_VERSION,

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from hypercare.org.registry import UNMAPPED_ID, OrgRegistry
+from hypercare.org.registry import UNMAPPED_ID, OrgRegistry, exact_hours_since
 from services.stop_criteria.measures import UnitFigures
 from services.stop_criteria.rules import StopCriteria, StopCriterion
 
@@ -61,11 +61,28 @@ def _node_value(criterion: StopCriterion, figures: UnitFigures, units: set[str] 
     return total(figures.patient_safety_tickets_today), {}
 
 
-def _judge(criterion: StopCriterion, value: float, basis: Mapping[str, Any]) -> tuple[bool, bool]:
-    """(met, judged): a rate with too few logins behind it is not judged and counts as met."""
-    if criterion.min_logins and int(basis.get("logins", 0)) < criterion.min_logins:
-        return True, False
-    return value < criterion.not_met_at, True
+def _judge(
+    criterion: StopCriterion, value: float, basis: Mapping[str, Any], hours: float | None = None
+) -> tuple[bool, bool, float, str | None]:
+    """(met, judged, limit, phase): a rate with too few logins behind it is not judged and counts as met.
+
+    ``hours`` since the node's go-live pick the threshold's phase, as for health and alerts.
+    """
+    limits = criterion.limits(hours)
+    limit = float(limits.red if limits.red is not None else criterion.not_met_at)
+    min_logins = int(limits.min_volume or 0)
+    phase = None if limits.phase is None else limits.phase.id
+    if min_logins and int(basis.get("logins", 0)) < min_logins:
+        return True, False, limit, phase
+    return value < limit, True, limit, phase
+
+
+def _hours(org: OrgRegistry, units: set[str] | None, at: datetime) -> float | None:
+    """Hours since the earliest go-live among ``units`` (None: all): a roll-up's phase, as in the picture."""
+    go_lives = [
+        when for unit_id, when in org.actual_go_live.items() if (units is None or unit_id in units) and when <= at
+    ]
+    return exact_hours_since(min(go_lives), at) if go_lives else None
 
 
 def _state(met: bool, judged: bool) -> str:
@@ -104,22 +121,27 @@ def evaluate(
         if criterion.per == "administration":
             for admin_id, units in units_by_admin.items():
                 admin_value, admin_basis = _node_value(criterion, figures, units)
-                admin_met, admin_judged = _judge(criterion, admin_value, admin_basis)
-                breakdown.append(
-                    {
-                        "id": admin_id,
-                        "name": names.get(admin_id, "Okänd enhet"),
-                        "value": _number(admin_value),
-                        "met": admin_met,
-                        "judged": admin_judged,
-                        "state": _state(admin_met, admin_judged),
-                        **admin_basis,
-                    }
+                admin_met, admin_judged, admin_limit, admin_phase = _judge(
+                    criterion, admin_value, admin_basis, _hours(org, units, at) if criterion.phases else None
                 )
+                item: dict[str, Any] = {
+                    "id": admin_id,
+                    "name": names.get(admin_id, "Okänd enhet"),
+                    "value": _number(admin_value),
+                    "met": admin_met,
+                    "judged": admin_judged,
+                    "state": _state(admin_met, admin_judged),
+                    **admin_basis,
+                }
+                item |= {"limit": _number(admin_limit), "phase": admin_phase}
+                breakdown.append(item)
             met = all(item["met"] for item in breakdown)
             judged = any(item["judged"] for item in breakdown)
+            limit, phase = float(criterion.not_met_at), None
         else:
-            met, judged = _judge(criterion, value, basis)
+            met, judged, limit, phase = _judge(
+                criterion, value, basis, _hours(org, None, at) if criterion.phases else None
+            )
         results.append(
             {
                 "id": criterion.id,
@@ -127,7 +149,8 @@ def evaluate(
                 "metric": criterion.metric,
                 "unit": UNITS_OF_VALUE[criterion.metric],
                 "scope": criterion.per,
-                "limit": criterion.not_met_at,
+                "limit": _number(limit),
+                "phase": phase,
                 "min_logins": criterion.min_logins or None,
                 "value": _number(value),
                 **basis,

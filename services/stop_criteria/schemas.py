@@ -34,6 +34,8 @@ class AdministrationValue(Schema):
     state: CriterionState
     logins: int | None = Logins
     failures: int | None = Failures
+    limit: Number  # this administration's limit (a threshold phase's while the administration is in it)
+    phase: str | None  # the threshold phase whose limit applied; null: the normal limit
 
 
 class CriterionResult(Schema):
@@ -42,7 +44,8 @@ class CriterionResult(Schema):
     metric: str
     unit: str  # the unit of the value, in Swedish (andel, ärenden, timmar)
     scope: str  # region or administration
-    limit: Number  # not met from this value on
+    limit: Number  # not met from this value on (a threshold phase's limit while the region is in it)
+    phase: str | None  # the threshold phase whose limit applied (region scope; per administration in breakdown)
     min_logins: int | None
     value: Number
     logins: int | None = Logins

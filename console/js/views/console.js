@@ -15,6 +15,7 @@ import {
   badge, describeError, field, knownIssueItem, openFormDialog, openNewKnownIssueDialog,
   setKnownIssueStatus,
 } from "../ui.js";
+import { WavePanel } from "./waves.js";
 
 const RENDER_EVERY_MS = 250;
 const TREND_HOURS = 6;
@@ -60,6 +61,7 @@ export class ConsoleView {
     this.trendsLoad = latest();
     this.timer = null;
     this.lastRender = 0;
+    this.waves = new WavePanel(() => this.schedule());  // wave/area filter, timeline, comparison (views/waves.js)
     this.onChange = () => { this.live.subscribe(this.scopes()); this.schedule(); };
   }
 
@@ -89,6 +91,7 @@ export class ConsoleView {
       this.changesTimer = setInterval(() => { if (!this.changesLoad.pending) this.loadChanges(); }, CHANGES_REFRESH_MS);
       if (!this.changes || Date.now() - changesCache.at > CHANGES_REFRESH_MS / 2) this.loadChanges();
     }
+    this.waves.start();
     this.render();
   }
 
@@ -101,6 +104,7 @@ export class ConsoleView {
     clearTimeout(this.timer);
     this.trendsLoad.cancel();
     this.changesLoad.cancel();
+    this.waves.stop();
   }
 
   schedule() {
@@ -183,6 +187,7 @@ export class ConsoleView {
       this.renderNodeAlerts(kind, node),
       this.renderFigures(kind, node),
       this.renderTrends(kind, node),
+      kind === "region" ? this.waves.overview() : null,
       kind === "unit" ? this.renderUnitDetails(node) : this.renderChildren(kind, node));
   }
 
@@ -337,8 +342,9 @@ export class ConsoleView {
   renderChildren(kind, node) {
     const childKind = CHILD_KIND[kind];
     const all = worstFirst(this.live.children(kind, idOf(kind, node)));
+    const inWave = this.waves.narrow(all);  // the wave/area filter (views/waves.js)
     const children = tableFilter.redYellow
-      ? all.filter(([, child]) => ["red", "yellow"].includes(child.health?.status)) : all;
+      ? inWave.filter(([, child]) => ["red", "yellow"].includes(child.health?.status)) : inWave;
     const rows = children.map(([k, child]) => {
       const id = idOf(k, child);
       const tickets = child.tickets || {};
@@ -367,7 +373,7 @@ export class ConsoleView {
         h("td", {}, diverting ? h("span", { class: "pill pill--warn" }, t("fig.ed.diverting")) : ed.status
           ? `${formatNumber(ed.status.patients_waiting)}/${formatNumber(ed.status.capacity)}` : "–"));
     });
-    const hiddenRows = all.length - children.length;
+    const hiddenRows = inWave.length - children.length;
     const toggle = h("button", {
       type: "button", class: "button button--small filter-toggle", "aria-pressed": String(tableFilter.redYellow),
       dataset: { key: "filter-red-yellow", action: "filter-red-yellow" },
@@ -379,6 +385,7 @@ export class ConsoleView {
         hiddenRows ? h("p", { class: "muted small", dataset: { hiddenRows: String(hiddenRows) } },
           t("console.filter.hidden", { n: formatNumber(hiddenRows) })) : null,
         toggle),
+      this.waves.filterBar(), this.waves.shownNote(inWave, all.length),
       h("div", { class: "table-wrap", dataset: { scrollKey: "children" } },
         h("table", { class: "table" },
           h("thead", {}, h("tr", {},

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from hypercare.entrypoints.simulator.scenario import DIVERSION_DECIDED_BY, GO_LIVE_START, STOCKHOLM, CutoverScenario
+from hypercare.entrypoints.simulator.waves import FINISHED_HISTORY, HANDOVER_RATIONALE, WaveActions
 from hypercare.org.registry import OrgRegistry, load_org
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ async def run_simulation(
     tally = _Tally()
     cursor = scenario.start
     next_summary = mono_start + SUMMARY_EVERY_SECONDS
+    waves = WaveActions(scenario.org, seed=seed)
     log.info(
         "simulating the cut-over from %s (Europe/Stockholm) at %gx, seed %d, into %s",
         scenario.start.astimezone(STOCKHOLM).strftime("%Y-%m-%d %H:%M"),
@@ -109,6 +111,7 @@ async def run_simulation(
         base_url,
     )
     async with httpx.AsyncClient(base_url=base_url, timeout=30.0, transport=transport) as client:
+        await _wave_states(client, waves, seed=seed, token_source=token_source, token_chief=token_chief, tally=tally)
         while True:
             elapsed = time.monotonic() - mono_start
             finished = duration is not None and elapsed >= duration
@@ -121,7 +124,7 @@ async def run_simulation(
                 upper = scenario.start + timedelta(seconds=duration * speed)
             else:
                 upper = scenario_now()
-            events = scenario.events_between(cursor, upper, stamp=stamp)
+            events = scenario.events_between(cursor, upper, stamp=stamp) + waves.readiness_updates(upper, stamp)
             await _post_slice(client, events, token_source=token_source, token_chief=token_chief, tally=tally)
             cursor = upper
             if time.monotonic() >= next_summary or finished:
@@ -129,6 +132,49 @@ async def run_simulation(
                 next_summary = time.monotonic() + SUMMARY_EVERY_SECONDS
             if finished:
                 return
+
+
+async def _wave_states(
+    client: httpx.AsyncClient, waves: WaveActions, *, seed: int, token_source: str, token_chief: str, tally: _Tally
+) -> None:
+    """Before the cut-over traffic: the readiness wave's assessments, the finished wave's first days of traffic (at
+    their real times) and its handover decision (:mod:`hypercare.entrypoints.simulator.waves`)."""
+    now = datetime.now(UTC)
+    events = waves.readiness_at_start(now)
+    history, went_live = waves.history_org(), waves.finished_go_live
+    if history is not None and went_live is not None and waves.finished is not None:
+        members = set(waves.org.wave_units.get(waves.finished, []))
+        past = CutoverScenario(history, seed=seed + 1, start=went_live).events_between(
+            went_live, min(went_live + FINISHED_HISTORY, now), stamp=lambda at: at
+        )
+        events += [e for e in past if e["unit_id"] in members and e["type"] not in DECISION_TYPES]
+    if events:
+        await _post_slice(client, events, token_source=token_source, token_chief=token_chief, tally=tally)
+        log.info("waves: %d readiness assessments and earlier traffic of the finished wave posted", len(events))
+    if waves.finished is not None:
+        await _handover(client, waves.finished, token_chief)
+
+
+async def _handover(client: httpx.AsyncClient, wave_id: str, token: str) -> None:
+    """Record the finished wave's handover to support, as the coordination group would."""
+    body = {"handover_decision": "handover", "rationale": HANDOVER_RATIONALE}
+    headers = {"Authorization": f"Bearer {token}"}
+    for delay in (*RETRY_DELAYS, None):
+        try:
+            response = await client.post(f"/api/v1/waves/{wave_id}/exit/decisions", json=body, headers=headers)
+        except httpx.TransportError as error:
+            reason = str(error)
+        else:
+            if response.status_code == 200:
+                log.info("waves: the handover of %s to support is recorded", wave_id)
+                return
+            reason = f"HTTP {response.status_code}: {response.text[:200]}"
+            if response.status_code < 500 and response.status_code not in (408, 429):
+                delay = None
+        if delay is None:
+            log.warning("waves: the handover of %s was not recorded (%s)", wave_id, reason)
+            return
+        await asyncio.sleep(delay)
 
 
 async def _post_slice(

@@ -72,8 +72,11 @@ def test_shipped_login_failure_rate_boundaries() -> None:
     assert status(40, 0.10) == {
         "status": "yellow",
         "reasons": ["Inloggningsfel 10% senaste 15 min"],
-        "reason_codes": [{"rule": "login_failure_rate", "level": "yellow", "value": 0.1, "threshold": 0.1}],
+        "reason_codes": [
+            {"rule": "login_failure_rate", "level": "yellow", "value": 0.1, "threshold": 0.1, "phase": None}
+        ],
         "not_assessed": [],
+        "phases": [],
     }
     assert status(40, 0.25)["status"] == "red"
     # Below the thresholds section's 20 logins the rate is not assessed: grey with its n, never green.
@@ -90,6 +93,7 @@ def test_shipped_login_failure_rate_boundaries() -> None:
                 "min": 20,
             }
         ],
+        "phases": [],
     }
     assert status(0, 0.0)["status"] == "not_assessed"
     assert status(20, 0.5)["status"] == "red"

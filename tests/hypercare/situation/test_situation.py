@@ -192,6 +192,7 @@ def test_every_org_unit_appears_with_zeros() -> None:
                 "min": 20,
             }
         ],
+        "phases": [],
     }
     assert result["region"]["units_by_health"] == {"green": 0, "yellow": 0, "red": 0, "not_assessed": 5}
     assert result["region"]["health"]["status"] == "not_assessed"
@@ -423,8 +424,9 @@ def test_health_rolls_up_with_units_by_health() -> None:
     assert objects["C"]["health"] == {
         "status": "yellow",
         "reasons": ["1 öppna"],
-        "reason_codes": [{"rule": "open", "level": "yellow", "value": 1, "threshold": 1}],
+        "reason_codes": [{"rule": "open", "level": "yellow", "value": 1, "threshold": 1, "phase": None}],
         "not_assessed": [],
+        "phases": [],
     }
     assert objects["S1"]["health"]["status"] == "red"  # 1 of 2 units red = 0.5
     # A rules file without volumes (the older shape) judges everything: green stays green.

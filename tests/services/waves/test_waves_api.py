@@ -24,9 +24,12 @@ from services.readiness.schemas import UnitDetailWithReadiness
 from services.waves.schemas import Waves
 
 VGR = "SE2321000131"
+# The region's id is this module's own: region-wide roll-out decisions other tests store (for SE2321000131-R) must
+# not pause this registry's live wave in the shared database.
+REGION_TAG = new_id("w")[-6:].upper()
 KOMMUN = "SE2120001561"
 REGISTRY = f"""\
-region: {{id: {VGR}-R, name: Regionen, hsa_prefix: {VGR}}}
+region: {{id: {VGR}-R{REGION_TAG}, name: Regionen, hsa_prefix: {VGR}}}
 areas:
   - {{id: sodra, name: Södra (Sjuhärad)}}
   - {{id: norra, name: Norra (Fyrbodal)}}
@@ -156,20 +159,34 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
     }
     assert body == {
         "areas": [
-            {"area_id": "sodra", "name": "Södra (Sjuhärad)"},
-            {"area_id": "norra", "name": "Norra (Fyrbodal)"},
+            {
+                "area_id": "sodra",
+                "name": "Södra (Sjuhärad)",
+                "administration_ids": [f"{VGR}-FNH", f"{KOMMUN}-F"],
+                "site_ids": [f"{VGR}-SNHS", f"{KOMMUN}-SHT"],
+            },
+            {
+                "area_id": "norra",
+                "name": "Norra (Fyrbodal)",
+                "administration_ids": [f"{VGR}-FNH"],
+                "site_ids": [f"{VGR}-SNHN"],
+            },
         ],
         "waves": [
             {
                 "wave_id": "w1",
                 "name": "Våg 1",
                 "status": "live",
+                "registry_status": "live",
+                "rollout": None,
+                "handover": None,
                 "areas": ["sodra"],
                 "planned_go_live": "2024-11-12T05:30:00+01:00",
                 "actual_go_live": "2024-11-12T06:15:00+01:00",
                 "hours_since_go_live": hours(W1_GO_LIVE, as_of),
                 "unit_count": 2,
                 "administration_ids": [f"{VGR}-FNH"],
+                "site_ids": [f"{VGR}-SNHS"],
                 # Nobody has assessed its units: every one is red and blocks the gate.
                 "readiness": unassessed("w1", {"sodra": 2}, {f"{VGR}-FNH": 2}, [f"{VGR}-ENHA", f"{VGR}-ENHB"]),
             },
@@ -177,12 +194,16 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "wave_id": "w2",
                 "name": "Våg 2",
                 "status": "readiness",
+                "registry_status": "readiness",
+                "rollout": None,
+                "handover": None,
                 "areas": ["sodra", "norra"],
                 "planned_go_live": "2025-02-18T06:00:00+01:00",
                 "actual_go_live": None,
                 "hours_since_go_live": None,
                 "unit_count": 2,
                 "administration_ids": [f"{VGR}-FNH", f"{KOMMUN}-F"],
+                "site_ids": [f"{VGR}-SNHN", f"{KOMMUN}-SHT"],
                 "readiness": unassessed(
                     "w2",
                     {"norra": 1, "sodra": 1},
@@ -194,12 +215,16 @@ async def test_the_waves_answer_with_areas_go_live_status_and_units(api: WavesAp
                 "wave_id": "w3",
                 "name": "Våg 3",
                 "status": "paused",
+                "registry_status": "paused",
+                "rollout": None,
+                "handover": None,
                 "areas": [],
                 "planned_go_live": None,
                 "actual_go_live": None,
                 "hours_since_go_live": None,
                 "unit_count": 0,
                 "administration_ids": [],
+                "site_ids": [],
                 "readiness": unassessed("w3", {}, {}, []),
             },
         ],
@@ -258,12 +283,16 @@ async def test_openapi_shows_the_waves_shape(api: WavesApi) -> None:
         "wave_id",
         "name",
         "status",
+        "registry_status",
+        "rollout",
+        "handover",
         "areas",
         "planned_go_live",
         "actual_go_live",
         "hours_since_go_live",
         "unit_count",
         "administration_ids",
+        "site_ids",
         "readiness",
         "exit",
     }
