@@ -142,6 +142,8 @@ async def test_the_comparison_chart_shows_two_waves_per_100_users(
     assert "30 användare" in await norra.inner_text()
     titles = await norra.locator("svg rect title").evaluate_all("(els) => els.map((e) => e.textContent)")
     assert len(titles) == 72 and titles[1] == "timme 1: 20"
+    # The caption names the bucket it shows (the latest begun one), not a bare number that reads as a total.
+    assert re.fullmatch(r"timme \d+: [\d,]+", await norra.locator(".chart-value").inner_text())
     await chief.screenshot(path=str(artifacts / "waves-compare.png"), full_page=True)
 
     # In English, from the same strings table.

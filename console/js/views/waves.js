@@ -206,7 +206,11 @@ export class WavePanel {
     const unit = this.comparison.bucket_hours === 24 ? "day" : "hour";
     const charts = compared.map((wave, i) => {
       const begun = wave.buckets.filter((b) => b.figures);
-      const latestValue = begun.length ? begun[begun.length - 1].figures[measure] : null;
+      const latest = begun.length ? begun[begun.length - 1] : null;
+      const latestValue = latest ? latest.figures[measure] : null;
+      // The caption names its bucket ("timme 71: 0"): a bare number beside the bars read as the wave's total.
+      const shown = rate ? formatPercent(latestValue) : formatNumber(latestValue, 2);
+      const caption = latest ? `${t(`waves.compare.${unit}`, { n: latest.index })}: ${shown}` : shown;
       return h("div", { class: "wave-chart", dataset: { waveId: wave.wave_id } },
         columnChart({
           label: `${wave.name}`,
@@ -214,7 +218,7 @@ export class WavePanel {
           starts: wave.buckets.map((b) => b.start),
           labels: wave.buckets.map((b) => t(`waves.compare.${unit}`, { n: b.index })),
           max,
-          caption: rate ? formatPercent(latestValue) : formatNumber(latestValue, 2),
+          caption,
           variant: i % 2 ? "accent" : "neutral",
         }),
         h("p", { class: "muted small" },
