@@ -8,8 +8,12 @@ server's time from inside its process), posts R events/s for S seconds and print
   achieved rate; first snapshot p50/p95 (connect → snapshot, every client connecting at once); WebSocket
   handshake p50; post → WebSocket p50/p99 measured from the POST's answer (one probe login per 100 ms batch,
   timed at every client whose subscription holds its unit), and again for those posted after the first 2 s,
-  with when the slowest 1% were posted; bytes per client per second; clients dropped; how
-  the clients spread over the API processes; RSS of every server process at the end.
+  with when the slowest 1% were posted; bytes per client per second (on the wire, read at each client's socket,
+  and the messages' payload); clients dropped; how the clients spread over the API processes; the CPU of the API
+  and worker processes while posting; RSS of every server process at the end; the load average before and after.
+
+``--deflate on|off`` sets ``HYPERCARE_WEBSOCKET_DEFLATE`` for the API and has the clients offer permessage-deflate
+(the ``websockets`` client's default) or not (``compression=None``); it prints how many clients negotiated it.
 
 ``--subscribe`` says what each client shows (``scopes`` in its first, ``auth``, message; README "Live updates"):
 
@@ -25,7 +29,7 @@ Subscribed clients read the probe count from the merge patches (``patch.units.<i
 a patch names a unit by its key, not by a ``unit_id`` member); unsubscribed ones from the whole objects.
 
     .venv/bin/python benchmarks/gateway_load.py --units 2000 --clients 100 --rate 500 --api-workers 1 \\
-        --seconds 20 [--subscribe administration] [--database-url URL] [--probes 2]
+        --seconds 20 [--subscribe administration] [--deflate on|off] [--database-url URL] [--probes 2]
 
 Without --database-url it uses SQLite in a temporary directory (the embedded default).
 """
@@ -50,6 +54,7 @@ from typing import Any
 import httpx
 import websockets
 import yaml
+from websockets.asyncio.client import ClientConnection
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -185,6 +190,16 @@ def probe_login(unit: str) -> dict[str, Any]:
 
 
 # --- probe processes -------------------------------------------------------------------------------------
+class CountingConnection(ClientConnection):
+    """A client connection that counts the bytes its socket received (compressed ones, when deflate is on)."""
+
+    wire = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.wire += len(data)
+        super().data_received(data)
+
+
 async def _client(
     url: str,
     token: str,
@@ -193,6 +208,7 @@ async def _client(
     stop: Any,
     result: dict[str, Any],
     connected: asyncio.Event,
+    deflate: bool,
 ) -> None:
     """One WebSocket client: handshake and snapshot times, then the arrival time of every probe count."""
     scopes, probe_unit = plan
@@ -200,13 +216,23 @@ async def _client(
     marker = f'"unit_id":"{probe_unit}"'.encode()
     started = time.time()
     try:
-        ws = await websockets.connect(url, max_size=None, open_timeout=120, ping_interval=None)
+        ws = await websockets.connect(
+            url,
+            max_size=None,
+            open_timeout=120,
+            ping_interval=None,
+            compression="deflate" if deflate else None,
+            create_connection=CountingConnection,
+        )
     except Exception as error:
         result["failed"] = type(error).__name__
         connected.set()
         return
     result["handshake"] = time.time() - started
+    assert isinstance(ws, CountingConnection)
     result["process"] = ws.response.headers.get("x-hypercare-process", "?") if ws.response else "?"
+    extensions = ws.response.headers.get("sec-websocket-extensions", "") if ws.response else ""
+    result["deflate"] = "permessage-deflate" in extensions
     arrivals: dict[int, float] = {}
     received = 0
     try:
@@ -221,6 +247,7 @@ async def _client(
         connected.set()
         count_of = _count if scopes is None else _patched_count
         seen = count_of(raw, marker, probe_unit)
+        wire_from = ws.wire
         while not stop.is_set():
             try:
                 raw = await asyncio.wait_for(ws.recv(decode=False), 0.5)
@@ -229,6 +256,9 @@ async def _client(
             now = time.time()
             if go.is_set():
                 received += len(raw)
+                result["wire"] = ws.wire - wire_from
+            else:
+                wire_from = ws.wire  # the socket's count at the last message before the posting began
             count = count_of(raw, marker, probe_unit)
             if count is not None and (seen is None or count > seen):
                 first = seen + 1 if seen is not None else count
@@ -262,7 +292,14 @@ def _patched_count(raw: bytes, marker: bytes, unit: str) -> int | None:
 
 
 def probe_process(
-    url: str, token: str, plans: list[tuple[list[str] | None, str]], ready: Any, go: Any, stop: Any, out: Any
+    url: str,
+    token: str,
+    plans: list[tuple[list[str] | None, str]],
+    ready: Any,
+    go: Any,
+    stop: Any,
+    out: Any,
+    deflate: bool,
 ) -> None:
     """A probe process: one socket per plan on one event loop; its results go to ``out`` at the end."""
 
@@ -271,7 +308,7 @@ def probe_process(
         results: list[dict[str, Any]] = [{} for _ in range(clients)]
         connected = [asyncio.Event() for _ in range(clients)]
         tasks = [
-            asyncio.create_task(_client(url, token, plan, go, stop, result, done))
+            asyncio.create_task(_client(url, token, plan, go, stop, result, done, deflate))
             for plan, result, done in zip(plans, results, connected, strict=True)
         ]
         await asyncio.gather(*(done.wait() for done in connected))
@@ -294,6 +331,18 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes used so far (those gone count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
@@ -305,6 +354,7 @@ async def run(args: argparse.Namespace) -> None:
     org_file = workdir / "org.yaml"
     org = registry_file(args.units, org_file)
     plans = client_plans(org, args.subscribe, args.clients)
+    load = [os.getloadavg()[0]]
     probe_units = list(dict.fromkeys(unit for _, unit in plans))
     broker = EmbeddedBroker(log_file=workdir / "broker.log").start()
     processes: list[subprocess.Popen[bytes]] = []
@@ -320,6 +370,7 @@ async def run(args: argparse.Namespace) -> None:
             log_level="WARNING",
             org_file=org_file,
             rate_limit_ingest="1000000/minute",
+            websocket_deflate=args.deflate == "on",
         )
         upgrade_database(settings.effective_database_url)
         await ensure_topics(settings)
@@ -338,7 +389,7 @@ async def run(args: argparse.Namespace) -> None:
             print(
                 f"units {len(org.placements)}, clients {args.clients}, target {args.rate} events/s, api processes "
                 f"{args.api_workers}, probe processes {args.probes}, {args.seconds:g} s, subscribe {args.subscribe} "
-                f"({len(probe_units)} probe units), database "
+                f"({len(probe_units)} probe units), deflate {args.deflate}, database "
                 f"{settings.effective_database_url.split('://')[0]}, cores {os.cpu_count()}",
                 flush=True,
             )
@@ -351,7 +402,10 @@ async def run(args: argparse.Namespace) -> None:
             ws_url = base_url.replace("http", "ws") + "/ws/situation"
             starts = [sum(shares[:k]) for k in range(len(shares))]
             probes = [
-                ctx.Process(target=probe_process, args=(ws_url, token, plans[at : at + n], ready, go, stop, out))
+                ctx.Process(
+                    target=probe_process,
+                    args=(ws_url, token, plans[at : at + n], ready, go, stop, out, args.deflate == "on"),
+                )
                 for at, n in zip(starts, shares, strict=True)
                 if n
             ]
@@ -367,6 +421,13 @@ async def run(args: argparse.Namespace) -> None:
             filler = filler_events(org, batches * (per_batch - 1), f"l-{uuid.uuid4().hex[:6]}", set(probe_units))
             answered: dict[tuple[str, int], float] = {}
             accepted = 0
+            api_pids = [api.pid, *descendants(api.pid)]
+            probe_pids = [probe.pid for probe in probes if probe.pid is not None]
+            cpu_from = {
+                "api": cpu_seconds(api_pids),
+                "worker": cpu_seconds([worker.pid]),
+                "probes": cpu_seconds(probe_pids),
+            }
             go.set()
             start = time.time()
             for tick in range(batches):
@@ -380,6 +441,11 @@ async def run(args: argparse.Namespace) -> None:
                 if delay > 0:
                     await asyncio.sleep(delay)
             elapsed = time.time() - start
+            cpu = {
+                "api": (cpu_seconds(api_pids) - cpu_from["api"]) / elapsed,
+                "worker": (cpu_seconds([worker.pid]) - cpu_from["worker"]) / elapsed,
+                "probes": (cpu_seconds(probe_pids) - cpu_from["probes"]) / elapsed,
+            }
             await asyncio.sleep(3.0)
             go.clear()
             stop.set()
@@ -390,7 +456,7 @@ async def run(args: argparse.Namespace) -> None:
                 probe.join(30)
             rss = {f"api {pid}": rss_mib(pid)[0] for pid in [api.pid, *descendants(api.pid)]}
             rss[f"worker {worker.pid}"] = rss_mib(worker.pid)[0]
-        report(args, results, answered, accepted, elapsed, rss)
+        report(args, results, answered, accepted, elapsed, rss, cpu, load)
     finally:
         for process in processes:
             stop_process(process)
@@ -424,6 +490,8 @@ def report(
     accepted: int,
     elapsed: float,
     rss: dict[str, float],
+    cpu: dict[str, float],
+    load: list[float],
 ) -> None:
     connected = [r for r in results if "snapshot" in r]
     latencies = [
@@ -462,13 +530,23 @@ def report(
     )
     print(f"slowest 1% posted at:       {', '.join(f'{at} s' for at in when)} after the first post")
     per_client = sum(r.get("bytes", 0) for r in connected) / max(1, len(connected)) / elapsed
-    print(f"bytes per client per second:{per_client / 1024:8.1f} KiB")
+    wire = sum(r.get("wire", 0) for r in connected) / max(1, len(connected)) / elapsed
+    negotiated = sum(1 for r in connected if r.get("deflate"))
+    print(
+        f"bytes per client per second:{wire / 1024:8.1f} KiB on the wire ({per_client / 1024:.1f} KiB payload; "
+        f"deflate negotiated by {negotiated} of {len(connected)} clients)"
+    )
     dropped = sum(1 for r in results if r.get("dropped")) + sum(1 for r in results if "failed" in r)
     print(
         f"clients dropped:            {dropped:8d} (of {len(results)}; {len(results) - len(connected)} never connected)"
     )
     print(f"clients per API process:    {', '.join(f'{pid}: {n}' for pid, n in sorted(by_process.items()))}")
+    print(
+        f"CPU while posting:          API {cpu['api']:.2f} s/s, worker {cpu['worker']:.2f} s/s, probe processes "
+        f"{cpu['probes']:.2f} s/s (the clients' side: parsing, and inflating with deflate on)"
+    )
     print("RSS at the end:             " + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in rss.items()))
+    print(f"load average (1 min):       {load[0]:.2f} before the run, {os.getloadavg()[0]:.2f} at the end")
 
 
 def main() -> None:
@@ -485,6 +563,12 @@ def main() -> None:
         choices=["none", "administration", "overview", "tablet"],
         default="none",
         help="what each client subscribes to (see above)",
+    )
+    parser.add_argument(
+        "--deflate",
+        choices=["on", "off"],
+        default="off",
+        help="permessage-deflate: HYPERCARE_WEBSOCKET_DEFLATE for the API, offered by the clients or not",
     )
     asyncio.run(run(parser.parse_args()))
 

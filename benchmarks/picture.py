@@ -20,7 +20,8 @@ With ``--deflate`` it also weighs permessage-deflate (RFC 7692) for the WebSocke
 the hub encodes it once for every unscoped client, is compressed the way a connection with context takeover does
 (one raw-deflate stream per client, a sync flush per message). Compression is per connection, so its CPU is paid
 once per client: the line shows bytes per client per second with and without it, and the CPU it would take for
-``--clients`` clients (the gateway ships with it off: ``hypercare api`` passes ``ws_per_message_deflate=False``).
+``--clients`` clients (the gateway's setting is ``HYPERCARE_WEBSOCKET_DEFLATE``; ``gateway_load.py --deflate on``
+measures it at live clients).
 
     .venv/bin/python benchmarks/picture.py [--units 40 --units 2000] [--rate 500] [--tick 0.25] [--seconds 60]
         [--deflate --clients 1000]

@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     max_websockets: int = Field(default=1000, ge=1)
     # At most one snapshot per client this often; a resync asked for sooner is served when the time is up.
     websocket_resync_seconds: float = Field(default=2.0, ge=0)
+    # Permessage-deflate (RFC 7692) offered to WebSocket clients that ask for it: compressed per connection, so its
+    # CPU grows with clients, not with distinct messages (README "Permessage-deflate at 1,000 live clients").
+    websocket_deflate: bool = False
 
     # Alert notifications (services/notifications): who hears of which alert transition, at which escalation level
     # and org scope, by signed webhook, Teams or e-mail. Unset: no recipients but the webhook below.

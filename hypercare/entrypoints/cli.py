@@ -85,9 +85,8 @@ def api(
         port=settings.port,
         log_level=settings.log_level.lower(),
         ws_max_size=1 << 20,
-        # Compressing every delta once per client was a sixth of the gateway's CPU with 100 consoles
-        # (py-spy); deltas are small JSON on hospital networks, so they go uncompressed.
-        ws_per_message_deflate=False,
+        # HYPERCARE_WEBSOCKET_DEFLATE: compression runs once per client and message (README, measured at 1,000 clients).
+        ws_per_message_deflate=settings.websocket_deflate,
     )
 
 

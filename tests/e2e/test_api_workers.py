@@ -1,5 +1,6 @@
 """A gateway of two processes (``hypercare api --workers 2``) serves clients on both, with the same figures,
-and raises an alert once; a token revoked outside both closes its sockets in both within 5 s.
+and raises an alert once; a token revoked outside both closes its sockets in both within 5 s. The processes run
+with ``HYPERCARE_WEBSOCKET_DEFLATE`` on, which each of them reads: every client negotiates permessage-deflate.
 
 The real pipeline (worker, and the API as two uvicorn worker processes sharing one port) on the session's
 broker and a fresh PostgreSQL database of this module's own (so the alerts in it are only this test's). Each
@@ -70,7 +71,7 @@ async def pipeline(
     tmp_path: Path,
     webhook: tuple[list[dict[str, Any]], str],
 ) -> AsyncIterator[Pipeline]:
-    settings = settings_factory(database_url=own_pg_url, alert_webhook_url=webhook[1])
+    settings = settings_factory(database_url=own_pg_url, alert_webhook_url=webhook[1], websocket_deflate=True)
     async with running(settings, tmp_path, api_args=("--workers", "2")) as started:
         yield started
 
@@ -94,6 +95,7 @@ class Client:
     def __init__(self, connection: Any) -> None:
         self.connection = connection
         self.process = connection.response.headers["x-hypercare-process"]
+        self.extensions = connection.response.headers.get("sec-websocket-extensions", "")
         self.unit: dict[str, Any] | None = None
         self.alerts: dict[int, dict[str, Any]] = {}
 
@@ -163,6 +165,7 @@ async def test_two_api_processes_serve_clients_on_both_with_the_same_figures_and
         processes = {client.process for client in clients}
         assert len(processes) == 2, f"all {MAX_CONNECTS} connections went to one process: {processes}"
         assert str(pipeline.api.pid if pipeline.api else None) not in processes  # served by the workers
+        assert all(client.extensions.startswith("permessage-deflate") for client in clients)
 
         posted = [
             event(
