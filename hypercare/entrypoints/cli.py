@@ -449,8 +449,8 @@ def connector_run(
     url: Annotated[str | None, typer.Option(help="The API's base URL (default: HYPERCARE_CONNECTOR_API_URL).")] = None,
 ) -> None:
     """Run a connector: records posted, its cursor saved in Hypercare after each acknowledged batch."""
-    from hypercare.entrypoints.connectors.api import NotAcknowledged
-    from hypercare.entrypoints.connectors.servicenow import ConnectorConfigError, run_tickets
+    from hypercare.entrypoints.connectors.api import ConnectorConfigError, NotAcknowledged
+    from hypercare.entrypoints.connectors.servicenow import run_tickets
     from hypercare.entrypoints.connectors.signins import run_signins
     from hypercare.entrypoints.simulator.command import api_base_url
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 log = logging.getLogger(__name__)
+RETRY_MAX_SECONDS = 60.0
+
+
+class ConnectorConfigError(ValueError):
+    """A setting the connector needs is missing or wrong (the message names it)."""
+
+
 # Answers whose body says what became of every record: accepted, or refused and kept in the quarantine.
 ACKNOWLEDGED = frozenset({200, 403, 422})
 
@@ -91,3 +100,35 @@ def report(source: str, outcome: Outcome) -> None:
     )
     for item in outcome.rejected:
         log.warning("%s: record %s refused: %s", source, item.get("index"), item.get("reason"))
+
+
+async def poll_until_stopped(
+    api: SourcesApi,
+    *,
+    one_pass: Callable[[Any, int], Awaitable[None]],
+    poll_seconds: float,
+    once: bool,
+    stop: Callable[[], bool],
+) -> None:
+    """The connectors' loop: read the cursor, make ``one_pass`` (stored cursor, its version) until stopped or, with
+    ``once``, caught up; a pass not acknowledged is tried again with backoff, its cursor left where it was."""
+    backoff = 1.0
+    try:
+        while not stop():
+            try:
+                stored, version = await api.cursor()
+                await one_pass(stored, version)
+                backoff = 1.0
+                if once:
+                    return
+                await asyncio.sleep(poll_seconds)
+            except NotAcknowledged as error:
+                if once:
+                    raise
+                log.warning(
+                    "%s: %s; trying again in %.0f s (the cursor stays where it was)", api.source, error, backoff
+                )
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, RETRY_MAX_SECONDS)
+    except CursorTaken as error:
+        raise ConnectorConfigError(f"{error} (is another connector of {api.source!r} running?)") from None

@@ -12,7 +12,6 @@ Values are the Table API's stored ones (``sysparm_display_value=false``): times 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -23,16 +22,17 @@ from typing import Any
 
 import httpx
 
-from hypercare.entrypoints.connectors.api import CursorTaken, NotAcknowledged, SourcesApi, report
+from hypercare.entrypoints.connectors.api import (
+    ConnectorConfigError,
+    NotAcknowledged,
+    SourcesApi,
+    poll_until_stopped,
+    report,
+)
 from hypercare.settings import Settings
 
 log = logging.getLogger(__name__)
 MAX_SEEN = 2000
-RETRY_MAX_SECONDS = 60.0
-
-
-class ConnectorConfigError(ValueError):
-    """A setting the connector needs is missing or wrong (the message names it)."""
 
 
 @dataclass
@@ -188,25 +188,14 @@ async def run_tickets(
     """Poll until stopped (or, with ``once``, until caught up). Failures are retried with backoff, never skipped."""
     snow = ServiceNow(settings, transport=transport)
     api = SourcesApi(api_url, token, source)
-    backoff = 1.0
+
+    async def one_pass(stored: Any, version: int) -> None:
+        await poll_once(snow, api, Cursor.from_json(stored, since or default_since()), version)
+
     try:
-        while not stop():
-            try:
-                stored, version = await api.cursor()
-                cursor = Cursor.from_json(stored, since or default_since())
-                await poll_once(snow, api, cursor, version)
-                backoff = 1.0
-                if once:
-                    return
-                await asyncio.sleep(settings.connector_poll_seconds)
-            except NotAcknowledged as error:
-                if once:
-                    raise
-                log.warning("%s: %s; trying again in %.0f s (the cursor stays where it was)", source, error, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, RETRY_MAX_SECONDS)
-    except CursorTaken as error:
-        raise ConnectorConfigError(f"{error} (is another connector of {source!r} running?)") from None
+        await poll_until_stopped(
+            api, one_pass=one_pass, poll_seconds=settings.connector_poll_seconds, once=once, stop=stop
+        )
     finally:
         await snow.close()
         await api.close()

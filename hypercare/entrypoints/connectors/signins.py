@@ -11,14 +11,12 @@ pseudonymises them before anything else; a line that is not JSON is refused and 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from hypercare.entrypoints.connectors.api import CursorTaken, NotAcknowledged, SourcesApi, report
-from hypercare.entrypoints.connectors.servicenow import RETRY_MAX_SECONDS, ConnectorConfigError
+from hypercare.entrypoints.connectors.api import ConnectorConfigError, SourcesApi, poll_until_stopped, report
 from hypercare.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,23 +91,13 @@ async def run_signins(
     stop: Callable[[], bool] = lambda: False,
 ) -> None:
     api = SourcesApi(api_url, token, source)
-    backoff = 1.0
+
+    async def one_pass(stored: Any, version: int) -> None:
+        await pass_once(path, api, dict(stored or {}), version, settings.connector_batch_size)
+
     try:
-        while not stop():
-            try:
-                stored, version = await api.cursor()
-                await pass_once(path, api, dict(stored or {}), version, settings.connector_batch_size)
-                backoff = 1.0
-                if once:
-                    return
-                await asyncio.sleep(settings.connector_poll_seconds)
-            except NotAcknowledged as error:
-                if once:
-                    raise
-                log.warning("%s: %s; trying again in %.0f s (the cursor stays where it was)", source, error, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, RETRY_MAX_SECONDS)
-    except CursorTaken as error:
-        raise ConnectorConfigError(f"{error} (is another connector of {source!r} running?)") from None
+        await poll_until_stopped(
+            api, one_pass=one_pass, poll_seconds=settings.connector_poll_seconds, once=once, stop=stop
+        )
     finally:
         await api.close()
