@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import HTTPException, Request, status
+
 
 @dataclass(frozen=True)
 class RawItem:
@@ -51,4 +53,17 @@ def split_body(body: bytes, content_type: str | None) -> list[RawItem]:
             items.append(RawItem(index, line, json.loads(line)))
         except json.JSONDecodeError as error:
             items.append(RawItem(index, line, error=f"line is not valid JSON: {error.msg} at column {error.colno}"))
+    return items
+
+
+async def request_items(request: Request, *, limit: int, noun: str) -> list[RawItem]:
+    """The request's items (:func:`split_body`): 400 when the body cannot be read, 413 over ``limit`` ``noun``."""
+    try:
+        items = split_body(await request.body(), request.headers.get("content-type"))
+    except UnreadableBody as error:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
+    if len(items) > limit:
+        raise HTTPException(
+            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, f"{len(items)} {noun} in one request; the limit is {limit}"
+        )
     return items

@@ -21,7 +21,7 @@ from services.dependencies import (
     ReadinessDep,
     SettingsDep,
 )
-from services.ingest.body import UnreadableBody, split_body
+from services.ingest.body import request_items
 from services.ingest.diversions import ActiveDiversions
 from services.ingest.schemas import IngestResponse, QuarantinePage
 from services.ingest.service import describe, ingest_items
@@ -63,16 +63,7 @@ async def post_events(
 ) -> JSONResponse:
     # The body limit (HYPERCARE_MAX_BODY_BYTES, 413) and the nesting limit (422) are enforced for every
     # route by services.middleware.limits before the request gets here.
-    body = await request.body()
-    try:
-        items = split_body(body, request.headers.get("content-type"))
-    except UnreadableBody as error:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
-    if len(items) > settings.max_events_per_request:
-        raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            f"{len(items)} events in one request; the limit is {settings.max_events_per_request}",
-        )
+    items = await request_items(request, limit=settings.max_events_per_request, noun="events")
     try:
         result = await ingest_items(
             items=items,

@@ -24,7 +24,7 @@ from services.dependencies import (
     SettingsDep,
     SourcesDep,
 )
-from services.ingest.body import UnreadableBody, split_body
+from services.ingest.body import request_items
 from services.sources import store
 from services.sources.schemas import CursorIn, CursorOut, SourceRecordsResponse
 from services.sources.service import post_records, source_refusal
@@ -87,15 +87,7 @@ async def post_source_records(
             zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "timezone: not an IANA time zone such as UTC") from None
-    try:
-        records = split_body(await request.body(), request.headers.get("content-type"))
-    except UnreadableBody as error:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(error)) from None
-    if len(records) > settings.max_events_per_request:
-        raise HTTPException(
-            status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
-            f"{len(records)} records in one request; the limit is {settings.max_events_per_request}",
-        )
+    records = await request_items(request, limit=settings.max_events_per_request, noun="records")
     try:
         answer, result = await post_records(
             translator=translator,
