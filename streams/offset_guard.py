@@ -14,8 +14,10 @@ Event topics are never compacted and never written in transactions, so for them 
 offsets is always one of these. :class:`OffsetGuard` keeps, per partition, the next offset due
 for fetching and for processing; every seek resets both. A fetched record beyond its due offset
 is held back before it is queued (``streams.record_feed``); a batch record beyond its due offset is
-dropped and the partition is read again from the due offset. Only the offsets of records processed
-in order are committed, so a dropped record never lets a commit pass the records it waits for.
+dropped and the partition is read again from the due offset. A record before its due offset (delivered
+again without a seek) is dropped at both points: it was fetched and admitted already. Only the offsets
+of records processed in order are committed, so a dropped record never lets a commit pass the records
+it waits for.
 Table changelogs (compacted on Apache Kafka) are left alone.
 """
 
@@ -78,6 +80,15 @@ class OffsetGuard:
     def tracks(self, tp: TP) -> bool:
         return tp in self.process_due
 
+    def already_fetched(self, tp: TP, offset: int) -> bool:
+        """True for a record before the offset due: fetched once already since the last seek (a fetch that
+        answered again for a partition after a seek of another). Queued twice, the two copies could meet in
+        one batch, where the processor's per-state offsets cannot tell them apart."""
+        if not self.is_gapless(tp.topic):
+            return False
+        due = self.fetch_due.get(tp)
+        return due is not None and offset < due
+
     def fetched_in_order(self, tp: TP, offset: int) -> bool:
         """False for a record fetched past the offset due (it must not reach Faust)."""
         if not self.is_gapless(tp.topic):
@@ -104,7 +115,9 @@ class OffsetGuard:
                 # ``None``: not seen since start-up and no seek yet; Faust seeks before it processes.
                 self.process_due[tp] = record.offset + 1
                 self._rewinds.pop(tp, None)
-            elif record.offset > due and not self._gone(tp, due, record.offset):
+            elif record.offset < due:
+                continue  # admitted before, maybe in this very batch: a second copy would be counted twice
+            elif not self._gone(tp, due, record.offset):
                 if self._rewind_due(tp, due):
                     rewind[tp] = due
                 else:

@@ -2,7 +2,8 @@
 
 Exactness without transactions (the embedded broker has none, STACK_NOTES.md):
 - a record already folded into a unit's state is recognised by the last applied offset per source
-  partition, kept inside that same state value, so replay after a crash skips it;
+  partition, kept inside that same state value, so replay after a crash skips it (and a record delivered
+  twice within one batch by its position);
 - a resend of an already seen ``event_id`` (a new record) is recognised by the events table,
   which remembers the position of the first record that carried the id.
 Both checks are per record, so the result does not depend on where a crash cut a batch.
@@ -121,9 +122,18 @@ class BatchProcessor:
         result = BatchResult()
         fresh: list[tuple[Record, str, Event, str]] = []  # the store key of the state the event folds into
         working: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        # A state's offsets move only once the batch is stored, so a record delivered twice within one batch
+        # is recognised by its position here.
+        positions_seen: set[tuple[str, int, int]] = set()
 
         for record in records:
+            position = (record.topic, record.partition, record.offset)
             family = self._family_by_topic.get(record.topic)
+            if position in positions_seen:
+                result.replayed += 1
+                result.outcomes[family or "unknown", "replayed"] += 1
+                continue
+            positions_seen.add(position)
             if family is None:
                 result.dead_letters.append(DeadLetter(record, f"topic {record.topic!r} carries no event family"))
                 result.outcomes["unknown", "dead_letter"] += 1

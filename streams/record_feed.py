@@ -160,6 +160,7 @@ def _feed_fetched_records(original_wait_next_records: Callable[..., Any]) -> Cal
             batch = records.pop(tp)
             if active is not None and tp not in active and tp not in self._buffered_partitions:
                 continue
+            batch = [record for record in batch if not guard.already_fetched(tp, record.offset)]
             for index, record in enumerate(batch):
                 if not guard.fetched_in_order(tp, record.offset):
                     due = guard.fetch_due[tp]

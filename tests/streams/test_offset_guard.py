@@ -53,13 +53,32 @@ def test_a_jump_drops_the_rest_of_the_partition_and_asks_for_a_rewind() -> None:
     assert rewind == {TP(EVENTS, 0): 12}
 
 
-def test_records_already_processed_pass_for_the_processor_to_skip() -> None:
+def test_records_admitted_before_are_dropped_even_within_one_batch() -> None:
     g = guard()
     g.seeked(TP(EVENTS, 0), 10)
     g.admit(recs(10, 11, 12))
-    admitted, rewind = g.admit(recs(11, 12, 13))
-    assert [r.offset for r in admitted] == [11, 12, 13]
+    admitted, rewind = g.admit(recs(11, 12, 13, 12, 13, 14))
+    assert [r.offset for r in admitted] == [13, 14]
     assert rewind == {}
+
+
+def test_after_a_seek_back_the_same_records_are_admitted_again() -> None:
+    g = guard()
+    g.seeked(TP(EVENTS, 0), 10)
+    g.admit(recs(10, 11, 12))
+    g.seeked(TP(EVENTS, 0), 11)  # recovery: back to the committed offset
+    assert [r.offset for r in g.admit(recs(11, 12))[0]] == [11, 12]
+
+
+def test_a_record_fetched_again_without_a_seek_is_not_queued_twice() -> None:
+    g = guard()
+    tp = TP(EVENTS, 0)
+    g.seeked(tp, 10)
+    assert [g.fetched_in_order(tp, o) for o in (10, 11, 12)] == [True, True, True]
+    assert [g.already_fetched(tp, o) for o in (11, 12, 13)] == [True, True, False]
+    g.seeked(tp, 11)
+    assert not g.already_fetched(tp, 11)
+    assert not g.already_fetched(TP(CHANGELOG, 0), 0)  # compacted topics: never judged
 
 
 def test_a_rewind_under_way_is_not_asked_for_again_until_it_is_overdue() -> None:
