@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Index, Integer, MetaData, String, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -81,6 +81,13 @@ class StoredEvent(Base):
     __table_args__ = (
         Index("ix_events_unit_id_occurred_at", "unit_id", "occurred_at"),
         Index("ix_events_type_occurred_at", "type", "occurred_at"),
+        # A ticket's events by its id (migration 0012, PostgreSQL only): the ticket readers' ``IN (candidates)``
+        # stays a lookup per candidate whatever the planner guesses (SQLite indexes the candidates itself).
+        Index(
+            "ix_events_ticket_id",
+            text("(payload ->> 'ticket_id')"),
+            postgresql_where=text("type IN ('ticket.opened', 'ticket.updated', 'ticket.resolved')"),
+        ).ddl_if(dialect="postgresql"),
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, case, cast, func, select
 
 from hypercare.contract.events import EdStatus, Event, FloorwalkerCheckin, FloorwalkerCheckout, stored_event
 from hypercare.org.registry import OrgRegistry
@@ -44,11 +44,13 @@ class EdLoad:
     max_waiting: int | None = None
     max_occupancy: float | None = None  # patients in the department / capacity
 
-    def note(self, waiting: int, occupancy: float | None) -> None:
-        self.reports += 1
-        self.max_waiting = _max(self.max_waiting, waiting)
-        if occupancy is not None:
-            self.max_occupancy = _max(self.max_occupancy, occupancy)
+    def add(self, reports: int, max_waiting: int | None, max_occupancy: float | None) -> None:
+        """Another group of reports: counts add up, maxima are the larger."""
+        self.reports += reports
+        if max_waiting is not None:
+            self.max_waiting = _max(self.max_waiting, max_waiting)
+        if max_occupancy is not None:
+            self.max_occupancy = _max(self.max_occupancy, max_occupancy)
 
 
 @dataclass
@@ -247,19 +249,29 @@ async def _floorwalkers(db: Database, tallies: _Tallies, period: Period, presenc
 
 
 async def _ed_status(db: Database, tallies: _Tallies, eds: dict[str, EdUnit], period: Period) -> None:
-    waiting, inside = payload_int("patients_waiting"), payload_int("patients_in_department")
+    """Reports, most waiting and highest occupancy per ED, counted by the database (one row per unit).
+
+    Occupancy is the double-precision quotient on both dialects (as Python's ``/``), rounded after the maximum:
+    rounding never changes which value is largest, so the figure is the maximum of the rounded ones.
+    """
     capacity = payload_int("capacity")
-    query = select(
-        StoredEvent.unit_id,
-        waiting.label("waiting"),
-        inside.label("inside"),
-        capacity.label("capacity"),
-    ).where(*_in_period(period, "ed.status"))
+    occupancy = case((capacity != 0, cast(payload_int("patients_in_department"), Float) / capacity), else_=None)
+    query = (
+        select(
+            StoredEvent.unit_id,
+            func.count().label("reports"),
+            func.max(payload_int("patients_waiting")).label("max_waiting"),
+            func.max(occupancy).label("max_occupancy"),
+        )
+        .where(*_in_period(period, "ed.status"))
+        .group_by(StoredEvent.unit_id)
+    )
     for row in await _rows(db, query):
-        occupancy = round(row.inside / row.capacity, 6) if row.capacity else None
-        eds.setdefault(row.unit_id, EdUnit(unit_id=row.unit_id)).load.note(row.waiting, occupancy)
+        highest = round(float(row.max_occupancy), 6) if row.max_occupancy is not None else None
+        waiting = int(row.max_waiting) if row.max_waiting is not None else None
+        eds.setdefault(row.unit_id, EdUnit(unit_id=row.unit_id)).load.add(row.reports, waiting, highest)
         for tally in tallies.of(row.unit_id):
-            tally.ed.note(row.waiting, occupancy)
+            tally.ed.add(row.reports, waiting, highest)
     # The latest report of every ED at the state moment, however old.
     latest_at = (
         select(StoredEvent.unit_id, func.max(StoredEvent.occurred_at).label("at"))

@@ -15,7 +15,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select, true
 
 from hypercare.contract.events import Event, stored_event
 from hypercare.situation.facts.diversions import Diversion, DiversionKey, fold_diversions, hours_per_unit
@@ -65,11 +65,17 @@ async def logins(db: Database, *, at: datetime) -> tuple[Counter[str], Counter[s
     return attempts, failures
 
 
-async def _ticket_events(db: Database, candidates: Any, *, at: datetime) -> list[Event]:
-    """Every ticket event at or before ``at`` of the tickets ``candidates`` (a subquery of ticket ids)."""
-    query = select(StoredEvent.payload).where(
+def ticket_events_query(candidates: Any, *, at: datetime) -> Select[tuple[dict[str, Any]]]:
+    """Every ticket event at or before ``at`` of the tickets ``candidates`` (a subquery of ticket ids); on
+    PostgreSQL each candidate is looked up in ``ix_events_ticket_id`` (migration 0012)."""
+    return select(StoredEvent.payload).where(
         StoredEvent.type.in_(TICKET_TYPES), StoredEvent.occurred_at <= at, payload_text("ticket_id").in_(candidates)
     )
+
+
+async def _ticket_events(db: Database, candidates: Any, *, at: datetime) -> list[Event]:
+    """Every ticket event at or before ``at`` of the tickets ``candidates``, read through the contract models."""
+    query = ticket_events_query(candidates, at=at)
     async with db.sessions() as session:
         return [stored_event(payload) for payload in (await session.execute(query)).scalars()]
 
@@ -124,18 +130,28 @@ async def tickets_opened_in(db: Database, *, since: datetime, until: datetime, a
     return [ticket for ticket in tickets.values() if ticket.opened_at is not None and since <= ticket.opened_at < until]
 
 
+def flagged_opened(*, since: datetime, at: datetime) -> Any:
+    """The ids of tickets with a ``ticket.opened`` flagged as a patient-safety risk in ``[since, at]`` (a subquery)."""
+    return (
+        select(payload_text("ticket_id"))
+        .where(
+            StoredEvent.type == "ticket.opened",
+            StoredEvent.occurred_at >= since,
+            StoredEvent.occurred_at <= at,
+            StoredEvent.payload["patient_safety"].as_boolean().is_(true()),
+        )
+        .scalar_subquery()
+    )
+
+
 async def patient_safety_tickets(db: Database, *, since: datetime, at: datetime) -> Counter[str]:
     """Tickets first opened in ``[since, at]`` flagged as a patient-safety risk, per unit.
 
     The earliest opening decides both the moment and the flag (a resend today of yesterday's ticket
-    does not count today).
+    does not count today). Only tickets with a flagged opening today are read: a ticket that counts has one,
+    its earliest.
     """
-    opened_today = (
-        select(payload_text("ticket_id"))
-        .where(StoredEvent.type == "ticket.opened", StoredEvent.occurred_at >= since, StoredEvent.occurred_at <= at)
-        .scalar_subquery()
-    )
-    tickets = fold_tickets(await _ticket_events(db, opened_today, at=at), as_of=at)
+    tickets = fold_tickets(await _ticket_events(db, flagged_opened(since=since, at=at), at=at), as_of=at)
     return Counter(
         ticket.unit_id
         for ticket in tickets.values()
