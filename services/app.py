@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import HTTPConnection
 
+from hypercare.collector import freeze_what_start_built, tune_collector
 from hypercare.observability import metrics
 from hypercare.observability.logging import install as install_log_scrubber
 from hypercare.observability.readiness import broker_problem, database_problem
@@ -134,6 +135,15 @@ def _database_errors(settings: Settings) -> Callable[[Request, Exception], Await
         )
 
     return handler
+
+
+def serve_app() -> FastAPI:
+    """The app as ``hypercare api`` serves it (uvicorn's factory, in every API process): settings from the
+    environment, the garbage collector tuned for a long-running process (``hypercare.collector``)."""
+    tune_collector()
+    app = create_app()
+    freeze_what_start_built()
+    return app
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -6,6 +6,7 @@ import asyncio
 
 from faust.worker import Worker
 
+from hypercare.collector import freeze_what_start_built, tune_collector
 from hypercare.settings import Settings
 from hypercare.topics import ensure_topics
 from streams.app import create_app
@@ -18,7 +19,9 @@ def run_worker(settings: Settings) -> None:
     finally:
         loop.close()
     asyncio.set_event_loop(asyncio.new_event_loop())
+    tune_collector()  # its states are a large heap too (hypercare.collector)
     app = create_app(settings)
+    freeze_what_start_built()
     worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     # Faust's terminal spinner sets the root logger to DEBUG so that it spins on every record: every
     # aiokafka debug message was then built and formatted, about 8% of the worker's CPU.

@@ -78,7 +78,7 @@ def api(
     # An import string and a factory: with workers > 1 uvicorn starts each process from it, reading Settings from
     # the environment; migrations are not run here (`hypercare db upgrade` or `hypercare up` runs them once first).
     uvicorn.run(
-        "services.app:create_app",
+        "services.app:serve_app",
         factory=True,
         workers=workers,
         host=settings.host,

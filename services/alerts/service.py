@@ -41,7 +41,7 @@ from hypercare.storage.alert_models import Alert
 from hypercare.storage.db import Database
 from hypercare.storage.models import utcnow
 from services.alerts import store
-from services.alerts.engine import evaluate
+from services.alerts.engine import Checked, evaluate
 from services.alerts.ownership import AlertOwnership
 from services.alerts.rules import SEVERITIES, AlertRules
 from services.alerts.schemas import AlertDetail, AlertList, AlertOut, NotificationOut
@@ -77,6 +77,7 @@ class AlertService:
         self._ready = ready
         self._outbox = outbox
         self._known: dict[int, dict[str, Any]] = {}  # active alerts as last pushed to the hub
+        self._checked = Checked()  # findings of the last round, reused for the nodes whose objects did not change
         self._lock = asyncio.Lock()
         self._supervisor: Supervisor | None = None
         self._ownership = ownership  # None: the only process (tests, a single gateway without the lock)
@@ -119,7 +120,7 @@ class AlertService:
         now, flat = latest
         async with self._lock:
             rows = await store.active_alerts(self._db)
-            transitions = evaluate(flat, [store.open_alert(row) for row in rows], now, self._rules)
+            transitions = evaluate(flat, [store.open_alert(row) for row in rows], now, self._rules, self._checked)
             applied = await store.apply(self._db, transitions, record=self._record) if transitions else []
             for item in applied:
                 self._announce(item)

@@ -534,3 +534,47 @@ def test_a_red_administration_has_a_health_red_alarm_that_says_why() -> None:
     assert (by_node["F1"].value, by_node["F1"].threshold) == (2.0, 1.0)
     # When the failures leave the window the administration is no longer red and the alarm resolves.
     assert [t.reason for t in timeline.at(at(minutes=15)) if isinstance(t, Resolve)] == ["cleared"] * 3
+
+
+def test_reusing_the_findings_of_unchanged_nodes_gives_the_same_transitions_and_skips_their_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The gateway keeps a node's object while the node does not change (``services.gateway.hub``); the alert
+    round then reuses that node's findings (``Checked``). Every round must equal a round that checks all."""
+    import services.alerts.engine as engine
+    from services.gateway.hub import diff
+
+    checks = {"n": 0}
+    real_check = engine.check
+
+    def counting(rule: Any, obj: Any) -> Any:
+        checks["n"] += 1
+        return real_check(rule, obj)
+
+    monkeypatch.setattr(engine, "check", counting)
+    timeline = Timeline()
+    timeline.add(logins("A", at(minutes=1), ok=20, failed=10), logins("B", at(minutes=40), ok=30))
+    timeline.add(opened("A", "P1", at(minutes=2), priority=1), resolved("A", "P1", at(minutes=50)))
+    timeline.add(opened("B", "PS", at(minutes=5), patient_safety=True), ed_status(at(minutes=3), waiting=40))
+    timeline.add(ed_status(at(minutes=70), waiting=5))
+    checked = engine.Checked()
+    spared = 0
+    last: dict[str, Any] = {}
+    moments = [at(minutes=m) for m in (0, 1, 2, 3, 3, 10, 20, 35, 36, 50, 70, 71, 120, 240, 240)]
+    for now in moments:
+        picture = timeline.flat(now)
+        changed = diff(last, picture)
+        last = {kind: {**last.get(kind, {}), **objects} for kind, objects in changed.items()}  # as the hub keeps it
+        open_alerts = list(timeline.open.values())
+        checks["n"] = 0
+        everything = evaluate(last, open_alerts, now, SHIPPED)
+        all_checks = checks["n"]
+        checks["n"] = 0
+        assert evaluate(last, open_alerts, now, SHIPPED, checked) == everything
+        if not any(changed.values()):
+            assert checks["n"] == 0
+        assert checks["n"] <= all_checks
+        spared += all_checks - checks["n"]
+        timeline.at(now)  # the store moves on with the same transitions
+    assert timeline.raised, "the scenario raises alerts"
+    assert spared > 0
