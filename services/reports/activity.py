@@ -221,7 +221,8 @@ async def _floorwalkers(db: Database, tallies: _Tallies, period: Period, presenc
     A visit and presence follow the shared rules (:mod:`hypercare.situation.facts.presence`): a break
     check-in is not a visit, and a walker on a break is counted apart from those on the unit. The period's
     figures are counted by the database per unit and walker; presence is folded from each walker's latest event
-    on each unit (by the fold's order), the only event of theirs the fold's presence depends on.
+    (by the fold's order), the only event of theirs the fold's presence depends on: it decides where they are,
+    and when it is a check-in, it is their latest check-in there, whose status tells a break.
     """
     walker = payload_text("walker_id")
     checkin = StoredEvent.type == "floorwalker.checkin"
@@ -250,7 +251,7 @@ async def _floorwalkers(db: Database, tallies: _Tallies, period: Period, presenc
             tally.escalations += row.escalations
     reach = max(presence_minutes * 60, presence.WALKER_TTL)
     newest = func.row_number().over(
-        partition_by=[walker, StoredEvent.unit_id],
+        partition_by=[walker],
         order_by=[StoredEvent.occurred_at.desc(), checkin.desc(), CodePointOrder(StoredEvent.event_id).desc()],
     )
     ranked = (
