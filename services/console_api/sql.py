@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, case, cast, false, func
+from sqlalchemy import BigInteger, Integer, String, case, cast, false, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from hypercare.org.registry import UNMAPPED_ID, OrgRegistry
 from hypercare.storage.models import StoredEvent
@@ -21,6 +24,24 @@ def epoch_seconds(dialect: str) -> ColumnElement[Any]:
         # Stored as naive UTC text (hypercare.storage.models.UTCDateTime).
         return cast(func.strftime("%s", StoredEvent.occurred_at), Integer)
     raise NotImplementedError(f"unsupported database dialect {dialect!r}")
+
+
+class CodePointOrder(FunctionElement[str]):
+    """A text column ordered by code point, as Python compares strings: ``COLLATE "C"`` on PostgreSQL (whose
+    database collation may be a language's), the column itself on SQLite (binary collation by default)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(CodePointOrder)
+def _code_point_order(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(CodePointOrder, "postgresql")
+def _code_point_order_postgresql(element: CodePointOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'{compiler.process(next(iter(element.clauses)), **kw)} COLLATE "C"'
 
 
 def count_where(condition: Any, name: str) -> Any:

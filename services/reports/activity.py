@@ -10,22 +10,22 @@ diversions, the latest ED report) are read at ``counted_until``.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, select
+from sqlalchemy import Float, and_, case, cast, func, or_, select, true
 
-from hypercare.contract.events import EdStatus, Event, FloorwalkerCheckin, FloorwalkerCheckout, stored_event
+from hypercare.contract.events import EdStatus, Event, stored_event
 from hypercare.org.registry import OrgRegistry
 from hypercare.situation.facts import presence
 from hypercare.situation.facts.diversions import Diversion, fold_diversions
-from hypercare.situation.facts.tickets import Ticket, fold_tickets
+from hypercare.situation.facts.tickets import Ticket
 from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent
-from services.console_api.sql import TICKET_TYPES, payload_int, payload_text
+from services.console_api.sql import CodePointOrder, count_where, payload_int, payload_text
 from services.reports.period import Period
+from services.stop_criteria.measures import patient_safety_opened, unit_tickets
 
 REGION = "region"
 FLOORWALKER_TYPES = ("floorwalker.checkin", "floorwalker.checkout")
@@ -109,13 +109,13 @@ class Activity:
     """The folded period: tallies per administration id (and ``REGION``), tickets, diversions, EDs."""
 
     tallies: dict[str, Tally]
-    tickets: dict[tuple[str, str], Ticket]
+    safety_tickets: list[Ticket]  # the patient-safety tickets opened in the period
     diversions: list[Diversion]
     eds: dict[str, EdUnit]
 
     def patient_safety_tickets(self, period: Period) -> list[Ticket]:
         """Patient-safety tickets opened in the period, oldest first."""
-        found = [t for t in self.tickets.values() if t.patient_safety and _inside(t.opened_at, period)]
+        found = [t for t in self.safety_tickets if _inside(t.opened_at, period)]
         return sorted(found, key=lambda t: (t.opened_at or period.start, t.unit_id, t.ticket_id))
 
 
@@ -147,30 +147,28 @@ async def _stored(db: Database, *conditions: Any) -> list[Event]:
         ]
 
 
-async def _tickets(db: Database, period: Period) -> dict[tuple[str, str], Ticket]:
-    """Every ticket with an event before ``counted_until``, by the shared ticket fold."""
-    events = await _stored(db, StoredEvent.type.in_(TICKET_TYPES), StoredEvent.occurred_at < period.counted_until)
-    return fold_tickets(events)
-
-
-def _fold_tickets(tallies: _Tallies, tickets: Iterable[Ticket], period: Period) -> None:
-    for ticket in tickets:
+async def _tickets(db: Database, tallies: _Tallies, period: Period) -> list[Ticket]:
+    """Ticket figures of the period, counted by the database as the stop criteria count them
+    (:func:`~services.stop_criteria.measures.unit_tickets`); the patient-safety tickets opened in it, folded one
+    by one (:func:`~services.stop_criteria.measures.patient_safety_opened`)."""
+    units = await unit_tickets(db, since=period.start, until=period.counted_until)
+    for unit_id, unit in units.items():
+        for tally in tallies.of(unit_id):
+            tally.tickets_opened += unit.opened
+            if unit.opened:
+                tally.units_with_tickets.add(unit_id)
+            for category, count in unit.opened_by_category.items():
+                tally.opened_by_category[category] = tally.opened_by_category.get(category, 0) + count
+            tally.tickets_resolved += unit.resolved
+            tally.resolve_minutes.extend(unit.resolve_minutes)
+            tally.tickets_open += unit.open
+            tally.tickets_open_p1 += unit.open_p1
+            tally.patient_safety_open += unit.patient_safety_open
+    safety = await patient_safety_opened(db, since=period.start, until=period.counted_until, inclusive=False)
+    for ticket in safety:
         for tally in tallies.of(ticket.unit_id):
-            if _inside(ticket.opened_at, period):
-                tally.tickets_opened += 1
-                tally.units_with_tickets.add(ticket.unit_id)
-                category = ticket.category or "other"
-                tally.opened_by_category[category] = tally.opened_by_category.get(category, 0) + 1
-                if ticket.patient_safety:
-                    tally.patient_safety_opened += 1
-            if _inside(ticket.resolved_at, period):
-                tally.tickets_resolved += 1
-                if ticket.minutes_to_resolve is not None:
-                    tally.resolve_minutes.append(ticket.minutes_to_resolve)
-            if ticket.is_open:
-                tally.tickets_open += 1
-                tally.tickets_open_p1 += ticket.priority == 1
-                tally.patient_safety_open += ticket.patient_safety
+            tally.patient_safety_opened += 1
+    return safety
 
 
 def _in_period(period: Period, *types: str) -> list[Any]:
@@ -221,27 +219,54 @@ async def _floorwalkers(db: Database, tallies: _Tallies, period: Period, presenc
     """Check-ins, assists and visits in the period; who is on a unit or on a break at ``counted_until``.
 
     A visit and presence follow the shared rules (:mod:`hypercare.situation.facts.presence`): a break
-    check-in is not a visit, and a walker on a break is counted apart from those on the unit.
+    check-in is not a visit, and a walker on a break is counted apart from those on the unit. The period's
+    figures are counted by the database per unit and walker; presence is folded from each walker's latest event
+    (by the fold's order), the only event of theirs the fold's presence depends on: it decides where they are,
+    and when it is a check-in, it is their latest check-in there, whose status tells a break.
     """
-    reach = max(presence_minutes * 60, presence.WALKER_TTL)
-    events = await _stored(
-        db,
-        StoredEvent.type.in_(FLOORWALKER_TYPES),
-        StoredEvent.occurred_at > min(period.start, period.counted_until - timedelta(seconds=reach)),
-        StoredEvent.occurred_at < period.counted_until,
+    walker = payload_text("walker_id")
+    checkin = StoredEvent.type == "floorwalker.checkin"
+    visit = or_(StoredEvent.type == "floorwalker.checkout", payload_text("status") != presence.BREAK)
+    counts = (
+        select(
+            StoredEvent.unit_id,
+            walker.label("walker_id"),
+            count_where(checkin, "checkins"),
+            func.coalesce(func.sum(case((checkin, func.coalesce(payload_int("assists"), 0)), else_=0)), 0).label(
+                "assists"
+            ),
+            count_where(and_(checkin, StoredEvent.payload["needs_escalation"].as_boolean().is_(true())), "escalations"),
+            count_where(visit, "visits"),
+        )
+        .where(*_in_period(period, *FLOORWALKER_TYPES))
+        .group_by(StoredEvent.unit_id, walker)
     )
-    for event in events:
-        if not isinstance(event, FloorwalkerCheckin | FloorwalkerCheckout) or event.occurred_at < period.start:
-            continue
-        for tally in tallies.of(event.unit_id):
-            tally.walkers.add(event.walker_id)
-            if presence.is_visit(event):
-                tally.units_visited.add(event.unit_id)
-            if isinstance(event, FloorwalkerCheckin):
-                tally.checkins += 1
-                tally.assists += event.assists
-                tally.escalations += event.needs_escalation
-    present, _ = presence.fold_presence(events, as_of=period.counted_until, presence_seconds=presence_minutes * 60)
+    for row in await _rows(db, counts):
+        for tally in tallies.of(row.unit_id):
+            tally.walkers.add(row.walker_id)
+            if row.visits:
+                tally.units_visited.add(row.unit_id)
+            tally.checkins += row.checkins
+            tally.assists += row.assists
+            tally.escalations += row.escalations
+    reach = max(presence_minutes * 60, presence.WALKER_TTL)
+    newest = func.row_number().over(
+        partition_by=[walker],
+        order_by=[StoredEvent.occurred_at.desc(), checkin.desc(), CodePointOrder(StoredEvent.event_id).desc()],
+    )
+    ranked = (
+        select(StoredEvent.payload.label("payload"), newest.label("nth"))
+        .where(
+            StoredEvent.type.in_(FLOORWALKER_TYPES),
+            StoredEvent.occurred_at > period.counted_until - timedelta(seconds=reach),
+            StoredEvent.occurred_at < period.counted_until,
+        )
+        .subquery()
+    )
+    latest = [
+        stored_event(payload) for (payload,) in await _rows(db, select(ranked.c.payload).where(ranked.c.nth == 1))
+    ]
+    present, _ = presence.fold_presence(latest, as_of=period.counted_until, presence_seconds=presence_minutes * 60)
     for unit_id, here in present.items():
         for tally in tallies.of(unit_id):
             tally.walkers_on_unit += len(here.on_unit)
@@ -324,12 +349,11 @@ async def read_activity(db: Database, org: OrgRegistry, period: Period, *, prese
     ``presence_minutes`` is the live picture's presence window (``floorwalker_presence_minutes``).
     """
     tallies = _Tallies(org)
-    tickets = await _tickets(db, period)
-    _fold_tickets(tallies, tickets.values(), period)
+    safety_tickets = await _tickets(db, tallies, period)
     await _access(db, tallies, period)
     await _floorwalkers(db, tallies, period, presence_minutes)
     eds = {placement.unit_id: EdUnit(unit_id=placement.unit_id) for placement in org.emergency_departments}
     await _ed_status(db, tallies, eds, period)
     diversions = await _diversions(db, period)
     _fold_diversions(tallies, eds, diversions, period)
-    return Activity(tallies=tallies.by_id, tickets=tickets, diversions=diversions, eds=eds)
+    return Activity(tallies=tallies.by_id, safety_tickets=safety_tickets, diversions=diversions, eds=eds)

@@ -26,7 +26,9 @@ Rules (settled here, nowhere else):
   a ticket); a time to resolve needs both ends.
 
 The live worker keeps :func:`new_record` records in its unit state and folds them with
-:func:`absorb`; the other readers call :func:`fold_tickets` over stored events.
+:func:`absorb`; the other readers call :func:`fold_tickets` over stored events, except the ticket counts
+of the daily report and the stop criteria, which the database computes under these same rules
+(``services.stop_criteria.measures.ticket_facts``, tested against :func:`fold_tickets`).
 """
 
 from __future__ import annotations
