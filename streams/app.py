@@ -133,6 +133,8 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.topic_replication,
         table_standby_replicas=0,
         producer_acks=-1,
+        producer_linger_ms=5,
+        producer_max_batch_size=256 * 1024,
         # Situation records are keyed by (unit, family) but placed by the unit, beside its events.
         producer_partitioner=situation_partitioner,
         consumer_auto_offset_reset="earliest",
