@@ -96,6 +96,10 @@ _ROLLUP_ONLY = frozenset(
 )
 
 
+# ``dict`` first: blocks are dicts, and an exact-type check spares the abstract class's slower one.
+_MAPPING = (dict, Mapping)
+
+
 class MetricContext:
     """What a metric can be computed from: the object's blocks and, for roll-ups, the children's health."""
 
@@ -111,8 +115,8 @@ class MetricContext:
 
 def _ed_status(ctx: MetricContext) -> Mapping[str, Any] | None:
     ed = ctx.obj.get("ed")
-    status = ed.get("status") if isinstance(ed, Mapping) else None
-    return status if isinstance(status, Mapping) and status.get("capacity") else None
+    status = ed.get("status") if isinstance(ed, _MAPPING) else None
+    return status if isinstance(status, _MAPPING) and status.get("capacity") else None
 
 
 def _ratio(numerator: Callable[[Mapping[str, Any]], int]) -> Callable[[MetricContext], Value | None]:
@@ -125,7 +129,7 @@ def _ratio(numerator: Callable[[Mapping[str, Any]], int]) -> Callable[[MetricCon
 
 def _diversions(ctx: MetricContext) -> int:
     ed = ctx.obj.get("ed")
-    if not isinstance(ed, Mapping):
+    if not isinstance(ed, _MAPPING):
         return 0
     active = ed.get("active_diversions")
     if isinstance(active, list):
@@ -135,7 +139,7 @@ def _diversions(ctx: MetricContext) -> int:
 
 def _never_visited(ctx: MetricContext) -> Value | None:
     block = ctx.obj.get("floorwalkers")
-    if not isinstance(block, Mapping):
+    if not isinstance(block, _MAPPING):
         return None
     return 1 if block.get("minutes_since_last_visit") is None else 0
 
@@ -150,13 +154,14 @@ def _health_counts(
         total = len(statuses)
         if what == "total":
             return total
+        # list.count, not a generator: the region's statuses are every unit's, judged whenever one changes.
         if what in STATUSES:
-            return sum(1 for s in statuses if s == what)
+            return statuses.count(what)
         if not total:
             return 0.0
         if what == "red_share":
-            return round(sum(1 for s in statuses if s == "red") / total, 4)
-        return round(sum(1 for s in statuses if s in ("yellow", "red")) / total, 4)  # not_green_share
+            return round(statuses.count("red") / total, 4)
+        return round((statuses.count("yellow") + statuses.count("red")) / total, 4)  # not_green_share
 
     return metric
 
@@ -182,15 +187,20 @@ def known_metric(path: str) -> bool:
     return check is not None and check(key)
 
 
+_PARTS: dict[str, tuple[str, ...]] = {}  # metric path -> its parts, split once (paths come from the rules file)
+
+
 def metric_value(path: str, ctx: MetricContext) -> Value | None:
     """The value of a metric for one object; ``None`` when it has none (the rule is then skipped)."""
     derived = _DERIVED.get(path)
     if derived is not None:
         return derived(ctx)
     node: Any = ctx.obj
-    parts = path.split(".")
+    parts = _PARTS.get(path)
+    if parts is None:
+        parts = _PARTS[path] = tuple(path.split("."))
     for index, part in enumerate(parts):
-        if not isinstance(node, Mapping):
+        if not isinstance(node, _MAPPING):
             return None
         if part not in node:
             return 0 if ".".join(parts[:index]) in _MAP_METRICS else None
@@ -347,12 +357,10 @@ class HealthRule(BaseModel):
     def judge(self, value: Value, limits: shared.Limits | None = None) -> tuple[str, Value] | None:
         """The triggered level and its threshold, or None (``limits``: a phase's; the rule's own when None)."""
         yellow, red = (self.yellow, self.red) if limits is None else (limits.yellow, limits.red)
-        reached: Callable[[Value, Value], bool] = (
-            (lambda v, t: v >= t) if self.direction == "above" else (lambda v, t: v <= t)
-        )
-        if red is not None and reached(value, red):
+        above = self.direction == "above"  # compared inline: every rule of every object computed is judged
+        if red is not None and (value >= red if above else value <= red):
             return "red", red
-        if yellow is not None and reached(value, yellow):
+        if yellow is not None and (value >= yellow if above else value <= yellow):
             return "yellow", yellow
         return None
 
@@ -459,7 +467,7 @@ def evaluate(
     for order, rule in enumerate(rules.by_level.get(level, ())):
         limits = rule.limits(hours_since_go_live) if rule.phases else None
         value = metric_value(rule.metric, ctx)
-        if value is None or not all(condition.holds(ctx) for condition in rule.only_when):
+        if value is None or (rule.only_when and not all(condition.holds(ctx) for condition in rule.only_when)):
             continue
         if rule.volume is not None:
             volume = metric_value(rule.volume.metric, ctx) or 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from hypercare.org.registry import UNMAPPED_ID, UNMAPPED_NAME, OrgRegistry, UnitPlacement, exact_hours_since
@@ -79,8 +80,13 @@ def _unit_summary(
     )
 
 
+@lru_cache(maxsize=256)
 def _hours(first_go_live: float | None, now: float) -> float | None:
-    """Hours since go-live as a threshold phase is chosen by (epoch seconds in)."""
+    """Hours since go-live as a threshold phase is chosen by (epoch seconds in).
+
+    Cached: every unit of a wave asks with the same go-live and the tick's ``now``, and two datetimes a unit
+    were a visible part of computing it.
+    """
     if first_go_live is None:
         return None
     return exact_hours_since(datetime.fromtimestamp(first_go_live, UTC), datetime.fromtimestamp(now, UTC))

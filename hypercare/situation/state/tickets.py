@@ -237,16 +237,20 @@ class TicketsSummary:
         self.open += other.open
         self.opened_1h += other.opened_1h
         self.resolved_1h += other.resolved_1h
+        # The dicts bound once: a roll-up merges every child's summary each time one of them changes.
+        by_priority = self.open_by_priority
         for priority, n in other.open_by_priority.items():
-            self.open_by_priority[priority] = self.open_by_priority.get(priority, 0) + n
+            by_priority[priority] = by_priority.get(priority, 0) + n
+        by_category = self.open_by_category
         for category, n in other.open_by_category.items():
-            self.open_by_category[category] = self.open_by_category.get(category, 0) + n
+            by_category[category] = by_category.get(category, 0) + n
         if other.oldest_open_minutes is not None:
             self.oldest_open_minutes = max(self.oldest_open_minutes or 0, other.oldest_open_minutes)
+        oldest = self.oldest_open_minutes_by_priority
         for priority, minutes in other.oldest_open_minutes_by_priority.items():
             if minutes is not None:
-                mine = self.oldest_open_minutes_by_priority.get(priority)
-                self.oldest_open_minutes_by_priority[priority] = minutes if mine is None else max(mine, minutes)
+                mine = oldest.get(priority)
+                oldest[priority] = minutes if mine is None or minutes > mine else mine
         self.patient_safety_open += other.patient_safety_open
         self.resolve_minutes.extend(other.resolve_minutes)
 
@@ -366,9 +370,7 @@ def summarize(state: dict[str, Any] | None, now: float) -> TicketsSummary:
         summary.oldest_open_minutes_by_priority[priority] = w.floor_minutes(now - opened_at)
     summary.opened_1h = w.count(state.get("opened", {}), now, COUNT_WINDOW)
     summary.resolved_1h = w.count(state.get("resolved", {}), now, COUNT_WINDOW)
-    summary.resolve_minutes = [
-        minutes for resolved_at, minutes in state.get("resolutions", []) if w.in_window(resolved_at, now, MEDIAN_WINDOW)
-    ]
+    summary.resolve_minutes = w.values_in_window(state.get("resolutions", []), now, MEDIAN_WINDOW)
     return summary
 
 

@@ -18,12 +18,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hypercare.contract.events import parse_event
-from hypercare.org.registry import OrgRegistry
+from hypercare.entrypoints.simulator.scenario import GO_LIVE_START, CutoverScenario
+from hypercare.org.registry import OrgRegistry, load_org
 from hypercare.situation import record
 from hypercare.situation.health import HealthRules, load_rules, parse_rules
 from hypercare.situation.incremental import IncrementalPicture
 from hypercare.situation.rollup import build_situation
-from hypercare.situation.state import apply_event, new_state, state_view
+from hypercare.situation.state import STATEFUL_FAMILIES, apply_event, new_state, state_view
 from services.gateway.hub import diff, flatten
 
 START = datetime(2024, 11, 12, 10, 0, 0, 250_000, tzinfo=UTC)
@@ -425,3 +426,37 @@ def test_a_never_visited_unit_counts_its_time_without_a_visit_from_its_waves_go_
         unit = picture.flat()["units"]["A"]["floorwalkers"]
         assert unit["minutes_without_visit"] == minutes
         assert picture.flat()["units"]["B"]["floorwalkers"]["minutes_without_visit"] is None  # w2 has no go-live
+
+
+def test_hours_of_the_shipped_go_live_give_the_full_build_at_every_step() -> None:
+    """The seeded go-live scenario over the shipped registry and rules, published in 7-minute batches, the
+    clock also moving alone after each (up to a quarter of an hour, so window edges pass between batches): real
+    states, with many buckets, resolve times and walkers, where the property test's are small."""
+    org, rules = load_org(), load_rules()
+    play = CutoverScenario(org, seed=1)
+    worker: dict[str, dict[str, dict[str, Any]]] = {}
+    gateway: dict[str, dict[str, dict[str, Any]]] = {}
+    picture = IncrementalPicture(org=org, rules=rules)
+    clock = cursor = GO_LIVE_START
+    picture.advance(gateway, clock, touched=None)
+    for step in range(40):
+        batch_end = cursor + timedelta(minutes=7)
+        clock = max(clock, batch_end)
+        touched: set[str] = set()
+        for raw in play.events_between(cursor, batch_end, stamp=lambda at: at):
+            parsed = parse_event(raw)
+            if parsed.family not in STATEFUL_FAMILIES:
+                continue
+            state = worker.setdefault(parsed.unit_id, {}).setdefault(parsed.family, new_state(parsed.family))
+            apply_event(parsed.family, state, parsed, now=clock)
+            view = state_view(parsed.family, state)
+            value = record.encode(parsed.unit_id, parsed.family, view, as_of=clock.isoformat())[1]
+            gateway.setdefault(parsed.unit_id, {})[parsed.family] = record.decode(value).state
+            touched.add(parsed.unit_id)
+        cursor = batch_end
+        for units in (touched, set()):
+            picture.advance(gateway, clock, touched=units)
+            expected = build_situation(gateway, org=org, rules=rules, now=clock)
+            assert picture.situation() == expected
+            assert picture.flat() == flatten(expected)
+            clock += timedelta(seconds=(0.25, 61.5, 180.0, 900.25)[step % 4])
