@@ -69,7 +69,7 @@ class StoredEvent(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     type: Mapped[str] = mapped_column(String(40))
     family: Mapped[str] = mapped_column(String(20))
-    unit_id: Mapped[str] = mapped_column(String(128), index=True)
+    unit_id: Mapped[str] = mapped_column(String(128))  # indexed with occurred_at (ix_events_unit_id_occurred_at)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     source: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -23,7 +23,6 @@ from hypercare.storage.models import Base, JSONType
 
 EXPECTED_INDEXES = {
     "events": {
-        ("ix_events_unit_id", ("unit_id",)),
         ("ix_events_unit_id_occurred_at", ("unit_id", "occurred_at")),
         ("ix_events_type_occurred_at", ("type", "occurred_at")),
     },
@@ -78,6 +77,7 @@ async def test_upgrade_creates_the_tables_and_indexes_of_the_models(empty_url: s
     assert {"events", "quarantine", "api_tokens", "alembic_version"} <= found["tables"]
     for table, indexes in EXPECTED_INDEXES.items():
         assert indexes <= found["indexes"][table], table
+    assert "ix_events_unit_id" not in {name for name, _ in found["indexes"]["events"]}  # dropped by 0013
     assert ("uq_api_tokens_token_hash", ("token_hash",)) in found["unique"]
     assert found["revision"] == head_revision()
     assert found["diff"] == [], "models and migrations disagree; add a revision"
