@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from datetime import UTC, datetime, timedelta  # noqa: E402
 
-from hypercare.contract.events import event_to_json_text, new_id, parse_event  # noqa: E402
+from hypercare.contract.events import new_id, parse_event  # noqa: E402
 from hypercare.org.registry import load_org  # noqa: E402
 from hypercare.rules.readiness import load_readiness  # noqa: E402
 from hypercare.storage.db import Database  # noqa: E402
@@ -69,20 +69,7 @@ async def main() -> None:
                             "assessor": "Utbildningssystemet",
                         }
                     )
-                    rows.append(
-                        EventRow(
-                            event_id=event.event_id,
-                            type=event.type,
-                            family=event.family,
-                            unit_id=event.unit_id,
-                            occurred_at=event.occurred_at,
-                            source=None,
-                            payload=event_to_json_text(event),
-                            src_topic="bench",
-                            src_partition=0,
-                            src_offset=len(rows),
-                        )
-                    )
+                    rows.append(EventRow.of(event, src_topic="bench", src_partition=0, src_offset=len(rows)))
             for start in range(0, len(rows), 1000):
                 await store_events(db, rows=rows[start : start + 1000])
             print(f"{len(org.placements)} units, {len(checklist.items)} items, {ROUNDS} rounds: {len(rows)} stored")

@@ -40,14 +40,12 @@ sys.path.insert(0, str(ROOT / "tests" / "_support"))
 from big_registry import generated_registry  # noqa: E402
 from pg_databases import fresh_pg_database  # noqa: E402
 
-from hypercare.contract.events import event_to_json_text, parse_event  # noqa: E402
+from hypercare.contract.events import parse_event  # noqa: E402
 from hypercare.org.registry import OrgRegistry, load_org  # noqa: E402
-from hypercare.rules.file import load_rules_file  # noqa: E402
 from hypercare.settings import Settings  # noqa: E402
 from hypercare.storage.db import Database  # noqa: E402
 from hypercare.storage.events_store import EventRow, store_events  # noqa: E402
 from hypercare.storage.migrate import upgrade_database  # noqa: E402
-from services.duties.config import load_duties  # noqa: E402
 from services.reports import service  # noqa: E402
 from services.reports.context import ReportContext  # noqa: E402
 from services.reports.period import local_day, local_midnight  # noqa: E402
@@ -148,21 +146,7 @@ async def fill(db: Database, events: Iterator[dict[str, Any]]) -> int:
         batch.clear()
 
     for offset, item in enumerate(events):
-        event = parse_event(item)
-        batch.append(
-            EventRow(
-                event_id=event.event_id,
-                type=event.type,
-                family=event.family,
-                unit_id=event.unit_id,
-                occurred_at=event.occurred_at,
-                source=event.source,
-                payload=event_to_json_text(event),
-                src_topic="benchmark",
-                src_partition=0,
-                src_offset=offset,
-            )
-        )
+        batch.append(EventRow.of(parse_event(item), src_topic="benchmark", src_partition=0, src_offset=offset))
         if len(batch) >= BATCH:
             await flush()
     if batch:
@@ -170,22 +154,9 @@ async def fill(db: Database, events: Iterator[dict[str, Any]]) -> int:
     return stored
 
 
-def context_for(org: OrgRegistry) -> ReportContext:
-    settings = Settings()
-    rules = load_rules_file(settings.rules_file)
-    return ReportContext(
-        org=org,
-        zone=settings.zone,
-        criteria=rules.stop_criteria,
-        duties=load_duties(settings.duties_file),
-        alert_rules=rules.alerts,
-        presence_minutes=settings.floorwalker_presence_minutes,
-    )
-
-
 async def run(url: str, args: argparse.Namespace) -> None:
     org, units = registry(args.units)
-    context = context_for(org)
+    context = ReportContext.from_settings(Settings(), org)
     db = Database.from_url(url)
     try:
         now = datetime.now(UTC)

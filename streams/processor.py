@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from hypercare.contract.events import Event, InvalidEvent, event_to_json_text, parse_event_json
+from hypercare.contract.events import Event, InvalidEvent, parse_event_json
 from hypercare.privacy.redact import redact
 from hypercare.situation.state import (
     STATEFUL_FAMILIES,
@@ -156,7 +156,7 @@ class BatchProcessor:
             fresh.append((record, family, event, key))
 
         if fresh:
-            stored = await self._store_events([_row(record, family, event) for record, family, event, _ in fresh])
+            stored = await self._store_events([_row(record, event) for record, _, event, _ in fresh])
         else:
             stored = Stored({})
         positions = stored.positions
@@ -257,16 +257,5 @@ def _tp(record: Record) -> str:
     return f"{record.topic}:{record.partition}"
 
 
-def _row(record: Record, family: str, event: Event) -> EventRow:
-    return EventRow(
-        event_id=event.event_id,
-        type=event.type,
-        family=family,
-        unit_id=event.unit_id,
-        occurred_at=event.occurred_at,
-        source=event.source,
-        payload=event_to_json_text(event),
-        src_topic=record.topic,
-        src_partition=record.partition,
-        src_offset=record.offset,
-    )
+def _row(record: Record, event: Event) -> EventRow:
+    return EventRow.of(event, src_topic=record.topic, src_partition=record.partition, src_offset=record.offset)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hypercare.contract.events import Event, event_to_json_text
 from hypercare.storage.db import Database
 from hypercare.storage.models import StoredEvent, UTCDateTime, utcnow
 
@@ -43,6 +44,22 @@ class EventRow:
     src_topic: str
     src_partition: int
     src_offset: int
+
+    @classmethod
+    def of(cls, event: Event, *, src_topic: str, src_partition: int, src_offset: int) -> EventRow:
+        """The row of a validated event read at a position (a source record, or a tool's own numbering)."""
+        return cls(
+            event_id=event.event_id,
+            type=event.type,
+            family=event.family,
+            unit_id=event.unit_id,
+            occurred_at=event.occurred_at,
+            source=event.source,
+            payload=event_to_json_text(event),
+            src_topic=src_topic,
+            src_partition=src_partition,
+            src_offset=src_offset,
+        )
 
 
 def _chunks(items: list[Any], size: int) -> list[list[Any]]:

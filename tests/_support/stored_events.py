@@ -6,7 +6,7 @@ import itertools
 from datetime import datetime
 from typing import Any
 
-from hypercare.contract.events import event_to_json_text, parse_event
+from hypercare.contract.events import parse_event
 from hypercare.storage.db import Database
 from hypercare.storage.events_store import EventRow, store_events
 
@@ -14,23 +14,9 @@ _offsets = itertools.count()
 
 
 async def store(db: Database, *items: dict[str, Any]) -> None:
-    rows = []
-    for item in items:
-        event = parse_event(item)
-        rows.append(
-            EventRow(
-                event_id=event.event_id,
-                type=event.type,
-                family=event.family,
-                unit_id=event.unit_id,
-                occurred_at=event.occurred_at,
-                source=event.source,
-                payload=event_to_json_text(event),
-                src_topic="test",
-                src_partition=0,
-                src_offset=next(_offsets),
-            )
-        )
+    rows = [
+        EventRow.of(parse_event(item), src_topic="test", src_partition=0, src_offset=next(_offsets)) for item in items
+    ]
     await store_events(db, rows=rows)
 
 
