@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+import pydantic_core
 from aiokafka.errors import MessageSizeTooLargeError
 from faust.exceptions import ProducerSendError
 
@@ -109,7 +110,9 @@ async def deliver(deliveries: Sequence[Awaitable[Any]]) -> None:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON of a state (JSON-native values only), by pydantic-core: about three times faster than
+    the standard library's encoder, which was the largest single cost of a checkpoint with many open tickets."""
+    return pydantic_core.to_json(value)
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -262,21 +265,25 @@ def create_app(settings: Settings) -> faust.App:
             if record.timestamp is not None:
                 metrics.EVENT_TO_AGGREGATE.observe(max(0.0, published - record.timestamp))
 
-    async def handle(fetched: list[Any]) -> list[Record]:
+    def prepare(fetched: list[Any]) -> list[Record]:
+        """A fetch's records as the processor takes them, decoded as they arrive (the feed calls this in the
+        fetching task, so the next records are decoded while a batch waits on the database)."""
+        return [
+            Record(
+                topic=r.topic,
+                partition=r.partition,
+                offset=r.offset,
+                key=r.key,
+                value=r.value,
+                timestamp=r.timestamp / 1000 if r.timestamp is not None else None,
+                decoded=processor.decode_ahead(r.topic, r.value),
+            )
+            for r in fetched
+        ]
+
+    async def handle(prepared: list[Record]) -> list[Record]:
         """One batch from the feed: the records admitted in order are processed and published."""
-        records, rewind = offset_guard.guard_for(app.consumer).admit(
-            [
-                Record(
-                    topic=r.topic,
-                    partition=r.partition,
-                    offset=r.offset,
-                    key=r.key,
-                    value=r.value,
-                    timestamp=r.timestamp / 1000 if r.timestamp is not None else None,
-                )
-                for r in fetched
-            ]
-        )
+        records, rewind = offset_guard.guard_for(app.consumer).admit(prepared)
         for tp, offset in rewind.items():
             log.warning("%s: records before the batch's first were never delivered; reading again from %d", tp, offset)
             await app.consumer.seek(tp, offset)
@@ -295,7 +302,11 @@ def create_app(settings: Settings) -> faust.App:
     @app.task  # type: ignore[untyped-decorator]
     async def aggregate() -> None:
         await record_feed.feed_for(app.consumer).run(
-            handle, checkpoint, max_records=settings.worker_batch_size, interval=settings.worker_checkpoint_seconds
+            handle,
+            checkpoint,
+            max_records=settings.worker_batch_size,
+            interval=settings.worker_checkpoint_seconds,
+            prepare=prepare,
         )
 
     lag_labels: set[tuple[str, str]] = set()

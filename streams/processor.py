@@ -51,6 +51,9 @@ class Record:
     key: bytes | None
     value: bytes | None
     timestamp: float | None = None  # seconds since the epoch, as the broker stamped the record
+    # The value decoded ahead of the batch (:meth:`BatchProcessor.decode_ahead`): the event, or why it is not one;
+    # None: decoded when the batch is processed.
+    decoded: Event | str | None = field(default=None, compare=False, repr=False)
 
 
 DEAD_LETTER_RAW_CHARS = 65_536
@@ -243,11 +246,30 @@ class BatchProcessor:
             working[(family, key)] = (partition, value)
         return working[(family, key)][1]
 
+    def decode_ahead(self, topic: str, value: bytes | None) -> Event | str | None:
+        """A record's value decoded before its batch is processed (``Record.decoded``): the worker decodes each
+        fetch as it arrives, so decoding the next records overlaps the database's storing of the batch before.
+        Decoding needs no state, so its result is the same whenever it runs; None when there is nothing to decode."""
+        if value is None or topic not in self._family_by_topic:
+            return None
+        try:
+            return parse_event_json(value)
+        except InvalidEvent as error:
+            return str(error)
+        except Exception:  # whatever else a record provokes is met again, and answered, when its batch is processed
+            return None
+
     @staticmethod
     def _decode(record: Record, family: str) -> Event:
-        if record.value is None:
+        decoded = record.decoded
+        if isinstance(decoded, str):
+            raise InvalidEvent(decoded)
+        if decoded is not None:
+            event = decoded
+        elif record.value is None:
             raise InvalidEvent("record has no value")
-        event = parse_event_json(record.value)
+        else:
+            event = parse_event_json(record.value)
         if event.family != family:
             raise InvalidEvent(f"type {event.type} does not belong on the {family} topic")
         return event

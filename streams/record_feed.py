@@ -39,11 +39,13 @@ QUEUE_BATCHES = 8
 @dataclass(frozen=True, slots=True)
 class FetchedBatch:
     generation: int
-    records: list[Any]  # aiokafka ConsumerRecords, in offset order per partition
+    records: list[Any]  # aiokafka ConsumerRecords, in offset order per partition (prepared: what ``prepare`` made)
+    prepared: bool = False
 
 
 Handler = Callable[[list[Any]], Awaitable[Sequence[Any]]]  # records in → the records it processed
 Checkpoint = Callable[[], Awaitable[None]]  # makes everything handled so far durable
+Prepare = Callable[[list[Any]], list[Any]]  # fetched records → what the handler takes (must not raise)
 
 
 class RecordFeed:
@@ -61,24 +63,39 @@ class RecordFeed:
         self._getter: asyncio.Task[FetchedBatch] | None = None
         self._in_flight = asyncio.Lock()
         self._checkpoint: Checkpoint | None = None
+        self._prepare: Prepare | None = None
         self._handled: dict[TP, int] = {}  # next offset per partition, once the next checkpoint is done
         self._committed: dict[TP, int] = {}
         self._last_checkpoint = time.monotonic()
 
     async def put(self, batch: FetchedBatch) -> None:
+        """Queue a fetched batch, prepared here when :meth:`run` has named how: the fetching task prepares the
+        next records (the worker decodes them) while the batch loop waits on the database."""
+        if self._prepare is not None and not batch.prepared:
+            batch = FetchedBatch(batch.generation, self._prepare(batch.records), prepared=True)
         await self._queue.put(batch)
 
-    async def run(self, handle: Handler, checkpoint: Checkpoint, *, max_records: int, interval: float) -> None:
-        """Hand every queued batch (several at once, up to ``max_records``) to ``handle``, forever."""
+    async def run(
+        self,
+        handle: Handler,
+        checkpoint: Checkpoint,
+        *,
+        max_records: int,
+        interval: float,
+        prepare: Prepare | None = None,
+    ) -> None:
+        """Hand every queued batch (several at once, up to ``max_records``) to ``handle``, forever; each batch's
+        records go through ``prepare`` first (when fetched, or here for a batch queued before this started)."""
         self._checkpoint = checkpoint
+        self._prepare = prepare
         try:
-            await self._run(handle, max_records=max_records, interval=interval)
+            await self._run(handle, max_records=max_records, interval=interval, prepare=prepare)
         finally:
             if self._getter is not None:  # stopping: nothing waits for records any more
                 self._getter.cancel()
                 self._getter = None
 
-    async def _run(self, handle: Handler, *, max_records: int, interval: float) -> None:
+    async def _run(self, handle: Handler, *, max_records: int, interval: float, prepare: Prepare | None) -> None:
         while True:
             first = await self._next(timeout=self._checkpoint_due_in(interval))
             async with self._in_flight:
@@ -89,7 +106,12 @@ class RecordFeed:
                         batches.append(self._queue.get_nowait())
                         size += len(batches[-1].records)
                     generation = self._consumer.app.consumer_generation_id
-                    records = [r for batch in batches if batch.generation == generation for r in batch.records]
+                    records = [
+                        r
+                        for batch in batches
+                        if batch.generation == generation
+                        for r in (batch.records if batch.prepared or prepare is None else prepare(batch.records))
+                    ]
                     if records:
                         for record in await handle(records):
                             tp = TP(record.topic, record.partition)

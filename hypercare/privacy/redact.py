@@ -30,9 +30,11 @@ _RESERVE = re.compile(
 )
 
 
-# Every candidate of both patterns holds six digits in a row (YYMMDD): text without such a run holds none. Checked
-# in C first, it spares the full patterns for almost every id and text (UUIDs, unit ids, free text with a time).
-_SIX_DIGITS = re.compile(r"\d{6}")
+# Every candidate of both patterns holds six digits in a row (YYMMDD, or the last six of YYYYMMDD) followed by four
+# digits (with at most one separator between) or by a reserve number's K/M/X: text without such a run holds none.
+# Checked in C first, it spares the full patterns for almost every id and text (UUIDs, unit ids with their ten-digit
+# HSA prefix, event and ticket ids with a serial number, free text with a time).
+_CANDIDATE = re.compile(r"\d{6}(?:[" + re.escape(SEPARATORS) + r"]?\d{4}|[KMX])")
 
 
 def luhn_valid(ten_digits: str) -> bool:
@@ -66,7 +68,7 @@ def _replace_pnr(match: re.Match[str]) -> str:
 
 def redact(text: str) -> str:
     """Return ``text`` with every identity-number candidate replaced by a marker."""
-    if _SIX_DIGITS.search(text) is None:  # the common case: it runs for every string of every event
+    if _CANDIDATE.search(text) is None:  # the common case: it runs for every string of every event
         return text
     text = _RESERVE.sub(REDACTED, text)
     return _PNR.sub(_replace_pnr, text)
@@ -87,7 +89,7 @@ def identifier_holds_identity_number(value: str) -> bool:
     Remembered for the most recent 65,536 ids (at most 128 characters each as the contract allows, a few MB): the
     same unit ids (whose HSA prefix is ten digits, so the full patterns run) and user refs come in every event.
     """
-    if _SIX_DIGITS.search(value) is None:
+    if _CANDIDATE.search(value) is None:
         return False
     if _RESERVE.search(value):
         return True

@@ -29,7 +29,6 @@ _MAX_SELECT_PARAMS = 30_000
 # The staging table of a PostgreSQL connection: created when missing, emptied at every commit.
 _STAGING = "hc_events_staging"
 _COLUMNS = tuple(column.name for column in EVENTS.columns)
-_POSITION_COLUMNS = ("event_id", "src_topic", "src_partition", "src_offset")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +100,17 @@ def _tuples(rows: Sequence[EventRow], dialect: Dialect) -> list[tuple[Any, ...]]
     ]
 
 
+def _position(value: tuple[Any, ...]) -> Position:
+    """Where the row in ``_COLUMNS`` order was read: its (src_topic, src_partition, src_offset)."""
+    return value[8], value[9], value[10]
+
+
 _PG_STAGING = text(
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} (LIKE {EVENTS.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
-_PG_MOVE = text(
+_PG_MOVE = (
     f"INSERT INTO {EVENTS.name} ({', '.join(_COLUMNS)}) SELECT {', '.join(_COLUMNS)} FROM {_STAGING} "
-    f"ON CONFLICT (event_id) DO NOTHING RETURNING {', '.join(_POSITION_COLUMNS)}"
+    "ON CONFLICT (event_id) DO NOTHING RETURNING event_id"
 )
 _SQLITE_INSERT = (
     f"INSERT INTO {EVENTS.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)}) "
@@ -127,18 +131,20 @@ async def _copy_postgresql(connection: AsyncConnection, values: list[tuple[Any, 
     await connection.execute(_PG_STAGING)
     raw = await connection.get_raw_connection()
     driver: Any = raw.driver_connection
+    statement = f"COPY {_STAGING}"
     try:
         await driver.copy_records_to_table(_STAGING, records=values, columns=_COLUMNS)
+        # Through the driver too: SQLAlchemy's result rows cost more than the insert's own work here. A returned
+        # id was stored by this batch, so its position is the row's own.
+        statement = _PG_MOVE
+        inserted = {record[0] for record in await driver.fetch(_PG_MOVE)}
     except Exception as error:
         # The same wrapper (and hidden parameters) as every statement that goes through SQLAlchemy, so the
         # sink classifies and describes it alike; a driver's message never carries the copied values.
         raise DBAPIError.instance(
-            f"COPY {_STAGING}", None, error, Exception, hide_parameters=True, dialect=connection.dialect
+            statement, None, error, Exception, hide_parameters=True, dialect=connection.dialect
         ) from error
-    return {
-        event_id: (topic, partition, offset)
-        for event_id, topic, partition, offset in await connection.execute(_PG_MOVE)
-    }
+    return {value[0]: _position(value) for value in values if value[0] in inserted}
 
 
 async def _executemany_sqlite(connection: AsyncConnection, values: list[tuple[Any, ...]]) -> dict[str, Position]:
@@ -150,7 +156,7 @@ async def _executemany_sqlite(connection: AsyncConnection, values: list[tuple[An
     inserted = (await connection.exec_driver_sql(_SQLITE_INSERT, values)).rowcount
     if inserted != len(values):
         return {}
-    return {value[0]: (value[8], value[9], value[10]) for value in values}
+    return {value[0]: _position(value) for value in values}
 
 
 async def store_events(db: Database, *, rows: Sequence[EventRow]) -> dict[str, Position]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
@@ -155,6 +156,26 @@ async def test_bad_records_become_dead_letters_and_the_rest_of_the_batch_lands()
     assert "does not belong on the tickets topic" in result.dead_letters[1].reason
     assert "19121212-1212" not in json.dumps(result.dead_letters[2].as_json())
     assert logins_of(states) == 2
+
+
+async def test_records_decoded_ahead_give_the_same_batch_as_records_decoded_in_it() -> None:
+    """The worker decodes each fetch as it arrives (``decode_ahead``); the batch's outcome must not change."""
+    garbage = Record(topic=ACCESS, partition=0, offset=1, key=None, value=b"{not json")
+    batch = [login(0, "ok"), garbage, login(2, "t", topic=TOPICS.family("tickets")), login(3, "ok"), login(4, "x")]
+    outcomes = []
+    for ahead in (False, True):
+        states = MemoryStates()
+        processor = BatchProcessor(topics=TOPICS, states=states, store_events=MemoryEventStore())
+        records = (
+            [replace(r, decoded=processor.decode_ahead(r.topic, r.value)) for r in batch] if ahead else list(batch)
+        )
+        if ahead:
+            assert isinstance(records[1].decoded, str) and records[0].decoded is not None
+        result = await processor.process(records, now=NOW)
+        letters = [(letter.record.offset, letter.reason) for letter in result.dead_letters]
+        outcomes.append((result.applied, result.duplicates, letters, dict(result.outcomes), logins_of(states)))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][0] == 2 and outcomes[1][1] == 1 and [offset for offset, _ in outcomes[1][2]] == [1, 2]
 
 
 async def test_decisions_are_only_stored_once_and_build_no_unit_state() -> None:

@@ -61,9 +61,9 @@ class Loop:
     async def checkpoint(self) -> None:
         self.checkpoints += 1
 
-    def start(self) -> None:
+    def start(self, prepare: Any = None) -> None:
         self.task = asyncio.create_task(
-            self.feed.run(self.handle, self.checkpoint, max_records=100, interval=self.interval)
+            self.feed.run(self.handle, self.checkpoint, max_records=100, interval=self.interval, prepare=prepare)
         )
 
     async def stop(self) -> None:
@@ -135,3 +135,26 @@ async def test_partitions_no_longer_assigned_are_not_committed() -> None:
     consumer.assigned = {TP(TOPIC, 0)}
     await feed.quiesce()
     assert consumer.commits == []
+
+
+async def test_batches_are_prepared_once_whether_queued_before_or_after_the_loop_started() -> None:
+    """The worker decodes records in ``prepare``: as they are fetched once the loop runs, and a batch queued
+    before it started is prepared when it is taken."""
+    consumer = FakeConsumer()
+    feed = RecordFeed(consumer)
+    prepared: list[list[int]] = []
+
+    def prepare(records: list[Any]) -> list[Any]:
+        prepared.append([r.offset for r in records])
+        return [Rec(r.topic, r.partition, r.offset + 100) for r in records]
+
+    await feed.put(FetchedBatch(generation=1, records=recs(1, 2)))  # before the loop: not prepared yet
+    assert prepared == []
+    loop = Loop(feed, interval=60)
+    loop.start(prepare)
+    await settle()
+    await feed.put(FetchedBatch(generation=1, records=recs(3)))
+    assert prepared == [[1, 2], [3]]  # the second as it was put, in the fetching task
+    await settle()
+    await loop.stop()
+    assert loop.handled == [[101, 102], [103]]

@@ -134,3 +134,22 @@ def test_a_uuid_written_as_hex_is_never_taken_for_an_identity_number(value: obje
 )
 def test_identifiers(value: str, holds: bool) -> None:
     assert identifier_holds_identity_number(value) is holds
+
+
+# Text where the patterns have something to work on: digits, every separator, the reserve letters and a few others.
+_DENSE = st.text(alphabet="0123456789" + SEPARATORS + "KMXAfz-", max_size=30)
+
+
+@settings(max_examples=1000)
+@given(text=_DENSE, number=st.one_of(st.just(""), identity_numbers()))
+def test_the_quick_precheck_never_hides_a_candidate(text: str, number: str) -> None:
+    """The C precheck that spares the full patterns (``_CANDIDATE``) answers exactly as the full patterns alone."""
+    from hypercare.privacy import redact as module
+
+    for value in (text, f"{text}{number}", f"{number}{text}"):
+        full_text = module._PNR.sub(module._replace_pnr, module._RESERVE.sub(REDACTED, value))
+        assert redact(value) == full_text
+        full_id = bool(module._RESERVE.search(value)) or any(
+            module._is_calendar_date(m["century"], m["yy"], m["mm"], m["dd"]) for m in module._PNR_IN_ID.finditer(value)
+        )
+        assert identifier_holds_identity_number(value) is full_id

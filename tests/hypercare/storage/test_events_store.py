@@ -87,16 +87,33 @@ async def test_a_batch_of_2000_is_one_insert_statement(db: Database) -> None:
     unit = f"unit-{uuid.uuid4().hex[:8]}"
     rows = [row(new_id(), offset, unit_id=unit) for offset in range(2000)]
     inserts: list[str] = []
+    drivers: list[Any] = []
 
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    def record(statement: str) -> None:
         if statement.lstrip().upper().startswith("INSERT INTO EVENTS"):
             inserts.append(statement)
 
-    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    def through_sqlalchemy(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if db.dialect == "sqlite":
+            record(statement)
+
+    def through_the_driver(logged: Any) -> None:  # PostgreSQL: the store moves the COPY's rows through asyncpg
+        record(logged.query)
+
+    def watch(dbapi_connection: Any, *args: Any) -> None:
+        if db.dialect == "postgresql":
+            drivers.append(dbapi_connection.driver_connection)
+            drivers[-1].add_query_logger(through_the_driver)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", through_sqlalchemy)
+    event.listen(db.engine.sync_engine.pool, "checkout", watch)
     try:
         stored = await store_events(db, rows=rows)
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", record)
+        event.remove(db.engine.sync_engine, "before_cursor_execute", through_sqlalchemy)
+        event.remove(db.engine.sync_engine.pool, "checkout", watch)
+        for driver in drivers:
+            driver.remove_query_logger(through_the_driver)
     assert len(stored) == 2000
     assert len(inserts) == 1
     assert await count_events(db, unit_id=unit) == 2000
