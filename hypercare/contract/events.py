@@ -200,9 +200,10 @@ class Envelope(BaseModel):
     def _not_in_future(cls, value: datetime, info: ValidationInfo) -> datetime:
         # Judged once, at ingest: an event read back from the store (context ``stored``) was accepted then.
         stored = bool(info.context and info.context.get("stored"))
-        if not stored and value - datetime.now(UTC) > MAX_FUTURE:
+        utc = value.astimezone(UTC)  # first: two values in the same zone subtract without asking it for offsets
+        if not stored and utc - datetime.now(UTC) > MAX_FUTURE:
             raise ValueError("is more than 5 minutes in the future")
-        return value.astimezone(UTC)
+        return utc
 
     @property
     def family(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, text
@@ -74,7 +74,8 @@ def _bindable(value: datetime, dialect: Dialect) -> datetime | str:
     On SQLite the text is SQLAlchemy's own ``DateTime`` format, so comparisons with the model's bound
     values stay right.
     """
-    utc = _UTC.process_bind_param(value, dialect)
+    # A validated event's times are UTC already (the contract converts them); anything else takes the model's way.
+    utc = value if value.tzinfo is UTC else _UTC.process_bind_param(value, dialect)
     assert utc is not None
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect.name == "sqlite" else utc
 

@@ -126,34 +126,37 @@ def minutes(ticket: dict[str, Any]) -> int:
     return math.floor((NOW - ticket["opened_at"]).total_seconds() / 60)
 
 
-class RefusingChangelog:
-    """A changelog topic whose producer refuses one key's record as too large, as aiokafka does through Faust."""
+class RefusingProducer:
+    """The app's producer refusing one key's record as too large, as aiokafka does through Faust's producer."""
 
     def __init__(self, refused: str) -> None:
         self.refused = refused
-        self.sent: list[str] = []
+        self.sent: list[tuple[str, str, int | None]] = []
 
-    async def send(self, *, key: str, **_: Any) -> asyncio.Future[None]:
-        if key == self.refused:
+    async def send(self, topic: str, key: bytes | None, value: bytes, partition: int | None) -> asyncio.Future[None]:
+        name = json.loads(key or b"null")
+        if name == self.refused:
             try:
                 raise MessageSizeTooLargeError("The message is 1048577 bytes when serialized")
             except MessageSizeTooLargeError as error:
                 raise ProducerSendError(f"Error while sending: {error!r}") from error
-        self.sent.append(key)
+        self.sent.append((topic, name, partition))
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
         return done
 
 
 async def test_a_record_refused_as_too_large_is_counted_and_skipped_not_a_halt() -> None:
-    changelog = RefusingChangelog(refused="U2")
-    table = SimpleNamespace(data={}, changelog_topic=changelog)
-    states = TableStates(cast(dict[str, UnitTable], {"tickets": table}))
+    producer = RefusingProducer(refused="U2")
+    table = SimpleNamespace(
+        data={}, changelog_topic=SimpleNamespace(get_topic_name=lambda: "p-units-tickets-changelog")
+    )
+    states = TableStates(cast(dict[str, UnitTable], {"tickets": table}), producer.send)
     before = metrics.WORKER_RECORDS_TOO_LARGE.labels(kind="changelog")._value.get()
     for key in ("U1", "U2", "U3"):
         states.put("tickets", key, 0, {"offsets": {}, "state": tickets.new_state()})
     await deliver(await states.flush_changelog())
-    assert changelog.sent == ["U1", "U3"]
+    assert producer.sent == [("p-units-tickets-changelog", "U1", 0), ("p-units-tickets-changelog", "U3", 0)]
     assert metrics.WORKER_RECORDS_TOO_LARGE.labels(kind="changelog")._value.get() == before + 1
     assert await states.flush_changelog() == []  # not retried
 
