@@ -40,6 +40,7 @@ from typing import Any
 import httpx
 import websockets
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import DefaultPartitioner
 from sqlalchemy import text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -353,17 +354,34 @@ def encode_records(settings: Settings, events: list[dict[str, Any]]) -> Produced
 
 
 async def produce(settings: Settings, records: Produced) -> float:
-    """Send every record (``encode_records``); the seconds it took."""
+    """Send every record (``encode_records``) to the partition the producer's default partitioner gives its key
+    (as the ingest API's producer places it), in whole record batches; the seconds it took.
+
+    Batches are built here rather than through ``send`` per record (its future, accumulator and callbacks cost this
+    process about 18 µs a record, which on two cores it took from the worker reading them)."""
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap, acks=1, linger_ms=10, max_batch_size=256 * 1024)
     await producer.start()
     try:
+        partitioner = DefaultPartitioner()
+        partitions = {topic: sorted(await producer.partitions_for(topic)) for topic in {t for t, _, _ in records}}
         start = time.perf_counter()
+        building: dict[tuple[str, int], Any] = {}
         pending = []
         for topic, value, key in records:
-            pending.append(await producer.send(topic, value, key=key))
-            if len(pending) >= 20_000:
+            placed = (topic, partitioner(key, partitions[topic], partitions[topic]))
+            batch = building.get(placed)
+            if batch is None:
+                batch = building[placed] = producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start the next
+                pending.append(await producer.send_batch(batch, placed[0], partition=placed[1]))
+                batch = building[placed] = producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None)
+            if len(pending) >= 200:
                 await asyncio.gather(*pending)
                 pending.clear()
+        for (topic, partition), batch in building.items():
+            if batch.record_count():
+                pending.append(await producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*pending)
         return time.perf_counter() - start
     finally:

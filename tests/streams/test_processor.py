@@ -119,26 +119,32 @@ def deliveries(draw: st.DrawFn) -> tuple[int, list[tuple[list[int], bool]]]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(deliveries())
+@given(deliveries(), st.booleans())
 async def test_any_delivery_with_replays_repeats_and_crashes_counts_every_event_once(
-    case: tuple[int, list[tuple[list[int], bool]]],
+    case: tuple[int, list[tuple[list[int], bool]]], resends: bool
 ) -> None:
+    """Also with event ids sent again in later records (a resend: the first record carrying the id counts)."""
     n, batches = case
-    records = [login(offset, f"e{offset}") for offset in range(n)]
+    ids = [f"e{offset // 2 if resends else offset}" for offset in range(n)]
+    records = [login(offset, ids[offset]) for offset in range(n)]
     store, states = MemoryEventStore(), MemoryStates()
     checkpoint = copy.deepcopy(states.values)
-    processor = BatchProcessor(topics=TOPICS, states=states, store_events=store)
+
+    def new_processor() -> BatchProcessor:
+        return BatchProcessor(topics=TOPICS, states=states, store_events=store)
+
+    processor = new_processor()
     done = 0  # records up to here are folded into the checkpointed states
     for offsets, crash in batches:
         await processor.process([records[i] for i in offsets], now=NOW)
         if crash:  # back to the last checkpoint; the consumer replays from the offset committed with it
             states.values = copy.deepcopy(checkpoint)
-            processor = BatchProcessor(topics=TOPICS, states=states, store_events=store)
+            processor = new_processor()
         else:
             checkpoint = copy.deepcopy(states.values)
             done = max([done, *(i + 1 for i in offsets)])
     await processor.process(records[done:], now=NOW)
-    assert logins_of(states) == n
+    assert logins_of(states) == len(set(ids))
 
 
 async def test_bad_records_become_dead_letters_and_the_rest_of_the_batch_lands() -> None:
