@@ -32,8 +32,11 @@ from streams.faust_patches import install as install_patches
 
 log = logging.getLogger(__name__)
 
-# Fetched batches waiting for the batch loop; a full queue holds the fetcher back.
+# Fetched batches waiting for the batch loop; a full queue holds the fetcher back. A fetch from a backlog can
+# return tens of thousands of records: it is queued in batches of at most BATCH_RECORDS, so what waits (decoded,
+# about 1.6 KB a record against 0.2 KB raw) stays bounded at QUEUE_BATCHES × BATCH_RECORDS records plus one batch.
 QUEUE_BATCHES = 8
+BATCH_RECORDS = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +72,14 @@ class RecordFeed:
         self._last_checkpoint = time.monotonic()
 
     async def put(self, batch: FetchedBatch) -> None:
-        """Queue a fetched batch, prepared here when :meth:`run` has named how: the fetching task prepares the
-        next records (the worker decodes them) while the batch loop waits on the database."""
-        if self._prepare is not None and not batch.prepared:
-            batch = FetchedBatch(batch.generation, self._prepare(batch.records), prepared=True)
-        await self._queue.put(batch)
+        """Queue a fetched batch in parts of at most ``BATCH_RECORDS``, each prepared here when :meth:`run` has
+        named how: the fetching task prepares the next records (the worker decodes them) while the batch loop
+        waits on the database."""
+        for start in range(0, len(batch.records), BATCH_RECORDS):
+            part = FetchedBatch(batch.generation, batch.records[start : start + BATCH_RECORDS], batch.prepared)
+            if self._prepare is not None and not part.prepared:
+                part = FetchedBatch(part.generation, self._prepare(part.records), prepared=True)
+            await self._queue.put(part)
 
     async def run(
         self,

@@ -158,3 +158,18 @@ async def test_batches_are_prepared_once_whether_queued_before_or_after_the_loop
     await settle()
     await loop.stop()
     assert loop.handled == [[101, 102], [103]]
+
+
+async def test_a_large_fetch_is_queued_in_bounded_parts_and_handled_in_order() -> None:
+    """A fetch from a backlog (tens of thousands of records) waits decoded in parts, so the queue stays bounded."""
+    from streams import record_feed
+
+    consumer = FakeConsumer()
+    feed = RecordFeed(consumer)
+    loop = Loop(feed, interval=60)
+    loop.start()
+    await feed.put(FetchedBatch(generation=1, records=recs(*range(2 * record_feed.BATCH_RECORDS + 7))))
+    await settle()
+    await loop.stop()
+    assert [len(handled) for handled in loop.handled] == [record_feed.BATCH_RECORDS, record_feed.BATCH_RECORDS, 7]
+    assert [offset for handled in loop.handled for offset in handled] == list(range(2 * record_feed.BATCH_RECORDS + 7))
