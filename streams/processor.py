@@ -43,7 +43,7 @@ from streams.sink import Stored
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     topic: str
     partition: int

@@ -107,9 +107,13 @@ def _stored(info: ValidationInfo) -> bool:
     return bool(info.context and info.context.get("stored"))
 
 
+# The validators below run for nearly every string of every event the worker reads (context None): they test the
+# context inline rather than through _stored, a call less each (a few per cent of the worker's decoding).
+
+
 def _plain_text(value: Any, info: ValidationInfo) -> Any:
     # Before the string's own checks (strip_whitespace would silently drop a leading VT or FF).
-    if isinstance(value, str) and not _stored(info):
+    if isinstance(value, str) and (info.context is None or not info.context.get("stored")):
         problem = unsafe_character_problem(value)
         if problem is not None:
             raise ValueError(problem)
@@ -136,13 +140,13 @@ def _plain_document(value: Any, info: ValidationInfo) -> Any:
 
 
 def _pseudonymous(value: str, info: ValidationInfo) -> str:
-    if not _stored(info) and identifier_holds_identity_number(value):
+    if (info.context is None or not info.context.get("stored")) and identifier_holds_identity_number(value):
         raise ValueError("must be a pseudonymous id, not a personal identity number")
     return value
 
 
 def _no_identity_number(value: str, info: ValidationInfo) -> str:
-    if not _stored(info) and identifier_holds_identity_number(value):
+    if (info.context is None or not info.context.get("stored")) and identifier_holds_identity_number(value):
         raise ValueError("must not contain a personal identity number (an id is stored and shown as it is)")
     return value
 
