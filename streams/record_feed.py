@@ -76,10 +76,10 @@ class RecordFeed:
         named how: the fetching task prepares the next records (the worker decodes them) while the batch loop
         waits on the database."""
         for start in range(0, len(batch.records), BATCH_RECORDS):
-            part = FetchedBatch(batch.generation, batch.records[start : start + BATCH_RECORDS], batch.prepared)
-            if self._prepare is not None and not part.prepared:
-                part = FetchedBatch(part.generation, self._prepare(part.records), prepared=True)
-            await self._queue.put(part)
+            records, prepared = batch.records[start : start + BATCH_RECORDS], batch.prepared
+            if self._prepare is not None and not prepared:
+                records, prepared = self._prepare(records), True
+            await self._queue.put(FetchedBatch(batch.generation, records, prepared))
 
     async def run(
         self,
@@ -95,13 +95,14 @@ class RecordFeed:
         self._checkpoint = checkpoint
         self._prepare = prepare
         try:
-            await self._run(handle, max_records=max_records, interval=interval, prepare=prepare)
+            await self._run(handle, max_records=max_records, interval=interval)
         finally:
             if self._getter is not None:  # stopping: nothing waits for records any more
                 self._getter.cancel()
                 self._getter = None
 
-    async def _run(self, handle: Handler, *, max_records: int, interval: float, prepare: Prepare | None) -> None:
+    async def _run(self, handle: Handler, *, max_records: int, interval: float) -> None:
+        prepare = self._prepare
         while True:
             first = await self._next(timeout=self._checkpoint_due_in(interval))
             async with self._in_flight:
