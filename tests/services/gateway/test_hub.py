@@ -41,6 +41,9 @@ def login(store: StatesStore, n: int) -> None:
 
 
 def hub_for(store: StatesStore, **settings: Any) -> SituationHub:
+    """A hub the test publishes by hand: no tick publish, which at a minute boundary would add a delta of its own
+    (each live unit's ``minutes_without_visit`` moves on) to the messages a test lists."""
+    settings.setdefault("gateway_tick_seconds", 3600.0)
     return SituationHub(
         store=store,  # type: ignore[arg-type]
         org=load_org(),
