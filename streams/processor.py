@@ -99,7 +99,10 @@ class BatchResult:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     # (family, store key) -> the new state value of a unit or of one part of it (also written to the StateStore)
     changed: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    # (family, unit_id) -> the changed unit's read-side view, all its parts added (the situation record's state)
+    # (family, unit_id) of every unit whose state changed, in order
+    changed_units: list[tuple[str, str]] = field(default_factory=list)
+    # (family, unit_id) -> the changed unit's read-side view, all its parts added (the situation record's state);
+    # empty when the batch was processed without views (the worker builds them with :meth:`BatchProcessor.views`)
     views: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     applied_events: list[Event] = field(default_factory=list)
     applied_records: list[Record] = field(default_factory=list)
@@ -112,16 +115,18 @@ class BatchProcessor:
         self._family_by_topic = {name: family for family, name in topics.families.items()}
         self._states = states
         self._store_events = store_events
-        # (family, unit_id) -> the parts of the unit's state that hold a value (-1: the unit's one value of before);
-        # probing every part of every changed unit in every batch cost a fifth of the worker's time.
-        self._present: dict[tuple[str, str], set[int]] = {}
+        # (family, unit_id) -> the store keys of the unit's state that hold a value, in part order (the unit's one
+        # value of before first); probing every part of every changed unit in every batch cost a fifth of the
+        # worker's time, and building the keys again in every batch a tenth at 2,000 units.
+        self._present: dict[tuple[str, str], list[str]] = {}
 
     def forget(self) -> None:
         """Forget which parts of which units' states hold values: after a rebalance another worker may have
         written parts of units this one owned before (the worker calls this when partitions move)."""
         self._present.clear()
 
-    async def process(self, records: Sequence[Record], *, now: datetime) -> BatchResult:
+    async def process(self, records: Sequence[Record], *, now: datetime, views: bool = True) -> BatchResult:
+        """Store and fold ``records``; with ``views``, the changed units' views too (else only which changed)."""
         result = BatchResult()
         fresh: list[tuple[Record, str, Event, str]] = []  # the store key of the state the event folds into
         working: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
@@ -209,13 +214,22 @@ class BatchProcessor:
         for (family, key), value in result.changed.items():
             partition, _ = working[(family, key)]
             self._states.put(family, key, partition, value)
-            unit_id, part = split_key(key)
-            present = self._present.get((family, unit_id))
-            if present is not None:
-                present.add(-1 if part is None else part)
-        for family, unit_id in sorted(changed_units):
-            result.views[(family, unit_id)] = unit_view(family, self._unit_states(family, unit_id))
+            present = self._present.get((family, split_key(key)[0]))
+            if present is not None and key not in present:
+                present.append(key)
+                present.sort(key=_part_order)
+        result.changed_units = sorted(changed_units)
+        if views:
+            result.views = self.views(result.changed_units)
         return result
+
+    def views(self, units: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The read-side view of each ``(family, unit_id)`` as its state holds now, all its parts added.
+
+        The worker asks for them once for the batches it processed while more records waited (at most once a
+        checkpoint while it reads a backlog): a unit changed by several of those batches is viewed once.
+        """
+        return {(family, unit_id): unit_view(family, self._unit_states(family, unit_id)) for family, unit_id in units}
 
     def _key(self, working: dict[tuple[str, str], tuple[int, dict[str, Any]]], family: str, event: Event) -> str:
         """The store key of the state that folds ``event``: its part, or the unit's one value of before
@@ -230,11 +244,9 @@ class BatchProcessor:
     def _unit_states(self, family: str, unit_id: str) -> list[dict[str, Any]]:
         present = self._present.get((family, unit_id))
         if present is None:
-            candidates = [(-1, unit_id), *((part, store_key(unit_id, part)) for part in range(parts(family)))]
-            present = {part for part, key in candidates if self._states.get(family, key)}
-            self._present[(family, unit_id)] = present
-        keys = [unit_id if part == -1 else store_key(unit_id, part) for part in sorted(present)]
-        return [value["state"] for key in keys if (value := self._states.get(family, key))]
+            candidates = [unit_id, *(store_key(unit_id, part) for part in range(parts(family)))]
+            present = self._present[(family, unit_id)] = [key for key in candidates if self._states.get(family, key)]
+        return [value["state"] for key in present if (value := self._states.get(family, key))]
 
     def _working_value(
         self, working: dict[tuple[str, str], tuple[int, dict[str, Any]]], family: str, key: str, partition: int
@@ -273,6 +285,12 @@ class BatchProcessor:
         if event.family != family:
             raise InvalidEvent(f"type {event.type} does not belong on the {family} topic")
         return event
+
+
+def _part_order(key: str) -> int:
+    """Where a store key comes among its unit's: the unit's one value of before first, then by part."""
+    part = split_key(key)[1]
+    return -1 if part is None else part
 
 
 def _tp(record: Record) -> str:

@@ -81,6 +81,10 @@ class RecordFeed:
                 records, prepared = self._prepare(records), True
             await self._queue.put(FetchedBatch(batch.generation, records, prepared))
 
+    def backlog(self) -> bool:
+        """Whether fetched records wait for the batch loop (the worker is behind)."""
+        return not self._queue.empty()
+
     async def run(
         self,
         handle: Handler,

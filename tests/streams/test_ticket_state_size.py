@@ -232,3 +232,41 @@ async def test_a_unit_view_counts_parts_another_worker_wrote_after_a_rebalance()
     assert tickets.summarize(result.views[("tickets", "U1")], NOW.timestamp()).block()["open"] == 3
     result = await mine.process([opened(first, 3)], now=NOW)  # a resend of the first ticket under a new event id
     assert tickets.summarize(result.views[("tickets", "U1")], NOW.timestamp()).block()["open"] == 3
+
+
+async def test_views_built_once_for_several_batches_equal_the_views_of_each_batch() -> None:
+    """The worker processes a backlog's batches without views and builds the changed units' views once
+    (``views``); they must equal what building them after each batch gives, and the parts a processor has
+    learned of batch by batch must come in the order a processor that looks afresh finds them."""
+    rng = random.Random(7)
+    at = NOW - timedelta(minutes=30)
+    batches: list[list[Record]] = []
+    offset = 0
+    for _ in range(6):
+        batch = []
+        for _ in range(40):
+            ticket_id, unit = f"INC-{rng.randrange(300)}", f"U{rng.randrange(3)}"
+            value = (
+                event("opened", ticket_id, at, channel="phone", category="login", priority=rng.randint(1, 4))
+                if rng.random() < 0.6
+                else event("resolved", ticket_id, at + timedelta(minutes=rng.randrange(20)))
+            )
+            value["unit_id"] = unit
+            batch.append(Record(topic=TICKETS, partition=0, offset=offset, key=None, value=json.dumps(value).encode()))
+            offset += 1
+        batches.append(batch)
+
+    each, deferred = ChangelogStates(), ChangelogStates()
+    per_batch = BatchProcessor(topics=TOPICS, states=each, store_events=store_all)
+    once = BatchProcessor(topics=TOPICS, states=deferred, store_events=store_all)
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    changed: dict[tuple[str, str], None] = {}
+    for batch in batches:
+        latest.update((await per_batch.process(batch, now=NOW)).views)
+        result = await once.process(batch, now=NOW, views=False)
+        assert result.views == {}
+        changed.update(dict.fromkeys(result.changed_units))
+    assert sorted(changed) == sorted(latest)
+    assert once.views(sorted(changed)) == latest
+    fresh = BatchProcessor(topics=TOPICS, states=deferred, store_events=store_all)
+    assert fresh.views(sorted(changed)) == latest

@@ -6,7 +6,7 @@ time (:mod:`hypercare.situation.rollup`). Each family module owns its state layo
 
 A family whose state grows with real open work (tickets) is kept in parts, each one state value under
 its own :func:`store_key` (one changelog record each, so none outgrows the producer's request limit);
-:func:`part_of` says which part folds an event and :func:`unit_view` adds the parts' views into one.
+:func:`part_of` says which part folds an event and :func:`unit_view` adds the parts into one view.
 """
 
 from __future__ import annotations
@@ -88,12 +88,11 @@ def split_key(key: str) -> tuple[str, int | None]:
 
 def unit_view(family: str, states: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The read-side view of one unit from its state's parts (a whole state is its only part)."""
-    views = [state_view(family, state) for state in states]
     if family == "tickets":
-        return tickets.merge_views(views) if views else tickets.view(tickets.new_state())
-    if len(views) != 1:
-        raise ValueError(f"a {family} state is kept whole, not in {len(views)} parts")
-    return views[0]
+        return tickets.merged_view(states) if states else tickets.view(tickets.new_state())
+    if len(states) != 1:
+        raise ValueError(f"a {family} state is kept whole, not in {len(states)} parts")
+    return state_view(family, states[0])
 
 
 def apply_event(family: str, state: dict[str, Any], event: Event, *, now: datetime) -> None:

@@ -26,7 +26,7 @@ Parts: open tickets are real state that grows until resolved, and one state valu
 changelog record (the producer refuses requests over 1 MB: about 5,000 open tickets). So a unit's
 tickets are split by ticket id into :data:`PARTS` states (:func:`part_of`), each a state of the
 layout above with its own applied offsets in the worker: a ticket's every event folds into the same
-part, every figure is a sum over tickets, and :func:`merge_views` adds the parts' views into the
+part, every figure is a sum over tickets, and :func:`merged_view` adds the parts' states into the
 unit's one view (20,000 open tickets on one unit are about 80 KB per part). A unit state of before
 (one value under the unit id) keeps the tickets it holds (:func:`holds`) until they are resolved
 and pruned; new tickets go to the parts.
@@ -276,66 +276,46 @@ def view(state: dict[str, Any]) -> dict[str, Any]:
     The worker publishes this after every batch; the whole state, with every open ticket, goes to
     the changelog only at checkpoints. ``summarize`` gives the same figures for both.
     """
-    by_priority: dict[str, int] = {}
-    by_category: dict[str, int] = {}
-    oldest_by_priority: dict[str, float] = {}
-    patient_safety = 0
-    for ticket in state.get("open", {}).values():
-        priority = str(ticket["priority"])
-        by_priority[priority] = by_priority.get(priority, 0) + 1
-        category = ticket["category"]
-        by_category[category] = by_category.get(category, 0) + 1
-        if ticket.get("patient_safety"):
-            patient_safety += 1
-        opened_at = ticket["opened_at"]
-        if priority not in oldest_by_priority or opened_at < oldest_by_priority[priority]:
-            oldest_by_priority[priority] = opened_at
-    return {
-        "v": 1,
-        "open_summary": {
-            "by_priority": by_priority,
-            "by_category": by_category,
-            "patient_safety": patient_safety,
-            "oldest_by_priority": oldest_by_priority,
-        },
-        "opened": state.get("opened", {}),
-        "resolved": state.get("resolved", {}),
-        "resolutions": state.get("resolutions", []),
-    }
+    return merged_view((state,))
 
 
-def merge_views(views: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """One unit's :func:`view` from the views of its parts: counts and buckets added, the oldest kept.
+def merged_view(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One unit's :func:`view` from the states of its parts, in one pass: counts and buckets added, the oldest
+    kept; the 24 h resolve times keep the newest :data:`MAX_RESOLUTIONS`, the same safety valve as one state's.
 
-    The 24 h resolve times keep the newest :data:`MAX_RESOLUTIONS`, the same safety valve as one state's.
+    No view of each part is built first: at 2,000 units a batch of 1,000 events merged about 17 parts for each
+    of 300 units, and building those views was the largest cost of the worker's batch after decoding.
     """
-    if len(views) == 1:
-        return views[0]
     by_priority: dict[str, int] = {}
     by_category: dict[str, int] = {}
     oldest_by_priority: dict[str, float] = {}
     patient_safety = 0
-    opened: dict[str, int] = {}
-    resolved: dict[str, int] = {}
-    resolutions: list[list[float]] = []
-    for part in views:
-        open_summary = part["open_summary"]
-        for priority, n in open_summary["by_priority"].items():
-            by_priority[priority] = by_priority.get(priority, 0) + n
-        for category, n in open_summary["by_category"].items():
-            by_category[category] = by_category.get(category, 0) + n
-        patient_safety += open_summary["patient_safety"]
-        for priority, opened_at in open_summary["oldest_by_priority"].items():
+    for state in parts:
+        for ticket in state.get("open", {}).values():
+            priority = str(ticket["priority"])
+            by_priority[priority] = by_priority.get(priority, 0) + 1
+            category = ticket["category"]
+            by_category[category] = by_category.get(category, 0) + 1
+            if ticket.get("patient_safety"):
+                patient_safety += 1
+            opened_at = ticket["opened_at"]
             if priority not in oldest_by_priority or opened_at < oldest_by_priority[priority]:
                 oldest_by_priority[priority] = opened_at
-        for second, n in part["opened"].items():
-            opened[second] = opened.get(second, 0) + n
-        for second, n in part["resolved"].items():
-            resolved[second] = resolved.get(second, 0) + n
-        resolutions.extend(part["resolutions"])
-    if len(resolutions) > MAX_RESOLUTIONS:
-        resolutions.sort(key=lambda pair: pair[0])
-        del resolutions[: len(resolutions) - MAX_RESOLUTIONS]
+    if len(parts) == 1:  # one state's own buckets and list (the view is encoded before the state changes again)
+        opened: dict[str, int] = parts[0].get("opened", {})
+        resolved: dict[str, int] = parts[0].get("resolved", {})
+        resolutions: list[list[float]] = parts[0].get("resolutions", [])
+    else:
+        opened, resolved, resolutions = {}, {}, []
+        for state in parts:
+            for second, n in state.get("opened", {}).items():
+                opened[second] = opened.get(second, 0) + n
+            for second, n in state.get("resolved", {}).items():
+                resolved[second] = resolved.get(second, 0) + n
+            resolutions.extend(state.get("resolutions", ()))
+        if len(resolutions) > MAX_RESOLUTIONS:
+            resolutions.sort(key=lambda pair: pair[0])
+            del resolutions[: len(resolutions) - MAX_RESOLUTIONS]
     return {
         "v": 1,
         "open_summary": {
