@@ -1,6 +1,7 @@
 """The situation-topic record: one unit's read-side view of one event family, after a worker batch.
 
-The stream worker produces one record per changed (unit, family) after every batch (:func:`encode`);
+The stream worker produces one record per changed (unit, family) after every batch, or once for the batches
+of a backlog (:func:`encode`);
 every gateway replica reads the whole topic and keeps the newest state per (unit, family)
 (:func:`decode`). Both sides use this module, so the format is defined once.
 
@@ -103,7 +104,7 @@ def decode_key(key: bytes | bytearray | str) -> tuple[str, str | None]:
 def encode(unit_id: str, family: str, state: Mapping[str, Any], *, as_of: str) -> tuple[bytes, bytes]:
     """(key, value) of the record for one unit's ``state`` view of ``family``, published at ``as_of``.
 
-    Built without validation (the worker publishes after every batch); :func:`decode` reads it back.
+    Built without validation (the worker publishes after every batch it is not behind); :func:`decode` reads it back.
     """
     value = to_json({"v": VERSION, "unit_id": unit_id, "family": family, "as_of": as_of, "state": state})
     return encode_key(unit_id, family), value

@@ -273,8 +273,8 @@ class TicketsSummary:
 def view(state: dict[str, Any]) -> dict[str, Any]:
     """The read side's part of a state: open tickets counted rather than listed, no tombstones.
 
-    The worker publishes this after every batch; the whole state, with every open ticket, goes to
-    the changelog only at checkpoints. ``summarize`` gives the same figures for both.
+    The worker publishes this after every batch (once for a backlog's batches); the whole state, with every open
+    ticket, goes to the changelog only at checkpoints. ``summarize`` gives the same figures for both.
     """
     return merged_view((state,))
 
