@@ -259,7 +259,8 @@ def create_app(settings: Settings) -> faust.App:
     async def publish(result: BatchResult, *, backlog: bool) -> None:
         """The batch's changed units' views (:func:`publish_views`; while more records wait, at the next batch that
         finds none waiting or at the checkpoint: a unit changed by several batches of a backlog is viewed and sent
-        once, which at 2,000 units was a third of the worker's time), its dead letters and its metrics."""
+        once; views after every batch were 11 % of the worker's samples at 2,000 units), its dead letters and its
+        metrics."""
         unpublished.update(dict.fromkeys(result.changed_units))
         unpublished_at.extend(r.timestamp for r in result.applied_records if r.timestamp is not None)
         if not backlog:

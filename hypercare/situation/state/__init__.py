@@ -89,7 +89,7 @@ def split_key(key: str) -> tuple[str, int | None]:
 def unit_view(family: str, states: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """The read-side view of one unit from its state's parts (a whole state is its only part)."""
     if family == "tickets":
-        return tickets.merged_view(states) if states else tickets.view(tickets.new_state())
+        return tickets.merged_view(states)  # no parts: every figure zero, as an empty state's view
     if len(states) != 1:
         raise ValueError(f"a {family} state is kept whole, not in {len(states)} parts")
     return state_view(family, states[0])
